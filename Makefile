@@ -1,0 +1,33 @@
+# Two entry points for a fresh Debian machine: `make run` and `make test`.
+# Each creates .venv, installs what is missing (RabbitMQ included where the
+# machine allows) and then does its job.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+EXAMPLE ?= topologies/12-broker-failure-rabbitmq.topo.yaml
+
+.PHONY: run test setup system lint clean
+
+run: setup
+	@$(VENV)/bin/labgui $(EXAMPLE); rc=$$?; \
+	  if [ $$rc -eq 2 ] && [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ]; then exit 0; else exit $$rc; fi
+
+test: setup
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
+
+setup: system $(VENV)/.installed
+
+system:
+	@bash scripts/setup-system.sh
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	@touch $@
+
+lint: setup
+	$(VENV)/bin/ruff check engines labgui tests bench
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis

@@ -1,0 +1,280 @@
+"""The topology as plain data: nodes, links, a scenario and expectations.
+
+Like Mininet's `Topo`, the model only describes; the runtime builds a running
+system from it and the GUI wraps it in a document that emits signals. Every
+field has the default a careful engineer would choose, so a short file is a
+safe file. Pydantic checks types and ranges; `engines.validation` checks the
+meaning (who can talk to whom).
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from engines.vocabulary import NodeKind, Style, Transport
+
+FORMAT_VERSION = 1
+NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{0,62}$"
+_NAME_RE = re.compile(NAME_PATTERN)
+
+Name = Annotated[
+    str,
+    Field(
+        pattern=NAME_PATTERN,
+        description="Letters, digits, '-' and '_', starting with a letter.",
+    ),
+]
+Position = tuple[float, float]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_enum_values=False, validate_assignment=True)
+
+
+class ProcessingDistribution(str, Enum):
+    FIXED = "fixed"
+    UNIFORM = "uniform"
+    EXPONENTIAL = "exponential"
+
+
+class CrashPoint(str, Enum):
+    """Where a crashing service dies while handling its Nth message."""
+
+    BEFORE_COMMIT = "before-commit"
+    AFTER_COMMIT = "after-commit"  # committed, not yet acknowledged or replied
+
+
+class AckMode(str, Enum):
+    AUTO = "auto"
+    MANUAL = "manual"  # ack after the database commit
+
+
+class QueueType(str, Enum):
+    CLASSIC = "classic"
+    QUORUM = "quorum"
+
+
+class ExchangeType(str, Enum):
+    FANOUT = "fanout"
+    TOPIC = "topic"
+
+
+class Crash(_Strict):
+    """A service that dies once, on its Nth message, at a given point."""
+
+    after: int = Field(ge=1, description="Crash while handling this message (1 = the first).")
+    point: CrashPoint = CrashPoint.AFTER_COMMIT
+
+
+class NodeBase(_Strict):
+    name: Name
+    description: str = ""
+    position: Position = (0.0, 0.0)
+    port: int | None = Field(
+        default=None, ge=1, le=65535, description="Fixed listening port; free port when unset."
+    )
+    bind: str = Field(default="127.0.0.1", description="Address listeners bind to.")
+
+
+class ClientNode(NodeBase):
+    """Originates messages at a rate, in one interaction style, over one transport."""
+
+    kind: Literal[NodeKind.CLIENT] = NodeKind.CLIENT
+    style: Style = Style.REQUEST_RESPONSE
+    transport: Transport = Transport.ZMQ
+    rate: float = Field(default=100.0, ge=0, description="Messages per second; 0 = as fast as possible.")
+    count: int | None = Field(default=1000, ge=1, description="Messages to send; unset = until duration.")
+    duration_s: float | None = Field(default=None, gt=0, description="Stop sending after this many seconds.")
+    payload_bytes: int = Field(default=256, ge=0, le=16 * 1024 * 1024)
+    timeout_ms: int = Field(default=1000, ge=1, description="Wait this long for a reply or an ack.")
+    retries: int = Field(default=3, ge=0, description="Resends of the same message ID after a timeout.")
+    lazy_pirate: bool = Field(
+        default=True,
+        description="zmq request-response: poll with a timeout and reopen (true) or a plain REQ that blocks (false).",
+    )
+    in_flight: int = Field(default=100, ge=1, description="Async styles: requests outstanding at once.")
+    collect_ms: int = Field(default=500, ge=1, description="publish-async-responses: wait this long for replies.")
+    idempotency_key: bool = Field(default=True, description="http: send an Idempotency-Key header.")
+    confirms: bool = Field(default=True, description="amqp: publisher confirms.")
+    persistent: bool = Field(default=True, description="amqp: delivery_mode 2.")
+    mandatory: bool = Field(default=True, description="amqp: unroutable messages come back.")
+    resend_in_doubt: bool = Field(default=True, description="amqp: resend unconfirmed messages after a reconnect.")
+
+    @model_validator(mode="after")
+    def _has_an_end(self) -> ClientNode:
+        if self.count is None and self.duration_s is None:
+            raise ValueError("a client needs a 'count' or a 'duration_s', or it never stops")
+        return self
+
+
+class ServiceNode(NodeBase):
+    """Consumes messages, does work, may reply, keeps its business data in SQLite."""
+
+    kind: Literal[NodeKind.SERVICE] = NodeKind.SERVICE
+    processing_ms: float = Field(default=0.0, ge=0, description="Mean work per message.")
+    processing: ProcessingDistribution = ProcessingDistribution.FIXED
+    reply: bool = Field(default=True, description="Reply to styles that expect one.")
+    idempotent: bool = Field(default=True, description="Record message IDs in PROCESSED_MESSAGES.")
+    crash: Crash | None = None
+    restart_on_crash: bool = Field(default=False, description="The supervisor restarts it after a crash.")
+    ack: AckMode = AckMode.MANUAL
+    prefetch: int = Field(default=100, ge=0, description="amqp: unacked deliveries at once (0 = unlimited).")
+    hwm: int = Field(default=1000, ge=0, description="zmq: receive high-water mark (0 = unlimited).")
+    join_after_ms: int = Field(default=0, ge=0, description="Subscribe or connect this late.")
+
+
+class BrokerNode(NodeBase):
+    """A RabbitMQ node the lab starts and owns, or an external one given by URL."""
+
+    kind: Literal[NodeKind.BROKER] = NodeKind.BROKER
+    url: str | None = Field(default=None, description="External AMQP URL; unset = a managed node.")
+
+    @field_validator("url")
+    @classmethod
+    def _amqp_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("amqp://", "amqps://")):
+            raise ValueError("must start with amqp:// or amqps://")
+        return value
+
+    @property
+    def managed(self) -> bool:
+        return self.url is None
+
+
+Node = Annotated[Union[ClientNode, ServiceNode, BrokerNode], Field(discriminator="kind")]
+
+
+class Link(_Strict):
+    """A directed edge: who sends to whom. Its transport follows from its ends."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, validate_assignment=True)
+
+    source: Name = Field(alias="from")
+    target: Name = Field(alias="to")
+    name: str | None = Field(default=None, description="Defaults to 'from->to'.")
+    channel: Name | None = Field(
+        default=None,
+        description="amqp: queue (point to point) or exchange (publish) name; derived when unset.",
+    )
+    exchange_type: ExchangeType = ExchangeType.FANOUT
+    routing_key: str = "#"
+    durable: bool = Field(default=True, description="amqp: durable queue and exchange.")
+    queue_type: QueueType = QueueType.CLASSIC
+    hwm: int | None = Field(default=None, ge=0, description="zmq: send high-water mark.")
+
+    @property
+    def key(self) -> str:
+        return self.name or f"{self.source}->{self.target}"
+
+
+class Action(str, Enum):
+    KILL = "kill"
+    STOP = "stop"
+    START = "start"
+    RESTART = "restart"
+    PAUSE = "pause"
+    RESUME = "resume"
+    CUT = "cut"
+    HEAL = "heal"
+    DELAY = "delay"
+    LOSSY = "lossy"
+
+    @property
+    def on_link(self) -> bool:
+        return self in (Action.CUT, Action.HEAL, Action.DELAY, Action.LOSSY)
+
+
+class Step(_Strict):
+    """One action of a scenario, at a time or after a number of messages sent."""
+
+    action: Action
+    target: str = Field(description="A node name, or a link name ('from->to').")
+    at_s: float | None = Field(default=None, ge=0)
+    after_messages: int | None = Field(default=None, ge=1)
+    latency_ms: float = Field(default=0.0, ge=0)
+    jitter_ms: float = Field(default=0.0, ge=0)
+    loss: float = Field(default=0.0, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _when(self) -> Step:
+        if (self.at_s is None) == (self.after_messages is None):
+            raise ValueError("give exactly one of 'at_s' or 'after_messages'")
+        return self
+
+
+class Topology(_Strict):
+    version: int = FORMAT_VERSION
+    name: Name
+    description: str = ""
+    duration_s: float | None = Field(default=None, gt=0, description="Stop the run after this long.")
+    nodes: list[Node] = Field(default_factory=list)
+    links: list[Link] = Field(default_factory=list)
+    scenario: list[Step] = Field(default_factory=list)
+    expectations: list[str] = Field(default_factory=list)
+
+    # -- lookups -------------------------------------------------------------
+    def node(self, name: str) -> ClientNode | ServiceNode | BrokerNode:
+        for node in self.nodes:
+            if node.name == name:
+                return node
+        raise KeyError(name)
+
+    def has_node(self, name: str) -> bool:
+        return any(n.name == name for n in self.nodes)
+
+    def link(self, key: str) -> Link:
+        for link in self.links:
+            if link.key == key:
+                return link
+        raise KeyError(key)
+
+    def has_link(self, key: str) -> bool:
+        return any(link.key == key for link in self.links)
+
+    def clients(self) -> list[ClientNode]:
+        return [n for n in self.nodes if isinstance(n, ClientNode)]
+
+    def services(self) -> list[ServiceNode]:
+        return [n for n in self.nodes if isinstance(n, ServiceNode)]
+
+    def brokers(self) -> list[BrokerNode]:
+        return [n for n in self.nodes if isinstance(n, BrokerNode)]
+
+    def links_from(self, name: str) -> list[Link]:
+        return [link for link in self.links if link.source == name]
+
+    def links_to(self, name: str) -> list[Link]:
+        return [link for link in self.links if link.target == name]
+
+    def link_transport(self, link: Link) -> Transport | None:
+        """The transport a link carries: its client's, or amqp for a broker's links."""
+        if not (self.has_node(link.source) and self.has_node(link.target)):
+            return None
+        source = self.node(link.source)
+        if isinstance(source, ClientNode):
+            return source.transport
+        if isinstance(source, BrokerNode):
+            return Transport.AMQP
+        return None
+
+    def unique_name(self, stem: str) -> str:
+        """A node name not yet taken, built from `stem` ('service', 'service-2', ...)."""
+        stem = stem if _NAME_RE.match(stem) else "node"
+        taken = {n.name for n in self.nodes}
+        if stem not in taken:
+            return stem
+        i = 2
+        while f"{stem}-{i}" in taken:
+            i += 1
+        return f"{stem}-{i}"
+
+
+NODE_CLASSES: dict[NodeKind, type[NodeBase]] = {
+    NodeKind.CLIENT: ClientNode,
+    NodeKind.SERVICE: ServiceNode,
+    NodeKind.BROKER: BrokerNode,
+}

@@ -1,0 +1,202 @@
+"""Semantic checks: who may talk to whom, over what, and whether anything is left unreachable.
+
+Types and ranges are pydantic's job (engines.topofile); this module checks what
+only the whole topology can tell, using networkx on the topology graph. Each
+problem carries the path of the field it concerns, so the loader can give its
+line and the GUI can mark the node or link.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter
+
+import networkx as nx
+
+from engines import channels, expectations
+from engines.model import BrokerNode, ClientNode, ServiceNode, Topology
+from engines.problems import Problem, Severity
+from engines.vocabulary import Transport, supports, transports_for
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _suggest(name: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(name, choices, n=1)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    return f"nodes are: {', '.join(sorted(choices))}" if choices else "the topology has no nodes"
+
+
+def link_refusal(topology: Topology, source: str, target: str) -> str | None:
+    """Why a link from `source` to `target` cannot be made, or None if it can.
+
+    Shared by the validator and the GUI's drag-to-link, so both speak the same rule.
+    """
+    if source == target:
+        return "a node cannot link to itself"
+    if not (topology.has_node(source) and topology.has_node(target)):
+        return None  # reported elsewhere as an unknown node
+    a, b = topology.node(source), topology.node(target)
+    if isinstance(a, ServiceNode):
+        return (
+            f"service '{a.name}' does not originate messages; it replies on the link it was "
+            "called on. Links start at a client or a broker"
+        )
+    if isinstance(a, ClientNode):
+        if isinstance(b, ClientNode):
+            return "a client sends to a service or a broker, not to another client"
+        if isinstance(b, BrokerNode) and a.transport is not Transport.AMQP:
+            return (
+                f"client '{a.name}' speaks {a.transport.value}; only amqp clients go through a "
+                "broker (set its transport to amqp, or link it straight to a service)"
+            )
+        if isinstance(b, ServiceNode) and a.transport is Transport.AMQP:
+            return (
+                f"client '{a.name}' speaks amqp, which needs a broker: link it to a broker, "
+                "and the broker to the service"
+            )
+        return None
+    # a is a broker
+    if not isinstance(b, ServiceNode):
+        return f"a broker delivers to services; '{b.name}' is a {b.kind.value}"
+    return None
+
+
+def validate(topology: Topology) -> list[Problem]:
+    """Every semantic problem of a topology whose fields are already well typed."""
+    problems: list[Problem] = []
+    names = [n.name for n in topology.nodes]
+
+    def node_problem(i: int, fld: str | None, message: str, hint: str | None = None,
+                     severity: Severity = Severity.ERROR) -> None:
+        path: tuple[str | int, ...] = ("nodes", i) + ((fld,) if fld else ())
+        problems.append(Problem(message, node=topology.nodes[i].name, hint=hint,
+                                severity=severity, path=path))
+
+    def link_problem(j: int, fld: str | None, message: str, hint: str | None = None,
+                     severity: Severity = Severity.ERROR) -> None:
+        path: tuple[str | int, ...] = ("links", j) + ((fld,) if fld else ())
+        problems.append(Problem(message, link=topology.links[j].key, hint=hint,
+                                severity=severity, path=path))
+
+    # names -----------------------------------------------------------------
+    seen: set[str] = set()
+    for i, node in enumerate(topology.nodes):
+        if node.name in seen:
+            node_problem(i, "name", f"the name '{node.name}' is used by another node",
+                         "node names must be unique")
+        seen.add(node.name)
+    link_counts = Counter(link.key for link in topology.links)
+    reported: set[str] = set()
+    for j, link in enumerate(topology.links):
+        if link_counts[link.key] > 1 and link.key in reported:
+            link_problem(j, "to", f"link '{link.key}' appears more than once",
+                         "give one a distinct 'name:' or remove it")
+        reported.add(link.key)
+
+    # links -----------------------------------------------------------------
+    for j, link in enumerate(topology.links):
+        for fld, end in (("from", link.source), ("to", link.target)):
+            if end not in names:
+                link_problem(j, fld, f"unknown node '{end}'", _suggest(end, names))
+        refusal = link_refusal(topology, link.source, link.target)
+        if refusal:
+            link_problem(j, "to", refusal)
+
+    # styles and transports ---------------------------------------------------
+    for i, node in enumerate(topology.nodes):
+        if isinstance(node, ClientNode) and not supports(node.transport, node.style):
+            offered = ", ".join(t.value for t in transports_for(node.style))
+            node_problem(i, "style", f"{node.transport.value} cannot carry {node.style.value}",
+                         f"use one of: {offered}")
+        if isinstance(node, ClientNode) and not topology.links_from(node.name):
+            node_problem(i, None, "client has no target: link it to a service or a broker")
+        if node.bind not in LOOPBACK:
+            node_problem(i, "bind", f"listens on {node.bind}, beyond this machine",
+                         "the lab binds to 127.0.0.1 unless you mean otherwise",
+                         severity=Severity.WARNING)
+        if isinstance(node, BrokerNode) and not topology.links_to(node.name) \
+                and not topology.links_from(node.name):
+            node_problem(i, None, "broker is not linked to anything", severity=Severity.WARNING)
+
+    # ports -------------------------------------------------------------------
+    by_port: dict[int, str] = {}
+    for i, node in enumerate(topology.nodes):
+        if node.port is None:
+            continue
+        if node.port in by_port:
+            node_problem(i, "port", f"port {node.port} is already taken by node "
+                         f"'{by_port[node.port]}'", "leave 'port' unset to get a free one")
+        else:
+            by_port[node.port] = node.name
+
+    # reachability ------------------------------------------------------------
+    graph = nx.DiGraph()
+    graph.add_nodes_from(names)
+    graph.add_edges_from((lk.source, lk.target) for lk in topology.links
+                         if lk.source in names and lk.target in names)
+    reachable: set[str] = set()
+    for client in topology.clients():
+        reachable |= nx.descendants(graph, client.name)
+    for i, node in enumerate(topology.nodes):
+        if isinstance(node, ServiceNode) and node.name not in reachable:
+            node_problem(i, None, "nobody can reach this service",
+                         "link a client (or a broker fed by a client) to it")
+
+    # replies -----------------------------------------------------------------
+    for i, node in enumerate(topology.nodes):
+        if isinstance(node, ServiceNode) and not node.reply:
+            askers = [c.name for c in topology.clients()
+                      if c.style.expects_reply and c.name in nx.ancestors(graph, node.name)]
+            if askers:
+                node_problem(i, "reply", f"does not reply, but {', '.join(askers)} wait for replies",
+                             "their requests will time out", severity=Severity.WARNING)
+
+    # amqp channels -------------------------------------------------------------
+    if all(p.severity is not Severity.ERROR or not p.path or p.path[0] != "links" for p in problems):
+        for j, fld, message in channels.plan(topology).problems:
+            link_problem(j, fld, message)
+
+    # scenario ----------------------------------------------------------------
+    link_keys = [lk.key for lk in topology.links]
+    for k, step in enumerate(topology.scenario):
+        path: tuple[str | int, ...] = ("scenario", k, "target")
+        if step.action.on_link:
+            if step.target not in link_keys:
+                close = difflib.get_close_matches(step.target, link_keys, n=1)
+                hint = f"did you mean '{close[0]}'?" if close else f"links are: {', '.join(link_keys)}"
+                problems.append(Problem(f"'{step.action.value}' needs a link; no link '{step.target}'",
+                                        hint=hint, path=path))
+            continue
+        if step.target not in names:
+            problems.append(Problem(f"'{step.action.value}' needs a node; no node '{step.target}'",
+                                    hint=_suggest(step.target, names), path=path))
+            continue
+        node = topology.node(step.target)
+        if isinstance(node, BrokerNode) and not node.managed:
+            problems.append(Problem(
+                f"broker '{node.name}' is external ({node.url}); the lab cannot "
+                f"{step.action.value} it", node=node.name, path=path,
+                hint="only brokers the lab starts itself can be killed or restarted"))
+    if topology.duration_s is not None:
+        for k, step in enumerate(topology.scenario):
+            if step.at_s is not None and step.at_s > topology.duration_s:
+                problems.append(Problem(
+                    f"step at {step.at_s:g} s comes after the run ends ({topology.duration_s:g} s)",
+                    severity=Severity.WARNING, path=("scenario", k, "at_s")))
+
+    # expectations ------------------------------------------------------------
+    scopes = set(names) | set(link_keys)
+    for k, text in enumerate(topology.expectations):
+        path = ("expectations", k)
+        try:
+            parsed = expectations.parse(text)
+        except expectations.ExpectationError as exc:
+            problems.append(Problem(str(exc), path=path))
+            continue
+        for scope in parsed.scopes():
+            if scope not in scopes:
+                problems.append(Problem(f"expectation '{text}' names '{scope}', which is no node "
+                                        "or link", hint=_suggest(scope, sorted(scopes)), path=path))
+    return problems

@@ -1,0 +1,5 @@
+import sys
+
+from labgui.cli import main
+
+sys.exit(main())
