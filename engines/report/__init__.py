@@ -1,0 +1,1 @@
+"""Run reports: fault periods, plots (PNG) and a self-contained HTML page."""
