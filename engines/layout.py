@@ -2,7 +2,7 @@
 
 Messages flow left to right: clients in the first column, brokers in the
 second, services last. Each connected part of the topology gets its own band
-of rows, and within a column nodes are ordered by the rows of what feeds them
+of rows (bands keep the parts' current top-to-bottom order), and within a column nodes are ordered by the rows of what feeds them
 (the barycenter heuristic), which keeps links from crossing in the common case.
 """
 
@@ -47,7 +47,10 @@ def columns(topology: Topology) -> dict[str, Position]:
                          if lk.source in graph and lk.target in graph and lk.source != lk.target)
     order = {name: i for i, name in enumerate(names)}
     has_brokers = bool(topology.brokers())
-    parts = sorted(nx.weakly_connected_components(graph), key=lambda part: min(order[n] for n in part))
+    # Separate parts keep the vertical order the user gave them.
+    parts = sorted(nx.weakly_connected_components(graph),
+                   key=lambda part: (sum(topology.node(n).position[1] for n in part) / len(part),
+                                    min(order[n] for n in part)))
     positions: dict[str, Position] = {}
     top = 0.0
     for part in parts:

@@ -115,6 +115,13 @@ class FieldEditor(QObject):
     def set_value(self, value: Any) -> None:
         raise NotImplementedError
 
+    def silence(self) -> None:
+        """Stop emitting for good: the form is being replaced (a dying editor must not commit)."""
+        self.blockSignals(True)
+        self.widget.blockSignals(True)
+        for child in self.widget.findChildren(QWidget):
+            child.blockSignals(True)
+
     def show(self, value: Any) -> None:
         """Show a model value without emitting anything."""
         self.widget.blockSignals(True)
@@ -200,6 +207,7 @@ class TextEditor(FieldEditor):
 
     def set_value(self, value: Any) -> None:
         self.widget.setText("" if value is None else str(value))
+        self.widget.setCursorPosition(0)  # show the start of a long name, not its end
 
 
 class _PlainText(QPlainTextEdit):
@@ -216,7 +224,9 @@ class LinesEditor(FieldEditor):
     def __init__(self, field: str, as_list: bool) -> None:
         box = _PlainText()
         box.setTabChangesFocus(True)
-        box.setFixedHeight(72)
+        box.setFixedHeight(72 if as_list else 96)
+        if as_list:  # one expectation per line: wrapping would split them mid-word
+            box.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         super().__init__(field, box)
         self.as_list = as_list
         box.textChanged.connect(lambda: self.edited.emit(self.value()))

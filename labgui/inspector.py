@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QFormLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from engines import expectations, relevance
-from engines.model import Link, Topology
+from engines.model import BrokerNode, Link, Topology
 from engines.problems import Severity
 from engines.refactor import AnyNode
 from labgui import commands, theme
@@ -104,6 +104,8 @@ class Inspector(QScrollArea):
         focused = next((f for f, e in self.editors.items() if e.widget.hasFocus()), None)
         self.target = self._current_target()
         self._problems = None
+        for editor in self.editors.values():
+            editor.silence()
         self.editors.clear()
         self.errors.clear()
         page = QWidget()
@@ -130,7 +132,7 @@ class Inspector(QScrollArea):
                 column.addWidget(self._section("Settings that matter here" if rest else "Settings"))
                 column.addLayout(self._form(model, first))
             if rest:
-                column.addWidget(self._section("More settings"))
+                column.addWidget(self._section("More settings" if first else "Settings"))
                 column.addLayout(self._form(model, rest))
             if isinstance(model, Topology) and model.scenario:
                 column.addWidget(self._section("Scenario"))
@@ -165,6 +167,9 @@ class Inspector(QScrollArea):
             transport = self.doc.topology.link_transport(model)
             title = f"{model.source} → {model.target}"
             sub = f"link · {transport.value if transport else 'no transport yet'}"
+        elif isinstance(model, BrokerNode):
+            title = model.name
+            sub = "RabbitMQ broker the lab starts and owns" if model.managed else "External RabbitMQ broker"
         else:
             title, sub = model.name, f"{theme.KIND_LABELS[model.kind]} · {theme.subtitle(self.doc.topology, model)}"
         heading = self._heading(title)
@@ -236,7 +241,8 @@ class Inspector(QScrollArea):
                 stack.addWidget(editor.widget)
             stack.addWidget(error)
             form.addRow(label, holder)
-            editor.committed.connect(lambda value, f=field: self.apply(f, value))
+            # Bound to what the form was built for: a late focus-out still edits the right thing.
+            editor.committed.connect(lambda value, f=field, t=self.target: self.apply(f, value, t))
             editor.edited.connect(lambda value, f=field: self.check(f, value))
             self.editors[field] = editor
             self.errors[field] = error
@@ -264,10 +270,14 @@ class Inspector(QScrollArea):
         self._show_error(field, message)
         return message
 
-    def apply(self, field: str, value: Any) -> bool:
+    def apply(self, field: str, value: Any, target: tuple[str, str] | None = None) -> bool:
         """Push one undoable change, or show why it is refused and restore the model's value."""
-        assert self.target is not None
-        kind, key = self.target
+        target = target or self.target
+        assert target is not None
+        kind, key = target
+        topo = self.doc.topology
+        if (kind == "node" and not topo.has_node(key)) or (kind == "link" and not topo.has_link(key)):
+            return False  # it went away (undo, delete) before the edit landed
         try:
             if kind == "node":
                 commands.change_node(self.doc, key, field, value)
@@ -277,7 +287,7 @@ class Inspector(QScrollArea):
                 commands.change_topology(self.doc, field, value)
         except commands.EditRefused as exc:
             self._show_error(field, f"Not applied: {exc}")
-            editor = self.editors.get(field)
+            editor = self.editors.get(field) if target == self.target else None
             if editor is not None and not isinstance(editor, (TextEditor, LinesEditor)):
                 editor.show(getattr(self._model(), field))
             return False

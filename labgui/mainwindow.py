@@ -58,6 +58,8 @@ class MainWindow(QMainWindow):
         self.redo_action = self.doc.undo_stack.createRedoAction(self, "&Redo")
         self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.undo_action.setIconText("Undo")  # the toolbar keeps a short label; menus say what
+        self.redo_action.setIconText("Redo")
         self.undo_action.setIcon(self.style().standardIcon(self.style().StandardPixmap.SP_ArrowBack))
         self.redo_action.setIcon(self.style().standardIcon(self.style().StandardPixmap.SP_ArrowForward))
         self.setCentralWidget(self.view)
@@ -87,7 +89,7 @@ class MainWindow(QMainWindow):
         self.inspector_dock = self._dock("Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
         self.problems_dock = self._dock("Problems", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.resizeDocks([self.palette_dock, self.inspector_dock], [215, 315], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.problems_dock], [110], Qt.Orientation.Vertical)
+        self.resizeDocks([self.problems_dock], [90], Qt.Orientation.Vertical)
 
     def _menus(self) -> None:
         a = self.actions

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 GRID = 10.0
 HALF = theme.TILE / 2
-TEXT_WIDTH = 170.0
+TEXT_WIDTH = 200.0
 HANDLE_RADIUS = 6.5
 STATE_COLOURS = {
     "starting": QColor("#74c0fc"),

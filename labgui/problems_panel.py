@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
 
@@ -54,6 +54,9 @@ class ProblemsPanel(QListWidget):
         self.itemActivated.connect(self._clicked)
         document.problems_changed.connect(self.refresh)
         self.refresh()
+
+    def sizeHint(self) -> QSize:
+        return QSize(400, 72)  # a few rows; the canvas deserves the height
 
     def refresh(self) -> None:
         self.clear()

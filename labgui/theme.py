@@ -127,19 +127,10 @@ def kind_icon(kind: NodeKind, size: int = 32) -> QIcon:
     return QIcon(pixmap)
 
 
-_SHORT_STYLE = {
-    "request-response": "request-response",
-    "async-request-response": "async request-response",
-    "notification": "notification",
-    "publish-subscribe": "publish-subscribe",
-    "publish-async-responses": "publish + async responses",
-}
-
-
 def subtitle(topology: Topology, node: AnyNode) -> str:
     """The short line under a node's name: what it does, in the lab's vocabulary."""
     if isinstance(node, ClientNode):
-        return f"{node.transport.value} · {_SHORT_STYLE[node.style.value]}"
+        return f"{node.transport.value} · {node.style.value}"
     if isinstance(node, ServiceNode):
         parts = ["idempotent" if node.idempotent else "not idempotent"]
         if node.crash is not None:

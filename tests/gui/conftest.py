@@ -98,23 +98,25 @@ def opened(window: MainWindow, example_copy: Callable[[str], Path]) -> Callable[
 
 # -- real mouse input on the canvas -------------------------------------------------------
 
-def _send(window: MainWindow, kind: QEvent.Type, scene_pos: QPointF, button: Qt.MouseButton,
-          buttons: Qt.MouseButton, modifiers: Qt.KeyboardModifier) -> None:
+def _send(window: MainWindow, kind: QEvent.Type, pos: QPointF, button: Qt.MouseButton,
+          buttons: Qt.MouseButton, modifiers: Qt.KeyboardModifier, on_screen: bool = False) -> None:
     viewport = window.view.viewport()
-    local = QPointF(window.view.mapFromScene(scene_pos))
+    local = pos if on_screen else QPointF(window.view.mapFromScene(pos))
     event = QMouseEvent(kind, local, QPointF(viewport.mapToGlobal(local.toPoint())), button, buttons, modifiers)
     QApplication.sendEvent(viewport, event)
 
 
 def drag(window: MainWindow, start: QPointF | tuple[float, float], end: QPointF | tuple[float, float],
          modifiers: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier,
-         button: Qt.MouseButton = Qt.MouseButton.LeftButton, steps: int = 6) -> None:
-    """Press at `start`, move in steps, release at `end` (scene coordinates)."""
+         button: Qt.MouseButton = Qt.MouseButton.LeftButton, steps: int = 6,
+         on_screen: bool = False) -> None:
+    """Press at `start`, move in steps, release at `end` (scene coordinates, or viewport ones)."""
     a, b = QPointF(*start) if isinstance(start, tuple) else start, QPointF(*end) if isinstance(end, tuple) else end
-    _send(window, QEvent.Type.MouseButtonPress, a, button, button, modifiers)
+    _send(window, QEvent.Type.MouseButtonPress, a, button, button, modifiers, on_screen)
     for i in range(1, steps + 1):
-        _send(window, QEvent.Type.MouseMove, a + (b - a) * (i / steps), Qt.MouseButton.NoButton, button, modifiers)
-    _send(window, QEvent.Type.MouseButtonRelease, b, button, Qt.MouseButton.NoButton, modifiers)
+        _send(window, QEvent.Type.MouseMove, a + (b - a) * (i / steps), Qt.MouseButton.NoButton, button,
+              modifiers, on_screen)
+    _send(window, QEvent.Type.MouseButtonRelease, b, button, Qt.MouseButton.NoButton, modifiers, on_screen)
     QApplication.processEvents()
 
 

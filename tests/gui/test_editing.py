@@ -258,3 +258,19 @@ def test_style_change_shows_in_the_node_subtitle(window, qtbot):
     combo = window.inspector.editors["style"].widget
     combo.setCurrentIndex(combo.findData(Style.PUBLISH_SUBSCRIBE))
     assert window.scene.node_item("client").subtitle == "zmq · publish-subscribe"
+
+
+def test_typing_then_clicking_another_node_edits_the_first(window, qtbot):
+    drop_from_palette(window, NodeKind.CLIENT, (0, 0))
+    drop_from_palette(window, NodeKind.SERVICE, (300, 0))
+    window.scene.select(["client"])
+    qtbot.waitUntil(lambda: window.inspector.target == ("node", "client"))
+    name = window.inspector.editors["name"].widget
+    name.setFocus()
+    name.selectAll()
+    qtbot.keyClicks(name, "shop")
+    window.view.setFocus()  # what a click on the canvas does first
+    click(window, window.scene.node_item("service").pos())
+    qtbot.waitUntil(lambda: window.inspector.target == ("node", "service"))
+    assert [n.name for n in window.doc.topology.nodes] == ["shop", "service"]
+    assert window.inspector.editors["name"].widget.text() == "service"
