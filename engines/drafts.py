@@ -50,9 +50,9 @@ def load_draft(path: str | os.PathLike[str]) -> topofile.Loaded:
     """Like `topofile.load`, with the leniency of `loads_draft`."""
     try:
         return topofile.load(path)
-    except TopologyError:
+    except TopologyError as exc:
         try:
             text = Path(path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
-            raise
+            raise exc from None
         return loads_draft(text, str(path))

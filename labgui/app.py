@@ -25,9 +25,8 @@ def application() -> QApplication:
     return app
 
 
-def launch(path: str | Path | None = None) -> int:
-    """Open the editor on `path` (the default example when None); return the exit code."""
-    app = application()
+def open_window(path: str | Path | None = None) -> MainWindow:
+    """Show the editor at 1280x800 (or the screen, if smaller) on `path` or the default example."""
     window = MainWindow()
     screen = QGuiApplication.primaryScreen()
     if screen is not None:
@@ -35,4 +34,11 @@ def launch(path: str | Path | None = None) -> int:
         window.resize(min(1280, area.width()), min(800, area.height()))
     window.show()
     window.start(path if path is not None else default_example())
+    return window
+
+
+def launch(path: str | Path | None = None) -> int:
+    """Run the editor until its window closes; return the exit code."""
+    app = application()
+    window = open_window(path)  # noqa: F841 - kept alive while the loop runs
     return app.exec()

@@ -45,6 +45,7 @@ class MainWindow(QMainWindow):
     def __init__(self, topology: Topology | None = None) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.doc = TopologyDocument(topology, self)
         self.scene = CanvasScene(self.doc, self)
         self.view = CanvasView(self.scene)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from engines.examples import default_example
+from labgui import app as app_module
 from labgui.app import launch
 from labgui.link_item import LinkItem
 from labgui.mainwindow import MainWindow
@@ -17,19 +17,25 @@ from tests.gui.test_screenshots import shoot
 pytestmark = pytest.mark.gui
 
 
-def test_launch_opens_the_default_example_at_a_sensible_size(qapp):
+def test_launch_opens_the_default_example_at_a_sensible_size(qapp, monkeypatch):
     seen = {}
 
-    def look_then_quit() -> None:
-        window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible())
-        seen.update(path=window.files.path, size=(window.width(), window.height()),
-                    nodes=len(window.scene.nodes))
-        window.close()
-        qapp.quit()
+    class LoopThatLooks:
+        """Stands in for app.exec(): a real loop would only end when a user closes the window."""
 
-    QTimer.singleShot(300, look_then_quit)
+        def exec(self) -> int:
+            window = next(w for w in QApplication.topLevelWidgets()
+                          if isinstance(w, MainWindow) and w.isVisible())
+            QApplication.processEvents()
+            seen.update(path=window.files.path, size=(window.width(), window.height()),
+                        nodes=len(window.scene.nodes), title=window.title_text())
+            window.close()
+            return 0
+
+    monkeypatch.setattr(app_module, "application", LoopThatLooks)
     assert launch(None) == 0
     assert seen["path"] == default_example() and seen["nodes"] == 3
+    assert seen["title"] == f"{default_example().name} — Topology Lab"
     area = QGuiApplication.primaryScreen().availableGeometry()  # offscreen: 800x800
     assert seen["size"] == (min(1280, area.width()), min(800, area.height()))
 
