@@ -18,6 +18,7 @@ from pydantic.fields import FieldInfo
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QFocusEvent
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QSpinBox,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -108,6 +110,14 @@ class FieldEditor(QObject):
         super().__init__(widget)
         self.field = field
         self.widget = widget
+        # Size hints of spin boxes (their widest value) and combos (their longest item) would
+        # otherwise make the form wider than the inspector.
+        for part in [widget, *widget.findChildren(QWidget)]:
+            if isinstance(part, QAbstractSpinBox):
+                part.setMinimumWidth(60)
+            elif isinstance(part, QComboBox):
+                part.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+                part.setMinimumContentsLength(8)
 
     def value(self) -> Any:
         raise NotImplementedError
@@ -249,18 +259,23 @@ class CrashEditor(FieldEditor):
 
     def __init__(self, field: str) -> None:
         box = QWidget()
-        row = QHBoxLayout(box)
-        row.setContentsMargins(0, 0, 0, 0)
-        self.enabled = QCheckBox("on #")
+        column = QVBoxLayout(box)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(3)
+        self.enabled = QCheckBox("once, on message")
         self.after = QSpinBox()
         self.after.setRange(1, INT_MAX)
+        self.after.setPrefix("#")
         self.after.setKeyboardTracking(False)
         self.point = QComboBox()
         for member in CrashPoint:
             self.point.addItem(member.value, member)
-        row.addWidget(self.enabled)
-        row.addWidget(self.after, 1)
-        row.addWidget(self.point, 2)
+        row = QHBoxLayout()
+        row.setSpacing(4)
+        row.addWidget(self.after, 2)
+        row.addWidget(self.point, 3)
+        column.addWidget(self.enabled)
+        column.addLayout(row)
         super().__init__(field, box)
         self.enabled.clicked.connect(self._emit)
         self.after.valueChanged.connect(self._emit)
@@ -284,9 +299,10 @@ class CrashEditor(FieldEditor):
             w.blockSignals(True)
         crash = Crash.model_validate(value) if isinstance(value, dict) else value
         self.enabled.setChecked(crash is not None)
+        point = crash.point if crash is not None else Crash.model_fields["point"].default
+        self.point.setCurrentIndex(self.point.findData(point))
         if crash is not None:
             self.after.setValue(crash.after)
-            self.point.setCurrentIndex(self.point.findData(crash.point))
         self._sync()
         for w in (self.enabled, self.after, self.point):
             w.blockSignals(False)

@@ -50,6 +50,7 @@ class Inspector(QScrollArea):
         self._problems: QVBoxLayout | None = None
         self.read_only = False
         self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # the form fits
         self.setFrameShape(QScrollArea.Shape.NoFrame)
         self.setMinimumWidth(300)
         self._rebuild_timer = QTimer(self)
@@ -128,12 +129,14 @@ class Inspector(QScrollArea):
             self._problems.setContentsMargins(0, 4, 0, 0)
             column.addWidget(holder)
             self._fill_problems()
+            form = self._new_form()  # one form, so both sections share one label column
             if first:
-                column.addWidget(self._section("Settings that matter here" if rest else "Settings"))
-                column.addLayout(self._form(model, first))
+                form.addRow(self._section("Settings that matter here" if rest else "Settings"))
+                self._add_rows(form, model, first)
             if rest:
-                column.addWidget(self._section("More settings" if first else "Settings"))
-                column.addLayout(self._form(model, rest))
+                form.addRow(self._section("More settings" if first else "Settings"))
+                self._add_rows(form, model, rest)
+            column.addLayout(form)
             if isinstance(model, Topology) and model.scenario:
                 column.addWidget(self._section("Scenario"))
                 for step in model.scenario:
@@ -213,12 +216,15 @@ class Inspector(QScrollArea):
             label.setObjectName("problemError" if p.severity is Severity.ERROR else "problemWarning")
             self._problems.addWidget(label)
 
-    def _form(self, model: Any, fields: list[str]) -> QFormLayout:
+    def _new_form(self) -> QFormLayout:
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setHorizontalSpacing(10)
         form.setVerticalSpacing(5)
+        return form
+
+    def _add_rows(self, form: QFormLayout, model: Any, fields: list[str]) -> None:
         info = type(model).model_fields
         for field in fields:
             if isinstance(model, Topology) and field in ("description", "expectations"):
@@ -246,7 +252,6 @@ class Inspector(QScrollArea):
             editor.edited.connect(lambda value, f=field: self.check(f, value))
             self.editors[field] = editor
             self.errors[field] = error
-        return form
 
     # -- editing ----------------------------------------------------------------------------------
     def check(self, field: str, value: Any) -> str | None:
