@@ -11,6 +11,7 @@ dropped, so one that survives means the editor did not close normally.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import QWidget
 
 from engines import topofile
 from engines.drafts import load_draft, loads_draft
+from engines.model import NAME_PATTERN
 from engines.problems import Problem, TopologyError
 from labgui import dialogs
 from labgui.document import TopologyDocument, empty_topology
@@ -193,4 +195,12 @@ class FileController(QObject):
             return True
         if path is None:
             return False
+        path = Path(path)
+        if not path.exists() and path.parent.is_dir():
+            # `labgui new.topo.yaml`, as with a text editor: a new document that Save will create.
+            stem = path.name.removesuffix(topofile.SUFFIX).removesuffix(".yaml")
+            self.doc.replace(empty_topology(stem if re.match(NAME_PATTERN, stem) else "untitled"))
+            self._set_path(path)
+            self.message.emit(f"New file {path.name}: it is created when you save")
+            return True
         return self.open(path, ask_first=False)

@@ -169,3 +169,13 @@ def test_untitled_work_is_recovered_at_start(answer, qtbot, state_dir):
         second.doc.mark_saved()
         second.close()
     QApplication.processEvents()
+
+
+def test_starting_on_a_file_that_does_not_exist_creates_it_on_save(window, tmp_path):
+    path = tmp_path / "fresh.topo.yaml"
+    window.start(path)
+    assert window.files.path == path and window.doc.topology.name == "fresh"
+    assert not path.exists()
+    drop_from_palette(window, NodeKind.SERVICE, (0, 0))
+    window.actions.save.trigger()
+    assert "name: fresh" in path.read_text() and "service" in path.read_text()
