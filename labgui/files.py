@@ -152,7 +152,12 @@ class FileController(QObject):
 
     def autosave(self) -> Path | None:
         """Write the unsaved state to the recovery file if it changed since the last time."""
-        if not self.doc.is_modified() or self._edits == self._autosaved_at:
+        if not self.doc.is_modified():
+            if self._edits != self._autosaved_at:  # undone back to the saved state: nothing to recover
+                self.recovery.discard(self.path)
+                self._autosaved_at = self._edits
+            return None
+        if self._edits == self._autosaved_at:
             return None
         try:
             written = self.recovery.write(self.path, topofile.dumps(self.doc.topology))

@@ -179,3 +179,13 @@ def test_starting_on_a_file_that_does_not_exist_creates_it_on_save(window, tmp_p
     drop_from_palette(window, NodeKind.SERVICE, (0, 0))
     window.actions.save.trigger()
     assert "name: fresh" in path.read_text() and "service" in path.read_text()
+
+
+def test_undoing_back_to_the_saved_state_drops_the_recovery_copy(window, opened):
+    path = opened("12")
+    drop_from_palette(window, NodeKind.SERVICE, (0, 300))
+    assert window.files.autosave() is not None
+    window.undo_action.trigger()
+    assert not window.doc.is_modified()
+    window.files.autosave()
+    assert not window.files.recovery.file_for(path).exists()
