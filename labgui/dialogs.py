@@ -1,0 +1,58 @@
+"""Every question the editor asks the user, in one module so tests can answer them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+from engines.problems import Problem
+
+FILTER = "Topology files (*.topo.yaml);;YAML files (*.yaml *.yml);;All files (*)"
+
+
+def ask_unsaved_changes(parent: QWidget, name: str) -> str:
+    """'save', 'discard' or 'cancel'."""
+    box = QMessageBox(QMessageBox.Icon.Warning, "Unsaved changes",
+                      f"'{name}' has changes that are not saved.", parent=parent)
+    box.setInformativeText("Save them before going on?")
+    box.setStandardButtons(QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                           | QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(QMessageBox.StandardButton.Save)
+    answer = box.exec()
+    return {QMessageBox.StandardButton.Save: "save",
+            QMessageBox.StandardButton.Discard: "discard"}.get(QMessageBox.StandardButton(answer), "cancel")
+
+
+def ask_recover(parent: QWidget, name: str, saved_at: datetime) -> bool:
+    answer = QMessageBox.question(
+        parent, "Recover unsaved changes?",
+        f"The editor closed without saving '{name}'. Changes autosaved at "
+        f"{saved_at:%H:%M:%S on %d %b} can be recovered.\n\nRecover them?",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.Yes)
+    return answer == QMessageBox.StandardButton.Yes
+
+
+def show_problems(parent: QWidget, title: str, path: str, problems: list[Problem]) -> None:
+    box = QMessageBox(QMessageBox.Icon.Critical, title, f"'{path}' cannot be opened:", parent=parent)
+    lines = [str(p) for p in problems]
+    shown = lines[:8] + ([f"... and {len(lines) - 8} more (Show Details)"] if len(lines) > 8 else [])
+    box.setInformativeText("\n".join(shown) + "\n\nThe document you had open is unchanged.")
+    box.setDetailedText("\n".join(lines))
+    box.exec()
+
+
+def show_error(parent: QWidget, title: str, text: str) -> None:
+    QMessageBox.critical(parent, title, text)
+
+
+def ask_open_path(parent: QWidget, directory: str) -> Path | None:
+    name, _ = QFileDialog.getOpenFileName(parent, "Open topology", directory, FILTER)
+    return Path(name) if name else None
+
+
+def ask_save_path(parent: QWidget, suggested: str) -> Path | None:
+    name, _ = QFileDialog.getSaveFileName(parent, "Save topology as", suggested, FILTER)
+    return Path(name) if name else None

@@ -1,0 +1,194 @@
+"""A link on the canvas: an arrow between two node tiles with its transport on a pill.
+
+The colour says the transport (zmq, amqp, http); a link with an error is drawn
+dashed red. Run mode (issue 7) calls `set_rate` to add a live rate to the pill
+and `set_thickness` to show how much flows.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QPainter,
+    QPainterPath,
+    QPainterPathStroker,
+    QPen,
+    QPolygonF,
+)
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+
+from engines.problems import Problem, Severity
+from engines.vocabulary import Transport
+from labgui import theme
+from labgui.node_item import NodeItem
+
+ARROW = 11.0
+GAP = 4.0  # between the arrow's ends and the tiles
+
+
+def _edge_point(outline: QPainterPath, inside: QPointF, outside: QPointF) -> QPointF:
+    """Where the segment from `inside` to `outside` leaves the outline."""
+    polygon = outline.toFillPolygon()
+    ray = QLineF(inside, outside)
+    best, best_t = outside, 2.0
+    for i in range(polygon.count()):
+        edge = QLineF(polygon.at(i), polygon.at((i + 1) % polygon.count()))
+        kind, point = ray.intersects(edge)
+        if kind == QLineF.IntersectionType.BoundedIntersection:
+            t = QLineF(inside, point).length() / max(ray.length(), 1e-6)
+            if t < best_t:
+                best, best_t = point, t
+    return best
+
+
+class LinkItem(QGraphicsItem):
+    """A directed link; `key` is its key in the document ('from->to' or its name)."""
+
+    def __init__(self, key: str, source: NodeItem, target: NodeItem) -> None:
+        super().__init__()
+        self.key = key
+        self.source = source
+        self.target = target
+        self.transport: Transport | None = None
+        self.caption = ""
+        self.rate: str | None = None
+        self.thickness = 2.0
+        self.lane = 0.0  # perpendicular offset when two links join the same nodes
+        self.problems: list[Problem] = []
+        self.marked = False
+        self._line = QLineF()
+        self._label = QRectF()
+        self._font = QFont()
+        self._font.setPointSizeF(7.5)
+        self._font.setBold(True)
+        self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setZValue(1)
+        source.links.append(self)
+        target.links.append(self)
+        self.adjust()
+
+    def detach(self) -> None:
+        for end in (self.source, self.target):
+            if self in end.links:
+                end.links.remove(self)
+
+    # -- content -----------------------------------------------------------------------
+    def set_content(self, key: str, transport: Transport | None, caption: str) -> None:
+        self.key, self.transport, self.caption = key, transport, caption
+        self.setToolTip(f"{key}\n{caption}")
+        self.adjust()
+
+    def set_problems(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        lines = [f"{p.severity.value}: {p.message}" for p in problems]
+        self.setToolTip("\n".join([self.key, self.caption, *lines]))
+        self.update()
+
+    def set_marked(self, marked: bool) -> None:
+        self.marked = marked
+        self.update()
+
+    # -- run-mode seams (issue 7) ---------------------------------------------------------
+    def set_rate(self, text: str | None) -> None:
+        """Show a live rate next to the transport, e.g. '1.2k/s'."""
+        self.rate = text
+        self.adjust()
+
+    def set_thickness(self, width: float) -> None:
+        self.prepareGeometryChange()
+        self.thickness = width
+        self.update()
+
+    # -- geometry ---------------------------------------------------------------------------
+    @property
+    def has_error(self) -> bool:
+        return any(p.severity is Severity.ERROR for p in self.problems)
+
+    def label_text(self) -> str:
+        text = self.transport.value if self.transport else "?"
+        return f"{text} · {self.rate}" if self.rate else text
+
+    def adjust(self) -> None:
+        self.prepareGeometryChange()
+        a, b = self.source.pos(), self.target.pos()
+        line = QLineF(a, b)
+        if self.lane and line.length() > 0:
+            normal = line.normalVector().unitVector()
+            shift = QPointF(normal.dx() * self.lane, normal.dy() * self.lane)
+            a, b = a + shift, b + shift
+        start = _edge_point(self.source.tile_outline().translated(a - self.source.pos()), a, b)
+        end = _edge_point(self.target.tile_outline().translated(b - self.target.pos()), b, a)
+        line = QLineF(start, end)
+        if line.length() > 2 * GAP:
+            unit = line.unitVector()
+            d = QPointF(unit.dx() * GAP, unit.dy() * GAP)
+            line = QLineF(start + d, end - d)
+        self._line = line
+        metrics = QFontMetricsF(self._font)
+        width = metrics.horizontalAdvance(self.label_text()) + 12
+        height = metrics.height() + 4
+        mid = line.center()
+        self._label = QRectF(mid.x() - width / 2, mid.y() - height / 2, width, height)
+        self.update()
+
+    def line(self) -> QLineF:
+        return QLineF(self._line)
+
+    def boundingRect(self) -> QRectF:
+        rect = QRectF(self._line.p1(), self._line.p2()).normalized()
+        pad = ARROW + self.thickness + 4
+        return rect.adjusted(-pad, -pad, pad, pad).united(self._label.adjusted(-2, -2, 2, 2))
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath(self._line.p1())
+        path.lineTo(self._line.p2())
+        stroker = QPainterPathStroker()
+        stroker.setWidth(12)
+        shape = stroker.createStroke(path)
+        shape.addRoundedRect(self._label, 6, 6)
+        return shape
+
+    # -- painting -------------------------------------------------------------------------------
+    def paint(self, p: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        if self._line.length() < 1:
+            return
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        colour = theme.ERROR if self.has_error else theme.transport_colour(self.transport)
+        if self.isSelected() or self.marked:
+            halo = QColor(theme.ERROR if self.marked else theme.ACCENT)
+            halo.setAlpha(70)
+            p.setPen(QPen(halo, self.thickness + 7, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+            p.drawLine(self._line)
+        style = Qt.PenStyle.DashLine if self.has_error else Qt.PenStyle.SolidLine
+        p.setPen(QPen(colour, self.thickness, style, Qt.PenCapStyle.RoundCap))
+        unit = self._line.unitVector()
+        back = QPointF(unit.dx() * ARROW * 0.8, unit.dy() * ARROW * 0.8)
+        p.drawLine(QLineF(self._line.p1(), self._line.p2() - back))
+        self._paint_arrow(p, colour)
+        self._paint_label(p, colour)
+
+    def _paint_arrow(self, p: QPainter, colour: QColor) -> None:
+        tip = self._line.p2()
+        angle = math.atan2(self._line.dy(), self._line.dx())
+        spread = math.radians(24)
+        left = QPointF(tip.x() - ARROW * math.cos(angle - spread), tip.y() - ARROW * math.sin(angle - spread))
+        right = QPointF(tip.x() - ARROW * math.cos(angle + spread), tip.y() - ARROW * math.sin(angle + spread))
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(colour)
+        p.drawPolygon(QPolygonF([tip, left, right]))
+
+    def _paint_label(self, p: QPainter, colour: QColor) -> None:
+        if self._line.length() < self._label.width() + 2 * ARROW:
+            return  # nodes too close: the arrow alone says enough
+        p.setPen(QPen(colour, 1.2))
+        p.setBrush(QColor("white"))
+        radius = self._label.height() / 2
+        p.drawRoundedRect(self._label, radius, radius)
+        p.setPen(colour.darker(115))
+        p.setFont(self._font)
+        p.drawText(self._label, Qt.AlignmentFlag.AlignCenter, self.label_text())

@@ -1,0 +1,239 @@
+"""A node on the canvas: its tile, name and subtitle, problem mark, and run-mode seams.
+
+The item shows; it never edits the document. Position changes made by dragging
+are snapped here and turned into one undo command by the scene on release.
+Run mode (issue 7) will call `set_state` (a coloured ring) and `set_badge`
+(a pill on the corner, e.g. queue depth).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+
+from engines.problems import Problem, Severity
+from engines.vocabulary import NodeKind
+from labgui import theme
+
+if TYPE_CHECKING:
+    from labgui.link_item import LinkItem
+
+GRID = 10.0
+HALF = theme.TILE / 2
+TEXT_WIDTH = 200.0
+HANDLE_RADIUS = 6.5
+STATE_COLOURS = {
+    "starting": QColor("#74c0fc"),
+    "ready": QColor("#37b24d"),
+    "paused": QColor("#fab005"),
+    "killed": QColor("#e03131"),
+    "crashed": QColor("#c92a2a"),
+    "exited": QColor("#adb5bd"),
+}
+
+
+def name_font() -> QFont:
+    font = QFont()
+    font.setPointSizeF(9.5)
+    font.setBold(True)
+    return font
+
+
+def subtitle_font() -> QFont:
+    font = QFont()
+    font.setPointSizeF(8.0)
+    return font
+
+
+class NodeItem(QGraphicsItem):
+    """One client, service or broker. `name` is its key in the document."""
+
+    def __init__(self, name: str, kind: NodeKind, subtitle: str) -> None:
+        super().__init__()
+        self.name = name
+        self.kind = kind
+        self.subtitle = subtitle
+        self.links: list[LinkItem] = []
+        self.problems: list[Problem] = []
+        self.snap = True
+        self.marked = False
+        self.link_hint: bool | None = None  # while dragging a link over it: accepted or not
+        self.state: str | None = None
+        self.badge: str | None = None
+        self._hover = False
+        self._fonts = (name_font(), subtitle_font())
+        self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+                      | QGraphicsItem.GraphicsItemFlag.ItemIsMovable
+                      | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges)
+        self.setAcceptHoverEvents(True)
+        self.setZValue(2)
+        self._layout()
+
+    # -- content -------------------------------------------------------------------
+    def set_content(self, name: str, subtitle: str) -> None:
+        self.prepareGeometryChange()
+        self.name, self.subtitle = name, subtitle
+        self._layout()
+        self.update()
+
+    def set_problems(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        if problems:
+            self.setToolTip("\n".join(f"{p.severity.value}: {p.message}" + (f" ({p.hint})" if p.hint else "")
+                                      for p in problems))
+        else:
+            self.setToolTip("")
+        self.update()
+
+    def set_marked(self, marked: bool) -> None:
+        self.marked = marked
+        self.update()
+
+    def set_link_hint(self, hint: bool | None) -> None:
+        self.link_hint = hint
+        self.update()
+
+    # -- run-mode seams (issue 7) -----------------------------------------------------
+    def set_state(self, state: str | None) -> None:
+        """Show a run state (starting, ready, paused, killed, crashed, exited) as a ring."""
+        self.state = state
+        self.update()
+
+    def set_badge(self, text: str | None) -> None:
+        """Show a short figure on the tile's corner (queue depth, duplicates...)."""
+        self.prepareGeometryChange()
+        self.badge = text
+        self._layout()
+        self.update()
+
+    # -- geometry ----------------------------------------------------------------------
+    @property
+    def is_source(self) -> bool:
+        """Clients and brokers start links; services only receive them."""
+        return self.kind is not NodeKind.SERVICE
+
+    def tile_rect(self) -> QRectF:
+        return QRectF(-HALF, -HALF, theme.TILE, theme.TILE)
+
+    def handle_centre(self) -> QPointF:
+        return QPointF(HALF + 3, 0)
+
+    def handle_contains(self, point: QPointF) -> bool:
+        d = point - self.handle_centre()
+        return self.is_source and (d.x() ** 2 + d.y() ** 2) <= (HANDLE_RADIUS + 4) ** 2
+
+    def tile_outline(self) -> QPainterPath:
+        """The tile's outline in scene coordinates, where links start and end."""
+        return theme.tile_path(self.kind, self.tile_rect()).translated(self.pos())
+
+    def _layout(self) -> None:
+        bold, small = (QFontMetricsF(f) for f in self._fonts)
+        self._name_text = bold.elidedText(self.name, Qt.TextElideMode.ElideRight, TEXT_WIDTH)
+        self._sub_text = small.elidedText(self.subtitle, Qt.TextElideMode.ElideMiddle, TEXT_WIDTH)
+        width = max(bold.horizontalAdvance(self._name_text), small.horizontalAdvance(self._sub_text),
+                    theme.TILE) + 12
+        top = HALF + 5
+        self._name_rect = QRectF(-width / 2, top, width, bold.height())
+        self._sub_rect = QRectF(-width / 2, top + bold.height(), width, small.height())
+        self._body = QRectF(-width / 2, -HALF - 6, width, self._sub_rect.bottom() + HALF + 10)
+        self._badge_rect = QRectF()
+        if self.badge:
+            w = small.horizontalAdvance(self.badge) + 10
+            self._badge_rect = QRectF(HALF - 10, -HALF - 8, w, small.height() + 2)
+
+    def boundingRect(self) -> QRectF:
+        extra = QRectF(HALF, -HANDLE_RADIUS - 1, HANDLE_RADIUS * 2 + 6, HANDLE_RADIUS * 2 + 2)
+        return self._body.united(extra).united(self._badge_rect).adjusted(-6, -12, 6, 4)
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        path.setFillRule(Qt.FillRule.WindingFill)  # the handle overlaps the body: keep both
+        path.addRect(self._body)
+        if self.is_source:
+            path.addEllipse(self.handle_centre(), HANDLE_RADIUS + 4, HANDLE_RADIUS + 4)
+        return path
+
+    # -- painting ------------------------------------------------------------------------
+    def paint(self, p: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        tile = self.tile_rect()
+        if self.isSelected():
+            p.setPen(QPen(theme.ACCENT, 1.5))
+            p.setBrush(QColor(34, 139, 230, 28))
+            p.drawRoundedRect(self._body, 8, 8)
+        if self.marked:
+            p.setPen(QPen(theme.ERROR, 2, Qt.PenStyle.DashLine))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRoundedRect(self._body.adjusted(-4, -4, 4, 4), 10, 10)
+        ring = None
+        if self.link_hint is not None:
+            ring = QColor("#2f9e44") if self.link_hint else theme.ERROR
+        elif self.state is not None:
+            ring = STATE_COLOURS.get(self.state, theme.MUTED)
+        if ring is not None:
+            p.setPen(QPen(ring, 4))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawPath(theme.tile_path(self.kind, tile.adjusted(-5, -5, 5, 5)))
+        fill = theme.KIND_COLOURS[self.kind]
+        if self.state in ("killed", "crashed", "exited"):
+            fill = QColor("#adb5bd")
+        theme.paint_tile(p, self.kind, tile, fill=fill, outline=QPen(fill.darker(120), 1))
+        p.setPen(theme.TEXT)
+        p.setFont(self._fonts[0])
+        p.drawText(self._name_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, self._name_text)
+        p.setPen(theme.MUTED)
+        p.setFont(self._fonts[1])
+        p.drawText(self._sub_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, self._sub_text)
+        if self.is_source and (self._hover or self.isSelected()) and self.flags() & \
+                QGraphicsItem.GraphicsItemFlag.ItemIsMovable:
+            p.setPen(QPen(theme.KIND_COLOURS[self.kind].darker(110), 2))
+            p.setBrush(QColor("white"))
+            p.drawEllipse(self.handle_centre(), HANDLE_RADIUS, HANDLE_RADIUS)
+            c = self.handle_centre()
+            p.drawLine(QPointF(c.x() - 3, c.y()), QPointF(c.x() + 3, c.y()))
+            p.drawLine(QPointF(c.x(), c.y() - 3), QPointF(c.x(), c.y() + 3))
+        self._paint_mark(p, tile)
+        if self.badge:
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(QColor("#343a40"))
+            p.drawRoundedRect(self._badge_rect, self._badge_rect.height() / 2, self._badge_rect.height() / 2)
+            p.setPen(QColor("white"))
+            p.setFont(self._fonts[1])
+            p.drawText(self._badge_rect, Qt.AlignmentFlag.AlignCenter, self.badge)
+
+    def _paint_mark(self, p: QPainter, tile: QRectF) -> None:
+        if not self.problems:
+            return
+        error = any(pr.severity is Severity.ERROR for pr in self.problems)
+        centre = QPointF(tile.left() + 2, tile.top() + 2)
+        p.setPen(QPen(QColor("white"), 1.5))
+        p.setBrush(QBrush(theme.ERROR if error else theme.WARNING))
+        p.drawEllipse(centre, 8.5, 8.5)
+        font = QFont(self._fonts[0])
+        font.setPointSizeF(8.5)
+        p.setFont(font)
+        p.setPen(QColor("white"))
+        p.drawText(QRectF(centre.x() - 8, centre.y() - 8, 16, 16), Qt.AlignmentFlag.AlignCenter, "!")
+
+    # -- interaction -------------------------------------------------------------------------
+    def hoverEnterEvent(self, event: Any) -> None:
+        self._hover = True
+        self.update()
+        super().hoverEnterEvent(event)
+
+    def hoverLeaveEvent(self, event: Any) -> None:
+        self._hover = False
+        self.update()
+        super().hoverLeaveEvent(event)
+
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange and self.snap \
+                and isinstance(value, QPointF):
+            return QPointF(round(value.x() / GRID) * GRID, round(value.y() / GRID) * GRID)
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
+            for link in self.links:
+                link.adjust()
+        return super().itemChange(change, value)

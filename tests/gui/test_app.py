@@ -1,0 +1,71 @@
+"""`labgui` launches the editor on the default example; run mode's seams draw as they should."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
+
+from engines.examples import default_example
+from labgui import app as app_module
+from labgui.app import launch
+from labgui.link_item import LinkItem
+from labgui.mainwindow import MainWindow
+from labgui.node_item import NodeItem
+from tests.gui.test_screenshots import shoot
+
+pytestmark = pytest.mark.gui
+
+
+def test_launch_opens_the_default_example_at_a_sensible_size(qapp, monkeypatch):
+    seen = {}
+
+    class LoopThatLooks:
+        """Stands in for app.exec(): a real loop would only end when a user closes the window."""
+
+        def exec(self) -> int:
+            window = next(w for w in QApplication.topLevelWidgets()
+                          if isinstance(w, MainWindow) and w.isVisible())
+            QApplication.processEvents()
+            seen.update(path=window.files.path, size=(window.width(), window.height()),
+                        nodes=len(window.scene.nodes), title=window.title_text())
+            window.close()
+            return 0
+
+    monkeypatch.setattr(app_module, "application", LoopThatLooks)
+    assert launch(None) == 0
+    assert seen["path"] == default_example() and seen["nodes"] == 3
+    assert seen["title"] == f"{default_example().name} — Topology Lab"
+    area = QGuiApplication.primaryScreen().availableGeometry()  # offscreen: 800x800
+    assert seen["size"] == (min(1280, area.width()), min(800, area.height()))
+
+
+def test_context_menus_offer_what_fits_the_item(window, opened):
+    opened("12")
+    menu = window.build_context_menu(window.scene.node_item("rabbit"))
+    assert [a.text() for a in menu.actions()] == ["&Copy", "D&uplicate", "&Delete"]
+    menu = window.build_context_menu(window.scene.link_item("rabbit->payments"))
+    assert [a.text() for a in menu.actions()] == ["&Delete"]
+    menu = window.build_context_menu(None)
+    assert "Auto-&layout" in [a.text() for a in menu.actions()]
+
+
+def test_run_mode_seams_draw_states_badges_and_rates(window, opened):
+    """Issue 7 will drive these; here they only have to draw legibly."""
+    opened("12")
+    scene = window.scene
+    node: NodeItem = scene.node_item("checkout")
+    node.set_state("ready")
+    broker = scene.node_item("rabbit")
+    broker.set_state("killed")
+    broker.set_badge("queue 1.2k")
+    scene.node_item("payments").set_state("paused")
+    link: LinkItem = scene.link_item("checkout->rabbit")
+    link.set_rate("0/s")
+    link.set_thickness(1.0)
+    scene.link_item("rabbit->payments").set_rate("180/s")
+    window.set_editing_locked(True)
+    window.view.fit_to_view()
+    shoot(window, "editor-run-seams.png")
+    assert broker.boundingRect().contains(broker._badge_rect)
+    window.set_editing_locked(False)
