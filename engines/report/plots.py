@@ -79,7 +79,7 @@ def render_overview(panels: Sequence[Panel], periods: Sequence[FaultPeriod], dur
     """All panels stacked on one shared time axis."""
     fig, axes = plt.subplots(len(panels), 1, figsize=(12, 2.4 * len(panels)), dpi=100, sharex=True)
     axes = list(axes) if len(panels) > 1 else [axes]
-    for i, (ax, panel) in enumerate(zip(axes, panels)):
+    for i, (ax, panel) in enumerate(zip(axes, panels, strict=True)):
         _draw(ax, panel, periods, duration, label_faults=(i == 0))
     axes[-1].set_xlabel("seconds", fontsize=9)
     fig.tight_layout()
