@@ -19,12 +19,16 @@ import random
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Sequence
+from operator import itemgetter
 from pathlib import Path
 
 from engines.nodes.stats import ServiceStats
 from engines.nodes.store import Store
 from engines.transports.base import DUPLICATE, EXIT_CRASH, Delivery, ServiceConfig
+
+_CLIENT, _REDELIVERED, _TS = itemgetter(0), itemgetter(3), itemgetter(4)
 
 
 class Handler:
@@ -110,15 +114,11 @@ class Handler:
             self._crash("after its commit, before replying or acking")
         self.handled += len(batch)
         now = time.monotonic_ns()
-        by_client: dict[int, int] = {}
-        redelivered = 0
-        for d in batch:
-            by_client[d[0]] = by_client.get(d[0], 0) + 1
-            if d[3]:
-                redelivered += 1
         dups = outcomes.count(DUPLICATE)
-        self.stats.delivered(by_client, len(batch) - dups, dups, redelivered,
-                             [now - d[4] for d in batch])
+        # counted in C (a batch often shares one client and one send time): no Python loop per message
+        self.stats.delivered(Counter(map(_CLIENT, batch)), len(batch) - dups, dups,
+                             sum(map(_REDELIVERED, batch)),
+                             [(now - ts, n) for ts, n in Counter(map(_TS, batch)).items()])
         return outcomes
 
     def _crash(self, where: str) -> None:

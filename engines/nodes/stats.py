@@ -8,6 +8,7 @@ clients at the end of a run.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 
 from engines.histogram import Histogram
 
@@ -28,9 +29,9 @@ class ServiceStats:
         with self._lock:
             self.counters[name] = self.counters.get(name, 0) + n
 
-    def delivered(self, by_client: dict[int, int], applied: int, duplicates: int,
-                  redelivered: int, latencies_ns: list[int]) -> None:
-        """One committed batch (called by the handler)."""
+    def delivered(self, by_client: Mapping[int, int], applied: int, duplicates: int,
+                  redelivered: int, latencies_ns: list[tuple[int, int]]) -> None:
+        """One committed batch (called by the handler); latencies as (ns, how many)."""
         with self._lock:
             c = self.counters
             n = applied + duplicates
@@ -42,8 +43,8 @@ class ServiceStats:
                 if 0 <= client < len(self.by_client):
                     self.by_client[client] += k
             add = self.latency.add
-            for ns in latencies_ns:
-                add(ns)
+            for ns, n in latencies_ns:
+                add(ns, n)
 
     def snapshot(self) -> dict[str, object]:
         with self._lock:

@@ -27,8 +27,8 @@ from engines.transports._zmq import (
     TICK_MS,
     close_flushing,
     context,
-    decode,
     drain,
+    receive,
     responder,
     responder_of,
     send_until_stopped,
@@ -167,11 +167,11 @@ def run_sub(ctx: ServiceContext, inbound: list[Inbound]) -> None:
         while not ctx.stop.is_set():
             if not sock.poll(TICK_MS, zmq.POLLIN):
                 continue
-            items, _, _, bad = decode((None, parts[-1]) for parts in drain(sock, max_batch))
-            if bad:
-                ctx.stats.count("errors", bad)
-            if items:
-                ctx.handler.handle_batch(items)
+            batch = receive(sock, max_batch)
+            if batch.bad:
+                ctx.stats.count("errors", batch.bad)
+            if batch.items:
+                ctx.handler.handle_batch(batch.items)
     finally:
         sock.close()
         zctx.term()
@@ -192,15 +192,15 @@ def run_sub_reply(ctx: ServiceContext, inbound: list[Inbound]) -> None:
         while not ctx.stop.is_set():
             if not sub.poll(TICK_MS, zmq.POLLIN):
                 continue
-            items, heads, _, bad = decode((None, parts[-1]) for parts in drain(sub, max_batch))
-            if bad:
-                ctx.stats.count("errors", bad)
-            if not items:
+            batch = receive(sub, max_batch)
+            if batch.bad:
+                ctx.stats.count("errors", batch.bad)
+            if not batch.items:
                 continue
-            outcomes = ctx.handler.handle_batch(items)
+            outcomes = ctx.handler.handle_batch(batch.items)
             if not ctx.config.reply:
                 continue
-            for h, outcome in zip(heads, outcomes, strict=True):
+            for h, outcome in zip(batch.heads, outcomes, strict=True):
                 target = dealers.get(h[2])
                 if target is None:
                     continue

@@ -22,8 +22,7 @@ from engines.transports._zmq import (
     TICK_MS,
     close_flushing,
     context,
-    decode,
-    drain,
+    receive,
     send_until_stopped,
     socket,
 )
@@ -69,12 +68,11 @@ def run_pull(ctx: ServiceContext, inbound: list[Inbound]) -> None:
         while not ctx.stop.is_set():
             if not sock.poll(TICK_MS, zmq.POLLIN):
                 continue
-            frames = drain(sock, max_batch)
-            items, _, _, bad = decode((None, parts[-1]) for parts in frames)
-            if bad:
-                ctx.stats.count("errors", bad)
-            for start in range(0, len(items), max_batch):
-                handle(items[start:start + max_batch])
+            batch = receive(sock, max_batch)
+            if batch.bad:
+                ctx.stats.count("errors", batch.bad)
+            if batch.items:
+                handle(batch.items)
     finally:
         sock.close()
         zctx.term()

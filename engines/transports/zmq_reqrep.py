@@ -23,8 +23,8 @@ from engines.transports import register
 from engines.transports._zmq import (
     TICK_MS,
     context,
-    decode,
     drain,
+    receive,
     responder,
     responder_of,
     socket,
@@ -205,17 +205,16 @@ def run_router(ctx: ServiceContext, inbound: list[Inbound]) -> None:
         while not ctx.stop.is_set():
             if not sock.poll(TICK_MS, zmq.POLLIN):
                 continue
-            batch = drain(sock, max_batch)
-            items, heads, idents, bad = decode((parts[0], parts[-1]) for parts in batch)
-            if bad:
-                ctx.stats.count("errors", bad)
-            if not items:
+            batch = receive(sock, max_batch, tagged=True)
+            if batch.bad:
+                ctx.stats.count("errors", batch.bad)
+            if not batch.items:
                 continue
-            outcomes = ctx.handler.handle_batch(items)
+            outcomes = ctx.handler.handle_batch(batch.items)
             if not cfg.reply:
                 continue
             send = sock.send_multipart
-            for ident, h, outcome in zip(idents, heads, outcomes, strict=True):
+            for ident, h, outcome in zip(batch.tags, batch.heads, outcomes, strict=True):
                 flags = wire.FLAG_DUPLICATE if outcome == DUPLICATE else 0
                 send([ident, b"", wire.reply_to(h, flags, stamps.get(h[2], b""))])
             ctx.stats.count("replies_sent", len(outcomes))
