@@ -103,9 +103,9 @@ class ProcessTable:
                           for n in self.nodes.values()},
                 "brokers": self.extra_pids,
             }
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
-        os.replace(tmp, self.path)
+            tmp = self.path.with_suffix(".tmp")  # one writer at a time: the lock is held
+            tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
+            os.replace(tmp, self.path)
 
     def all_pids(self) -> list[int]:
         with self.lock:

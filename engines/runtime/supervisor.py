@@ -55,14 +55,25 @@ def _in_background(fn: Callable[[], None], name: str) -> Future[None]:
 
 
 class Supervisor:
+    """One run of a topology in `run_dir`.
+
+    stop_timeout_s: how long a SIGTERMed node may take before SIGKILL.
+    ready_timeout_s: how long a node (or broker) may take to report ready.
+    drain_quiet_s / drain_timeout_s: at the end, wait for the services to
+    catch up with what the clients sent until nothing moved for
+    drain_quiet_s, at most drain_timeout_s.
+    """
+
     def __init__(self, topology: Topology, run_dir: Path, *, stop_timeout_s: float = 5.0,
-                 ready_timeout_s: float = 30.0, drain_quiet_s: float = 1.0) -> None:
+                 ready_timeout_s: float = 30.0, drain_quiet_s: float = 1.0,
+                 drain_timeout_s: float = 60.0) -> None:
         self.topology = topology
         self.run_dir = Path(run_dir)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.stop_timeout_s = stop_timeout_s
         self.ready_timeout_s = ready_timeout_s
         self.drain_quiet_s = drain_quiet_s
+        self.drain_timeout_s = drain_timeout_s
         (self.run_dir / "topology.topo.yaml").write_text(topofile.dumps(topology), encoding="utf-8")
         self.events = EventLog(self.run_dir / "events.jsonl")
         self.table = ProcessTable(self.run_dir / "pids.json")
@@ -265,7 +276,7 @@ class Supervisor:
     def _drain(self) -> None:
         """Wait until the services have what the clients sent, or nothing moves for a while."""
         assert self.metrics is not None and self.plan is not None
-        quiet_since, last, cap = time.monotonic(), -1, time.monotonic() + 60
+        quiet_since, last, cap = time.monotonic(), -1, time.monotonic() + self.drain_timeout_s
         while time.monotonic() < cap:
             caught_up = True
             total = 0

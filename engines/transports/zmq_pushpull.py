@@ -50,9 +50,10 @@ def run_push(ctx: ClientContext) -> None:
             frame = wire.pack_batch(wire.NOTIFY, ci, seqs.start, len(seqs), time.monotonic_ns(), payload)
             rec.sent_range(seqs.start, len(seqs))
             if not send_until_stopped(sock, frame, ctx.stop):
+                rec.withdraw_range(seqs.start, len(seqs))  # stopped before ZeroMQ took them
                 return
     finally:
-        close_flushing(sock, ctx.stop)
+        close_flushing(sock)
         zctx.term()
 
 
