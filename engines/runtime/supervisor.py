@@ -86,6 +86,8 @@ class Supervisor:
         self._kinds = kinds
         self._lock = self.control.lock
         self._finishing = False
+        self._started = False
+        self._start_future: Future[None] | None = None
         self._closed = False
         self.started_at: float | None = None
         self.ended_at: float | None = None
@@ -118,6 +120,10 @@ class Supervisor:
 
     def start(self) -> None:
         """Brokers, then services (until ready), then clients. Raises RunError with the reason."""
+        with self._lock:
+            if self._started:
+                raise RunError("this run was already started; a Supervisor runs its topology once")
+            self._started = True
         self.preflight()
         topo = self.topology
         urls: dict[str, str] = {}
@@ -129,6 +135,12 @@ class Supervisor:
             self.plan = make_plan(topo, Ports(), urls)
         except (PortError, KeyError) as exc:
             raise RunError(f"cannot plan the run: {exc}") from None
+        links: dict[str, list[tuple[str, int]]] = {}
+        for client, routes in self.plan.audience.items():
+            for route in routes:
+                for key in {route.link, route.client_link}:
+                    links.setdefault(key, []).append((route.service, self.plan.clients[client]))
+        self.metrics.set_links(links)
         for node in topo.clients() + topo.services():
             proc = self.table.nodes[node.name]
             proc.node_dir.mkdir(parents=True, exist_ok=True)
@@ -185,7 +197,8 @@ class Supervisor:
     def start_async(self) -> Future[None]:
         """`start()` in a background thread, for a GUI that must not block (the future carries
         a RunError if the run cannot start)."""
-        return _in_background(self.start, "start")
+        self._start_future = _in_background(self.start, "start")
+        return self._start_future
 
     # -- control (non-blocking, any thread; see engines.runtime.control) ---------------------
     def kill(self, name: str) -> None:
@@ -234,7 +247,9 @@ class Supervisor:
         from engines.runtime.scheduler import Scheduler
         from engines.runtime.summary import build_summary
 
-        if self.started_at is None:
+        if self._start_future is not None:
+            self._start_future.result()  # started in the background: wait for it (or its error)
+        elif not self._started:
             self.start()
         scheduler = Scheduler(self.topology.scenario, self)
         limit = duration if duration is not None else self.topology.duration_s

@@ -49,6 +49,10 @@ def test_control_from_another_thread_while_it_runs(tmp_path):
         sup.finish_async().result(timeout=60)
         t, acked = sup.metrics.series("asker", "acknowledged")
         assert len(t) > 10 and acked[-1] == 800 and (acked[1:] >= acked[:-1]).all()
+        lt, delivered = sup.metrics.link_series("asker->answerer")
+        assert len(lt) > 10 and delivered[-1] >= 800 and (delivered[1:] >= delivered[:-1]).all()
+        with pytest.raises(RunError, match="already started"):
+            sup.start()
         from engines.runtime.summary import build_summary
         summary = build_summary(sup)
     finally:
