@@ -133,8 +133,9 @@ def build_panels(metrics: list[dict[str, str]], queues: list[dict[str, str]],
         if kinds.get(node) in ("client", "service"):
             for p, dash in (("p50", "-"), ("p99", ":")):
                 values = col(f"{p}_latency_ms")
-                if not np.isnan(values).all():
-                    latency.lines[f"{node} {p}"] = (t, values)
+                seen = ~np.isnan(values)  # intervals with no reply have no percentile: skip, not break
+                if seen.any():
+                    latency.lines[f"{node} {p}"] = (t[seen], values[seen])
                     latency.styles[f"{node} {p}"] = {**solid, "linestyle": dash}
     depth = Panel("queues", "Queue depth (ready messages)", "messages")
     by_queue: dict[str, list[tuple[float, float]]] = defaultdict(list)
