@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from engines.brokers.external import ExternalBroker
@@ -14,6 +15,10 @@ from engines.brokers.install import INSTALL_HINT, rabbitmq_available
 from engines.brokers.managed import ManagedBroker, amqp_ready, cleanup_run_dir
 from engines.brokers.sampler import QueueDepth, QueueDepthSampler, SamplerThread
 from engines.model import BrokerNode
+
+# pika logs every failed connection attempt at ERROR with a traceback; the lab
+# expects them (readiness polls, a killed broker) and counts them instead.
+logging.getLogger("pika").setLevel(logging.CRITICAL)
 
 __all__ = [
     "AMQP_ERRORS",
