@@ -42,8 +42,8 @@ def amqp_ready(url: str, timeout: float = 2.0) -> bool:
 class ManagedBroker:
     """A private `rabbitmq-server` on free loopback ports, data inside the run directory.
 
-    Start and restart from a thread that lives as long as the run: the
-    parent-death signal fires when the *spawning thread* exits.
+    Any thread may start or restart it: the fork happens on `procs.spawner`'s
+    thread, so the parent-death signal follows the process, not the caller.
     """
 
     managed = True
@@ -175,7 +175,7 @@ class ManagedBroker:
         self._state = BrokerState.STARTING
         log = open(layout.console_log, "ab")  # noqa: SIM115 - handed to the child
         try:
-            self._proc = subprocess.Popen(
+            self._proc = procs.spawner.call(lambda: subprocess.Popen(
                 [str(self._script)],
                 env=nodeconf.environment(layout),
                 cwd=layout.directory,
@@ -184,7 +184,7 @@ class ManagedBroker:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
                 preexec_fn=procs.die_with_parent(),  # noqa: PLW1509 - see die_with_parent
-            )
+            ))
         except OSError as exc:
             self._state = BrokerState.STOPPED
             raise BrokerError(f"broker '{self.name}': cannot run {self._script}: {exc}") from exc

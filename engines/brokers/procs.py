@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import ctypes
 import os
+import queue
 import signal
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 import psutil
 
@@ -62,6 +65,47 @@ def die_with_parent(sig: int = signal.SIGKILL) -> Callable[[], None]:
             os.kill(os.getpid(), int(sig))
 
     return preexec
+
+
+T = TypeVar("T")
+
+
+class _Spawner:
+    """One long-lived thread that forks every managed broker.
+
+    PR_SET_PDEATHSIG fires when the *thread* that forked the child exits, not
+    the process: a broker restarted from a scenario thread would die with
+    that thread. Forking from this thread, which lives as long as the process,
+    ties the broker to the process instead.
+    """
+
+    def __init__(self) -> None:
+        self._jobs: queue.Queue[tuple[Callable[[], Any], queue.Queue[tuple[bool, Any]]]] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def call(self, fn: Callable[[], T]) -> T:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._serve, name="broker-spawner", daemon=True)
+                self._thread.start()
+        answer: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=1)
+        self._jobs.put((fn, answer))
+        ok, value = answer.get()
+        if not ok:
+            raise value
+        return value  # type: ignore[no-any-return]
+
+    def _serve(self) -> None:
+        while True:
+            fn, answer = self._jobs.get()
+            try:
+                answer.put((True, fn()))
+            except BaseException as exc:  # noqa: BLE001 - handed back to the caller
+                answer.put((False, exc))
+
+
+spawner = _Spawner()
 
 
 def tree(pid: int) -> list[psutil.Process]:

@@ -128,7 +128,7 @@ class Session:
                 on_close_callback=self._on_closed,
             )
         except Exception as exc:  # noqa: BLE001 - any failure to even start is a failed attempt
-            self.on_connect_error(self._describe(exc))
+            self._connect_failed(self._describe(exc))
             return
         self.connection.ioloop.call_later(self.tick_s, self._tick)
         try:
@@ -158,8 +158,14 @@ class Session:
         self.on_ready(channel)
 
     def _on_open_error(self, connection: SelectConnection, error: BaseException | str) -> None:
-        self.on_connect_error(self._describe(error))
+        self._connect_failed(self._describe(error))
         connection.ioloop.stop()
+
+    def _connect_failed(self, reason: str) -> None:
+        if reason not in self._reasons_logged:
+            self._reasons_logged.add(reason)
+            self.log.warning("%s: cannot connect to the broker: %s", self.name, reason)
+        self.on_connect_error(reason)
 
     def _on_channel_closed(self, channel: Any, reason: BaseException) -> None:
         if channel is not self.channel:
