@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from enum import Enum
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -145,7 +145,7 @@ class BrokerNode(NodeBase):
         return self.url is None
 
 
-Node = Annotated[Union[ClientNode, ServiceNode, BrokerNode], Field(discriminator="kind")]
+Node = Annotated[ClientNode | ServiceNode | BrokerNode, Field(discriminator="kind")]
 
 
 class Link(_Strict):

@@ -40,7 +40,9 @@ Client driver `run(ctx)`:
 Service driver `run(ctx, inbound)` (one call per `group`, with the inbound
 streams of that group):
   - bind `ctx.listen[<listener>]` or connect to `inbound[i].publisher` /
-    `inbound[i].broker_url`; honour `ctx.config.join_after_ms`;
+    `inbound[i].broker_url`, then call `ctx.ready()` (the node reports ready
+    to the supervisor when every group has; `join_after_ms` is applied by the
+    node before `run` is called);
   - turn what arrives into `engines.transports.base.Delivery` tuples and call
     `ctx.handler.handle_batch(deliveries)` (or `handle(delivery)` from many
     threads). It does the processing time, the SQLite transaction (business

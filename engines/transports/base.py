@@ -129,6 +129,7 @@ class Inbound:
     link: str
     style: str
     transport: str
+    peer_index: int = 0  # this service's position in the client's peers (stamped in replies)
     listener: str | None = None
     publisher: Mapping[str, str] = field(default_factory=dict)
     link_hwm: int | None = None
@@ -186,7 +187,9 @@ class ServiceContext:
     row, PROCESSED_MESSAGES when idempotent) and the configured crash; it
     returns one outcome (APPLIED or DUPLICATE) per delivery, after the commit.
     Only then may the driver reply or ack. Several threads may call
-    `handler.handle(delivery)` at once (it group-commits them).
+    `handler.handle(delivery)` at once (it group-commits them). Call `ready()`
+    once the driver is listening or connected: the supervisor starts clients
+    only after every service is ready.
     """
 
     config: ServiceConfig
@@ -197,6 +200,7 @@ class ServiceContext:
     stop: threading.Event
     log: logging.Logger
     clients: Mapping[str, int] = field(default_factory=dict)  # every client name -> index
+    ready: Callable[[], None] = field(default=lambda: None)  # call once bound or connected
 
     def max_batch(self) -> int:
         """How many deliveries to take at once: at most ~20 ms of work, so a slow
