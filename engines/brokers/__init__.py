@@ -14,6 +14,7 @@ from engines.brokers.handle import AMQP_ERRORS, BrokerError, BrokerHandle, Broke
 from engines.brokers.install import INSTALL_HINT, rabbitmq_available
 from engines.brokers.managed import ManagedBroker, amqp_ready, cleanup_run_dir
 from engines.brokers.sampler import QueueDepth, QueueDepthSampler, SamplerThread
+from engines.brokers.telemetry import QueueDepthMonitor
 from engines.model import BrokerNode
 
 # pika logs every failed connection attempt at ERROR with a traceback; the lab
@@ -29,6 +30,7 @@ __all__ = [
     "ExternalBroker",
     "ManagedBroker",
     "QueueDepth",
+    "QueueDepthMonitor",
     "QueueDepthSampler",
     "SamplerThread",
     "amqp_ready",

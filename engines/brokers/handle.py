@@ -13,6 +13,8 @@ from typing import Protocol, runtime_checkable
 import pika.exceptions
 from pika.adapters.utils.connection_workflow import AMQPConnectorException
 
+from engines.runtime.errors import RunError
+
 # What opening or using a pika connection can raise when the broker is down,
 # paused or restarting; AMQPConnectorStackTimeout is not an AMQPError.
 AMQP_ERRORS: tuple[type[BaseException], ...] = (
@@ -22,8 +24,11 @@ AMQP_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
-class BrokerError(RuntimeError):
-    """A broker could not be started, stopped or reached, or declines an action."""
+class BrokerError(RunError):
+    """A broker could not be started, stopped or reached, or declines an action.
+
+    A RunError, so the runtime reports it like any run that cannot start.
+    """
 
 
 class BrokerState(str, Enum):

@@ -57,6 +57,7 @@ class Supervisor:
         self.metrics: Collector | None = None
         self.plan: RunPlan | None = None
         self.brokers: dict[str, Any] = {}
+        self.queue_depths: Any = None  # engines.brokers.QueueDepthMonitor when there are brokers
         self._kinds = kinds
         self._spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spawner")
         self._lock = threading.RLock()
@@ -81,6 +82,12 @@ class Supervisor:
             self.plan = make_plan(topo, Ports(), urls)
         except (PortError, KeyError) as exc:
             raise RunError(f"cannot plan the run: {exc}") from None
+        if self.brokers:  # queue depth over AMQP, into queues.csv (engines.brokers.telemetry)
+            from engines.brokers import QueueDepthMonitor
+            from engines.brokers.plan import queue_names
+
+            self.queue_depths = QueueDepthMonitor(self.run_dir, self.brokers, queue_names(topo),
+                                                  t0=self.metrics.t0)
         for node in topo.clients() + topo.services():
             proc = self.table.nodes[node.name]
             proc.node_dir.mkdir(parents=True, exist_ok=True)
@@ -408,6 +415,8 @@ class Supervisor:
         with self._lock:
             self._closing = True
         self._stop_group(services)
+        if self.queue_depths is not None:
+            self.queue_depths.close()
         for name, handle in self.brokers.items():
             try:
                 self._spawner.submit(handle.stop, self.stop_timeout_s).result(self.stop_timeout_s + 30)
@@ -433,6 +442,8 @@ class Supervisor:
                     proc.popen.wait(timeout=5)
                 except Exception:  # noqa: BLE001
                     pass
+        if self.queue_depths is not None:
+            self.queue_depths.close()
         for handle in self.brokers.values():
             try:
                 handle.close()

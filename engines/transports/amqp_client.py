@@ -67,7 +67,6 @@ class AmqpClient:
         self.publisher: Publisher | None = None
         self.window: ConfirmWindow | None = None
         self._pump_at: float | None = None
-        self._confirm_only = getattr(self.rec, "confirm_only", None)
         give_up_s = max(5.0, cfg.timeout_ms * (cfg.retries + 1) / 1000)
         self.session = Session(self.url, [self.spec], ctx.stop, ctx.log, name=cfg.name)
         self.session.give_up_after_s = None
@@ -202,11 +201,8 @@ class AmqpClient:
     # -- broker callbacks -------------------------------------------------------------
     def _acked(self, item: Pending) -> None:
         seq, _attempt, ts_ns = item
-        if self.replies:
-            if self._confirm_only is not None:
-                self._confirm_only(seq)
-            else:
-                self.rec.count("confirms")
+        if self.replies:  # the broker has the request; the reply acknowledges it
+            self.rec.confirmed(seq)
         else:
             self.rec.confirm(seq, ts_ns)
         if self.window is not None and self.window.room() * 2 >= self.window.size:

@@ -105,9 +105,12 @@ class AmqpConsumer:
             outcomes = self.ctx.handler.handle_batch(deliveries)  # commits; may crash as configured
             if self.cfg.reply:
                 self._reply(channel, batch, outcomes)
+        stats = self.ctx.stats
+        stats.count("amqp_received", self.unacked)
         if self.manual and self.last_tag > self.acked_tag and channel.is_open:
             channel.basic_ack(self.last_tag, multiple=True)
             self.acked_tag = self.last_tag
+            stats.count("amqp_acked", self.unacked)
         self.unacked = 0
 
     def _reply(self, channel: Any, batch: list[tuple[tuple[int, ...], bool, Any]],
