@@ -12,6 +12,7 @@ import stat
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -161,7 +162,13 @@ def test_pause_resume_and_graceful_stop(own_broker: ManagedBroker) -> None:
     assert_nothing_left(own_broker, before)
     with pytest.raises(BrokerError, match="not running"):
         own_broker.pause()
-    own_broker.start()
+    # Started from a thread that ends at once: the node must not die with that thread
+    # (PR_SET_PDEATHSIG follows the forking thread; the handle forks from its own).
+    starter = threading.Thread(target=own_broker.start)
+    starter.start()
+    starter.join(90)
+    time.sleep(1.0)
+    assert own_broker.state is BrokerState.RUNNING and amqp_ready(url, timeout=5)
     sampler = QueueDepthSampler(url, ["kept"])
     try:
         assert sampler.sample() == {"kept": 5}
