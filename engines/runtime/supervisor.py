@@ -133,7 +133,8 @@ class Supervisor:
         urls: dict[str, str] = {}
         if topo.brokers():
             urls = self._start_brokers(topo.brokers())
-        self.metrics = Collector(self.run_dir, self._kinds, self.control.on_node_event)
+        self.metrics = Collector(self.run_dir, self._kinds, self.control.on_node_event,
+                                 t0=self.events.t0)
         self.control.on_state = self.metrics.set_state
         try:
             self.plan = make_plan(topo, Ports(), urls)
