@@ -148,11 +148,14 @@ class Supervisor:
                     links.setdefault(key, []).append((route.service, self.plan.clients[client]))
         self.metrics.set_links(links)
         if self.brokers:  # queue depth over AMQP, into queues.csv (engines.brokers.telemetry)
-            from engines.brokers import QueueDepthMonitor
-            from engines.brokers.plan import queue_names
-
-            self.queue_depths = QueueDepthMonitor(self.run_dir, self.brokers, queue_names(topo),
-                                                  t0=self.metrics.t0)
+            try:
+                from engines.brokers import QueueDepthMonitor
+                from engines.brokers.plan import queue_names
+            except ImportError:  # a broker support without a sampler: runs, without queue depths
+                self.events.add("note", None, note="no queue depth sampler for these brokers")
+            else:
+                self.queue_depths = QueueDepthMonitor(self.run_dir, self.brokers,
+                                                      queue_names(topo), t0=self.metrics.t0)
         for node in topo.clients() + topo.services():
             proc = self.table.nodes[node.name]
             proc.node_dir.mkdir(parents=True, exist_ok=True)
