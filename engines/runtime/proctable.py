@@ -38,6 +38,7 @@ class NodeProcess:
     reason: str = ""
     before_pause: str = "ready"
     lives: int = 0
+    start_pending: bool = False  # a new life is queued in the spawner
 
     @property
     def pid(self) -> int | None:
@@ -91,6 +92,7 @@ class ProcessTable:
             node.stop_deadline = None
             node.exit_code = None
             node.reason = ""
+            node.start_pending = False
         self.save()
 
     def save(self) -> None:
@@ -101,9 +103,9 @@ class ProcessTable:
                           for n in self.nodes.values()},
                 "brokers": self.extra_pids,
             }
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
-        os.replace(tmp, self.path)
+            tmp = self.path.with_suffix(".tmp")  # one writer at a time: the lock is held
+            tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
+            os.replace(tmp, self.path)
 
     def all_pids(self) -> list[int]:
         with self.lock:

@@ -17,13 +17,14 @@ services, then the brokers.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from engines import topofile
+from engines import topofile, transports
 from engines.model import BrokerNode, Topology
 from engines.runtime import brokers as broker_support
 from engines.runtime.control import POLL_S, Control
@@ -33,17 +34,46 @@ from engines.runtime.metrics import Collector
 from engines.runtime.ports import PortError, Ports
 from engines.runtime.proctable import RUNNING, NodeProcess, ProcessTable, log_tail
 from engines.runtime.specs import RunPlan, make_plan, node_spec, write_spec
+from engines.transports.base import CLIENT, SERVICE
+
+
+def _in_background(fn: Callable[[], None], name: str) -> Future[None]:
+    future: Future[None] = Future()
+
+    def work() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            fn()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
+            future.set_exception(exc)
+        else:
+            future.set_result(None)
+
+    threading.Thread(target=work, name=f"supervisor-{name}", daemon=True).start()
+    return future
 
 
 class Supervisor:
+    """One run of a topology in `run_dir`.
+
+    stop_timeout_s: how long a SIGTERMed node may take before SIGKILL.
+    ready_timeout_s: how long a node (or broker) may take to report ready.
+    drain_quiet_s / drain_timeout_s: at the end, wait for the services to
+    catch up with what the clients sent until nothing moved for
+    drain_quiet_s, at most drain_timeout_s.
+    """
+
     def __init__(self, topology: Topology, run_dir: Path, *, stop_timeout_s: float = 5.0,
-                 ready_timeout_s: float = 30.0, drain_quiet_s: float = 1.0) -> None:
+                 ready_timeout_s: float = 30.0, drain_quiet_s: float = 1.0,
+                 drain_timeout_s: float = 60.0) -> None:
         self.topology = topology
         self.run_dir = Path(run_dir)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.stop_timeout_s = stop_timeout_s
         self.ready_timeout_s = ready_timeout_s
         self.drain_quiet_s = drain_quiet_s
+        self.drain_timeout_s = drain_timeout_s
         (self.run_dir / "topology.topo.yaml").write_text(topofile.dumps(topology), encoding="utf-8")
         self.events = EventLog(self.run_dir / "events.jsonl")
         self.table = ProcessTable(self.run_dir / "pids.json")
@@ -57,6 +87,8 @@ class Supervisor:
         self._kinds = kinds
         self._lock = self.control.lock
         self._finishing = False
+        self._started = False
+        self._start_future: Future[None] | None = None
         self._closed = False
         self.started_at: float | None = None
         self.ended_at: float | None = None
@@ -72,8 +104,28 @@ class Supervisor:
         return self.control.sigkilled
 
     # -- starting ---------------------------------------------------------------------
+    def preflight(self) -> None:
+        """Refuse, before any process starts, what cannot run here (RunError says why)."""
+        topo = self.topology
+        if topo.brokers():
+            broker_support.opener()
+        for client in topo.clients():
+            for role in (CLIENT, SERVICE):
+                try:
+                    transports.driver(client.transport.value, client.style.value, role)
+                except KeyError:
+                    raise RunError(
+                        f"client '{client.name}' speaks {client.style.value} over "
+                        f"{client.transport.value}, but no {role} driver for it is installed "
+                        f"(engines/transports/{client.transport.value}_*.py)") from None
+
     def start(self) -> None:
         """Brokers, then services (until ready), then clients. Raises RunError with the reason."""
+        with self._lock:
+            if self._started:
+                raise RunError("this run was already started; a Supervisor runs its topology once")
+            self._started = True
+        self.preflight()
         topo = self.topology
         urls: dict[str, str] = {}
         if topo.brokers():
@@ -84,6 +136,12 @@ class Supervisor:
             self.plan = make_plan(topo, Ports(), urls)
         except (PortError, KeyError) as exc:
             raise RunError(f"cannot plan the run: {exc}") from None
+        links: dict[str, list[tuple[str, int]]] = {}
+        for client, routes in self.plan.audience.items():
+            for route in routes:
+                for key in {route.link, route.client_link}:
+                    links.setdefault(key, []).append((route.service, self.plan.clients[client]))
+        self.metrics.set_links(links)
         if self.brokers:  # queue depth over AMQP, into queues.csv (engines.brokers.telemetry)
             from engines.brokers import QueueDepthMonitor
             from engines.brokers.plan import queue_names
@@ -143,6 +201,12 @@ class Supervisor:
                                f"its log {p.log_path} ends with:\n{log_tail(p.log_path)}")
             time.sleep(POLL_S)
 
+    def start_async(self) -> Future[None]:
+        """`start()` in a background thread, for a GUI that must not block (the future carries
+        a RunError if the run cannot start)."""
+        self._start_future = _in_background(self.start, "start")
+        return self._start_future
+
     # -- control (non-blocking, any thread; see engines.runtime.control) ---------------------
     def kill(self, name: str) -> None:
         """SIGKILL: no goodbye, no flush; what the node had not recorded is gone."""
@@ -182,7 +246,7 @@ class Supervisor:
         """Ended on its own (done or gave up), or ended by us / crashed and not running."""
         with self._lock:
             proc = self.table.nodes[name]
-            return proc.lives > 0 and proc.state not in RUNNING
+            return proc.lives > 0 and proc.state not in RUNNING and not proc.start_pending
 
     # -- headless run and ordered stop --------------------------------------------------------
     def run(self, duration: float | None = None, on_tick: Callable[[Supervisor], None] | None = None,
@@ -190,7 +254,9 @@ class Supervisor:
         from engines.runtime.scheduler import Scheduler
         from engines.runtime.summary import build_summary
 
-        if self.started_at is None:
+        if self._start_future is not None:
+            self._start_future.result()  # started in the background: wait for it (or its error)
+        elif not self._started:
             self.start()
         scheduler = Scheduler(self.topology.scenario, self)
         limit = duration if duration is not None else self.topology.duration_s
@@ -232,7 +298,7 @@ class Supervisor:
     def _drain(self) -> None:
         """Wait until the services have what the clients sent, or nothing moves for a while."""
         assert self.metrics is not None and self.plan is not None
-        quiet_since, last, cap = time.monotonic(), -1, time.monotonic() + 60
+        quiet_since, last, cap = time.monotonic(), -1, time.monotonic() + self.drain_timeout_s
         while time.monotonic() < cap:
             caught_up = True
             total = 0
@@ -253,6 +319,10 @@ class Supervisor:
             elif time.monotonic() - quiet_since >= self.drain_quiet_s:
                 return
             time.sleep(POLL_S)
+
+    def finish_async(self) -> Future[None]:
+        """`finish()` in a background thread (a GUI's Stop button)."""
+        return _in_background(self.finish, "finish")
 
     def finish(self) -> None:
         """Clients, then (once drained) services, then brokers; idempotent."""
