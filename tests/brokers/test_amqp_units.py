@@ -68,3 +68,48 @@ def test_channel_specs_for_queue_and_publish_styles():
                                "queue_type": "classic", "bind": "eu.*"}]
     assert specs["news->rabbit"]["routing_key"] == "eu.#"
     assert queue_names(topo) == {"rabbit": ["feed.a", "work"]}
+
+
+def _rpc_client(tmp_path, style="async-request-response"):
+    import logging
+    import threading
+
+    from engines.nodes.pacer import Pacer
+    from engines.nodes.records import ClientRecorder
+    from engines.transports.amqp_client import AmqpClient
+    from engines.transports.base import ClientConfig, ClientContext, Peer
+
+    stop = threading.Event()
+    spec = {"name": "q", "publish": False, "exchange": "", "routing_key": "q", "queues": [],
+            "services": ["svc-a", "svc-b"]}
+    ctx = ClientContext(
+        ClientConfig(name="c", style=style, transport="amqp", count=10), 0,
+        [Peer("rabbit", "c->rabbit", 0, broker_url="amqp://u:p@127.0.0.1:1/%2F", channel=spec)],
+        {}, Pacer(0, 10, stop), ClientRecorder(tmp_path / "rec.bin", 10), stop,
+        logging.getLogger("c"), b"")
+    return AmqpClient(ctx), ctx.recorder
+
+
+class _Props:
+    def __init__(self, correlation_id, app_id="svc-b"):
+        self.correlation_id, self.app_id = correlation_id, app_id
+
+
+def test_rpc_replies_to_unknown_or_repeated_ids_are_counted_and_dropped(tmp_path):
+    from engines import wire
+
+    client, rec = _rpc_client(tmp_path)
+    rec.sent(5)
+    client.outstanding[5] = [0, 10**18, 1000, 0]
+    reply = wire.pack(wire.REPLY, 0, 5, 0, 1000)
+    client._on_reply(None, None, _Props("5"), reply)
+    assert rec.is_acked(5) and 5 not in client.outstanding
+    client._on_reply(None, None, _Props("5"), reply)  # the same answer again
+    client._on_reply(None, None, _Props("7"), wire.pack(wire.REPLY, 0, 7, 0, 1))  # never asked
+    client._on_reply(None, None, _Props("x"), reply)  # not a correlation ID of ours
+    client._on_reply(None, None, _Props("6"), reply)  # header and correlation ID disagree
+    counters = rec.snapshot()["c"]
+    assert counters["replies"] == 1 and counters["acknowledged"] == 1
+    assert counters["duplicate_replies"] == 1 and counters["late_replies"] == 1
+    assert rec.snapshot()["errors_by_kind"] == {"malformed": 2}
+    assert rec.snapshot()["peer_replies"] == [0, 1]  # svc-b is peer 1 of the channel
