@@ -114,7 +114,9 @@ class ManagedBroker:
     def pause(self) -> None:
         with self._lock:
             self._require_alive("pause")
-            procs.signal_all(procs.tree(self._proc.pid), signal.SIGSTOP)  # type: ignore[union-attr]
+            tree = procs.tree(self._proc.pid)  # type: ignore[union-attr]
+            procs.signal_all(tree, signal.SIGSTOP)
+            procs.wait_stopped(tree)  # the signal lands when each is next scheduled
             self._state = BrokerState.PAUSED
 
     def resume(self) -> None:

@@ -100,7 +100,7 @@ def test_listeners_are_on_loopback_only(shared_broker: ManagedBroker) -> None:
 @pytest.mark.timeout(120)
 def test_queue_depth_sampler(shared_broker: ManagedBroker) -> None:
     _publish(shared_broker.url, "t.depth", 7, persistent=False, durable=False)
-    sampler = QueueDepthSampler(shared_broker.url, ["t.depth", "t.never-declared"])
+    sampler = QueueDepthSampler(shared_broker.url, ["t.depth", "t.never-declared"], timeout=5)
     try:
         assert sampler.sample() == {"t.depth": 7}
         full = sampler.sample_full()
@@ -116,7 +116,7 @@ def test_kill_leaves_nothing_and_restart_keeps_durable_state(own_broker: Managed
     _publish(url, "durable.transient", 40, persistent=False, durable=True)
     _publish(url, "classic.transient", 40, persistent=False, durable=False)
     names = ["durable.persistent", "durable.transient", "classic.transient"]
-    sampler = QueueDepthSampler(url, names)
+    sampler = QueueDepthSampler(url, names, timeout=5)
     try:
         assert sampler.sample() == dict.fromkeys(names, 40)
         before = own_broker.pids()
@@ -169,7 +169,7 @@ def test_pause_resume_and_graceful_stop(own_broker: ManagedBroker) -> None:
     starter.join(90)
     time.sleep(1.0)
     assert own_broker.state is BrokerState.RUNNING and amqp_ready(url, timeout=5)
-    sampler = QueueDepthSampler(url, ["kept"])
+    sampler = QueueDepthSampler(url, ["kept"], timeout=5)
     try:
         assert sampler.sample() == {"kept": 5}
     finally:
