@@ -135,8 +135,11 @@ class _FakeBroker:
 
 @pytest.fixture
 def fake_brokers(monkeypatch):
+    import engines.brokers as real
+
     module = types.ModuleType("engines.brokers")
     module.open_broker = _FakeBroker  # type: ignore[attr-defined]
+    module.__path__ = real.__path__  # the planning submodules stay the real ones
     monkeypatch.setitem(sys.modules, "engines.brokers", module)
     _FakeBroker.calls = []
     return _FakeBroker.calls
@@ -162,7 +165,13 @@ def test_brokers_start_first_and_stop_last(lab, fake_brokers):
 
 
 @pytest.mark.timeout(30)
-def test_missing_amqp_driver_is_refused_before_any_process(tmp_path, fake_brokers):
+def test_missing_amqp_driver_is_refused_before_any_process(tmp_path, fake_brokers, monkeypatch):
+    from engines import transports
+
+    transports.load_all()
+    registry = dict(transports._REGISTRY)
+    registry.pop(("amqp", "request-response", "client"), None)
+    monkeypatch.setattr(transports, "_REGISTRY", registry)  # as if amqp_* were not installed
     sup = Supervisor(example("03"), tmp_path / "run")
     try:
         with pytest.raises(RunError, match="no client driver"):
