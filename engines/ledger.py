@@ -1,0 +1,275 @@
+"""The ledger: reconcile what clients sent and were told with what services committed.
+
+Sources (never estimates): each client's record file (one status byte per
+sequence number: SENT, ACKED...; counters such as retries and timeouts) and
+each service's SQLite database (one `authorisations` row per business effect
+applied, one `refused_duplicates` row per duplicate an idempotent consumer
+refused through PROCESSED_MESSAGES). A message ID is (client, sequence).
+
+For one client c and one service S that c's messages can reach (a *route*),
+over c's sequence numbers, let E[seq] be the authorisation rows for that ID
+at S and D[seq] the refused duplicates:
+
+    delivered               sum(E) + sum(D): every delivery that reached a commit
+                            (a delivery lost in a crash before its commit left no trace)
+    processed               #{seq : E > 0}
+    duplicates_processed    sum(E) - processed: effects applied more than once
+    duplicates_suppressed   sum(D)
+    duplicates_delivered    delivered - #{seq : E + D > 0}
+    redelivered             rows (either table) whose delivery carried the redelivered flag
+
+One-to-one styles (request-response, async, notification: each message is for
+one service) count per client over all its routes: an ID processed at two
+services (a retry that went to the other instance) is one processed ID and
+one duplicate effect. With P = processed anywhere, A = acknowledged IDs when
+the client's transport acknowledges (reply, HTTP 2xx, confirm), else the sent IDs:
+
+    lost       #{A and not P}
+    in_doubt   #{sent and not acknowledged and not P} (0 where nothing acknowledges)
+
+One-to-many styles (publish-subscribe, publish-async-responses: each message
+is for every subscriber) count per route, with A the IDs that subscriber
+acknowledged (replied to within the window) or, for PUB/SUB, the sent IDs,
+and sum the routes. Client-side counters (sent, acknowledged, attempts,
+retries, replies, confirms, nacks, timeouts, errors) come from the record
+files. Totals sum the clients; a service's scope sums its routes; a link's
+scope is its route (a client's link to a broker carries the client's values).
+Latency percentiles come from log-bucket histograms (within one bucket,
+about 12 percent): round trips for clients that hear back, delivery latency
+at the services for those that do not. throughput = processed / duration_s.
+
+Exactness: services commit before they acknowledge, so their rows are exact
+whatever was killed. A client writes its status bytes into a memory-mapped
+file before each send and on each answer, so a SIGKILLed client loses at
+most the answer it was recording: its client-side counters and `lost` are
+then lower bounds and `in_doubt` an upper bound, and the summary says so.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engines.counters import CLIENT_SIDE
+from engines.histogram import Histogram, merged
+from engines.nodes import records
+from engines.wire import split_id
+
+SERVICE_SIDE = ("delivered", "processed", "duplicates_delivered", "duplicates_processed",
+                "duplicates_suppressed", "redelivered")
+RECONCILED = SERVICE_SIDE + ("lost", "in_doubt")
+
+
+@dataclass
+class RouteBook:
+    service: str
+    link: str  # the link into the service
+    client_link: str  # the client's own link
+    peer_index: int = 0
+
+
+@dataclass
+class ClientBook:
+    """A client's records as the ledger needs them (built from its record file, or by a test)."""
+
+    name: str
+    index: int
+    status: np.ndarray  # uint8 per sequence
+    counters: Mapping[str, int]
+    acknowledges: bool
+    one_to_many: bool
+    routes: list[RouteBook]
+    masks: np.ndarray | None = None  # uint32 per sequence: peers that replied (publish-async)
+    errors_by_kind: Mapping[str, int] = field(default_factory=dict)
+    peer_replies: list[int] = field(default_factory=list)  # replies per peer index
+    killed: bool = False
+
+
+@dataclass
+class ServiceBook:
+    """A service's committed rows: sequence numbers per client index."""
+
+    name: str
+    effects: dict[int, np.ndarray] = field(default_factory=dict)
+    refused: dict[int, np.ndarray] = field(default_factory=dict)
+    redelivered: dict[int, int] = field(default_factory=dict)
+
+
+# -- reading the sources --------------------------------------------------------------------
+
+def read_client(path: Path) -> tuple[np.ndarray, np.ndarray | None, records.RecordFile]:
+    rec = records.read(path)
+    status = np.frombuffer(rec.status, dtype=np.uint8)
+    masks = np.frombuffer(rec.masks, dtype=np.uint32) if rec.masks is not None else None
+    return status, masks, rec
+
+
+def read_service(name: str, db_path: Path) -> ServiceBook:
+    book = ServiceBook(name)
+    if not db_path.exists():
+        return book
+    db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        for table, into in (("authorisations", book.effects), ("refused_duplicates", book.refused)):
+            rows = np.array(db.execute(f"SELECT message_id, redelivered FROM {table}").fetchall(),
+                            dtype=np.int64).reshape(-1, 2)
+            clients, seqs = split_id(rows[:, 0])  # type: ignore[arg-type]
+            for ci in np.unique(clients):
+                mine = clients == ci
+                into[int(ci)] = np.asarray(seqs[mine], dtype=np.int64)
+                book.redelivered[int(ci)] = book.redelivered.get(int(ci), 0) + int(rows[mine, 1].sum())
+    finally:
+        db.close()
+    return book
+
+
+# -- reconciling ----------------------------------------------------------------------------
+
+def _counts(seqs: np.ndarray | None, n: int) -> np.ndarray:
+    if seqs is None or len(seqs) == 0:
+        return np.zeros(n, dtype=np.int64)
+    return np.bincount(seqs, minlength=n).astype(np.int64)
+
+
+def _route_values(client: ClientBook, service: ServiceBook, n: int) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
+    e = _counts(service.effects.get(client.index), n)
+    d = _counts(service.refused.get(client.index), n)
+    processed = int(np.count_nonzero(e))
+    delivered = int(e.sum() + d.sum())
+    values = {
+        "delivered": delivered, "processed": processed,
+        "duplicates_processed": int(e.sum()) - processed,
+        "duplicates_suppressed": int(d.sum()),
+        "duplicates_delivered": delivered - int(np.count_nonzero(e + d)),
+        "redelivered": int(service.redelivered.get(client.index, 0)),
+    }
+    return values, e, d
+
+
+def _add(into: dict[str, float], values: Mapping[str, float], keys: tuple[str, ...] | None = None) -> None:
+    for key in keys or tuple(values):
+        if key in values:
+            into[key] = into.get(key, 0) + values[key]
+
+
+def _latency(into: dict[str, Any], hist: Histogram) -> None:
+    for q, key in ((50, "p50_latency_ms"), (90, "p90_latency_ms"), (99, "p99_latency_ms")):
+        value = hist.percentile_ms(q)
+        into[key] = None if value is None else round(value, 3)
+    into["max_latency_ms"] = round(hist.max_ms, 3) if hist.total else None
+
+
+def client_side(book: ClientBook) -> dict[str, int]:
+    c = book.counters
+    out = {key: int(c.get(key, 0)) for key in CLIENT_SIDE if key != "sent"}
+    out["sent"] = int(np.count_nonzero(book.status & records.SENT))
+    out["acknowledged"] = int(np.count_nonzero(book.status & records.ACKED))
+    return out
+
+
+def compute(clients: list[ClientBook], services: Mapping[str, ServiceBook],
+            histograms: Mapping[str, Histogram] | None = None, duration_s: float = 0.0) -> dict[str, Any]:
+    """Every counter of engines.counters, in total, per node and per link."""
+    histograms = histograms or {}
+    total: dict[str, Any] = {}
+    nodes: dict[str, dict[str, Any]] = {}
+    links: dict[str, dict[str, Any]] = {}
+    latency_sources: list[Histogram] = []
+    for book in clients:
+        n = max([len(book.status)] + [int(s.max()) + 1 for sv in services.values()
+                                      for s in (sv.effects.get(book.index), sv.refused.get(book.index))
+                                      if s is not None and len(s)])
+        status = np.zeros(n, dtype=np.uint8)
+        status[:len(book.status)] = book.status
+        sent = (status & records.SENT) != 0
+        acked = (status & records.ACKED) != 0
+        mine = client_side(book)
+        group: dict[str, float] = {}
+        any_processed = np.zeros(n, dtype=bool)
+        any_delivered = np.zeros(n, dtype=bool)
+        for route in book.routes:
+            service = services.get(route.service, ServiceBook(route.service))
+            values, e, d = _route_values(book, service, n)
+            scoped: dict[str, Any] = dict(values)
+            processed_here = e > 0
+            if book.one_to_many:
+                if book.acknowledges and book.masks is not None:
+                    masks = np.zeros(n, dtype=np.uint32)
+                    masks[:len(book.masks)] = book.masks
+                    answered = (masks >> np.uint32(route.peer_index)) & 1 == 1
+                    scoped["lost"] = int(np.count_nonzero(answered & ~processed_here))
+                    scoped["in_doubt"] = int(np.count_nonzero(sent & ~answered & ~processed_here))
+                    scoped["acknowledged"] = int(np.count_nonzero(answered))
+                else:
+                    scoped["lost"] = int(np.count_nonzero(sent & ~processed_here))
+                    scoped["in_doubt"] = 0
+                scoped["sent"] = mine["sent"]
+                _add(group, scoped, RECONCILED)
+            else:
+                _add(group, values)
+                any_processed |= processed_here
+                any_delivered |= (e + d) > 0
+            if route.peer_index < len(book.peer_replies):
+                scoped["replies"] = int(book.peer_replies[route.peer_index])
+            _add(links.setdefault(route.link, {}), scoped)
+            _add(nodes.setdefault(route.service, {}), scoped)
+        if not book.one_to_many:
+            effects = group.get("processed", 0) + group.get("duplicates_processed", 0)
+            processed = int(np.count_nonzero(any_processed))
+            group["processed"] = processed
+            group["duplicates_processed"] = int(effects) - processed
+            group["duplicates_delivered"] = int(group.get("delivered", 0)) - int(np.count_nonzero(any_delivered))
+            promised = acked if book.acknowledges else sent
+            group["lost"] = int(np.count_nonzero(promised & ~any_processed))
+            group["in_doubt"] = int(np.count_nonzero(sent & ~acked & ~any_processed)) if book.acknowledges else 0
+            if len(book.routes) == 1:  # the only route carries the client's whole account
+                route = book.routes[0]
+                for key in ("lost", "in_doubt"):
+                    links[route.link][key] = links[route.link].get(key, 0) + group[key]
+                    nodes[route.service][key] = nodes[route.service].get(key, 0) + group[key]
+        node = {**mine, **{k: int(v) for k, v in group.items()}}
+        node["errors_by_kind"] = dict(book.errors_by_kind)
+        node["gave_up"] = int(book.counters.get("gave_up", 0))
+        hist = histograms.get(book.name, Histogram())
+        if book.acknowledges:
+            latency_sources.append(hist)
+        else:
+            latency_sources.extend(histograms[r.service] for r in book.routes if r.service in histograms)
+        _latency(node, hist)
+        nodes[book.name] = node
+        for route in book.routes:
+            link = links[route.link]
+            if route.client_link != route.link:  # via a broker: the client's link carries its account
+                links[route.client_link] = {k: v for k, v in node.items() if k != "errors_by_kind"}
+            elif book.one_to_many:  # every subscriber's link saw every message
+                for key, value in mine.items():
+                    link.setdefault(key, value)
+            elif len(book.routes) == 1:
+                link.update(mine)
+        _add(total, mine)
+        _add(total, group, RECONCILED)
+    for name, node in nodes.items():
+        if name in services and name in histograms:
+            _latency(node, histograms[name])
+        for key in SERVICE_SIDE:
+            node.setdefault(key, 0)
+    for key in ("sent", "acknowledged", "attempts", "retries", "replies", "confirms", "nacks",
+                "timeouts", "errors", *RECONCILED):
+        total.setdefault(key, 0)
+    _latency(total, merged(latency_sources))
+    total["duration_s"] = round(duration_s, 3)
+    total["throughput"] = round(total["processed"] / duration_s, 1) if duration_s > 0 else 0.0
+    for node in nodes.values():
+        node["duration_s"] = total["duration_s"]
+        node["throughput"] = round(node.get("processed", 0) / duration_s, 1) if duration_s > 0 else 0.0
+    killed = [b.name for b in clients if b.killed]
+    bounds = {}
+    if killed:
+        bounds = {"clients": killed, "lower_bounds": [*CLIENT_SIDE, "lost"], "upper_bounds": ["in_doubt"],
+                  "why": "a SIGKILLed client loses the answer it was recording at that instant"}
+    return {"total": total, "nodes": nodes, "links": links, "bounds": bounds}

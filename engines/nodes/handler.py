@@ -1,0 +1,132 @@
+"""A service's message handler: processing time, the SQLite transaction, the configured crash.
+
+Every transport calls this and nothing else to process messages, so
+idempotency and crash behaviour are written once. The order is the one the
+seed's failure needs: work, write the business row (and PROCESSED_MESSAGES),
+commit, and only then return so the driver replies or acks. A crash
+`after-commit` happens between the commit and that return: the effect is
+durable but the sender never hears of it, so it resends.
+
+The crash is one-shot per run: a marker file in the node's directory tells a
+restarted service that it already crashed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Sequence
+from operator import itemgetter
+from pathlib import Path
+
+from engines.nodes.stats import ServiceStats
+from engines.nodes.store import Store
+from engines.transports.base import DUPLICATE, EXIT_CRASH, Delivery, ServiceConfig
+
+_CLIENT, _REDELIVERED, _TS = itemgetter(0), itemgetter(3), itemgetter(4)
+
+
+class Handler:
+    """`handle_batch` for single-threaded drivers, `handle` for many threads (group commit)."""
+
+    def __init__(self, config: ServiceConfig, store: Store, stats: ServiceStats,
+                 crash_marker: Path, log: logging.Logger) -> None:
+        self.config = config
+        self.store = store
+        self.stats = stats
+        self.log = log
+        self.crash_marker = Path(crash_marker)
+        crash = config.crash or None
+        self.crash_after: int | None = int(crash["after"]) if crash else None
+        self.crash_point: str = str(crash.get("point", "after-commit")) if crash else ""
+        if self.crash_after is not None and self.crash_marker.exists():
+            self.crash_after = None  # it crashed earlier in this run: one-shot
+        self.handled = 0  # deliveries handled by this process life
+        self._lock = threading.Lock()
+        self._pending_lock = threading.Lock()
+        self._pending: list[list[object]] = []
+        self._rng = random.Random()
+
+    # -- processing time ----------------------------------------------------------
+    def work_seconds(self, n: int) -> float:
+        """Time the business logic takes for n messages, drawn from the configured distribution."""
+        ms = self.config.processing_ms
+        if ms <= 0 or n <= 0:
+            return 0.0
+        kind = self.config.processing
+        if kind == "uniform":
+            total = sum(self._rng.uniform(0, 2 * ms) for _ in range(n))
+        elif kind == "exponential":
+            total = sum(self._rng.expovariate(1.0 / ms) for _ in range(n))
+        else:
+            total = ms * n
+        return total / 1000.0
+
+    # -- the transaction ----------------------------------------------------------
+    def handle_batch(self, deliveries: Sequence[Delivery]) -> list[int]:
+        """Work, write and commit a batch; return one outcome per delivery (APPLIED or DUPLICATE)."""
+        with self._lock:
+            return self._locked(deliveries, work=True)
+
+    def handle(self, delivery: Delivery) -> int:
+        """Thread-safe single delivery: work in the caller's thread, commit with whoever waits."""
+        pause = self.work_seconds(1)
+        if pause:
+            time.sleep(pause)
+        slot: list[object] = [delivery, None]
+        with self._pending_lock:
+            self._pending.append(slot)
+        while slot[1] is None:
+            with self._lock:
+                if slot[1] is not None:
+                    break
+                with self._pending_lock:
+                    batch, self._pending = self._pending, []
+                if not batch:
+                    continue
+                outcomes = self._locked([s[0] for s in batch], work=False)  # type: ignore[misc]
+                for s, outcome in zip(batch, outcomes, strict=True):
+                    s[1] = outcome
+        return int(slot[1])  # type: ignore[call-overload]
+
+    def _locked(self, deliveries: Sequence[Delivery], work: bool) -> list[int]:
+        batch = list(deliveries)
+        if not batch:
+            return []
+        crash_now = False
+        if self.crash_after is not None and self.handled < self.crash_after <= self.handled + len(batch):
+            batch = batch[: self.crash_after - self.handled]  # up to and including the Nth
+            crash_now = True
+        if work:
+            pause = self.work_seconds(len(batch))
+            if pause:
+                time.sleep(pause)
+        outcomes = self.store.write(batch, dedupe=self.config.idempotent)
+        if crash_now and self.crash_point == "before-commit":
+            self._crash("before its commit")
+        self.store.commit()
+        if crash_now:
+            self._crash("after its commit, before replying or acking")
+        self.handled += len(batch)
+        now = time.monotonic_ns()
+        dups = outcomes.count(DUPLICATE)
+        # counted in C (a batch often shares one client and one send time): no Python loop per message
+        self.stats.delivered(Counter(map(_CLIENT, batch)), len(batch) - dups, dups,
+                             sum(map(_REDELIVERED, batch)),
+                             [(now - ts, n) for ts, n in Counter(map(_TS, batch)).items()])
+        return outcomes
+
+    def _crash(self, where: str) -> None:
+        """The configured crash: leave the marker, say so once, and die like a killed process."""
+        self.crash_marker.write_text(f"crashed on message {self.crash_after} {where}\n")
+        self.log.error("configured crash: message %s of this life, %s (exit %s)",
+                       self.crash_after, where, EXIT_CRASH)
+        for handler in self.log.handlers + logging.getLogger().handlers:
+            handler.flush()
+        sys.stderr.flush()
+        os._exit(EXIT_CRASH)

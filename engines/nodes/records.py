@@ -1,0 +1,266 @@
+"""A client's record of every message ID, in a memory-mapped file that outlives a SIGKILL.
+
+The ledger needs, per sequence number, whether the client attempted it, was
+told the system has it, timed out, gave up... A byte of flags per sequence in
+a shared file mapping costs one store per event, and the kernel keeps the
+pages when the process is killed: a SIGKILLed client loses only the event it
+was in the middle of recording. Counters (attempts, retries, replies...) live
+in the same mapping.
+
+File layout: MAGIC (8 bytes), then SLOTS int64 counters, then `capacity`
+status bytes, then (publish-async-responses) `capacity` uint32 masks of the
+peers that replied within the collection window.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from engines.histogram import Histogram
+
+MAGIC = b"LABREC1\0"
+SLOTS = 64
+HEAD = len(MAGIC) + SLOTS * 8
+
+# status flags, one byte per sequence number
+SENT, ACKED, TIMEOUT, ERROR, GAVE_UP, RETRIED, NACKED, IN_DOUBT = (1 << i for i in range(8))
+
+# counter slots
+CAPACITY, NEXT, ATTEMPTS, RETRIES, REPLIES, CONFIRMS, NACKS, TIMEOUTS = range(8)
+ERRORS, GAVE_UPS, IN_DOUBTS, ACKNOWLEDGED, SENT_IDS, LATE_REPLIES, DUP_REPLIES, LIVES = range(8, 16)
+RESPONDERS_FLAG = 16
+ERROR_KINDS = ("refused", "reset", "timeout", "http", "malformed", "gave-up", "unroutable",
+               "connection", "other")
+ERROR_KIND_BASE = 20  # 20..28
+PEER_REPLIES_BASE = 32  # replies per peer index, 32..63
+MAX_PEERS = SLOTS - PEER_REPLIES_BASE
+
+COUNTER_NAMES = {
+    "attempts": ATTEMPTS, "retries": RETRIES, "replies": REPLIES, "confirms": CONFIRMS,
+    "nacks": NACKS, "timeouts": TIMEOUTS, "errors": ERRORS, "gave_up": GAVE_UPS,
+    "in_doubt_marked": IN_DOUBTS, "acknowledged": ACKNOWLEDGED, "sent": SENT_IDS,
+    "late_replies": LATE_REPLIES, "duplicate_replies": DUP_REPLIES, "lives": LIVES,
+}
+
+
+def _size(capacity: int, responders: bool) -> int:
+    return HEAD + capacity + (capacity * 4 if responders else 0)
+
+
+class ClientRecorder:
+    """Records a client's events per message ID; every method is cheap and thread-safe.
+
+    Drivers call it from their send and receive paths (see engines.transports).
+    """
+
+    def __init__(self, path: Path, capacity: int, responders: bool = False) -> None:
+        self.path = Path(path)
+        exists = self.path.exists() and self.path.stat().st_size >= HEAD
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            if exists:
+                with open(self.path, "rb") as fh:
+                    head = fh.read(HEAD)
+                if head[:8] != MAGIC:
+                    raise ValueError(f"{self.path} is not a client record file")
+                capacity = int.from_bytes(head[8:16], "little", signed=True)
+                responders = bool(int.from_bytes(head[8 + RESPONDERS_FLAG * 8:8 + RESPONDERS_FLAG * 8 + 8],
+                                                 "little", signed=True))
+            else:
+                os.ftruncate(fd, _size(capacity, responders))
+            self._mm = mmap.mmap(fd, _size(capacity, responders))
+        finally:
+            os.close(fd)
+        self._mv = memoryview(self._mm)
+        if not exists:
+            self._mv[:8] = MAGIC
+        self.c = self._mv[8:HEAD].cast("q")
+        self.status = self._mv[HEAD:HEAD + capacity]
+        self.masks = self._mv[HEAD + capacity:].cast("I") if responders else None
+        self.capacity = capacity
+        if not exists:
+            self.c[CAPACITY] = capacity
+            self.c[RESPONDERS_FLAG] = 1 if responders else 0
+        self.c[LIVES] += 1
+        self.latency = Histogram()
+        self.extra: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._ones = b"\x01" * 4096
+
+    # -- where to start -------------------------------------------------------
+    def resume_point(self) -> int:
+        """First sequence never attempted: a restarted client goes on from there."""
+        return int(self.c[NEXT])
+
+    # -- sending ------------------------------------------------------------------
+    def sent(self, seq: int) -> None:
+        """First attempt of `seq` (call before sending it)."""
+        with self._lock:
+            st = self.status
+            if not st[seq] & SENT:
+                st[seq] |= SENT
+                self.c[SENT_IDS] += 1
+            self.c[ATTEMPTS] += 1
+            if seq >= self.c[NEXT]:
+                self.c[NEXT] = seq + 1
+
+    def sent_range(self, first: int, n: int) -> None:
+        """First attempts of `first .. first+n-1`, never sent before (the batching path)."""
+        with self._lock:
+            end = first + n
+            while first < end:
+                k = min(end - first, len(self._ones))
+                self.status[first:first + k] = self._ones[:k]
+                first += k
+            self.c[SENT_IDS] += n
+            self.c[ATTEMPTS] += n
+            if end > self.c[NEXT]:
+                self.c[NEXT] = end
+
+    def retry(self, seq: int) -> None:
+        """A resend of an ID already sent (same ID, next attempt)."""
+        with self._lock:
+            self.status[seq] |= RETRIED
+            self.c[RETRIES] += 1
+            self.c[ATTEMPTS] += 1
+
+    # -- outcomes -----------------------------------------------------------------
+    def _acked(self, seq: int, ts_ns: int, now: int) -> None:
+        if not self.status[seq] & ACKED:
+            self.status[seq] |= ACKED
+            self.c[ACKNOWLEDGED] += 1
+        self.latency.add(now - ts_ns)
+
+    def reply(self, seq: int, ts_ns: int, peer: int = -1) -> None:
+        """A reply for `seq`; `ts_ns` is the send time echoed back (latency)."""
+        now = time.monotonic_ns()
+        with self._lock:
+            self.c[REPLIES] += 1
+            if 0 <= peer < MAX_PEERS:
+                self.c[PEER_REPLIES_BASE + peer] += 1
+                if self.masks is not None and peer < 32:
+                    self.masks[seq] |= 1 << peer
+            self._acked(seq, ts_ns, now)
+
+    def ack(self, seq: int, ts_ns: int) -> None:
+        """The system has `seq` (an HTTP 202, an ack without a reply body)."""
+        now = time.monotonic_ns()
+        with self._lock:
+            self._acked(seq, ts_ns, now)
+
+    def confirm(self, seq: int, ts_ns: int) -> None:
+        """A publisher confirm for `seq`."""
+        now = time.monotonic_ns()
+        with self._lock:
+            self.c[CONFIRMS] += 1
+            self._acked(seq, ts_ns, now)
+
+    def nack(self, seq: int) -> None:
+        with self._lock:
+            self.status[seq] |= NACKED
+            self.c[NACKS] += 1
+
+    def timeout(self, seq: int) -> None:
+        with self._lock:
+            self.status[seq] |= TIMEOUT
+            self.c[TIMEOUTS] += 1
+
+    def error(self, seq: int, kind: str = "other") -> None:
+        """An error the client saw for `seq` (kind: one of ERROR_KINDS)."""
+        with self._lock:
+            if seq >= 0:
+                self.status[seq] |= ERROR
+            self.c[ERRORS] += 1
+            i = ERROR_KINDS.index(kind) if kind in ERROR_KINDS else len(ERROR_KINDS) - 1
+            self.c[ERROR_KIND_BASE + i] += 1
+
+    def gave_up(self, seq: int) -> None:
+        """No more retries for `seq`: counted as an error of kind 'gave-up'."""
+        with self._lock:
+            self.status[seq] |= GAVE_UP
+            self.c[GAVE_UPS] += 1
+        self.error(seq, "gave-up")
+
+    def in_doubt(self, seq: int) -> None:
+        """The client cannot know whether the system has `seq` (e.g. unconfirmed at a disconnect)."""
+        with self._lock:
+            if not self.status[seq] & IN_DOUBT:
+                self.status[seq] |= IN_DOUBT
+                self.c[IN_DOUBTS] += 1
+
+    def late_reply(self, seq: int) -> None:
+        with self._lock:
+            self.c[LATE_REPLIES] += 1
+
+    def duplicate_reply(self, seq: int) -> None:
+        with self._lock:
+            self.c[DUP_REPLIES] += 1
+
+    def count(self, name: str, n: int = 1) -> None:
+        """Any other counter a driver wants to report (kept in memory, sent as telemetry)."""
+        with self._lock:
+            self.extra[name] = self.extra.get(name, 0) + n
+
+    def is_acked(self, seq: int) -> bool:
+        return bool(self.status[seq] & ACKED)
+
+    # -- reading --------------------------------------------------------------------
+    def snapshot(self) -> dict[str, object]:
+        """Counters for telemetry (cumulative over the file, i.e. over all lives)."""
+        with self._lock:
+            counters = {name: int(self.c[slot]) for name, slot in COUNTER_NAMES.items()}
+            counters.update(self.extra)
+            kinds = {k: int(self.c[ERROR_KIND_BASE + i]) for i, k in enumerate(ERROR_KINDS)
+                     if self.c[ERROR_KIND_BASE + i]}
+            peers = [int(self.c[PEER_REPLIES_BASE + i]) for i in range(MAX_PEERS)]
+            hist = self.latency.to_wire()
+        while peers and not peers[-1]:
+            peers.pop()
+        return {"c": counters, "errors_by_kind": kinds, "peer_replies": peers, "h": hist}
+
+    def close(self) -> None:
+        """Flush and unmap (the kernel would keep the pages anyway)."""
+        for view in (self.masks, self.status, self.c):
+            if view is not None:
+                view.release()
+        self._mv.release()
+        self._mm.flush()
+        self._mm.close()
+
+
+@dataclass
+class RecordFile:
+    """A client record file as the ledger reads it."""
+
+    counters: dict[str, int]
+    errors_by_kind: dict[str, int]
+    peer_replies: list[int]
+    status: bytes
+    masks: bytes | None
+    next_seq: int
+
+
+def read(path: Path) -> RecordFile:
+    """Read a record file (after the run, or after the client was killed): only the
+    sequences ever attempted, so a large sparse file costs nothing."""
+    with open(path, "rb") as fh:
+        head = fh.read(HEAD)
+        if head[:8] != MAGIC or len(head) < HEAD:
+            raise ValueError(f"{path} is not a client record file")
+        slots = memoryview(head)[8:HEAD].cast("q")
+        capacity, used = int(slots[CAPACITY]), int(slots[NEXT])
+        counters = {name: int(slots[slot]) for name, slot in COUNTER_NAMES.items()}
+        kinds = {k: int(slots[ERROR_KIND_BASE + i]) for i, k in enumerate(ERROR_KINDS)
+                 if slots[ERROR_KIND_BASE + i]}
+        peers = [int(slots[PEER_REPLIES_BASE + i]) for i in range(MAX_PEERS)]
+        status = fh.read(used)
+        masks = None
+        if slots[RESPONDERS_FLAG]:
+            fh.seek(HEAD + capacity)
+            masks = fh.read(used * 4)
+    return RecordFile(counters, kinds, peers, status, masks, used)

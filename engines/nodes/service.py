@@ -1,0 +1,73 @@
+"""A service node: open its database, run one transport driver per inbound group, report ready."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from engines import transports
+from engines.nodes.handler import Handler
+from engines.nodes.spec import NodeSpec
+from engines.nodes.stats import ServiceStats
+from engines.nodes.store import Store
+from engines.nodes.telemetry import Telemetry
+from engines.transports.base import EXIT_OK, SERVICE, Inbound, ServiceConfig, ServiceContext
+
+
+def run(spec: NodeSpec, stop: threading.Event, telemetry: Telemetry, log: logging.Logger) -> int:
+    config = ServiceConfig.from_dict(spec.config)
+    store = Store(spec.node_dir / "service.db", spec.clients)
+    stats = ServiceStats(len(spec.clients))
+    handler = Handler(config, store, stats, spec.node_dir / "crashed", log)
+    groups: dict[str, tuple[object, list[Inbound]]] = {}
+    for inbound in spec.inbound:
+        info = transports.driver(inbound.transport, inbound.style, SERVICE)
+        groups.setdefault(info.group, (info.run, []))[1].append(inbound)
+    telemetry.watch(stats.snapshot)
+
+    waiting = set(groups)
+    lock = threading.Lock()
+    late = config.join_after_ms > 0
+
+    def ready_for(group: str):  # noqa: ANN202 - a small closure
+        def ready() -> None:
+            with lock:
+                waiting.discard(group)
+                if not waiting and not late:
+                    telemetry.event("ready")
+        return ready
+
+    if late or not groups:
+        telemetry.event("ready", joining_in_ms=config.join_after_ms)
+        if late:
+            log.info("joining late: in %d ms", config.join_after_ms)
+            if stop.wait(config.join_after_ms / 1000.0):
+                store.close()
+                return EXIT_OK
+            telemetry.event("joined")
+
+    failed: list[BaseException] = []
+
+    def guard(run_group, ctx: ServiceContext, inbound: list[Inbound]) -> None:  # noqa: ANN001
+        try:
+            run_group(ctx, inbound)
+        except BaseException as exc:  # noqa: BLE001 - reported, then the node stops
+            log.exception("transport driver failed")
+            failed.append(exc)
+            stop.set()
+
+    threads = []
+    for group, (run_group, inbound) in groups.items():
+        ctx = ServiceContext(config=config, listen=spec.listen, inbound=inbound, handler=handler,
+                             stats=stats, stop=stop, log=log, clients=spec.clients,
+                             ready=ready_for(group))
+        thread = threading.Thread(target=guard, args=(run_group, ctx, inbound), name=group, daemon=True)
+        thread.start()
+        threads.append(thread)
+    for thread in threads:
+        while thread.is_alive():
+            thread.join(timeout=0.2)
+    with handler._lock:  # no batch half way through when the store closes
+        store.close()
+    log.info("stopped: %d deliveries handled in this life", handler.handled)
+    return 1 if failed else EXIT_OK

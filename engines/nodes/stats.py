@@ -1,0 +1,52 @@
+"""A service's live counters for telemetry: deliveries per client (so per link), replies, errors.
+
+The ledger does not use these (it reads the database); they feed the live
+plots and tell the supervisor when the services have caught up with the
+clients at the end of a run.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+
+from engines.histogram import Histogram
+
+
+class ServiceStats:
+    """Cumulative counters of one service process life; thread-safe."""
+
+    def __init__(self, n_clients: int) -> None:
+        self._lock = threading.Lock()
+        self.counters: dict[str, int] = {
+            "delivered": 0, "applied": 0, "duplicates_suppressed": 0, "replies_sent": 0,
+            "errors": 0, "redelivered": 0,
+        }
+        self.by_client = [0] * max(1, n_clients)  # deliveries per client index
+        self.latency = Histogram()  # send-to-commit latency of each delivery
+
+    def count(self, name: str, n: int = 1) -> None:
+        with self._lock:
+            self.counters[name] = self.counters.get(name, 0) + n
+
+    def delivered(self, by_client: Mapping[int, int], applied: int, duplicates: int,
+                  redelivered: int, latencies_ns: list[tuple[int, int]]) -> None:
+        """One committed batch (called by the handler); latencies as (ns, how many)."""
+        with self._lock:
+            c = self.counters
+            n = applied + duplicates
+            c["delivered"] += n
+            c["applied"] += applied
+            c["duplicates_suppressed"] += duplicates
+            c["redelivered"] += redelivered
+            for client, k in by_client.items():
+                if 0 <= client < len(self.by_client):
+                    self.by_client[client] += k
+            add = self.latency.add
+            for ns, n in latencies_ns:
+                add(ns, n)
+
+    def snapshot(self) -> dict[str, object]:
+        with self._lock:
+            return {"c": dict(self.counters), "by_client": list(self.by_client),
+                    "h": self.latency.to_wire()}

@@ -1,0 +1,96 @@
+"""Node side of telemetry: counters and histograms to the supervisor, ten times a second.
+
+One ZeroMQ PUSH socket to the supervisor's PULL, msgpack-encoded snapshots of
+cumulative counters (never per message). Events (ready, done, gave-up) go
+through the same thread, because a ZeroMQ socket must stay in one thread.
+Sends never block: if the supervisor is slow or gone, a snapshot is dropped
+and the next one, being cumulative, replaces it.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import msgpack
+import zmq
+
+INTERVAL_S = 0.1
+
+
+class Telemetry:
+    """Sends `snapshot()` every INTERVAL_S and events as they happen, from one thread."""
+
+    def __init__(self, endpoint: str, node: str) -> None:
+        self.node = node
+        self.pid = os.getpid()
+        self.ctx = zmq.Context(1)
+        self.sock = self.ctx.socket(zmq.PUSH)
+        self.sock.setsockopt(zmq.LINGER, 0)
+        self.sock.setsockopt(zmq.SNDHWM, 1000)
+        self.sock.connect(endpoint)
+        self._events: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
+        self._snapshot: Callable[[], dict[str, Any]] | None = None
+        self._state = "starting"
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="telemetry", daemon=True)
+        self._thread.start()
+
+    def watch(self, snapshot: Callable[[], dict[str, Any]]) -> None:
+        """From now on, send what `snapshot()` returns every tick."""
+        self._snapshot = snapshot
+
+    def event(self, kind: str, **fields: Any) -> None:
+        """A state change (ready, done, gave-up...), sent at once."""
+        if kind in ("ready", "done", "gave-up", "paused"):
+            self._state = kind
+        self._events.put({"t": "event", "event": kind, **fields})
+
+    def _send(self, message: dict[str, Any]) -> None:
+        message.setdefault("node", self.node)
+        message.setdefault("pid", self.pid)
+        message.setdefault("ts", time.time())
+        try:
+            self.sock.send(msgpack.packb(message), zmq.NOBLOCK)
+        except zmq.Again:
+            pass
+
+    def _tick(self) -> None:
+        if self._snapshot is not None:
+            try:
+                snap = self._snapshot()
+            except Exception as exc:  # noqa: BLE001 - telemetry must never kill the node
+                snap = {"error": repr(exc)}
+            self._send({"t": "metrics", "state": self._state, **snap})
+
+    def _loop(self) -> None:
+        next_tick = time.monotonic()
+        while not self._stop.is_set():
+            timeout = max(0.0, next_tick - time.monotonic())
+            try:
+                self._send(self._events.get(timeout=timeout))
+                continue
+            except queue.Empty:
+                pass
+            self._tick()
+            next_tick = time.monotonic() + INTERVAL_S
+
+    def close(self, final: dict[str, Any] | None = None) -> None:
+        """Last snapshot and events, then close (bounded linger: the tail must reach the supervisor)."""
+        self._stop.set()
+        self._thread.join(timeout=2)
+        while True:
+            try:
+                self._send(self._events.get_nowait())
+            except queue.Empty:
+                break
+        self._tick()
+        if final:
+            self._send(final)
+        self.sock.setsockopt(zmq.LINGER, 500)
+        self.sock.close()
+        self.ctx.term()

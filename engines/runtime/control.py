@@ -1,0 +1,254 @@
+"""Per-node control during a run: signals, new lives, exits, restarts after a crash.
+
+Every method returns at once and may be called from any thread (a GUI's
+right-click, the scenario player, the headless loop). Processes are created
+only by the supervisor's one spawner thread: the parent-death signal that
+kills a node when the lab dies is tied to the thread that forked it, so that
+thread must outlive every node. A monitor thread polls for exits every
+50 ms and turns them into states: `killed` (we sent SIGKILL), `exited`
+(stopped by us, or finished: done or gave up) or `crashed` (anything else;
+a service with `restart_on_crash` then gets a new life). Node reports
+(ready, done, gave-up) arrive from the telemetry thread via `on_node_event`.
+
+Brokers are controlled through their handles (engines.runtime.brokers), in
+the spawner thread, since their start and stop block.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from engines.model import Topology
+from engines.runtime.events import EventLog
+from engines.runtime.proctable import RUNNING, NodeProcess, ProcessTable
+from engines.transports.base import EXIT_CRASH, EXIT_GAVE_UP
+
+POLL_S = 0.05
+
+
+class Control:
+    def __init__(self, topology: Topology, table: ProcessTable, events: EventLog,
+                 stop_timeout_s: float, ready_timeout_s: float) -> None:
+        self.topology = topology
+        self.table = table
+        self.events = events
+        self.stop_timeout_s = stop_timeout_s
+        self.ready_timeout_s = ready_timeout_s
+        self.lock = threading.RLock()
+        self.spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spawner")
+        self.brokers: dict[str, Any] = {}  # name -> handle
+        self.sigkilled: set[str] = set()  # nodes SIGKILLed during the run (the ledger says so)
+        self.on_state: Callable[[str, str], None] | None = None
+        self.closing = False  # no restart after a crash from now on
+        self.closed = False  # no new life at all
+        self._stop = threading.Event()
+        self._monitor = threading.Thread(target=self._watch, name="monitor", daemon=True)
+
+    def start_watching(self) -> None:
+        self._monitor.start()
+
+    def stop_watching(self) -> None:
+        self._stop.set()
+        if self._monitor.is_alive():
+            self._monitor.join(timeout=2)
+
+    # -- node events (telemetry thread) and exits (monitor thread) ----------------------
+    def _set_state(self, proc: NodeProcess, state: str, **fields: Any) -> None:
+        proc.state = state
+        if self.on_state is not None:
+            self.on_state(proc.name, state)
+        self.events.add(state, proc.name, pid=proc.pid, **fields)
+        self.table.save()
+
+    def on_node_event(self, node: str, pid: int, event: str, msg: dict[str, Any]) -> None:
+        with self.lock:
+            proc = self.table.nodes.get(node)
+            if proc is None or proc.pid != pid:
+                return
+            if event == "ready" and proc.state == "starting":
+                self._set_state(proc, "ready")
+            elif event == "done" and proc.state in ("ready", "starting"):
+                self._set_state(proc, "done", sent=msg.get("sent"))
+            elif event == "gave-up":
+                proc.reason = str(msg.get("reason", "gave up"))
+                self.events.add("gave-up", node, pid=pid, reason=proc.reason)
+            elif event == "joined":
+                self.events.add("joined", node, pid=pid)
+
+    def _watch(self) -> None:
+        while not self._stop.is_set():
+            restart: list[str] = []
+            with self.lock:
+                for proc in self.table.nodes.values():
+                    if proc.popen is None or proc.state not in RUNNING:
+                        continue
+                    code = proc.popen.poll()
+                    if code is None:
+                        if proc.stop_deadline and time.monotonic() > proc.stop_deadline:
+                            proc.stop_deadline = None
+                            self.events.add("escalate", proc.name, note="did not stop in time: SIGKILL")
+                            proc.expected = "kill"
+                            self._signal(proc, signal.SIGKILL)
+                        continue
+                    proc.exit_code = code
+                    if proc.expected == "kill":
+                        self._set_state(proc, "killed", code=code)
+                    elif proc.expected == "stop" or code in (0, EXIT_GAVE_UP):
+                        self._set_state(proc, "exited", code=code, reason=proc.reason or
+                                        ("gave up" if code == EXIT_GAVE_UP else "stopped" if proc.expected
+                                         else "finished"))
+                    else:
+                        why = "configured crash" if code == EXIT_CRASH else (
+                            f"signal {-code}" if code < 0 else f"exit code {code}")
+                        self._set_state(proc, "crashed", code=code, reason=why)
+                        node = self.topology.node(proc.name)
+                        if getattr(node, "restart_on_crash", False) and not self.closing:
+                            restart.append(proc.name)
+            for name in restart:
+                self.events.add("restarting", name, reason="restart_on_crash")
+                self.start_node(name)
+            self._stop.wait(POLL_S)
+
+    # -- control (non-blocking, any thread) ----------------------------------------------
+    def _proc(self, name: str) -> NodeProcess:
+        try:
+            return self.table.nodes[name]
+        except KeyError:
+            raise KeyError(f"no node '{name}' in this run") from None
+
+    def _signal(self, proc: NodeProcess, sig: int) -> bool:
+        if proc.popen is None or proc.popen.poll() is not None:
+            return False
+        try:
+            os.kill(proc.popen.pid, sig)
+        except ProcessLookupError:
+            return False
+        return True
+
+    def _broker_call(self, name: str, method: str, *args: Any) -> Future[Any]:
+        handle = self.brokers[name]
+        proc = self._proc(name)
+
+        def call() -> None:
+            try:
+                getattr(handle, method)(*args)
+                state = {"kill": "killed", "stop": "exited", "pause": "paused"}.get(method, "ready")
+                with self.lock:
+                    self._set_state(proc, state, kind="broker")
+                    self.table.extra_pids[name] = list(handle.pids())
+                    self.table.save()
+            except Exception as exc:  # noqa: BLE001 - reported as an event, the run goes on
+                self.events.add("error", name, action=method, error=str(exc))
+
+        return self.spawner.submit(call)
+
+    def kill(self, name: str) -> None:
+        """SIGKILL: no goodbye, no flush; what the node had not recorded is gone."""
+        if name in self.brokers:
+            self._broker_call(name, "kill")
+            return
+        with self.lock:
+            proc = self._proc(name)
+            proc.expected = "kill"
+            if self._signal(proc, signal.SIGKILL):
+                self.sigkilled.add(name)
+                self.events.add("kill", name, pid=proc.pid)
+
+    def stop_node(self, name: str) -> None:
+        """SIGTERM: the node stops cleanly (SIGKILL after stop_timeout_s)."""
+        if name in self.brokers:
+            self._broker_call(name, "stop", self.stop_timeout_s)
+            return
+        with self.lock:
+            proc = self._proc(name)
+            if proc.expected != "kill":
+                proc.expected = "stop"
+            proc.stop_deadline = time.monotonic() + self.stop_timeout_s
+            if self._signal(proc, signal.SIGTERM):
+                self._signal(proc, signal.SIGCONT)  # a paused node must run to see SIGTERM
+                self.events.add("stop", name, pid=proc.pid)
+
+    def start_node(self, name: str) -> Future[Any] | None:
+        """Start a node that is not running (a new life); no-op if it runs."""
+        if name in self.brokers:
+            return self._broker_call(name, "start", self.ready_timeout_s)
+        proc = self._proc(name)
+        if self.closed:
+            return None
+
+        def spawn() -> None:
+            with self.lock:
+                if proc.alive:
+                    self.events.add("note", name, note="start: already running")
+                    return
+            self.table.spawn(proc)
+            with self.lock:
+                self._set_state(proc, "starting", life=proc.lives)
+
+        return self.spawner.submit(spawn)
+
+    def restart(self, name: str) -> Future[Any] | None:
+        """Stop (SIGTERM, then SIGKILL if it lingers) and start again."""
+        if name in self.brokers:
+            return self._broker_call(name, "restart", self.ready_timeout_s)
+        proc = self._proc(name)
+        self.stop_node(name)
+
+        def wait_then_start() -> None:
+            deadline = time.monotonic() + self.stop_timeout_s + 2
+            while proc.alive and time.monotonic() < deadline:
+                time.sleep(POLL_S)
+            while True:  # let the monitor record this life's end before the next begins
+                with self.lock:
+                    if proc.state not in RUNNING:
+                        break
+                time.sleep(POLL_S)
+
+        self.spawner.submit(wait_then_start)
+        return self.start_node(name)
+
+    def pause(self, name: str) -> None:
+        """SIGSTOP: the process freezes; its sockets stay open but nothing answers."""
+        if name in self.brokers:
+            self._broker_call(name, "pause")
+            return
+        with self.lock:
+            proc = self._proc(name)
+            if proc.state != "paused" and self._signal(proc, signal.SIGSTOP):
+                proc.before_pause = proc.state
+                self._set_state(proc, "paused")
+
+    def resume(self, name: str) -> None:
+        """SIGCONT after a pause."""
+        if name in self.brokers:
+            self._broker_call(name, "resume")
+            return
+        with self.lock:
+            proc = self._proc(name)
+            if proc.state == "paused" and self._signal(proc, signal.SIGCONT):
+                self._set_state(proc, proc.before_pause or "ready")
+
+    # -- reading ----------------------------------------------------------------------------
+    def states(self) -> dict[str, str]:
+        with self.lock:
+            return {name: proc.state for name, proc in self.table.nodes.items()}
+
+    def kill_all(self) -> None:
+        """SIGKILL every live node and reap it (the last resort of close())."""
+        self.closing = self.closed = True
+        for proc in self.table.nodes.values():
+            if proc.alive:
+                proc.expected = "kill"
+                self._signal(proc, signal.SIGKILL)
+        for proc in self.table.nodes.values():
+            if proc.popen is not None:
+                try:
+                    proc.popen.wait(timeout=5)
+                except Exception:  # noqa: BLE001 - nothing more can be done
+                    pass

@@ -1,0 +1,69 @@
+"""The run's event log: node state changes and scenario actions, as JSON lines and in memory.
+
+Written by the supervisor's threads, read by a GUI on a timer (`since(i)`)
+or by listeners called at once. Events are rare (a handful per node), never
+per message.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+STATES = ("starting", "ready", "done", "paused", "killed", "crashed", "exited")
+
+Event = dict[str, Any]
+
+
+class EventLog:
+    """Append-only, thread-safe; each event gets `t` (seconds since the log opened) and `wall`."""
+
+    def __init__(self, path: Path | None) -> None:
+        self._lock = threading.Lock()
+        self._events: list[Event] = []
+        self._listeners: list[Callable[[Event], None]] = []
+        self._file = open(path, "a", encoding="utf-8") if path else None  # noqa: SIM115
+        self.t0 = time.monotonic()
+
+    def add(self, kind: str, node: str | None = None, **fields: Any) -> Event:
+        event: Event = {"t": round(time.monotonic() - self.t0, 3), "wall": round(time.time(), 3),
+                        "event": kind}
+        if node is not None:
+            event["node"] = node
+        event.update(fields)
+        with self._lock:
+            self._events.append(event)
+            if self._file is not None:
+                self._file.write(json.dumps(event, default=str) + "\n")
+                self._file.flush()
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener(event)
+            except Exception:  # noqa: BLE001 - a listener's bug must not stop the run
+                pass
+        return event
+
+    def listen(self, callback: Callable[[Event], None]) -> None:
+        """Call `callback(event)` for every later event (from the supervisor's threads)."""
+        with self._lock:
+            self._listeners.append(callback)
+
+    def since(self, index: int = 0) -> list[Event]:
+        """Events from `index` on (a GUI keeps the count it has seen)."""
+        with self._lock:
+            return list(self._events[index:])
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._events)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
+                self._file = None

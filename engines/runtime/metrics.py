@@ -1,0 +1,204 @@
+"""Supervisor side of telemetry: receive node snapshots, keep time series, write metrics.csv.
+
+Nodes push cumulative snapshots about ten times a second (engines.nodes.telemetry).
+A node restarted after a kill starts a new life with counters from zero, so
+the collector keeps the last snapshot of every life (by pid) and adds them up;
+a client's counters live in its record file and already span its lives.
+
+Every INTERVAL_S the collector samples each node into preallocated ring
+buffers (a GUI reads them with `series()` on its own timer, never per
+message) and appends the same row to metrics.csv. Latency percentiles in the
+series are per interval (from the histogram's growth), not since the start.
+"""
+
+from __future__ import annotations
+
+import csv
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import msgpack
+import numpy as np
+import zmq
+
+from engines.histogram import N_BUCKETS, Histogram
+
+INTERVAL_S = 0.1
+COLUMNS = ("sent", "acknowledged", "replies", "retries", "timeouts", "errors", "delivered",
+           "processed", "duplicates_suppressed", "p50_latency_ms", "p99_latency_ms")
+
+NodeEvent = Callable[[str, int, str, dict[str, Any]], None]
+
+
+class Ring:
+    """A fixed-size ring of (t, row) samples; `view()` returns them oldest first, copied."""
+
+    def __init__(self, capacity: int, width: int) -> None:
+        self.t = np.zeros(capacity)
+        self.v = np.full((capacity, width), np.nan)
+        self.capacity, self.head, self.size = capacity, 0, 0
+
+    def append(self, t: float, row: list[float]) -> None:
+        self.t[self.head] = t
+        self.v[self.head] = row
+        self.head = (self.head + 1) % self.capacity
+        self.size = min(self.size + 1, self.capacity)
+
+    def view(self, column: int) -> tuple[np.ndarray, np.ndarray]:
+        if self.size < self.capacity:
+            return self.t[:self.size].copy(), self.v[:self.size, column].copy()
+        order = np.r_[self.head:self.capacity, 0:self.head]
+        return self.t[order], self.v[order, column]
+
+
+class Collector:
+    """Owns the PULL socket the nodes push to; thread-safe readers for the GUI and the ledger."""
+
+    def __init__(self, run_dir: Path, kinds: dict[str, str], on_event: NodeEvent,
+                 capacity: int = 3000) -> None:
+        self.kinds = kinds
+        self.on_event = on_event
+        self.t0 = time.monotonic()
+        self._lock = threading.Lock()
+        self._lives: dict[str, dict[int, dict[str, Any]]] = {name: {} for name in kinds}
+        self._rings = {name: Ring(capacity, len(COLUMNS)) for name in kinds}
+        self._last_counts: dict[str, list[int]] = {name: [0] * N_BUCKETS for name in kinds}
+        self._zctx = zmq.Context(1)
+        self._sock = self._zctx.socket(zmq.PULL)
+        self._sock.setsockopt(zmq.LINGER, 0)
+        port = self._sock.bind_to_random_port("tcp://127.0.0.1")
+        self.endpoint = f"tcp://127.0.0.1:{port}"
+        self._csv_file = open(run_dir / "metrics.csv", "w", newline="", encoding="utf-8")  # noqa: SIM115
+        self._csv = csv.writer(self._csv_file)
+        self._csv.writerow(("t_s", "node", "state", *COLUMNS))
+        self._states: dict[str, str] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="telemetry", daemon=True)
+        self._thread.start()
+
+    # -- receiving ----------------------------------------------------------------
+    def _loop(self) -> None:
+        next_sample = time.monotonic() + INTERVAL_S
+        last_flush = time.monotonic()
+        while not self._stop.is_set():
+            wait = max(0.0, next_sample - time.monotonic())
+            if self._sock.poll(wait * 1000, zmq.POLLIN):
+                for _ in range(1000):
+                    try:
+                        raw = self._sock.recv(zmq.NOBLOCK)
+                    except zmq.Again:
+                        break
+                    self._receive(raw)
+            now = time.monotonic()
+            if now >= next_sample:
+                self._sample(now - self.t0)
+                next_sample = now + INTERVAL_S
+            if now - last_flush > 1.0:
+                self._csv_file.flush()
+                last_flush = now
+
+    def _receive(self, raw: bytes) -> None:
+        try:
+            msg = msgpack.unpackb(raw, strict_map_key=False)
+            node, pid, kind = msg["node"], int(msg["pid"]), msg["t"]
+        except (ValueError, KeyError, TypeError, msgpack.UnpackException):
+            return
+        if node not in self._lives:
+            return
+        if kind == "metrics":
+            with self._lock:
+                self._lives[node][pid] = msg
+        elif kind == "event":
+            self.on_event(node, pid, str(msg.get("event")), msg)
+
+    # -- reading ------------------------------------------------------------------
+    def totals(self, node: str) -> dict[str, int]:
+        """Cumulative counters of a node over all its lives."""
+        with self._lock:
+            lives = list(self._lives.get(node, {}).values())
+        if not lives:
+            return {}
+        if self.kinds.get(node) == "client":  # the record file already spans lives
+            return dict(max(lives, key=lambda m: m.get("ts", 0)).get("c", {}))
+        out: dict[str, int] = {}
+        for life in lives:
+            for key, value in life.get("c", {}).items():
+                out[key] = out.get(key, 0) + int(value)
+        return out
+
+    def by_client(self, service: str) -> list[int]:
+        """Deliveries a service committed per client index, over all its lives."""
+        with self._lock:
+            lives = list(self._lives.get(service, {}).values())
+        out: list[int] = []
+        for life in lives:
+            counts = life.get("by_client", [])
+            out.extend([0] * (len(counts) - len(out)))
+            for i, c in enumerate(counts):
+                out[i] += int(c)
+        return out
+
+    def histogram(self, node: str) -> Histogram:
+        with self._lock:
+            lives = list(self._lives.get(node, {}).values())
+        h = Histogram()
+        for life in lives:
+            h.merge(Histogram.from_wire(life.get("h")))
+        return h
+
+    def snapshot(self, node: str) -> dict[str, Any]:
+        """The latest raw snapshot of a node's current life (errors by kind, extras...)."""
+        with self._lock:
+            lives = list(self._lives.get(node, {}).values())
+        return dict(max(lives, key=lambda m: m.get("ts", 0))) if lives else {}
+
+    def series(self, node: str, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """Time (s since start) and values of one column for one node, oldest first."""
+        with self._lock:
+            return self._rings[node].view(COLUMNS.index(column))
+
+    def set_state(self, node: str, state: str) -> None:
+        with self._lock:
+            self._states[node] = state
+
+    # -- sampling -----------------------------------------------------------------
+    def _sample(self, t: float) -> None:
+        for node in self.kinds:
+            if self.kinds[node] == "broker":
+                continue
+            totals = self.totals(node)
+            if not totals:
+                continue
+            hist = self.histogram(node)
+            last = self._last_counts[node]
+            window = Histogram()
+            window.counts = [c - p for c, p in zip(hist.counts, last, strict=True)]
+            window.total = sum(window.counts)
+            window.max_ns = hist.max_ns
+            self._last_counts[node] = list(hist.counts)
+            p50, p99 = window.percentile_ms(50), window.percentile_ms(99)
+            row = [float(totals.get("sent", np.nan)), float(totals.get("acknowledged", np.nan)),
+                   float(totals.get("replies", np.nan)), float(totals.get("retries", np.nan)),
+                   float(totals.get("timeouts", np.nan)), float(totals.get("errors", np.nan)),
+                   float(totals.get("delivered", np.nan)), float(totals.get("applied", np.nan)),
+                   float(totals.get("duplicates_suppressed", np.nan)),
+                   np.nan if p50 is None else p50, np.nan if p99 is None else p99]
+            with self._lock:
+                self._rings[node].append(t, row)
+                state = self._states.get(node, "")
+            self._csv.writerow((f"{t:.2f}", node, state,
+                                *("" if np.isnan(v) else f"{v:g}" for v in row)))
+
+    def close(self) -> None:
+        """Stop receiving, write the last sample, close the socket and the CSV (idempotent)."""
+        if self._stop.is_set():
+            return
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._sample(time.monotonic() - self.t0)
+        self._sock.close()
+        self._zctx.term()
+        self._csv_file.close()

@@ -1,0 +1,50 @@
+"""Free loopback ports for the listeners of a run (discovery starts here).
+
+The supervisor picks every port before any node starts, so it can hand each
+node its peers' endpoints in its spec, and a restarted service binds the same
+port its clients keep reconnecting to. A port is found by binding port 0 and
+closing; the ports of one run are kept distinct.
+"""
+
+from __future__ import annotations
+
+import socket
+
+
+class PortError(RuntimeError):
+    """No free port, or a fixed port that is already taken."""
+
+
+class Ports:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host
+        self.taken: set[int] = set()
+
+    def free(self, host: str | None = None) -> int:
+        """A port nobody listens on now, not yet handed out in this run."""
+        for _ in range(100):
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                sock.bind((host or self.host, 0))
+                port = int(sock.getsockname()[1])
+            if port not in self.taken:
+                self.taken.add(port)
+                return port
+        raise PortError("no free port found after 100 tries")
+
+    def fixed(self, port: int, host: str | None = None) -> int:
+        """A port the topology fixed: refuse it clearly if it is already in use."""
+        if port in self.taken:
+            raise PortError(f"port {port} is used twice in this run")
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((host or self.host, port))
+            except OSError as exc:
+                raise PortError(f"port {port} on {host or self.host} is not free: {exc.strerror}") from None
+        self.taken.add(port)
+        return port
+
+
+def connect_host(bind: str) -> str:
+    """Where peers connect to reach a listener bound to `bind`."""
+    return "127.0.0.1" if bind in ("0.0.0.0", "", "*") else bind

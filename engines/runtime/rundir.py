@@ -1,0 +1,42 @@
+"""Where a run leaves its files: a fresh directory per run under the user's data directory.
+
+Layout:
+    topology.topo.yaml   the topology as run
+    events.jsonl         node states and scenario actions, one JSON object a line
+    metrics.csv          time series sampled ten times a second, one row per node
+    summary.json         every counter, in total, per node and per link
+    pids.json            every process the run started (for leak checks)
+    nodes/<name>/        spec.json, node.log, records.bin (clients), service.db (services)
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import platformdirs
+
+
+def default_root() -> Path:
+    return Path(platformdirs.user_data_dir("topology-lab")) / "runs"
+
+
+def new_run_dir(topology_name: str, out: str | Path | None = None) -> Path:
+    """`out` itself when given (created; must be empty or new), else a fresh timestamped one."""
+    if out is not None:
+        path = Path(out)
+        if path.exists() and any(path.iterdir()):
+            raise FileExistsError(f"{path} is not empty; give a new or empty directory")
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+    root = default_root()
+    stem = f"{time.strftime('%Y%m%d-%H%M%S')}-{re.sub(r'[^A-Za-z0-9_-]', '_', topology_name)}"
+    for i in range(1000):
+        path = root / (stem if i == 0 else f"{stem}-{i}")
+        try:
+            path.mkdir(parents=True)
+            return path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"cannot make a run directory under {root}")

@@ -1,0 +1,169 @@
+"""The run plan: which listeners each node has, who its peers are, and the spec file each node reads.
+
+Discovery happens here, before any node starts: every listener a driver
+declares gets a free loopback port (or the node's fixed `port`), every client
+gets its targets' endpoints (or its broker's URL and channel), every service
+gets the streams it consumes. The same plan tells the ledger each client's
+audience: the services its messages can reach.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engines import channels, transports
+from engines.model import BrokerNode, ClientNode, Link, ServiceNode, Topology
+from engines.runtime.ports import Ports, connect_host
+from engines.transports.base import CLIENT, HTTP, SERVICE, Inbound, Peer
+from engines.vocabulary import Transport
+
+SPEC_FORMAT = 1
+
+
+@dataclass
+class Route:
+    """One service a client's messages can reach, and the link that scopes its counters there."""
+
+    service: str
+    link: str  # the link into the service: 'client->service' or 'broker->service'
+    client_link: str  # the client's own link: 'client->service' or 'client->broker'
+
+
+@dataclass
+class RunPlan:
+    clients: dict[str, int]  # name -> index in message IDs
+    listen: dict[str, dict[str, str]] = field(default_factory=dict)  # node -> listener -> address peers use
+    binds: dict[str, dict[str, str]] = field(default_factory=dict)  # node -> listener -> address it binds
+    peers: dict[str, list[Peer]] = field(default_factory=dict)  # client -> peers
+    inbound: dict[str, list[Inbound]] = field(default_factory=dict)  # service -> streams
+    audience: dict[str, list[Route]] = field(default_factory=dict)  # client -> routes
+    capacity: dict[str, int] = field(default_factory=dict)  # client -> record slots
+    expect_subscribers: dict[str, int] = field(default_factory=dict)
+
+
+def capacity_for(client: ClientNode) -> int:
+    """Record slots a client needs: its count, or its rate times its duration with room."""
+    if client.count is not None:
+        return client.count
+    assert client.duration_s is not None
+    if client.rate > 0:
+        return int(client.rate * client.duration_s * 1.25) + 1000
+    return 1 << 24  # a sparse file: only the pages used take space
+
+
+def _address(listener: str, bind: str, port: int) -> str:
+    host = connect_host(bind)
+    return f"{host}:{port}" if listener == HTTP else f"tcp://{host}:{port}"
+
+
+def _bind_address(listener: str, bind: str, port: int) -> str:
+    return f"{bind}:{port}" if listener == HTTP else f"tcp://{bind}:{port}"
+
+
+def _channel(plan: channels.ChannelPlan, link: Link) -> dict[str, Any] | None:
+    channel = plan.by_link.get(link.key)
+    if channel is None:
+        return None
+    return {"broker": channel.broker, "name": channel.name, "publish": channel.publish,
+            "durable": link.durable, "queue_type": link.queue_type.value,
+            "exchange_type": link.exchange_type.value, "routing_key": link.routing_key}
+
+
+def make_plan(topology: Topology, ports: Ports, broker_urls: dict[str, str]) -> RunPlan:
+    """Allocate listeners and resolve peers for every node of a valid topology."""
+    clients = {c.name: i for i, c in enumerate(topology.clients())}
+    plan = RunPlan(clients=clients)
+    amqp = channels.plan(topology)
+
+    def allocate(node: ClientNode | ServiceNode, names: list[str]) -> None:
+        listen, binds = plan.listen.setdefault(node.name, {}), plan.binds.setdefault(node.name, {})
+        for i, name in enumerate(names):
+            if name in listen:
+                continue
+            port = ports.fixed(node.port, node.bind) if (i == 0 and node.port) else ports.free(node.bind)
+            listen[name] = _address(name, node.bind, port)
+            binds[name] = _bind_address(name, node.bind, port)
+
+    for client in topology.clients():
+        allocate(client, list(transports.driver(client.transport.value, client.style.value, CLIENT).listens))
+        plan.capacity[client.name] = capacity_for(client)
+    for service in topology.services():
+        names: list[str] = []
+        for link in topology.links_to(service.name):
+            source = topology.node(link.source)
+            if isinstance(source, ClientNode):
+                info = transports.driver(source.transport.value, source.style.value, SERVICE)
+                names += [n for n in info.listens if n not in names]
+        allocate(service, names)
+
+    # peers of each client, and the routes its messages take
+    for client in topology.clients():
+        peers: list[Peer] = []
+        routes: list[Route] = []
+        for index, link in enumerate(topology.links_from(client.name)):
+            target = topology.node(link.target)
+            if isinstance(target, ServiceNode):
+                peers.append(Peer(name=target.name, link=link.key, index=index,
+                                  endpoints=dict(plan.listen.get(target.name, {})),
+                                  join_after_ms=target.join_after_ms, link_hwm=link.hwm))
+                routes.append(Route(target.name, link.key, link.key))
+            elif isinstance(target, BrokerNode):
+                peers.append(Peer(name=target.name, link=link.key, index=index,
+                                  broker_url=broker_urls.get(target.name, target.url),
+                                  channel=_channel(amqp, link)))
+                wanted = amqp.by_link.get(link.key)
+                for out in topology.links_from(target.name):
+                    if wanted is not None and amqp.by_link.get(out.key) == wanted:
+                        routes.append(Route(out.target, out.key, link.key))
+        plan.peers[client.name] = peers
+        plan.audience[client.name] = routes
+        if client.style.one_to_many:
+            plan.expect_subscribers[client.name] = sum(
+                1 for r in routes if topology.node(r.service).join_after_ms == 0)  # type: ignore[union-attr]
+
+    # streams each service consumes
+    for client in topology.clients():
+        peers = plan.peers[client.name]
+        for route in plan.audience[client.name]:
+            service = topology.node(route.service)
+            info = transports.driver(client.transport.value, client.style.value, SERVICE)
+            peer_index = next((p.index for p in peers if p.link == route.client_link), 0)
+            link = topology.link(route.link)
+            channel = _channel(amqp, link) if client.transport is Transport.AMQP else None
+            broker = topology.node(link.source) if isinstance(topology.node(link.source), BrokerNode) else None
+            plan.inbound.setdefault(service.name, []).append(Inbound(
+                client=client.name, client_index=clients[client.name], link=route.link,
+                style=client.style.value, transport=client.transport.value, peer_index=peer_index,
+                listener=info.listens[0] if info.listens else None,
+                publisher=dict(plan.listen.get(client.name, {})) if client.style.one_to_many else {},
+                link_hwm=topology.link(route.client_link).hwm,
+                broker_url=broker_urls.get(broker.name, broker.url) if isinstance(broker, BrokerNode) else None,
+                channel=channel))
+    return plan
+
+
+def node_spec(topology: Topology, plan: RunPlan, name: str, node_dir: Path, telemetry: str,
+              parent_pid: int) -> dict[str, Any]:
+    """The JSON a node process reads (engines.nodes.spec)."""
+    node = topology.node(name)
+    kind = "client" if isinstance(node, ClientNode) else "service"
+    return {
+        "format": SPEC_FORMAT, "name": name, "kind": kind, "node_dir": str(node_dir),
+        "parent_pid": parent_pid, "telemetry": telemetry,
+        "config": node.model_dump(mode="json"), "clients": plan.clients,
+        "client_index": plan.clients.get(name, -1), "capacity": plan.capacity.get(name, 0),
+        "listen": plan.binds.get(name, {}),
+        "peers": [asdict(p) for p in plan.peers.get(name, [])],
+        "inbound": [asdict(i) for i in plan.inbound.get(name, [])],
+        "expect_subscribers": plan.expect_subscribers.get(name, 0),
+    }
+
+
+def write_spec(path: Path, spec: dict[str, Any]) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(spec, indent=1), encoding="utf-8")
+    os.replace(tmp, path)

@@ -1,0 +1,75 @@
+"""The end of a run: the ledger over the run directory, the expectations' verdicts, summary.json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from engines import expectations, ledger, transports
+from engines.histogram import Histogram
+from engines.nodes import records
+
+if TYPE_CHECKING:
+    from engines.runtime.supervisor import Supervisor
+
+
+def client_books(sup: Supervisor) -> list[ledger.ClientBook]:
+    assert sup.plan is not None
+    books = []
+    for client in sup.topology.clients():
+        path = sup.table.nodes[client.name].node_dir / "records.bin"
+        peers = sup.plan.peers.get(client.name, [])
+        routes = [ledger.RouteBook(r.service, r.link, r.client_link,
+                                   next((p.index for p in peers if p.link == r.client_link), 0))
+                  for r in sup.plan.audience.get(client.name, [])]
+        acknowledges = transports.acknowledges(client.transport.value, client.style.value,
+                                               client.model_dump(mode="json"))
+        if path.exists():
+            status, masks, rec = ledger.read_client(path)
+            counters, kinds, peer_replies = rec.counters, rec.errors_by_kind, rec.peer_replies
+        else:  # never started
+            status, masks, counters, kinds, peer_replies = (
+                ledger.np.zeros(0, dtype=ledger.np.uint8), None, {}, {}, [])
+        books.append(ledger.ClientBook(
+            name=client.name, index=sup.plan.clients[client.name], status=status, counters=counters,
+            acknowledges=acknowledges, one_to_many=client.style.one_to_many, routes=routes,
+            masks=masks, errors_by_kind=kinds, peer_replies=peer_replies,
+            killed=client.name in sup.sigkilled))
+    return books
+
+
+def build_summary(sup: Supervisor) -> dict[str, Any]:
+    """Reconcile, evaluate the expectations, write summary.json; return the summary."""
+    services = {s.name: ledger.read_service(s.name, sup.table.nodes[s.name].node_dir / "service.db")
+                for s in sup.topology.services()}
+    histograms: dict[str, Histogram] = {}
+    if sup.metrics is not None:
+        histograms = {n.name: sup.metrics.histogram(n.name) for n in sup.topology.nodes}
+    books = client_books(sup)
+    result = ledger.compute(books, services, histograms, sup.elapsed())
+    scoped = {**result["links"], **result["nodes"]}
+    verdicts = expectations.evaluate_all(sup.topology.expectations, result["total"], scoped)
+    with sup._lock:
+        states = {name: {"state": p.state, "lives": p.lives, "exit_code": p.exit_code,
+                         "reason": p.reason} for name, p in sup.table.nodes.items()}
+    summary = {
+        "topology": sup.topology.name,
+        "run_dir": str(sup.run_dir),
+        **result,
+        "expectations": [{"text": v.expectation.text, "passed": v.passed, "measured": v.measured,
+                          "compared_to": v.compared_to, "problem": v.problem} for v in verdicts],
+        "node_states": states,
+        "client_extras": {b.name: _extras(sup, b.name) for b in books},
+    }
+    (Path(sup.run_dir) / "summary.json").write_text(json.dumps(summary, indent=1, default=str),
+                                                    encoding="utf-8")
+    return summary
+
+
+def _extras(sup: Supervisor, name: str) -> dict[str, int]:
+    """Driver-specific counters of a client's last life (late replies, subscribers joined...)."""
+    if sup.metrics is None:
+        return {}
+    counters = sup.metrics.snapshot(name).get("c", {})
+    return {k: v for k, v in counters.items() if k not in records.COUNTER_NAMES}

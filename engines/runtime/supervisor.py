@@ -1,0 +1,294 @@
+"""The supervisor: start every node as its own process, control it during a run, stop it in order.
+
+Usable from a GUI thread: every control method (kill, stop_node, start_node,
+restart, pause, resume) returns at once; processes are created by one
+long-lived spawner thread (a parent-death signal is tied to the thread that
+forked the child, so it must outlive the nodes); a monitor thread notices
+exits and restarts crashed services that ask for it; readers (`states`,
+`events.since`, `metrics.series`) are thread-safe. Headless use is
+`run(duration)`, which also plays the scenario and returns the summary.
+
+Order: brokers start first and stop last; services start before clients and
+must report ready; at the end clients stop first, then the supervisor waits
+until the services have caught up with what the clients sent, then stops the
+services, then the brokers.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+from engines import topofile
+from engines.model import BrokerNode, Topology
+from engines.runtime import brokers as broker_support
+from engines.runtime.control import POLL_S, Control
+from engines.runtime.errors import RunError
+from engines.runtime.events import EventLog
+from engines.runtime.metrics import Collector
+from engines.runtime.ports import PortError, Ports
+from engines.runtime.proctable import RUNNING, NodeProcess, ProcessTable, log_tail
+from engines.runtime.specs import RunPlan, make_plan, node_spec, write_spec
+
+
+class Supervisor:
+    def __init__(self, topology: Topology, run_dir: Path, *, stop_timeout_s: float = 5.0,
+                 ready_timeout_s: float = 30.0, drain_quiet_s: float = 1.0) -> None:
+        self.topology = topology
+        self.run_dir = Path(run_dir)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.stop_timeout_s = stop_timeout_s
+        self.ready_timeout_s = ready_timeout_s
+        self.drain_quiet_s = drain_quiet_s
+        (self.run_dir / "topology.topo.yaml").write_text(topofile.dumps(topology), encoding="utf-8")
+        self.events = EventLog(self.run_dir / "events.jsonl")
+        self.table = ProcessTable(self.run_dir / "pids.json")
+        kinds = {n.name: n.kind.value for n in topology.nodes}
+        for node in topology.nodes:
+            self.table.add(NodeProcess(node.name, node.kind.value, self.run_dir / "nodes" / node.name))
+        self.control = Control(topology, self.table, self.events, stop_timeout_s, ready_timeout_s)
+        self.metrics: Collector | None = None
+        self.plan: RunPlan | None = None
+        self._kinds = kinds
+        self._lock = self.control.lock
+        self._finishing = False
+        self._closed = False
+        self.started_at: float | None = None
+        self.ended_at: float | None = None
+        self.summary: dict[str, Any] | None = None
+
+    @property
+    def brokers(self) -> dict[str, Any]:
+        return self.control.brokers
+
+    @property
+    def sigkilled(self) -> set[str]:
+        """Nodes SIGKILLed during the run (their client-side counts are lower bounds)."""
+        return self.control.sigkilled
+
+    # -- starting ---------------------------------------------------------------------
+    def start(self) -> None:
+        """Brokers, then services (until ready), then clients. Raises RunError with the reason."""
+        topo = self.topology
+        urls: dict[str, str] = {}
+        if topo.brokers():
+            urls = self._start_brokers(topo.brokers())
+        self.metrics = Collector(self.run_dir, self._kinds, self.control.on_node_event)
+        self.control.on_state = self.metrics.set_state
+        try:
+            self.plan = make_plan(topo, Ports(), urls)
+        except (PortError, KeyError) as exc:
+            raise RunError(f"cannot plan the run: {exc}") from None
+        for node in topo.clients() + topo.services():
+            proc = self.table.nodes[node.name]
+            proc.node_dir.mkdir(parents=True, exist_ok=True)
+            write_spec(proc.spec_path, node_spec(topo, self.plan, node.name, proc.node_dir,
+                                                 self.metrics.endpoint, os.getpid()))
+        self.control.start_watching()
+        self.events.add("run-starting", nodes=len(topo.nodes), run_dir=str(self.run_dir))
+        services = [s.name for s in topo.services()]
+        for name in services:
+            self.start_node(name)
+        self._await_ready(services)
+        self.started_at = time.monotonic()
+        for client in topo.clients():
+            self.start_node(client.name)
+        self.events.add("run-started")
+
+    def _start_brokers(self, nodes: list[BrokerNode]) -> dict[str, str]:
+        open_broker = broker_support.opener()
+        urls = {}
+        for node in nodes:
+            try:
+                handle = open_broker(node, self.run_dir)
+                self.brokers[node.name] = handle
+                self.control.spawner.submit(handle.start, self.ready_timeout_s).result()
+            except Exception as exc:  # noqa: BLE001 - any broker failure is a clear RunError
+                raise RunError(f"broker '{node.name}' did not start: {exc}") from None
+            urls[node.name] = handle.url
+            proc = self.table.nodes[node.name]
+            proc.state = "ready"
+            self.table.extra_pids[node.name] = list(handle.pids())
+            self.events.add("ready", node.name, kind="broker")
+        self.table.save()
+        return urls
+
+    def _await_ready(self, names: list[str]) -> None:
+        deadline = time.monotonic() + self.ready_timeout_s
+        while True:
+            with self._lock:
+                procs = [self.table.nodes[n] for n in names]
+                dead = [p for p in procs if p.state in ("crashed", "exited", "killed")]
+                waiting = [p for p in procs if p.state == "starting" or p.state == "idle"]
+            if dead:
+                p = dead[0]
+                raise RunError(f"service '{p.name}' exited before it was ready (exit {p.exit_code}); "
+                               f"its log {p.log_path} ends with:\n{log_tail(p.log_path)}")
+            if not waiting:
+                return
+            if time.monotonic() > deadline:
+                p = waiting[0]
+                raise RunError(f"node '{p.name}' did not report ready within {self.ready_timeout_s:g} s; "
+                               f"its log {p.log_path} ends with:\n{log_tail(p.log_path)}")
+            time.sleep(POLL_S)
+
+    # -- control (non-blocking, any thread; see engines.runtime.control) ---------------------
+    def kill(self, name: str) -> None:
+        """SIGKILL: no goodbye, no flush; what the node had not recorded is gone."""
+        self.control.kill(name)
+
+    def stop_node(self, name: str) -> None:
+        """SIGTERM: the node stops cleanly (SIGKILL after stop_timeout_s)."""
+        self.control.stop_node(name)
+
+    def start_node(self, name: str) -> Future[Any] | None:
+        """A new life for a node that is not running."""
+        return self.control.start_node(name)
+
+    def restart(self, name: str) -> Future[Any] | None:
+        """Stop, then start again."""
+        return self.control.restart(name)
+
+    def pause(self, name: str) -> None:
+        """SIGSTOP: frozen, sockets open, nothing answers."""
+        self.control.pause(name)
+
+    def resume(self, name: str) -> None:
+        """SIGCONT after a pause."""
+        self.control.resume(name)
+
+    # -- reading (any thread) ---------------------------------------------------------------
+    def states(self) -> dict[str, str]:
+        return self.control.states()
+
+    def elapsed(self) -> float:
+        """Seconds since the clients started (0 before)."""
+        if self.started_at is None:
+            return 0.0
+        return (self.ended_at or time.monotonic()) - self.started_at
+
+    def client_finished(self, name: str) -> bool:
+        """Ended on its own (done or gave up), or ended by us / crashed and not running."""
+        with self._lock:
+            proc = self.table.nodes[name]
+            return proc.lives > 0 and proc.state not in RUNNING
+
+    # -- headless run and ordered stop --------------------------------------------------------
+    def run(self, duration: float | None = None, on_tick: Callable[[Supervisor], None] | None = None,
+            should_stop: Callable[[], bool] | None = None, tick_s: float = 0.1) -> dict[str, Any]:
+        from engines.runtime.scheduler import Scheduler
+        from engines.runtime.summary import build_summary
+
+        if self.started_at is None:
+            self.start()
+        scheduler = Scheduler(self.topology.scenario, self)
+        limit = duration if duration is not None else self.topology.duration_s
+        clients = [c.name for c in self.topology.clients()]
+        while True:
+            now = self.elapsed()
+            scheduler.tick(now, self.sent_total())
+            if on_tick is not None:
+                on_tick(self)
+            if should_stop is not None and should_stop():
+                self.events.add("interrupted")
+                break
+            if limit is not None and now >= limit:
+                break
+            if all(self.client_finished(c) for c in clients) and not scheduler.pending_for(clients):
+                break
+            time.sleep(tick_s)
+        self.finish()
+        self.summary = build_summary(self)
+        return self.summary
+
+    def sent_total(self) -> int:
+        if self.metrics is None:
+            return 0
+        return sum(self.metrics.totals(c.name).get("sent", 0) for c in self.topology.clients())
+
+    def _stop_group(self, names: list[str]) -> None:
+        for name in names:
+            self.stop_node(name)
+        deadline = time.monotonic() + self.stop_timeout_s + 3
+        while time.monotonic() < deadline:
+            with self._lock:
+                if all(self.table.nodes[n].state not in RUNNING for n in names):
+                    return
+            time.sleep(POLL_S)
+        for name in names:  # the monitor escalates; this is the last word
+            self.kill(name)
+
+    def _drain(self) -> None:
+        """Wait until the services have what the clients sent, or nothing moves for a while."""
+        assert self.metrics is not None and self.plan is not None
+        quiet_since, last, cap = time.monotonic(), -1, time.monotonic() + 60
+        while time.monotonic() < cap:
+            caught_up = True
+            total = 0
+            for client in self.topology.clients():
+                sent = self.metrics.totals(client.name).get("sent", 0)
+                index = self.plan.clients[client.name]
+                got = []
+                for route in self.plan.audience.get(client.name, []):
+                    counts = self.metrics.by_client(route.service)
+                    got.append(counts[index] if index < len(counts) else 0)
+                total += sum(got)
+                if got and (min(got) < sent if client.style.one_to_many else sum(got) < sent):
+                    caught_up = False
+            if caught_up:
+                return
+            if total != last:
+                last, quiet_since = total, time.monotonic()
+            elif time.monotonic() - quiet_since >= self.drain_quiet_s:
+                return
+            time.sleep(POLL_S)
+
+    def finish(self) -> None:
+        """Clients, then (once drained) services, then brokers; idempotent."""
+        with self._lock:
+            if self._finishing:
+                return
+            self._finishing = True
+        clients = [c.name for c in self.topology.clients()]
+        services = [s.name for s in self.topology.services()]
+        self._stop_group(clients)
+        if self.metrics is not None:
+            self._drain()
+        self.control.closing = True  # no restart after a crash from now on
+        self._stop_group(services)
+        for name, handle in self.brokers.items():
+            try:
+                self.control.spawner.submit(handle.stop, self.stop_timeout_s).result(self.stop_timeout_s + 30)
+            except Exception as exc:  # noqa: BLE001 - reported; close() still cleans up
+                self.events.add("error", name, action="stop", error=str(exc))
+        self.ended_at = time.monotonic()
+        time.sleep(0.3)  # the nodes' last telemetry is in flight
+        self.events.add("run-ended", elapsed_s=round(self.elapsed(), 3))
+
+    def close(self) -> None:
+        """Leave nothing running, whatever state the run is in (idempotent, never raises)."""
+        if self._closed:
+            return
+        self._closed = True
+        self.control.kill_all()
+        for handle in self.brokers.values():
+            try:
+                handle.close()
+            except Exception:  # noqa: BLE001 - close must not raise
+                pass
+        self.control.stop_watching()
+        self.control.spawner.shutdown(wait=True, cancel_futures=True)
+        if self.metrics is not None:
+            self.metrics.close()
+        self.table.save()
+        self.events.close()
+
+    def __enter__(self) -> Supervisor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,146 @@
+"""Transports: one small interface for ZeroMQ, HTTP and (next) RabbitMQ.
+
+The contract
+============
+
+A *driver* moves the lab's messages over one transport in one interaction
+style for one role. Drivers are plain functions registered under
+(transport, style, role):
+
+    from engines.transports import register
+    from engines.transports.base import ClientContext, ServiceContext, Inbound, ZMQ_ROUTER
+
+    @register("zmq", "request-response", "client")
+    def run_req(ctx: ClientContext) -> None: ...
+
+    @register("zmq", "request-response", "service", listens=(ZMQ_ROUTER,), group="zmq-router")
+    def run_router(ctx: ServiceContext, inbound: list[Inbound]) -> None: ...
+
+A new transport adds modules named `engines/transports/<transport>_*.py`
+(e.g. `amqp_client.py`, `amqp_service.py`) that call `register` at import;
+`load_all()` imports every module of this package, so nothing else changes.
+
+Client driver `run(ctx)`:
+  - loop `for seq in ctx.pacer.take(n)` (an empty range means: no more to
+    send: count reached, duration over, or stop); send each message as
+    `engines.wire.pack(kind, ctx.client_index, seq, attempt, monotonic_ns(), ctx.payload)`;
+    a retry or resend keeps `seq` and raises `attempt`;
+  - record on `ctx.recorder`: `sent(seq)` or `sent_range(first, n)` before the
+    first send, `retry(seq)` before each resend, then `reply(seq, ts_ns, peer)`,
+    `ack(seq, ts_ns)`, `confirm(seq, ts_ns)`, `nack(seq)`, `timeout(seq)`,
+    `error(seq, kind)` (kind: "refused", "reset", "http-5xx", "malformed"...),
+    `gave_up(seq)`, `in_doubt(seq)`, `count(name)` for anything else. These
+    write into a memory-mapped file, so even a SIGKILLed client keeps what it
+    recorded; never log per message;
+  - return when done (outstanding requests answered, timed out or given up),
+    or soon after `ctx.stop` is set. Raise `GiveUp("why")` to abandon the run
+    with a clear error (Lazy Pirate after its retries). Never block forever
+    without checking `ctx.stop` at least every 100 ms.
+
+Service driver `run(ctx, inbound)` (one call per `group`, with the inbound
+streams of that group):
+  - bind `ctx.listen[<listener>]` or connect to `inbound[i].publisher` /
+    `inbound[i].broker_url`, then call `ctx.ready()` (the node reports ready
+    to the supervisor when every group has; `join_after_ms` is applied by the
+    node before `run` is called);
+  - turn what arrives into `engines.transports.base.Delivery` tuples and call
+    `ctx.handler.handle_batch(deliveries)` (or `handle(delivery)` from many
+    threads). It does the processing time, the SQLite transaction (business
+    row, PROCESSED_MESSAGES when idempotent, duplicates refused there) and the
+    configured crash, so no transport reimplements idempotency. Only after it
+    returns may the driver reply (`engines.wire.reply_to(header, flags)`,
+    FLAG_DUPLICATE for outcome DUPLICATE) or ack;
+  - count transport-level events on `ctx.stats` (`count("replies_sent", n)`,
+    `count("errors")`); deliveries are counted by the handler;
+  - return soon after `ctx.stop` is set; commit nothing half way (the handler
+    commits whole batches).
+
+Sockets: LINGER=0 on every ZeroMQ socket; listeners bind 127.0.0.1 (or the
+node's `bind`). Per-message Python work stays near a microsecond or two: no
+JSON, no dicts, no logging per message.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from engines.transports.base import CLIENT, SERVICE, DriverInfo
+
+__all__ = ["register", "driver", "drivers", "load_all", "known", "acknowledges", "DriverInfo"]
+
+_REGISTRY: dict[tuple[str, str, str], DriverInfo] = {}
+_FAILED: dict[str, str] = {}  # module -> why it could not be imported
+_LOADED = False
+_PREFIXES = ("zmq_", "http_", "amqp")
+
+
+def register(
+    transport: str,
+    style: str,
+    role: str,
+    *,
+    listens: tuple[str, ...] = (),
+    group: str = "",
+    acknowledges: Callable[[Mapping[str, Any]], bool] | None = None,
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Decorator: register `run` as the driver for (transport, style, role)."""
+    if role not in (CLIENT, SERVICE):
+        raise ValueError(f"role must be '{CLIENT}' or '{SERVICE}', not {role!r}")
+
+    def wrap(run: Callable[..., None]) -> Callable[..., None]:
+        key = (transport, style, role)
+        info = DriverInfo(transport, style, role, run, tuple(listens),
+                          group or f"{transport}:{style}",
+                          acknowledges or (lambda config: True))
+        previous = _REGISTRY.get(key)
+        if previous is not None and previous.run is not run:
+            raise ValueError(f"a driver for {key} is already registered ({previous.run.__module__})")
+        _REGISTRY[key] = info
+        return run
+
+    return wrap
+
+
+def load_all() -> None:
+    """Import every transport module of this package, so each registers its drivers."""
+    global _LOADED
+    if _LOADED:
+        return
+    for module in pkgutil.iter_modules(__path__):
+        if module.name.startswith(_PREFIXES):
+            try:
+                importlib.import_module(f"{__name__}.{module.name}")
+            except ImportError as exc:  # e.g. pika missing: the other transports still work
+                _FAILED[module.name] = str(exc)
+    _LOADED = True
+
+
+def driver(transport: str, style: str, role: str) -> DriverInfo:
+    """The driver for (transport, style, role); KeyError with what exists if none."""
+    load_all()
+    try:
+        return _REGISTRY[(transport, style, role)]
+    except KeyError:
+        have = ", ".join("/".join(k) for k in sorted(_REGISTRY)) or "none"
+        failed = "".join(f"; {name} failed to import: {why}" for name, why in _FAILED.items())
+        raise KeyError(f"no {role} driver for {style} over {transport} (drivers: {have}{failed})") from None
+
+
+def known(transport: str, style: str, role: str) -> bool:
+    load_all()
+    return (transport, style, role) in _REGISTRY
+
+
+def drivers() -> dict[tuple[str, str, str], DriverInfo]:
+    load_all()
+    return dict(_REGISTRY)
+
+
+def acknowledges(transport: str, style: str, config: Mapping[str, Any]) -> bool:
+    """Whether a client of this kind learns that the system has each message."""
+    if not known(transport, style, CLIENT):
+        return False
+    return bool(_REGISTRY[(transport, style, CLIENT)].acknowledges(config))

@@ -1,0 +1,235 @@
+"""The one interface every transport implements: what a driver gets and what it must do.
+
+Read `engines/transports/__init__.py` first (the contract in prose); this module
+holds the data a driver receives. Everything here is plain data or a small
+protocol, importable in a node process without pydantic or numpy, so a node
+starts (and restarts after a kill) in well under a second.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:  # concrete classes live with the node programs
+    from engines.nodes.handler import Handler
+    from engines.nodes.pacer import Pacer
+    from engines.nodes.records import ClientRecorder
+    from engines.nodes.stats import ServiceStats
+
+CLIENT = "client"
+SERVICE = "service"
+
+# Listener names: one free loopback port each, allocated by the supervisor.
+ZMQ_ROUTER = "zmq-router"  # service: REQ and DEALER clients connect here
+ZMQ_PULL = "zmq-pull"  # service: PUSH clients connect here
+ZMQ_PUB = "zmq-pub"  # client: subscribers connect here (XPUB, so it sees them join)
+ZMQ_REPLIES = "zmq-replies"  # client: publish-async-responses replies come back here
+HTTP = "http"  # service: host:port of its HTTP server
+
+EXIT_OK = 0
+EXIT_GAVE_UP = 3  # a client abandoned after its retries (Lazy Pirate); a clean, counted error
+EXIT_CRASH = 70  # a service's configured crash (os._exit)
+EXIT_BAD_SPEC = 78
+
+
+class GiveUp(Exception):
+    """Raised by a client driver that abandons the run (the node exits with EXIT_GAVE_UP)."""
+
+
+def _from_dict(cls: type, data: Mapping[str, Any]) -> Any:
+    known = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    """A client node's settings (mirrors engines.model.ClientNode; values as in the file)."""
+
+    name: str
+    style: str = "request-response"
+    transport: str = "zmq"
+    rate: float = 100.0
+    count: int | None = 1000
+    duration_s: float | None = None
+    payload_bytes: int = 256
+    timeout_ms: int = 1000
+    retries: int = 3
+    lazy_pirate: bool = True
+    in_flight: int = 100
+    collect_ms: int = 500
+    idempotency_key: bool = True
+    confirms: bool = True
+    persistent: bool = True
+    mandatory: bool = True
+    resend_in_doubt: bool = True
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ClientConfig:
+        return _from_dict(cls, data)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """A service node's settings (mirrors engines.model.ServiceNode)."""
+
+    name: str
+    processing_ms: float = 0.0
+    processing: str = "fixed"
+    reply: bool = True
+    idempotent: bool = True
+    crash: Mapping[str, Any] | None = None  # {"after": N, "point": "after-commit"}
+    restart_on_crash: bool = False
+    ack: str = "manual"
+    prefetch: int = 100
+    hwm: int = 1000
+    join_after_ms: int = 0
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ServiceConfig:
+        return _from_dict(cls, data)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class Peer:
+    """A node a client sends to, as discovery resolved it.
+
+    `endpoints` maps the peer's listener names (ZMQ_ROUTER, HTTP...) to
+    addresses. For amqp, the peer is the broker: `broker_url` carries the
+    per-run credentials and `channel` the queue or exchange settings.
+    `index` is the peer's position in this client's list: services stamp it
+    nowhere, but reply matching and per-link counters use it.
+    """
+
+    name: str
+    link: str
+    index: int
+    endpoints: Mapping[str, str] = field(default_factory=dict)
+    join_after_ms: int = 0
+    link_hwm: int | None = None
+    broker_url: str | None = None
+    channel: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One stream a service consumes: a client's link into it, direct or through a broker.
+
+    `listener` names this service's own listener the stream arrives on (zmq,
+    http); for publish styles the service connects out instead, to the
+    client's `publisher` endpoints (ZMQ_PUB, ZMQ_REPLIES). amqp streams carry
+    `broker_url` and `channel` (and `link` is the broker->service link).
+    """
+
+    client: str
+    client_index: int
+    link: str
+    style: str
+    transport: str
+    peer_index: int = 0  # this service's position in the client's peers (stamped in replies)
+    listener: str | None = None
+    publisher: Mapping[str, str] = field(default_factory=dict)
+    link_hwm: int | None = None
+    broker_url: str | None = None
+    channel: Mapping[str, Any] | None = None
+
+
+class Delivery(NamedTuple):
+    """One message as a service received it; the handler needs nothing else.
+
+    `keyed` is False when the service cannot know the message's ID (HTTP
+    without an Idempotency-Key): the lab still records the true ID so the
+    ledger can count the double charge, but the service cannot deduplicate.
+    """
+
+    client: int
+    seq: int
+    attempt: int
+    redelivered: bool
+    ts_ns: int
+    keyed: bool = True
+
+
+APPLIED = 1  # business effect committed now
+DUPLICATE = 2  # refused through PROCESSED_MESSAGES; answer as if applied (idempotent reply)
+
+
+@dataclass
+class ClientContext:
+    """Everything a client driver gets. It sends `pacer`'s sequence numbers to `peers`.
+
+    The driver records every event on `recorder` (never logs per message),
+    stops promptly when `stop` is set, and returns when the pacer is empty and
+    its outstanding requests are answered, timed out or given up.
+    """
+
+    config: ClientConfig
+    client_index: int
+    peers: list[Peer]
+    listen: Mapping[str, str]
+    pacer: Pacer
+    recorder: ClientRecorder
+    stop: threading.Event
+    log: logging.Logger
+    payload: bytes
+    expect_subscribers: int = 0  # publish styles: on-time subscribers to wait for
+    clients: Mapping[str, int] = field(default_factory=dict)  # every client name -> index
+
+
+@dataclass
+class ServiceContext:
+    """Everything a service driver gets. It receives `inbound` streams and calls `handler`.
+
+    `handler.handle_batch(deliveries)` runs the SQLite transaction (business
+    row, PROCESSED_MESSAGES when idempotent) and the configured crash; it
+    returns one outcome (APPLIED or DUPLICATE) per delivery, after the commit.
+    Only then may the driver reply or ack. Several threads may call
+    `handler.handle(delivery)` at once (it group-commits them). Call `ready()`
+    once the driver is listening or connected: the supervisor starts clients
+    only after every service is ready.
+    """
+
+    config: ServiceConfig
+    listen: Mapping[str, str]
+    inbound: list[Inbound]
+    handler: Handler
+    stats: ServiceStats
+    stop: threading.Event
+    log: logging.Logger
+    clients: Mapping[str, int] = field(default_factory=dict)  # every client name -> index
+    ready: Callable[[], None] = field(default=lambda: None)  # call once bound or connected
+
+    def max_batch(self) -> int:
+        """How many deliveries to take at once: at most ~20 ms of work, so a slow
+        service holds little in memory and its high-water mark stays meaningful."""
+        ms = self.config.processing_ms
+        return 512 if ms <= 0.04 else max(1, min(512, int(20 / ms)))
+
+
+ClientRun = Callable[[ClientContext], None]
+ServiceRun = Callable[[ServiceContext, Sequence[Inbound]], None]
+
+
+@dataclass(frozen=True)
+class DriverInfo:
+    """A registered driver: which (transport, style, role) it serves and how.
+
+    `listens`: listener names this role binds (the supervisor gives each a
+    free loopback port before the node starts). `group`: service drivers with
+    the same group key run once per service for all their inbound streams
+    (e.g. one ROUTER serves both REQ and DEALER clients). `acknowledges`:
+    whether the client learns the system has each message (reply, 2xx,
+    confirm), given the client's config; the ledger counts `lost` from the
+    acknowledged IDs when true, from the sent IDs when false.
+    """
+
+    transport: str
+    style: str
+    role: str
+    run: Callable[..., None]
+    listens: tuple[str, ...] = ()
+    group: str = ""
+    acknowledges: Callable[[Mapping[str, Any]], bool] = field(default=lambda config: True)

@@ -1,0 +1,236 @@
+"""HTTP: request/response (POST, client blocks), async request/response (concurrent POSTs),
+notification (POST, 202 Accepted).
+
+Server: the standard library's ThreadingHTTPServer, HTTP/1.1 keep-alive and
+Nagle off (with Nagle on, every request costs 44 ms: PERFORMANCE.md). Each
+request thread hands its delivery to the shared handler, which group-commits
+concurrent requests; the response goes out only after the commit. 202 is
+sent after the commit too, so an acknowledged notification is a durable one.
+
+Client: http.client with TCP_NODELAY and keep-alive, a timeout per request,
+and retries of the same message ID with an `Idempotency-Key: client:seq`
+header. A keyed idempotent service deduplicates by that key; a service that
+gets no key cannot know a retry from a new order. After a timeout the client
+resends at once (the timeout was the wait); after a refused or reset
+connection it backs off (timeout_ms, doubling, at most 5 s) so its retries
+span a service restart.
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from engines import wire
+from engines.transports import register
+from engines.transports.base import (
+    DUPLICATE,
+    HTTP,
+    ClientContext,
+    Delivery,
+    Inbound,
+    ServiceContext,
+)
+
+PATH = "/messages"
+MAX_BACKOFF_S = 5.0
+OK, TIMED_OUT, FAILED, STOPPED = range(4)
+
+
+class _Connection:
+    """One keep-alive connection to one service, reopened after any failure."""
+
+    def __init__(self, address: str, timeout_s: float) -> None:
+        host, _, port = address.rpartition(":")
+        self.host, self.port, self.timeout_s = host, int(port), timeout_s
+        self.conn: http.client.HTTPConnection | None = None
+
+    def post(self, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        if self.conn is None:
+            conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout_s)
+            conn.connect()
+            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.conn = conn
+        self.conn.request("POST", PATH, body, headers)
+        response = self.conn.getresponse()
+        data = response.read()
+        if response.will_close:
+            self.close()
+        return response.status, data
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+def _exchange(ctx: ClientContext, conn: _Connection, kind: int, seq: int, attempt: int,
+              peer: int) -> int:
+    """One POST of one attempt; records its outcome; returns OK, TIMED_OUT or FAILED."""
+    cfg, rec = ctx.config, ctx.recorder
+    ts = time.monotonic_ns()
+    body = wire.pack(kind, ctx.client_index, seq, attempt, ts, ctx.payload)
+    headers = {"Content-Type": "application/octet-stream"}
+    if cfg.idempotency_key:
+        headers["Idempotency-Key"] = f"{cfg.name}:{seq}"
+    try:
+        status, data = conn.post(body, headers)
+    except TimeoutError:
+        conn.close()
+        rec.timeout(seq)
+        return TIMED_OUT
+    except ConnectionRefusedError:
+        conn.close()
+        rec.error(seq, "refused")
+        return FAILED
+    except (ConnectionResetError, BrokenPipeError, http.client.RemoteDisconnected,
+            http.client.IncompleteRead):
+        conn.close()
+        rec.error(seq, "reset")
+        return FAILED
+    except (OSError, http.client.HTTPException):
+        conn.close()
+        rec.error(seq, "connection")
+        return FAILED
+    if 200 <= status < 300:
+        if data:
+            try:
+                header = wire.unpack(data)
+            except wire.WireError:
+                rec.error(seq, "malformed")
+                return FAILED
+            rec.reply(seq, header[5], peer)
+        else:
+            rec.ack(seq, ts)
+        return OK
+    rec.error(seq, "http")
+    return FAILED
+
+
+def _deliver(ctx: ClientContext, conns: list[_Connection], kind: int, seq: int) -> None:
+    """Send one message until answered, retried out, or stopped."""
+    cfg, rec = ctx.config, ctx.recorder
+    peer = seq % len(conns)
+    rec.sent(seq)
+    attempt = 0
+    while True:
+        outcome = _exchange(ctx, conns[peer], kind, seq, attempt, peer)
+        if outcome == OK or ctx.stop.is_set():
+            return
+        if attempt >= cfg.retries:
+            rec.gave_up(seq)
+            return
+        if outcome == FAILED:  # refused or reset: give the service time to come back
+            backoff = min(cfg.timeout_ms / 1000.0 * 2 ** attempt, MAX_BACKOFF_S)
+            if ctx.stop.wait(backoff):
+                return
+        attempt += 1
+        rec.retry(seq)
+
+
+def _sender(ctx: ClientContext, kind: int) -> None:
+    conns = [_Connection(p.endpoints[HTTP], ctx.config.timeout_ms / 1000.0) for p in ctx.peers]
+    try:
+        while not ctx.stop.is_set():
+            seqs = ctx.pacer.take(1)
+            if not seqs:
+                return
+            _deliver(ctx, conns, kind, seqs[0])
+    finally:
+        for conn in conns:
+            conn.close()
+
+
+@register("http", "request-response", "client")
+def run_request(ctx: ClientContext) -> None:
+    _sender(ctx, wire.REQUEST)
+
+
+@register("http", "notification", "client")
+def run_notify(ctx: ClientContext) -> None:
+    _sender(ctx, wire.NOTIFY)
+
+
+@register("http", "async-request-response", "client")
+def run_concurrent(ctx: ClientContext) -> None:
+    """`in_flight` threads, each with its own keep-alive connection, sharing the pacer."""
+    threads = [threading.Thread(target=_sender, args=(ctx, wire.REQUEST), name=f"http-{i}", daemon=True)
+               for i in range(ctx.config.in_flight)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        while thread.is_alive():
+            thread.join(timeout=0.2)
+
+
+def _handler_class(ctx: ServiceContext, inbound: list[Inbound]) -> type[BaseHTTPRequestHandler]:
+    handler, stats, clients = ctx.handler, ctx.stats, ctx.clients
+    stamps = {ib.client_index: ib.peer_index.to_bytes(2, "little") for ib in inbound}
+    reply = ctx.config.reply
+
+    class LabHandler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive
+        disable_nagle_algorithm = True
+
+        def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length)
+            try:
+                h = wire.unpack(body)
+            except wire.WireError:
+                stats.count("errors")
+                self._send(400, b"")
+                return
+            key = self.headers.get("Idempotency-Key")
+            client, seq, keyed = h[2], h[4], False
+            if key:  # the key IS the message ID: 'client:seq'
+                name, _, number = key.rpartition(":")
+                if name in clients and number.isdigit():
+                    client, seq, keyed = clients[name], int(number), True
+            outcome = handler.handle(Delivery(client, seq, h[3], False, h[5], keyed))
+            if h[0] == wire.NOTIFY:
+                self._send(202, b"")
+            elif reply:
+                flags = wire.FLAG_DUPLICATE if outcome == DUPLICATE else 0
+                self._send(200, wire.reply_to(h, flags, stamps.get(h[2], b"")))
+                stats.count("replies_sent")
+            else:
+                self._send(204, b"")
+
+        def _send(self, status: int, data: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            pass  # no per-request logging on the hot path
+
+    return LabHandler
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+
+@register("http", "request-response", "service", listens=(HTTP,), group="http")
+@register("http", "async-request-response", "service", listens=(HTTP,), group="http")
+@register("http", "notification", "service", listens=(HTTP,), group="http")
+def run_server(ctx: ServiceContext, inbound: list[Inbound]) -> None:
+    host, _, port = ctx.listen[HTTP].rpartition(":")
+    server = _Server((host, int(port)), _handler_class(ctx, inbound))
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                              name="http-server", daemon=True)
+    thread.start()
+    ctx.ready()
+    try:
+        ctx.stop.wait()
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,78 @@
+"""ZeroMQ notification: PUSH to competing PULL workers. Nothing comes back.
+
+The client connects to every worker with IMMEDIATE=1, so messages queue only
+to workers that are connected; PUSH round-robins and blocks (here: waits,
+stop-aware) when every worker's high-water mark is reached. A worker killed
+with messages in its buffers loses them, and the sender hears nothing: that
+is the lesson of this style.
+
+At rate 0 several messages go in one frame (as ZeroMQ itself batches on the
+wire); the high-water mark then counts frames, not messages.
+"""
+
+from __future__ import annotations
+
+import time
+
+import zmq
+
+from engines import wire
+from engines.transports import register
+from engines.transports._zmq import (
+    TICK_MS,
+    close_flushing,
+    context,
+    receive,
+    send_until_stopped,
+    socket,
+)
+from engines.transports.base import ZMQ_PULL, ClientContext, Inbound, ServiceContext
+
+BATCH_AT_FULL_SPEED = 128
+BATCH_WHEN_BEHIND = 32
+
+
+@register("zmq", "notification", "client", acknowledges=lambda config: False)
+def run_push(ctx: ClientContext) -> None:
+    rec, pacer = ctx.recorder, ctx.pacer
+    hwm = next((p.link_hwm for p in ctx.peers if p.link_hwm is not None), 1000)
+    zctx = context()
+    sock = socket(zctx, zmq.PUSH, IMMEDIATE=1, SNDHWM=hwm)
+    for peer in ctx.peers:
+        sock.connect(peer.endpoints[ZMQ_PULL])
+    batch = BATCH_AT_FULL_SPEED if pacer.rate <= 0 else BATCH_WHEN_BEHIND
+    ci, payload = ctx.client_index, ctx.payload
+    try:
+        while True:
+            seqs = pacer.take(batch)
+            if not seqs:
+                return
+            frame = wire.pack_batch(wire.NOTIFY, ci, seqs.start, len(seqs), time.monotonic_ns(), payload)
+            rec.sent_range(seqs.start, len(seqs))
+            if not send_until_stopped(sock, frame, ctx.stop):
+                return
+    finally:
+        close_flushing(sock, ctx.stop)
+        zctx.term()
+
+
+@register("zmq", "notification", "service", listens=(ZMQ_PULL,), group="zmq-pull")
+def run_pull(ctx: ServiceContext, inbound: list[Inbound]) -> None:
+    zctx = context()
+    sock = socket(zctx, zmq.PULL, RCVHWM=ctx.config.hwm)
+    sock.bind(ctx.listen[ZMQ_PULL])
+    ctx.ready()
+    max_batch = ctx.max_batch()
+    handle = ctx.handler.handle_batch
+    try:
+        while not ctx.stop.is_set():
+            if not sock.poll(TICK_MS, zmq.POLLIN):
+                continue
+            batch = receive(sock, max_batch)
+            if batch.bad:
+                ctx.stats.count("errors", batch.bad)
+            if batch.items:
+                handle(batch.items)
+    finally:
+        sock.close()
+        zctx.term()

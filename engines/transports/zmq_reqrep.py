@@ -1,0 +1,223 @@
+"""ZeroMQ request/response: REQ with Lazy Pirate (or plain REQ), DEALER with many in flight, one ROUTER.
+
+The service side is a ROUTER for both client kinds: it takes whatever has
+arrived from every client, commits it as one batch and replies to each
+(envelope [identity, b"", body], which REQ expects and DEALER clients mimic).
+
+Lazy Pirate (the zguide's reliable REQ): poll with a timeout; on timeout close
+the socket with LINGER=0 (a REQ socket is stuck after an unanswered send),
+open a new one, resend the same message ID; after `retries` give up with a
+clear error. A plain REQ (`lazy_pirate: false`) has none of this: when the
+service dies mid-request it waits forever, which is the point it shows.
+"""
+
+from __future__ import annotations
+
+import collections
+import time
+
+import zmq
+
+from engines import wire
+from engines.transports import register
+from engines.transports._zmq import (
+    TICK_MS,
+    context,
+    drain,
+    receive,
+    responder,
+    responder_of,
+    socket,
+)
+from engines.transports.base import (
+    DUPLICATE,
+    ZMQ_ROUTER,
+    ClientContext,
+    GiveUp,
+    Inbound,
+    ServiceContext,
+)
+
+
+def _wait_reply(sock: zmq.Socket, ctx: ClientContext, timeout_ms: float | None) -> bytes | None:
+    """The reply, or None on timeout (timeout None: wait until stopped, like a plain REQ)."""
+    deadline = None if timeout_ms is None else time.monotonic() + timeout_ms / 1000.0
+    while not ctx.stop.is_set():
+        wait = TICK_MS if deadline is None else min(TICK_MS, max(0.0, deadline - time.monotonic()) * 1000)
+        if sock.poll(wait, zmq.POLLIN):
+            return sock.recv()
+        if deadline is not None and time.monotonic() >= deadline:
+            return None
+    return None
+
+
+@register("zmq", "request-response", "client")
+def run_req(ctx: ClientContext) -> None:
+    cfg, rec = ctx.config, ctx.recorder
+    zctx = context()
+    endpoints = [p.endpoints[ZMQ_ROUTER] for p in ctx.peers]
+
+    def open_socket() -> zmq.Socket:
+        sock = socket(zctx, zmq.REQ)
+        for endpoint in endpoints:
+            sock.connect(endpoint)
+        return sock
+
+    sock = open_socket()
+    try:
+        while True:
+            seqs = ctx.pacer.take(1)
+            if not seqs:
+                return
+            seq, attempt = seqs[0], 0
+            rec.sent(seq)
+            while True:
+                sock.send(wire.pack(wire.REQUEST, ctx.client_index, seq, attempt,
+                                    time.monotonic_ns(), ctx.payload))
+                if not cfg.lazy_pirate:
+                    frame = _wait_reply(sock, ctx, cfg.timeout_ms)
+                    if frame is None and not ctx.stop.is_set():
+                        ctx.log.warning("plain REQ: no reply to %s:%d after %d ms; it has no timeout "
+                                        "and no retry, so it waits (hangs) until the run stops",
+                                        cfg.name, seq, cfg.timeout_ms)
+                        frame = _wait_reply(sock, ctx, None)
+                else:
+                    frame = _wait_reply(sock, ctx, cfg.timeout_ms)
+                if ctx.stop.is_set() and frame is None:
+                    return
+                if frame is not None:
+                    header = wire.unpack(frame)
+                    if header[4] == seq:
+                        rec.reply(seq, header[5], responder_of(header, frame))
+                    else:
+                        rec.error(seq, "malformed")
+                    break
+                rec.timeout(seq)
+                sock.close()  # LINGER=0: the unanswered request is dropped with the socket
+                sock = open_socket()
+                if attempt >= cfg.retries:
+                    rec.gave_up(seq)
+                    raise GiveUp(f"no reply to {cfg.name}:{seq} after {cfg.retries} retries of "
+                                 f"{cfg.timeout_ms} ms: the service seems to be down; abandoning")
+                attempt += 1
+                rec.retry(seq)
+    finally:
+        sock.close()
+        zctx.term()
+
+
+@register("zmq", "async-request-response", "client")
+def run_dealer(ctx: ClientContext) -> None:
+    """Up to `in_flight` requests outstanding, replies matched by sequence, timeouts resent."""
+    cfg, rec, pacer = ctx.config, ctx.recorder, ctx.pacer
+    zctx = context()
+    sock = socket(zctx, zmq.DEALER, IMMEDIATE=1, SNDHWM=cfg.in_flight * 2 + 100)
+    for peer in ctx.peers:
+        sock.connect(peer.endpoints[ZMQ_ROUTER])
+    timeout_ns = cfg.timeout_ms * 1_000_000
+    outstanding: dict[int, int] = {}  # seq -> attempt in flight
+    deadlines: collections.deque[tuple[int, int, int]] = collections.deque()  # (deadline, seq, attempt)
+    send = sock.send_multipart
+    ci, payload = ctx.client_index, ctx.payload
+
+    def transmit(seq: int, attempt: int) -> None:
+        now = time.monotonic_ns()
+        try:  # no connected service: the request is not sent and will time out
+            send([b"", wire.pack(wire.REQUEST, ci, seq, attempt, now, payload)], zmq.NOBLOCK)
+        except zmq.Again:
+            pass
+        outstanding[seq] = attempt
+        deadlines.append((now + timeout_ns, seq, attempt))
+
+    try:
+        _await_connection(sock, ctx)
+        while not ctx.stop.is_set():
+            room = cfg.in_flight - len(outstanding)
+            finished = pacer.finished
+            if finished and not outstanding:
+                return
+            if room > 0 and not finished:
+                seqs = pacer.take(room) if pacer.rate <= 0 else _due(pacer, room)
+                for seq in seqs:
+                    rec.sent(seq)
+                    transmit(seq, 0)
+            wait_ms = TICK_MS
+            if deadlines:
+                wait_ms = min(wait_ms, max(0, (deadlines[0][0] - time.monotonic_ns()) // 1_000_000))
+            if room > 0 and not pacer.finished:
+                wait_ms = min(wait_ms, pacer.next_due_in() * 1000)
+            if sock.poll(wait_ms, zmq.POLLIN):
+                for parts in drain(sock, 1000):
+                    frame = parts[-1]
+                    try:
+                        header = wire.unpack(frame)
+                    except wire.WireError:
+                        rec.error(-1, "malformed")
+                        continue
+                    seq = header[4]
+                    if outstanding.pop(seq, None) is None:
+                        rec.duplicate_reply(seq)  # answer to an attempt already answered or abandoned
+                        continue
+                    rec.reply(seq, header[5], responder_of(header, frame))
+            now = time.monotonic_ns()
+            while deadlines and deadlines[0][0] <= now:
+                _, seq, attempt = deadlines.popleft()
+                if outstanding.get(seq) != attempt:
+                    continue  # answered, or a later attempt is in flight
+                rec.timeout(seq)
+                if attempt >= cfg.retries:
+                    del outstanding[seq]
+                    rec.gave_up(seq)
+                    continue
+                rec.retry(seq)
+                transmit(seq, attempt + 1)
+    finally:
+        sock.close()
+        zctx.term()
+
+
+def _await_connection(sock: zmq.Socket, ctx: ClientContext, limit_s: float = 10.0) -> None:
+    """With IMMEDIATE=1 nothing can be sent before a service is connected: wait for one (bounded),
+    so the first burst is not dropped by a handshake still under way."""
+    deadline = time.monotonic() + limit_s
+    while not ctx.stop.is_set() and time.monotonic() < deadline:
+        if sock.poll(TICK_MS, zmq.POLLOUT):
+            return
+    ctx.log.warning("no service connected within %.0f s; sending anyway", limit_s)
+
+
+def _due(pacer, room: int) -> range:  # noqa: ANN001
+    """Sequence numbers due now at a finite rate, without waiting."""
+    return pacer.take(room) if pacer.next_due_in() <= 0 else range(0)
+
+
+@register("zmq", "request-response", "service", listens=(ZMQ_ROUTER,), group="zmq-router")
+@register("zmq", "async-request-response", "service", listens=(ZMQ_ROUTER,), group="zmq-router")
+def run_router(ctx: ServiceContext, inbound: list[Inbound]) -> None:
+    cfg = ctx.config
+    zctx = context()
+    sock = socket(zctx, zmq.ROUTER, RCVHWM=cfg.hwm, SNDHWM=cfg.hwm)
+    sock.bind(ctx.listen[ZMQ_ROUTER])
+    stamps = {ib.client_index: responder(ib.peer_index) for ib in inbound}
+    ctx.ready()
+    max_batch = ctx.max_batch()
+    try:
+        while not ctx.stop.is_set():
+            if not sock.poll(TICK_MS, zmq.POLLIN):
+                continue
+            batch = receive(sock, max_batch, tagged=True)
+            if batch.bad:
+                ctx.stats.count("errors", batch.bad)
+            if not batch.items:
+                continue
+            outcomes = ctx.handler.handle_batch(batch.items)
+            if not cfg.reply:
+                continue
+            send = sock.send_multipart
+            for ident, h, outcome in zip(batch.tags, batch.heads, outcomes, strict=True):
+                flags = wire.FLAG_DUPLICATE if outcome == DUPLICATE else 0
+                send([ident, b"", wire.reply_to(h, flags, stamps.get(h[2], b""))])
+            ctx.stats.count("replies_sent", len(outcomes))
+    finally:
+        sock.close()
+        zctx.term()

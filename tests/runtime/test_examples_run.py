@@ -1,0 +1,66 @@
+"""Every ZeroMQ and HTTP example runs headless as real processes, and with its faults removed
+the counts are exact: every message sent is processed once, nothing lost, nothing duplicated."""
+
+from __future__ import annotations
+
+import pytest
+
+from engines.model import ClientNode, ServiceNode
+from tests.runtime.conftest import assert_no_node_left, example
+
+BROKERLESS = ["01", "02", "04", "06", "08", "10", "15"]
+
+
+def without_faults(number: str):
+    """The example with no scenario, no crash, no late joiner, and about two seconds of traffic."""
+    topo = example(number)
+    topo.scenario = []
+    for node in topo.nodes:
+        if isinstance(node, ServiceNode):
+            node.crash = None
+            node.join_after_ms = 0
+        if isinstance(node, ClientNode) and node.rate > 0 and node.count:
+            node.count = min(node.count, int(node.rate * 2))
+    return topo
+
+
+@pytest.mark.timeout(90)
+@pytest.mark.parametrize("number", BROKERLESS)
+def test_example_counts_are_exact_without_faults(lab, number):
+    topo = without_faults(number)
+    summary, sup = lab.run(topo)
+    total = summary["total"]
+    for client in topo.clients():
+        node = summary["nodes"][client.name]
+        assert node["sent"] == client.count, f"{client.name} did not send its count"
+        assert node["errors"] == 0
+        if client.style.value != "publish-async-responses":  # a reply after its window is a timeout
+            assert node["timeouts"] == 0
+        if client.style.one_to_many:  # every subscriber gets every message
+            for link in topo.links_from(client.name):
+                scoped = summary["links"][link.key]
+                assert scoped["processed"] == scoped["sent"] == client.count, link.key
+                assert scoped["lost"] == 0
+        else:
+            assert node["processed"] == node["sent"]
+            if client.style.expects_reply:
+                assert node["acknowledged"] == node["sent"]
+    assert total["lost"] == 0
+    assert total["in_doubt"] == 0
+    assert total["duplicates_delivered"] == 0
+    assert total["duplicates_processed"] == 0
+    assert total["duplicates_suppressed"] == 0
+    assert total["throughput"] > 0 and total["p50_latency_ms"] is not None
+    assert all(state["state"] == "exited" for state in summary["node_states"].values())
+    assert (sup.run_dir / "summary.json").exists() and (sup.run_dir / "metrics.csv").exists()
+    assert (sup.run_dir / "events.jsonl").read_text().count('"ready"') == len(topo.nodes)
+    sup.close()
+    assert_no_node_left()
+
+
+@pytest.mark.timeout(90)
+@pytest.mark.parametrize("number", ["06", "15"])
+def test_example_as_written_meets_its_expectations(lab, number):
+    summary, _ = lab.run(example(number))
+    failed = [v for v in summary["expectations"] if not v["passed"]]
+    assert summary["expectations"] and not failed, failed
