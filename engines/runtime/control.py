@@ -184,13 +184,17 @@ class Control:
 
         def spawn() -> None:
             with self.lock:
-                if proc.alive:
-                    self.events.add("note", name, note="start: already running")
+                if proc.alive or self.closed:
+                    proc.start_pending = False
+                    if proc.alive:
+                        self.events.add("note", name, note="start: already running")
                     return
             self.table.spawn(proc)
             with self.lock:
                 self._set_state(proc, "starting", life=proc.lives)
 
+        with self.lock:
+            proc.start_pending = True
         return self.spawner.submit(spawn)
 
     def restart(self, name: str) -> Future[Any] | None:

@@ -29,7 +29,7 @@ class EventLog:
         self._file = open(path, "a", encoding="utf-8") if path else None  # noqa: SIM115
         self.t0 = time.monotonic()
 
-    def add(self, kind: str, node: str | None = None, **fields: Any) -> Event:
+    def add(self, kind: str, node: str | None = None, /, **fields: Any) -> Event:
         event: Event = {"t": round(time.monotonic() - self.t0, 3), "wall": round(time.time(), 3),
                         "event": kind}
         if node is not None:

@@ -38,6 +38,7 @@ class NodeProcess:
     reason: str = ""
     before_pause: str = "ready"
     lives: int = 0
+    start_pending: bool = False  # a new life is queued in the spawner
 
     @property
     def pid(self) -> int | None:
@@ -91,6 +92,7 @@ class ProcessTable:
             node.stop_deadline = None
             node.exit_code = None
             node.reason = ""
+            node.start_pending = False
         self.save()
 
     def save(self) -> None:

@@ -17,13 +17,14 @@ services, then the brokers.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from engines import topofile
+from engines import topofile, transports
 from engines.model import BrokerNode, Topology
 from engines.runtime import brokers as broker_support
 from engines.runtime.control import POLL_S, Control
@@ -33,6 +34,24 @@ from engines.runtime.metrics import Collector
 from engines.runtime.ports import PortError, Ports
 from engines.runtime.proctable import RUNNING, NodeProcess, ProcessTable, log_tail
 from engines.runtime.specs import RunPlan, make_plan, node_spec, write_spec
+from engines.transports.base import CLIENT, SERVICE
+
+
+def _in_background(fn: Callable[[], None], name: str) -> Future[None]:
+    future: Future[None] = Future()
+
+    def work() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            fn()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
+            future.set_exception(exc)
+        else:
+            future.set_result(None)
+
+    threading.Thread(target=work, name=f"supervisor-{name}", daemon=True).start()
+    return future
 
 
 class Supervisor:
@@ -71,8 +90,24 @@ class Supervisor:
         return self.control.sigkilled
 
     # -- starting ---------------------------------------------------------------------
+    def preflight(self) -> None:
+        """Refuse, before any process starts, what cannot run here (RunError says why)."""
+        topo = self.topology
+        if topo.brokers():
+            broker_support.opener()
+        for client in topo.clients():
+            for role in (CLIENT, SERVICE):
+                try:
+                    transports.driver(client.transport.value, client.style.value, role)
+                except KeyError:
+                    raise RunError(
+                        f"client '{client.name}' speaks {client.style.value} over "
+                        f"{client.transport.value}, but no {role} driver for it is installed "
+                        f"(engines/transports/{client.transport.value}_*.py)") from None
+
     def start(self) -> None:
         """Brokers, then services (until ready), then clients. Raises RunError with the reason."""
+        self.preflight()
         topo = self.topology
         urls: dict[str, str] = {}
         if topo.brokers():
@@ -136,6 +171,11 @@ class Supervisor:
                                f"its log {p.log_path} ends with:\n{log_tail(p.log_path)}")
             time.sleep(POLL_S)
 
+    def start_async(self) -> Future[None]:
+        """`start()` in a background thread, for a GUI that must not block (the future carries
+        a RunError if the run cannot start)."""
+        return _in_background(self.start, "start")
+
     # -- control (non-blocking, any thread; see engines.runtime.control) ---------------------
     def kill(self, name: str) -> None:
         """SIGKILL: no goodbye, no flush; what the node had not recorded is gone."""
@@ -175,7 +215,7 @@ class Supervisor:
         """Ended on its own (done or gave up), or ended by us / crashed and not running."""
         with self._lock:
             proc = self.table.nodes[name]
-            return proc.lives > 0 and proc.state not in RUNNING
+            return proc.lives > 0 and proc.state not in RUNNING and not proc.start_pending
 
     # -- headless run and ordered stop --------------------------------------------------------
     def run(self, duration: float | None = None, on_tick: Callable[[Supervisor], None] | None = None,
@@ -246,6 +286,10 @@ class Supervisor:
             elif time.monotonic() - quiet_since >= self.drain_quiet_s:
                 return
             time.sleep(POLL_S)
+
+    def finish_async(self) -> Future[None]:
+        """`finish()` in a background thread (a GUI's Stop button)."""
+        return _in_background(self.finish, "finish")
 
     def finish(self) -> None:
         """Clients, then (once drained) services, then brokers; idempotent."""

@@ -64,3 +64,25 @@ def test_example_as_written_meets_its_expectations(lab, number):
     summary, _ = lab.run(example(number))
     failed = [v for v in summary["expectations"] if not v["passed"]]
     assert summary["expectations"] and not failed, failed
+
+
+@pytest.mark.timeout(90)
+def test_http_async_and_notification_are_exact(lab):
+    from engines.model import Topology
+
+    topo = Topology(
+        name="http-styles",
+        nodes=[ClientNode(name="burst", style="async-request-response", transport="http", rate=0,
+                          count=400, in_flight=8),
+               ClientNode(name="notes", style="notification", transport="http", rate=200, count=200),
+               ServiceNode(name="api"), ServiceNode(name="inbox", reply=False)],
+        links=[{"from": "burst", "to": "api"}, {"from": "notes", "to": "inbox"}],
+    )
+    summary, sup = lab.run(topo)
+    for name, count in (("burst", 400), ("notes", 200)):
+        node = summary["nodes"][name]
+        assert node["sent"] == node["acknowledged"] == node["processed"] == count, name
+        assert node["errors"] == 0 and node["timeouts"] == 0
+    assert summary["nodes"]["burst"]["replies"] == 400, "200 with a reply body"
+    assert summary["nodes"]["notes"]["replies"] == 0, "202 Accepted carries no reply"
+    assert summary["total"]["lost"] == summary["total"]["duplicates_delivered"] == 0
