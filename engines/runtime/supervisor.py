@@ -72,6 +72,7 @@ class Supervisor:
         self.control = Control(topology, self.table, self.events, stop_timeout_s, ready_timeout_s)
         self.metrics: Collector | None = None
         self.plan: RunPlan | None = None
+        self.queue_depths: Any = None  # engines.brokers.QueueDepthMonitor when there are brokers
         self._kinds = kinds
         self._lock = self.control.lock
         self._finishing = False
@@ -118,6 +119,12 @@ class Supervisor:
             self.plan = make_plan(topo, Ports(), urls)
         except (PortError, KeyError) as exc:
             raise RunError(f"cannot plan the run: {exc}") from None
+        if self.brokers:  # queue depth over AMQP, into queues.csv (engines.brokers.telemetry)
+            from engines.brokers import QueueDepthMonitor
+            from engines.brokers.plan import queue_names
+
+            self.queue_depths = QueueDepthMonitor(self.run_dir, self.brokers, queue_names(topo),
+                                                  t0=self.metrics.t0)
         for node in topo.clients() + topo.services():
             proc = self.table.nodes[node.name]
             proc.node_dir.mkdir(parents=True, exist_ok=True)
@@ -148,7 +155,7 @@ class Supervisor:
             proc = self.table.nodes[node.name]
             proc.state = "ready"
             self.table.extra_pids[node.name] = list(handle.pids())
-            self.events.add("ready", node.name, kind="broker")
+            self.events.add("ready", node.name, role="broker")
         self.table.save()
         return urls
 
@@ -304,6 +311,8 @@ class Supervisor:
             self._drain()
         self.control.closing = True  # no restart after a crash from now on
         self._stop_group(services)
+        if self.queue_depths is not None:
+            self.queue_depths.close()
         for name, handle in self.brokers.items():
             try:
                 self.control.spawner.submit(handle.stop, self.stop_timeout_s).result(self.stop_timeout_s + 30)
@@ -319,6 +328,8 @@ class Supervisor:
             return
         self._closed = True
         self.control.kill_all()
+        if self.queue_depths is not None:
+            self.queue_depths.close()
         for handle in self.brokers.values():
             try:
                 handle.close()
