@@ -96,6 +96,8 @@ class ProcessTable:
         self.save()
 
     def save(self) -> None:
+        # Under the lock: the spawner and the telemetry thread save at the same moment when
+        # many nodes start, and two writers of one pids.tmp made the second os.replace fail.
         with self.lock:
             data = {
                 "supervisor": os.getpid(),
@@ -103,9 +105,9 @@ class ProcessTable:
                           for n in self.nodes.values()},
                 "brokers": self.extra_pids,
             }
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
-        os.replace(tmp, self.path)
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
+            os.replace(tmp, self.path)
 
     def all_pids(self) -> list[int]:
         with self.lock:
