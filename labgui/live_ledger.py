@@ -1,29 +1,29 @@
-"""The ledger recomputed during a run, on its own thread, so the big counters are exact so far.
+"""The ledger recomputed during a run, so the big counters are exact so far.
 
 The same functions as the end of a run (`engines.runtime.summary.client_books`,
-`engines.ledger.read_service`, `engines.ledger.compute`) over the same files:
-the clients' record files and the services' SQLite databases, read while the
-nodes write them. "So far" has one caveat the GUI states: a message still in
-flight (queued, unconfirmed) counts as lost or in doubt until it is processed;
-the figures at the end are the ledger's final ones.
+`engines.ledger.read_service`, `engines.ledger.compute`) over the same files,
+read while the nodes write them; the passes run in a helper process
+(labgui.ledger_worker) so that reading millions of rows never holds the
+window's interpreter. "So far" has one caveat the GUI states: a message still
+in flight (queued, unconfirmed) counts as lost or in doubt until it is
+processed; the figures at the end are the ledger's final ones.
 
-Reading a large database costs time, so the next pass waits ten times as long
-as the last one took (at least `min_period_s`): the counters never take more
-than about a tenth of a core, however big the run.
+The next pass is asked for ten times as long after the last one as it took
+(at least `min_period_s`), so the helper never takes more than about a tenth
+of a core, however big the run.
 """
 
 from __future__ import annotations
 
+import os
+import pickle
+import subprocess
+import sys
 import threading
 import time
 from typing import Any
 
-from engines import ledger
-from engines.runtime.summary import client_books
-
-TOTAL_KEYS = ("sent", "acknowledged", "delivered", "processed", "lost", "in_doubt",
-              "duplicates_delivered", "duplicates_suppressed", "duplicates_processed",
-              "timeouts", "errors", "retries")
+from engines.runtime.proctable import PROJECT_ROOT
 
 
 class LiveLedger:
@@ -34,35 +34,68 @@ class LiveLedger:
         self.min_period_s = min_period_s
         self.duty = duty
         self.latest: dict[str, Any] | None = None  # {"total": {...}, "nodes": {...}, "links": {...}}
+        self.updated_at: float | None = None  # monotonic time of `latest`
         self.passes = 0
         self.last_cost_s = 0.0
         self._stop = threading.Event()
+        self._proc: subprocess.Popen[bytes] | None = None
         self._thread = threading.Thread(target=self._loop, name="gui-live-ledger", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
     def stop(self) -> None:
+        """End the helper (returns at once; the helper exits at the end of its input)."""
         self._stop.set()
+        proc = self._proc
+        if proc is not None and proc.stdin is not None:
+            try:
+                proc.stdin.close()
+            except OSError:
+                pass
 
-    def compute(self) -> dict[str, Any] | None:
-        """One pass over the run's files; None if they cannot be read yet."""
-        sup = self.sup
-        if sup.plan is None:
-            return None
+    def join(self, timeout: float = 5.0) -> None:
+        """Wait for the helper to be gone (kill it if a long pass holds it)."""
+        self.stop()
+        proc = self._proc
+        if proc is None:
+            return
         try:
-            services = {s.name: ledger.read_service(s.name, sup.table.nodes[s.name].node_dir / "service.db")
-                        for s in sup.topology.services()}
-            return ledger.compute(client_books(sup), services)
-        except Exception:  # noqa: BLE001 - a file half created at start; the next pass reads it
-            return None
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    @property
+    def alive(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
+        return subprocess.Popen([sys.executable, "-m", "labgui.ledger_worker"], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=str(PROJECT_ROOT),
+                                env=env, close_fds=True)
 
     def _loop(self) -> None:
-        while not self._stop.is_set():
-            began = time.monotonic()
-            result = self.compute()
-            self.last_cost_s = time.monotonic() - began
-            if result is not None:
-                self.latest = result
-                self.passes += 1
-            self._stop.wait(max(self.min_period_s, self.last_cost_s / self.duty))
+        sup = self.sup
+        job = {"topology": sup.topology, "plan": sup.plan,
+               "node_dirs": {name: str(p.node_dir) for name, p in sup.table.nodes.items()}}
+        try:
+            self._proc = proc = self._spawn()
+            assert proc.stdin is not None and proc.stdout is not None
+            pickle.dump(job, proc.stdin)
+            while not self._stop.is_set():
+                pickle.dump(sorted(sup.sigkilled), proc.stdin)
+                proc.stdin.flush()
+                answer = pickle.load(proc.stdout)
+                self.last_cost_s = float(answer["cost_s"])
+                if answer["result"] is not None:
+                    self.latest = answer["result"]
+                    self.updated_at = time.monotonic()
+                    self.passes += 1
+                self._stop.wait(max(self.min_period_s, self.last_cost_s / self.duty))
+        except (OSError, EOFError, ValueError, pickle.PickleError):
+            pass  # stopped, or the helper died: the counters wait for the final summary
+        finally:
+            self.stop()
