@@ -11,10 +11,17 @@ when the run ends lives here, because a person at the canvas is part of it:
 
 No Qt here: the GUI polls `phase`, `error`, `summary` and the supervisor's
 thread-safe readers on its own timer.
+
+The run's processes get a lower CPU priority (`NODE_NICE` more than the GUI,
+which any user may give their own children): fifty nodes sending as fast as
+they can would otherwise leave the window's threads waiting for a core, and
+the window would freeze for a second at a time. Every node gets the same
+nice value, so they still compete with each other exactly as headless.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -26,6 +33,7 @@ from engines.runtime.scheduler import Scheduler
 from engines.runtime.summary import build_summary
 
 TICK_S = 0.1
+NODE_NICE = 19  # added to the GUI's own niceness for every process of the run
 
 # phases, in order; "failed" replaces the rest when the run could not start
 STARTING, RUNNING, FINISHING, ENDED, FAILED = "starting", "running", "finishing", "ended", "failed"
@@ -50,6 +58,8 @@ class RunSession:
         self.aborted = False
         self._stop = threading.Event()
         self._held: set[str] = set()  # clients ended by hand: they keep the run open
+        self._reniced: set[int] = set()
+        self._nice = min(19, os.getpriority(os.PRIO_PROCESS, 0) + NODE_NICE)
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._main, name="gui-run", daemon=True)
 
@@ -89,6 +99,7 @@ class RunSession:
                 self.error = str(exc)
                 self.phase = FAILED
                 return
+            self._lower_priority()
             self.phase = RUNNING
             self._loop()
             self.phase = FINISHING
@@ -121,6 +132,7 @@ class RunSession:
         limit = self.topology.duration_s
         clients = [c.name for c in self.topology.clients()]
         while not self._stop.wait(TICK_S):
+            self._lower_priority()
             now = sup.elapsed()
             scheduler.tick(now, sup.sent_total())
             if limit is not None and now >= limit:
@@ -131,6 +143,27 @@ class RunSession:
                     and not scheduler.pending_for(clients):
                 return
         sup.events.add("interrupted")
+
+    def _lower_priority(self) -> None:
+        """Renice every process of the run not yet reniced (nodes' new lives, restarted brokers)."""
+        pids = set(self.sup.table.all_pids())
+        for handle in list(self.sup.brokers.values()):
+            try:
+                pids.update(handle.pids())
+            except Exception:  # noqa: BLE001 - a broker between lives
+                continue
+        for pid in pids - self._reniced:
+            self._reniced.add(pid)
+            try:
+                os.setpriority(os.PRIO_PROCESS, pid, self._nice)
+                # Nodes run in sessions of their own; where the kernel groups the scheduler by
+                # session (autogroup), a process's nice only counts inside its group, so the
+                # group's nice is lowered too (the same rules as setpriority).
+                autogroup = Path(f"/proc/{pid}/autogroup")
+                if autogroup.exists():
+                    autogroup.write_text(f"{NODE_NICE}\n", encoding="ascii")
+            except OSError:  # gone already, or not ours
+                continue
 
     # -- faults by hand -------------------------------------------------------------------------
     def act(self, action: str, node: str) -> None:
