@@ -98,9 +98,15 @@ class LinkItem(QGraphicsItem):
 
     # -- run-mode seams (issue 7) ---------------------------------------------------------
     def set_rate(self, text: str | None) -> None:
-        """Show a live rate next to the transport, e.g. '1.2k/s'."""
+        """Show a live rate next to the transport, e.g. '1.2k/s' (the line itself stays put)."""
+        if text == self.rate:
+            return
         self.rate = text
-        self.adjust()
+        label = self._label_rect()
+        if label != self._label:
+            self.prepareGeometryChange()
+            self._label = label
+        self.update()
 
     def set_thickness(self, width: float) -> None:
         if width == self.thickness:
@@ -141,12 +147,16 @@ class LinkItem(QGraphicsItem):
             d = QPointF(unit.dx() * GAP, unit.dy() * GAP)
             line = QLineF(start + d, end - d)
         self._line = line
-        metrics = QFontMetricsF(self._font)
-        width = metrics.horizontalAdvance(self.label_text()) + 12
-        height = metrics.height() + 4
-        mid = line.center()
-        self._label = QRectF(mid.x() - width / 2, mid.y() - height / 2, width, height)
+        self._label = self._label_rect()
         self.update()
+
+    def _label_rect(self) -> QRectF:
+        """The pill in the middle of the line; its width grows in steps so live rates rarely move it."""
+        metrics = QFontMetricsF(self._font)
+        width = math.ceil((metrics.horizontalAdvance(self.label_text()) + 12) / 8) * 8
+        height = metrics.height() + 4
+        mid = self._line.center()
+        return QRectF(mid.x() - width / 2, mid.y() - height / 2, width, height)
 
     def line(self) -> QLineF:
         return QLineF(self._line)

@@ -9,6 +9,7 @@ live line under the subtitle).
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -26,6 +27,7 @@ GRID = 10.0
 HALF = theme.TILE / 2
 TEXT_WIDTH = 200.0
 DETAIL_WIDTH = 240.0
+STEP = 8.0  # live widths grow in steps, so a changing figure rarely changes the item's size
 HANDLE_RADIUS = 6.5
 STATE_COLOURS = {
     "starting": QColor("#74c0fc"),
@@ -82,6 +84,10 @@ class NodeItem(QGraphicsItem):
                       | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges)
         self.setAcceptHoverEvents(True)
         self.setZValue(2)
+        # Painted from a cached pixmap unless the node itself changed: during a run, links
+        # repaint 20 times a second under their nodes, and fifty tiles redrawn in Python each
+        # time would take the window's whole frame.
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self._layout()
 
     # -- content -------------------------------------------------------------------
@@ -117,21 +123,30 @@ class NodeItem(QGraphicsItem):
     def set_badge(self, text: str | None, colour: QColor | None = None) -> None:
         """Show a short figure on the tile's corner (queue depth, duplicates...)."""
         colour = colour or QColor("#343a40")
-        if text == self.badge and colour == self.badge_colour:
-            return
-        self.prepareGeometryChange()
-        self.badge, self.badge_colour = text, colour
-        self._layout()
-        self.update()
+        if text != self.badge or colour != self.badge_colour:
+            self._change(badge=text, badge_colour=colour)
 
     def set_detail(self, text: str | None, colour: QColor | None = None) -> None:
-        """A live line under the subtitle (e.g. 'processed 540 · 1 duplicate refused')."""
+        """Live lines under the subtitle ('\n' between them), e.g. what a service processed."""
         colour = colour or theme.TEXT
-        if text == self.detail and colour == self.detail_colour:
-            return
-        self.prepareGeometryChange()
-        self.detail, self.detail_colour = text, colour
-        self._layout()
+        if text != self.detail or colour != self.detail_colour:
+            self._change(detail=text, detail_colour=colour)
+
+    def _change(self, **values: object) -> None:
+        """Set live fields; tell the scene about a new size only when the size really changed
+        (widths move in steps), since that is what costs during a run, not the repaint."""
+        def assign(fields: dict[str, object]) -> None:
+            for key, value in fields.items():
+                setattr(self, key, value)
+            self._layout()
+
+        before = {key: getattr(self, key) for key in values}
+        old = self.boundingRect()
+        assign(values)
+        if self.boundingRect() != old:
+            assign(before)
+            self.prepareGeometryChange()
+            assign(values)
         self.update()
 
     # -- geometry ----------------------------------------------------------------------
@@ -163,7 +178,8 @@ class NodeItem(QGraphicsItem):
                               for line in (self.detail or "").split("\n") if line]
         width = max(bold.horizontalAdvance(self._name_text), small.horizontalAdvance(self._sub_text),
                     theme.TILE) + 12
-        detail_width = max((live.horizontalAdvance(t) for t in self._detail_lines), default=-12) + 12
+        detail_width = math.ceil((max((live.horizontalAdvance(t) for t in self._detail_lines), default=0)
+                                  + 12) / STEP) * STEP if self.detail else 0
         top = HALF + 5
         self._name_rect = QRectF(-width / 2, top, width, bold.height())
         self._sub_rect = QRectF(-width / 2, top + bold.height(), width, small.height())
@@ -172,7 +188,7 @@ class NodeItem(QGraphicsItem):
         self._body = QRectF(-width / 2, -HALF - 6, width, self._sub_rect.bottom() + HALF + 10)
         self._badge_rect = QRectF()
         if self.badge:
-            w = bold.horizontalAdvance(self.badge) + 12
+            w = math.ceil((bold.horizontalAdvance(self.badge) + 12) / STEP) * STEP
             self._badge_rect = QRectF(HALF - 14, -HALF - 10, w, bold.height() + 3)
 
     def boundingRect(self) -> QRectF:

@@ -8,6 +8,7 @@ frame; fault periods reuse their region items and only move their ends.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -25,6 +26,16 @@ CURVE_COLOURS = ("#1c7ed6", "#e8590c", "#2f9e44", "#7048e8", "#d6336c", "#0c8599
 FAULT_COLOURS = {"kill": "#e03131", "crash": "#c92a2a", "stop": "#868e96", "pause": "#f59f00",
                  "cut": "#9c36b5", "delay": "#ae3ec9", "lossy": "#ae3ec9"}
 MIN_SPAN_S = 10.0
+X_STEP_S = 5.0
+
+
+def nice_ceiling(value: float) -> float:
+    """The smallest round value (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 times a power of ten) at or above
+    `value` (1 for nothing): a y range that moves rarely and still fills the plot."""
+    if value <= 1:
+        return 1.0
+    power = 10 ** math.floor(math.log10(value))
+    return next(power * m for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if power * m >= value)
 
 
 class LivePlot(pg.PlotWidget):
@@ -41,7 +52,6 @@ class LivePlot(pg.PlotWidget):
         item = self.getPlotItem()
         item.setLabel("left", unit)
         item.setLabel("bottom", "s")
-        item.showGrid(x=True, y=True, alpha=0.25)
         item.setClipToView(True)
         item.setDownsampling(auto=True, mode="peak")
         item.setMenuEnabled(False)
@@ -57,6 +67,7 @@ class LivePlot(pg.PlotWidget):
         self.curves: dict[str, pg.PlotDataItem] = {}
         self._regions: dict[tuple[str, str, float], tuple[pg.LinearRegionItem, pg.InfiniteLine]] = {}
         self.label_faults = True
+        self._span: tuple[float, float, float] | None = None
         self.empty_text = pg.TextItem("", color="#868e96", anchor=(0.5, 0.5))
         item.addItem(self.empty_text, ignoreBounds=True)
 
@@ -74,11 +85,13 @@ class LivePlot(pg.PlotWidget):
         self.empty_text.setText(text)
 
     def set_span(self, now: float, window_s: float | None = None) -> None:
-        """Show the run from 0 (or the last `window_s`) to now; y from 0 with room on top."""
-        end = max(MIN_SPAN_S, now)
+        """Show the run from 0 (or the last `window_s`) to a little past now; y from 0 with room.
+
+        Both ends move in steps (x by 5 s, y to the next 1-2-5 value), so the axes, whose
+        redrawing is most of a plot's cost, change a few times a run rather than every frame.
+        """
+        end = max(MIN_SPAN_S, math.ceil((now + 0.5) / X_STEP_S) * X_STEP_S)
         start = 0.0 if window_s is None else max(0.0, end - window_s)
-        item = self.getPlotItem()
-        item.setXRange(start, end, padding=0.01)
         top = 0.0
         for curve in self.curves.values():
             _, ys = curve.getData()
@@ -86,8 +99,13 @@ class LivePlot(pg.PlotWidget):
                 finite = ys[np.isfinite(ys)]
                 if len(finite):
                     top = max(top, float(finite.max()))
-        item.setYRange(0, top * 1.18 if top > 0 else 1.0, padding=0)
-        self.empty_text.setPos((start + end) / 2, (top * 1.18 if top > 0 else 1.0) / 2)
+        span = (start, end, nice_ceiling(top * 1.15))
+        if span != self._span:
+            self._span = span
+            item = self.getPlotItem()
+            item.setXRange(start, end, padding=0)
+            item.setYRange(0, span[2], padding=0)
+            self.empty_text.setPos((start + end) / 2, span[2] / 2)
 
     def set_periods(self, periods: Sequence[FaultPeriod]) -> None:
         """Shade each fault span; a span still open grows with the run."""
@@ -123,5 +141,6 @@ class LivePlot(pg.PlotWidget):
             item.removeItem(curve)
         self.curves.clear()
         self.legend.clear()
+        self._span = None
         self.set_periods([])
         self.set_empty_text("")

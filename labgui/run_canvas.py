@@ -124,7 +124,8 @@ class RunCanvas:
         if errors:
             second.append(f"errors {count_text(errors)}")
         text = " · ".join(first) + ("\n" + " · ".join(second) if second else "")
-        item.set_detail(text, BAD if second or doubt else theme.TEXT)
+        # a few messages are always unconfirmed in flight: doubt alarms only past half a second's worth
+        item.set_detail(text, BAD if second or doubt >= behind(fig.rate_setting) else theme.TEXT)
 
     def _service(self, item: Any, fig: Any, books: dict[str, Any], word: str | None) -> None:
         t = fig.totals

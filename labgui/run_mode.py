@@ -10,13 +10,15 @@ process or a socket.
 
 from __future__ import annotations
 
+import sys
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QLabel, QMenu, QStyle
+from PySide6.QtWidgets import QDockWidget, QLabel, QMenu, QStyle
 
 from engines.problems import Severity
 from engines.runtime import new_run_dir
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
     from labgui.mainwindow import MainWindow
 
 TICK_MS = 50  # the one timer: at most 20 redraws a second
+SWITCH_INTERVAL_S = 0.001
 SAMPLE_EVERY = 4  # ticks between samples (5 a second)
 LOCK_TEXT = "Running: editing is locked (Shift+F5 stops)"
 RUNNING_STATES = ("starting", "ready", "done", "paused")
@@ -72,6 +75,10 @@ class RunController(QObject):
         self._last_log = 0.0
         self._phase: str | None = None
         self._fitted = False
+        self._sampled = False
+        self._switch_interval = sys.getswitchinterval()
+        self._editor_docks: list[QDockWidget] = []
+        self._runs = 0
         self._actions()
         self.status = QLabel("")
         self.status.setContentsMargins(8, 0, 8, 0)
@@ -137,7 +144,8 @@ class RunController(QObject):
             return False
         topology = w.doc.topology.model_copy(deep=True)
         try:
-            out = None if self.run_root is None else self.run_root / f"{time.strftime('%H%M%S')}-{id(self):x}-{self._ticks}"
+            self._runs += 1
+            out = None if self.run_root is None else self.run_root / f"{self._runs:03d}-{topology.name}"
             session = RunSession(topology, new_run_dir(topology.name, out))
         except OSError as exc:
             dialogs.show_error(w, "Cannot run", f"No run folder: {exc}")
@@ -151,6 +159,10 @@ class RunController(QObject):
         self.dashboard.begin(session.sup)
         self._lock(True)
         QTimer.singleShot(0, w.view.fit_to_view)  # the canvas got smaller: show the whole topology
+        # Python hands its lock between threads every 5 ms by default; each Qt call from Python
+        # may wait that long while the telemetry thread works, and a frame makes hundreds.
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
         session.start()
         self.timer.start()
         self._tick()
@@ -174,8 +186,9 @@ class RunController(QObject):
     def shutdown(self, timeout_s: float = 20.0) -> None:
         """The window is closing: leave nothing running."""
         self.timer.stop()
+        sys.setswitchinterval(self._switch_interval)
         if self.ledger is not None:
-            self.ledger.stop()
+            self.ledger.join(2.0)
         if self.session is not None and not self.session.closed.is_set():
             self.session.abort()
             self.session.join(timeout_s)
@@ -191,8 +204,9 @@ class RunController(QObject):
             for dock in editor_docks:
                 dock.hide()
         else:
-            for dock in getattr(self, "_editor_docks", editor_docks):
+            for dock in self._editor_docks:
                 dock.show()
+            QTimer.singleShot(0, w.view.fit_to_view)  # the panels are back: the canvas shrank
         for action in (w.actions.new, w.actions.open):
             action.setEnabled(not locked)
         w.examples_menu.setEnabled(not locked)
@@ -223,22 +237,35 @@ class RunController(QObject):
         self._ticks += 1
         if phase == RUNNING:
             self.canvas.animate(self.sampler, dt)
-        if self._ticks % SAMPLE_EVERY == 0:
-            self._refresh()
+        step = self._ticks % SAMPLE_EVERY  # one sample's work spread over the ticks, not one frame
+        if step == 0:
+            self._sampled = self.sampler.sample()
+            self.dashboard.events.add_events(self.sampler.take_events(), self.sampler.shift())
+        elif step == 1:
+            self._show_canvas()
+        elif step == 2 and self._sampled:
+            self._show_dashboard()
         self.status.setText(self._status_text(phase))
 
     def _refresh(self, final: bool = False) -> None:
-        sampler, ledger = self.sampler, self.ledger
-        assert sampler is not None and self.session is not None
-        sampled = sampler.sample(final)
-        self.dashboard.events.add_events(sampler.take_events(), sampler.shift())
-        latest = ledger.latest if ledger is not None else None
-        self.canvas.show(sampler, latest)
-        if sampled:
-            self.dashboard.update(sampler, latest)
-            if not self._fitted:  # the live figures made the nodes bigger: show them whole
-                self._fitted = True
-                self.window.view.fit_to_view()
+        """Sample and redraw everything at once (the last picture of a run)."""
+        assert self.sampler is not None and self.session is not None
+        self._sampled = self.sampler.sample(final)
+        self.dashboard.events.add_events(self.sampler.take_events(), self.sampler.shift())
+        self._show_canvas()
+        if self._sampled:
+            self._show_dashboard()
+
+    def _show_canvas(self) -> None:
+        assert self.sampler is not None
+        self.canvas.show(self.sampler, self.ledger.latest if self.ledger is not None else None)
+
+    def _show_dashboard(self) -> None:
+        assert self.sampler is not None
+        self.dashboard.update(self.sampler, self.ledger.latest if self.ledger is not None else None)
+        if not self._fitted:  # the live figures made the nodes bigger: show them whole
+            self._fitted = True
+            self.window.view.fit_to_view()
         now = time.monotonic()
         if self.dashboard.docks["Node log"].isVisible() and now - self._last_log >= 1.0:
             self._last_log = now
@@ -252,8 +279,9 @@ class RunController(QObject):
             self.ledger.start()
         if phase in (ENDED, FAILED):
             self.timer.stop()
-            if self.ledger is not None:
-                self.ledger.stop()
+            sys.setswitchinterval(self._switch_interval)
+            if self.ledger is not None:  # its helper goes in the background, killed if it lingers
+                threading.Thread(target=self.ledger.join, name="gui-ledger-end", daemon=True).start()
             self._refresh(final=True)
             self.canvas.freeze()
             self.dashboard.show_result(session.summary, session.error)
@@ -291,6 +319,7 @@ class RunController(QObject):
                 entry.triggered.connect(lambda _c=False, a=action, n=item.name: self.act(a, n))
             menu.addSeparator()
             log = menu.addAction("Show its &log")
+            log.setObjectName("run-log")
             log.triggered.connect(lambda _c=False, n=item.name: self.show_log(n))
         elif isinstance(item, LinkItem):
             for action, text in (("cut", "&Cut link"), ("heal", "&Heal link"), ("delay", "Add &latency…")):
