@@ -79,3 +79,7 @@ def assert_run_left_nothing(window: MainWindow, extra_pids: list[int] = (), time
         if marker in cmd and alive(proc.pid):
             left.append((proc.pid, cmd[:120]))
     assert not left, f"processes still run from {run_dir}: {left}"
+    ledger = window.run_mode.ledger
+    while ledger is not None and ledger.alive and time.monotonic() < deadline + 10:
+        time.sleep(0.1)
+    assert ledger is None or not ledger.alive, "the live ledger's helper outlived the run"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+import pyqtgraph as pg
 import pytest
 
 from engines.brokers import INSTALL_HINT
@@ -29,12 +30,15 @@ def _push_pull(data):
 
 
 @pytest.mark.timeout(90)
-def test_a_brokerless_run_shows_states_rates_and_locks_editing(window, qtbot, tmp_path):
+def test_a_brokerless_run_shows_states_rates_and_locks_editing(window, qtbot, tmp_path, monkeypatch):
     open_example(window, tmp_path, "06", _push_pull)
     rm, scene = window.run_mode, window.scene
     assert rm.run_action.shortcut().toString() == "F5" and rm.stop_action.shortcut().toString() == "Shift+F5"
     assert rm.run_action in window.toolbar.actions() and rm.stop_action in window.toolbar.actions()
     rm.run_action.trigger()
+    # one timer drives every redraw, at most 20 times a second, without antialiasing on plots
+    assert rm.timer.isActive() and rm.timer.interval() >= 50
+    assert pg.getConfigOption("antialias") is False
 
     # editing is locked while the run is on, and the canvas says so
     assert window.doc.locked and not window.palette.isEnabled() and "locked" in window.view.locked_text
@@ -64,6 +68,10 @@ def test_a_brokerless_run_shows_states_rates_and_locks_editing(window, qtbot, tm
     qtbot.waitUntil(lambda: scene.node_item("worker-a").badge == "PAUSED", timeout=3000)
     menu_action(window, scene.node_item("worker-a"), "resume").trigger()
     wait_state(qtbot, window, "worker-a", ("ready",), 5)
+    # each node's own log, on demand
+    menu_action(window, scene.node_item("worker-a"), "log").trigger()
+    assert rm.dashboard.docks["Node log"].isVisible()
+    qtbot.waitUntil(lambda: "--- life 1 starting" in rm.dashboard.node_log.text.toPlainText(), timeout=3000)
     # link faults are offered but off, saying why
     cut = menu_action(window, link, "cut")
     assert not cut.isEnabled() and "proxy" in cut.toolTip()
@@ -86,6 +94,15 @@ def test_a_brokerless_run_shows_states_rates_and_locks_editing(window, qtbot, tm
     labels = {p.label for p in rm.sampler.periods()}
     assert {"worker-b killed", "worker-a paused"} <= labels
     assert_run_left_nothing(window)
+    # the HTML report, when the run has one, opens from the Result panel
+    result = rm.dashboard.result
+    assert not result.open_report.isEnabled() and "no report.html" in result.open_report.toolTip()
+    (rm.session.sup.run_dir / "report.html").write_text("<html></html>", encoding="utf-8")
+    result.show_summary(summary)
+    opened = []
+    monkeypatch.setattr("labgui.result_panel.QDesktopServices.openUrl", lambda url: opened.append(url))
+    result.open_report.click()
+    assert opened and opened[0].toLocalFile().endswith("report.html")
 
     # the first edit after the run gives the canvas back to editing
     window.scene.node_item("worker-a").setSelected(True)

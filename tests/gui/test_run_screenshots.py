@@ -36,7 +36,8 @@ def test_screenshots_before_and_after_a_broker_kill(window, qtbot, tmp_path):
     rm, scene = window.run_mode, window.scene
     rm.run()
     wait_state(qtbot, window, "checkout", ("ready",), 60)
-    qtbot.waitUntil(lambda: rm.session.now() > 4 and processed(window) > 500, timeout=30000)
+    qtbot.waitUntil(lambda: rm.session.now() > 4 and processed(window) > 500
+                    and (rm.dashboard.counters.values()["processed"] or 0) > 0, timeout=30000)
     qtbot.wait(300)
     before = shoot(window, "run-before-kill.png")
 
