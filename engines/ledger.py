@@ -179,7 +179,7 @@ def compute(clients: list[ClientBook], services: Mapping[str, ServiceBook],
     total: dict[str, Any] = {}
     nodes: dict[str, dict[str, Any]] = {}
     links: dict[str, dict[str, Any]] = {}
-    latency_sources: list[Histogram] = []
+    latency_sources: dict[str, Histogram] = {}  # whose latencies make the total's percentiles
     for book in clients:
         n = max([len(book.status)] + [int(s.max()) + 1 for sv in services.values()
                                       for s in (sv.effects.get(book.index), sv.refused.get(book.index))
@@ -236,10 +236,11 @@ def compute(clients: list[ClientBook], services: Mapping[str, ServiceBook],
         node["errors_by_kind"] = dict(book.errors_by_kind)
         node["gave_up"] = int(book.counters.get("gave_up", 0))
         hist = histograms.get(book.name, Histogram())
-        if book.acknowledges:
-            latency_sources.append(hist)
-        else:
-            latency_sources.extend(histograms[r.service] for r in book.routes if r.service in histograms)
+        if book.acknowledges:  # round trips as the client saw them
+            latency_sources[book.name] = hist
+        else:  # nothing comes back: delivery latency at the services
+            latency_sources.update({r.service: histograms[r.service] for r in book.routes
+                                    if r.service in histograms})
         _latency(node, hist)
         nodes[book.name] = node
         for route in book.routes:
@@ -261,7 +262,7 @@ def compute(clients: list[ClientBook], services: Mapping[str, ServiceBook],
     for key in ("sent", "acknowledged", "attempts", "retries", "replies", "confirms", "nacks",
                 "timeouts", "errors", *RECONCILED):
         total.setdefault(key, 0)
-    _latency(total, merged(latency_sources))
+    _latency(total, merged(latency_sources.values()))
     total["duration_s"] = round(duration_s, 3)
     total["throughput"] = round(total["processed"] / duration_s, 1) if duration_s > 0 else 0.0
     for node in nodes.values():

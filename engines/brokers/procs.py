@@ -133,11 +133,33 @@ def signal_all(procs: Iterable[psutil.Process], sig: int) -> None:
             pass
 
 
+def wait_stopped(procs: list[psutil.Process], timeout: float = 5.0) -> bool:
+    """Wait until every process shows as stopped (SIGSTOP is delivered asynchronously)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if all(p.status() in (psutil.STATUS_STOPPED, psutil.STATUS_ZOMBIE) for p in procs):
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        time.sleep(0.01)
+    return False
+
+
 def kill_and_wait(procs: list[psutil.Process], timeout: float = 10.0) -> list[psutil.Process]:
-    """SIGKILL every process and wait for them; return any still alive (should be none)."""
+    """SIGKILL every process and wait until each is dead; return any still alive (none, normally).
+
+    A zombie counts as dead: beam's helpers are reparented to init when beam
+    dies, and init may take a second to reap them (psutil.wait_procs would wait).
+    """
     signal_all(procs, signal.SIGKILL)
-    _gone, alive = psutil.wait_procs(procs, timeout=timeout)
-    return [p for p in alive if _alive(p)]
+    deadline = time.monotonic() + timeout
+    alive = list(procs)
+    while alive and time.monotonic() < deadline:
+        alive = [p for p in alive if _alive(p)]
+        if alive:
+            time.sleep(0.01)
+    return alive
 
 
 def epmd_processes(port: int) -> list[psutil.Process]:

@@ -107,7 +107,7 @@ class QueueDepthSampler:
         except _ERRORS:
             self._drop()
             self._retry_at = time.monotonic() + self._backoff
-            self._backoff = min(self._backoff * 2, 2.0)
+            self._backoff = min(self._backoff * 2, 1.0)
             return False
         self._backoff = 0.25
         return True
@@ -166,7 +166,11 @@ class SamplerThread(threading.Thread):
     def run(self) -> None:
         try:
             while not self._stop_event.is_set():
-                depths = self.sampler.sample_full()
+                try:
+                    depths = self.sampler.sample_full()
+                except Exception:  # noqa: BLE001 - a sampler must outlive any broker state
+                    self.sampler.close()
+                    depths = {}
                 now = time.time()
                 with self._lock:
                     self._latest = (now, depths)

@@ -46,6 +46,7 @@ class _Progress:
         self.last_print = 0.0
         self.last = (time.monotonic(), 0)
         self.rate = 0.0
+        self.width = 0
 
     def __call__(self, sup: Any) -> None:
         now = time.monotonic()
@@ -62,7 +63,8 @@ class _Progress:
         line = (f"{sup.elapsed():6.1f} s  nodes up {up}/{len(states)}  {self.rate:8.0f} msgs/s  "
                 f"sent {sup.sent_total()}  delivered {delivered}")
         if self.tty:
-            print("\r" + line, end="", file=sys.stderr, flush=True)
+            self.width = max(self.width, len(line))
+            print("\r" + line.ljust(self.width), end="", file=sys.stderr, flush=True)
         else:
             print(line, file=sys.stderr, flush=True)
 

@@ -122,6 +122,16 @@ class ClientRecorder:
             if end > self.c[NEXT]:
                 self.c[NEXT] = end
 
+    def withdraw_range(self, first: int, n: int) -> None:
+        """Undo `sent_range` for messages never handed to the transport (a clean stop while the
+        send was blocked): they were not attempted after all."""
+        with self._lock:
+            self.status[first:first + n] = bytes(n)
+            self.c[SENT_IDS] -= n
+            self.c[ATTEMPTS] -= n
+            if self.c[NEXT] == first + n:
+                self.c[NEXT] = first
+
     def retry(self, seq: int) -> None:
         """A resend of an ID already sent (same ID, next attempt)."""
         with self._lock:

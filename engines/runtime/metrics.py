@@ -7,7 +7,8 @@ a client's counters live in its record file and already span its lives.
 
 Every INTERVAL_S the collector samples each node into preallocated ring
 buffers (a GUI reads them with `series()` on its own timer, never per
-message) and appends the same row to metrics.csv. Latency percentiles in the
+message) and appends the same row to metrics.csv; each link gets the
+deliveries committed over it (`link_series()`, rows with state "link"). Latency percentiles in the
 series are per interval (from the histogram's growth), not since the start.
 """
 
@@ -65,6 +66,9 @@ class Collector:
         self._lock = threading.Lock()
         self._lives: dict[str, dict[int, dict[str, Any]]] = {name: {} for name in kinds}
         self._rings = {name: Ring(capacity, len(COLUMNS)) for name in kinds}
+        self._capacity = capacity
+        self._links: dict[str, list[tuple[str, int]]] = {}  # link -> (service, client index)
+        self._link_rings: dict[str, Ring] = {}
         self._last_counts: dict[str, list[int]] = {name: [0] * N_BUCKETS for name in kinds}
         self._zctx = zmq.Context(1)
         self._sock = self._zctx.socket(zmq.PULL)
@@ -160,6 +164,25 @@ class Collector:
         with self._lock:
             return self._rings[node].view(COLUMNS.index(column))
 
+    def set_links(self, links: dict[str, list[tuple[str, int]]]) -> None:
+        """Which deliveries make up each link: link key -> [(service, client index)]."""
+        with self._lock:
+            self._links = dict(links)
+            self._link_rings = {key: Ring(self._capacity, 1) for key in links}
+
+    def link_delivered(self, link: str) -> int:
+        """Deliveries committed over a link so far (its live rate is the slope)."""
+        return sum(self._delivered_from(service, index) for service, index in self._links.get(link, []))
+
+    def link_series(self, link: str) -> tuple[np.ndarray, np.ndarray]:
+        """Time and deliveries committed over one link, oldest first (for a link's live rate)."""
+        with self._lock:
+            return self._link_rings[link].view(0)
+
+    def _delivered_from(self, service: str, index: int) -> int:
+        counts = self.by_client(service)
+        return counts[index] if index < len(counts) else 0
+
     def set_state(self, node: str, state: str) -> None:
         with self._lock:
             self._states[node] = state
@@ -191,6 +214,14 @@ class Collector:
                 state = self._states.get(node, "")
             self._csv.writerow((f"{t:.2f}", node, state,
                                 *("" if np.isnan(v) else f"{v:g}" for v in row)))
+        self._sample_links(t)
+
+    def _sample_links(self, t: float) -> None:
+        for key in list(self._links):
+            value = self.link_delivered(key)
+            with self._lock:
+                self._link_rings[key].append(t, [float(value)])
+            self._csv.writerow((f"{t:.2f}", key, "link", *([""] * 6), value, *([""] * 4)))
 
     def close(self) -> None:
         """Stop receiving, write the last sample, close the socket and the CSV (idempotent)."""

@@ -96,8 +96,6 @@ class ProcessTable:
         self.save()
 
     def save(self) -> None:
-        # Under the lock: the spawner and the telemetry thread save at the same moment when
-        # many nodes start, and two writers of one pids.tmp made the second os.replace fail.
         with self.lock:
             data = {
                 "supervisor": os.getpid(),
@@ -105,7 +103,7 @@ class ProcessTable:
                           for n in self.nodes.values()},
                 "brokers": self.extra_pids,
             }
-            tmp = self.path.with_suffix(".tmp")
+            tmp = self.path.with_suffix(".tmp")  # one writer at a time: the lock is held
             tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
             os.replace(tmp, self.path)
 

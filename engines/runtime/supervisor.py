@@ -55,14 +55,25 @@ def _in_background(fn: Callable[[], None], name: str) -> Future[None]:
 
 
 class Supervisor:
+    """One run of a topology in `run_dir`.
+
+    stop_timeout_s: how long a SIGTERMed node may take before SIGKILL.
+    ready_timeout_s: how long a node (or broker) may take to report ready.
+    drain_quiet_s / drain_timeout_s: at the end, wait for the services to
+    catch up with what the clients sent until nothing moved for
+    drain_quiet_s, at most drain_timeout_s.
+    """
+
     def __init__(self, topology: Topology, run_dir: Path, *, stop_timeout_s: float = 5.0,
-                 ready_timeout_s: float = 30.0, drain_quiet_s: float = 1.0) -> None:
+                 ready_timeout_s: float = 30.0, drain_quiet_s: float = 1.0,
+                 drain_timeout_s: float = 60.0) -> None:
         self.topology = topology
         self.run_dir = Path(run_dir)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.stop_timeout_s = stop_timeout_s
         self.ready_timeout_s = ready_timeout_s
         self.drain_quiet_s = drain_quiet_s
+        self.drain_timeout_s = drain_timeout_s
         (self.run_dir / "topology.topo.yaml").write_text(topofile.dumps(topology), encoding="utf-8")
         self.events = EventLog(self.run_dir / "events.jsonl")
         self.table = ProcessTable(self.run_dir / "pids.json")
@@ -76,6 +87,8 @@ class Supervisor:
         self._kinds = kinds
         self._lock = self.control.lock
         self._finishing = False
+        self._started = False
+        self._start_future: Future[None] | None = None
         self._closed = False
         self.started_at: float | None = None
         self.ended_at: float | None = None
@@ -108,6 +121,10 @@ class Supervisor:
 
     def start(self) -> None:
         """Brokers, then services (until ready), then clients. Raises RunError with the reason."""
+        with self._lock:
+            if self._started:
+                raise RunError("this run was already started; a Supervisor runs its topology once")
+            self._started = True
         self.preflight()
         topo = self.topology
         urls: dict[str, str] = {}
@@ -119,7 +136,14 @@ class Supervisor:
             self.plan = make_plan(topo, Ports(), urls)
         except (PortError, KeyError) as exc:
             raise RunError(f"cannot plan the run: {exc}") from None
-        if self.brokers:  # queue depth over AMQP, into queues.csv (engines.brokers.telemetry)
+        links: dict[str, list[tuple[str, int]]] = {}
+        for client, routes in self.plan.audience.items():
+            for route in routes:
+                for key in {route.link, route.client_link}:
+                    links.setdefault(key, []).append((route.service, self.plan.clients[client]))
+        self.metrics.set_links(links)
+        amqp = any(p.channel for peers in self.plan.peers.values() for p in peers)
+        if self.brokers and amqp:  # queue depth over AMQP, into queues.csv (engines.brokers.telemetry)
             from engines.brokers import QueueDepthMonitor
             from engines.brokers.plan import queue_names
 
@@ -181,7 +205,8 @@ class Supervisor:
     def start_async(self) -> Future[None]:
         """`start()` in a background thread, for a GUI that must not block (the future carries
         a RunError if the run cannot start)."""
-        return _in_background(self.start, "start")
+        self._start_future = _in_background(self.start, "start")
+        return self._start_future
 
     # -- control (non-blocking, any thread; see engines.runtime.control) ---------------------
     def kill(self, name: str) -> None:
@@ -230,7 +255,9 @@ class Supervisor:
         from engines.runtime.scheduler import Scheduler
         from engines.runtime.summary import build_summary
 
-        if self.started_at is None:
+        if self._start_future is not None:
+            self._start_future.result()  # started in the background: wait for it (or its error)
+        elif not self._started:
             self.start()
         scheduler = Scheduler(self.topology.scenario, self)
         limit = duration if duration is not None else self.topology.duration_s
@@ -272,7 +299,7 @@ class Supervisor:
     def _drain(self) -> None:
         """Wait until the services have what the clients sent, or nothing moves for a while."""
         assert self.metrics is not None and self.plan is not None
-        quiet_since, last, cap = time.monotonic(), -1, time.monotonic() + 60
+        quiet_since, last, cap = time.monotonic(), -1, time.monotonic() + self.drain_timeout_s
         while time.monotonic() < cap:
             caught_up = True
             total = 0

@@ -55,6 +55,15 @@ streams of that group):
   - return soon after `ctx.stop` is set; commit nothing half way (the handler
     commits whole batches).
 
+For amqp: a client's `ctx.peers[i]` is its broker (`broker_url` with the
+run's credentials, `channel` = {"name", "publish", "durable", "queue_type",
+"exchange_type", "routing_key", "broker"}); a service's `inbound[i]` names the
+client it carries and the broker link's `broker_url` and `channel`. Put the
+wire header in the message body, so a Delivery is `wire.unpack(body)` away;
+`redelivered` comes from the broker's flag. Register with
+`acknowledges=lambda config: config["confirms"]` for the one-way styles, where a
+confirm is the only ack.
+
 Sockets: LINGER=0 on every ZeroMQ socket; listeners bind 127.0.0.1 (or the
 node's `bind`). Per-message Python work stays near a microsecond or two: no
 JSON, no dicts, no logging per message.

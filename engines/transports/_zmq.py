@@ -134,8 +134,13 @@ def responder_of(header: tuple[int, ...], frame: bytes) -> int:
     return -1
 
 
-def close_flushing(sock: zmq.Socket, stop: threading.Event) -> None:
-    """Close a one-way sender: let its queue drain (bounded) unless the node was told to stop."""
-    if not stop.is_set():
-        sock.setsockopt(zmq.LINGER, FLUSH_LINGER_MS)
+def close_flushing(sock: zmq.Socket) -> None:
+    """Close a one-way sender after letting what it already sent drain (bounded).
+
+    Done sending or told to stop, a client does not take back what it handed
+    to ZeroMQ: the queue gets FLUSH_LINGER_MS to reach the peers (the default
+    infinite linger is the trap; zero would lose the tail). Only SIGKILL
+    loses it.
+    """
+    sock.setsockopt(zmq.LINGER, FLUSH_LINGER_MS)
     sock.close()

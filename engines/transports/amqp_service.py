@@ -21,7 +21,11 @@ import pika
 from engines import wire
 from engines.transports import register
 from engines.transports.amqp_session import Session
-from engines.transports.base import DUPLICATE, Delivery, Inbound, ServiceContext
+from engines.transports.base import DUPLICATE, Inbound, ServiceContext
+
+# Deliveries committed and acked together: acks per ~100 let RabbitMQ confirm
+# persistent messages that are already consumed without waiting for its disk.
+ACK_BATCH = 128
 
 STYLES = ("notification", "publish-subscribe", "request-response", "async-request-response",
           "publish-async-responses")
@@ -35,11 +39,9 @@ class AmqpConsumer:
         self.specs = [dict(ib.channel or {}) for ib in inbound]
         self.queues = sorted({spec["consume"] for spec in self.specs})
         self.manual = self.cfg.ack != "auto"
-        self.max_batch = ctx.max_batch()
-        self.batch: list[tuple[tuple[int, ...], bool, Any]] = []  # (header, redelivered, props)
-        self.last_tag = 0  # highest delivery tag received on this channel
-        self.acked_tag = 0  # highest delivery tag acked on this channel
-        self.unacked = 0  # delivered to us and not yet acked (for queue depth telemetry)
+        self.max_batch = min(ctx.max_batch(), ACK_BATCH)
+        # (delivery tag, header or None if malformed, redelivered, properties), in tag order
+        self.batch: list[tuple[int, Any, bool, Any]] = []
         self._flush_scheduled = False
         self._ready = ready
         self.session = Session(inbound[0].broker_url or "", self.specs, ctx.stop, ctx.log,
@@ -52,7 +54,6 @@ class AmqpConsumer:
 
     # -- session callbacks -----------------------------------------------------------
     def _on_ready(self, channel: Any) -> None:
-        self.last_tag = self.acked_tag = 0  # delivery tags start again on a new channel
         if self.manual:
             channel.basic_qos(prefetch_count=self.cfg.prefetch, callback=lambda _f: self._consume(channel))
         else:
@@ -72,52 +73,57 @@ class AmqpConsumer:
 
     def _on_lost(self, _reason: str) -> None:
         # Unacked deliveries go back to the queue; the broker redelivers them flagged.
-        self.batch.clear()
-        self.unacked = 0
-        self.last_tag = self.acked_tag = 0
+        self.batch.clear()  # delivery tags of the old channel mean nothing on the next one
         self.ctx.stats.count("connection_losses")
 
     # -- deliveries -------------------------------------------------------------------
     def _on_message(self, _channel: Any, method: Any, props: Any, body: bytes) -> None:
-        self.last_tag = method.delivery_tag
-        self.unacked += 1
         try:
-            header = wire.unpack(body)
+            header: tuple[int, ...] | None = wire.unpack(body)
         except wire.WireError:
+            header = None
             self.ctx.stats.count("errors")
-            return
-        self.batch.append((header, method.redelivered, props))
-        if len(self.batch) >= self.max_batch:
-            self._flush()
-        elif not self._flush_scheduled:
+        self.batch.append((method.delivery_tag, header, method.redelivered, props))
+        if not self._flush_scheduled:
             self._flush_scheduled = True
             self.session.call_later(0, self._flush)
 
     def _flush(self) -> None:
+        """Handle one batch, reply, ack it; then give the ioloop a turn to write the ack.
+
+        pika writes only when the ioloop runs, so handling everything a read
+        brought before returning would hold committed work unacked for as long:
+        a kill then would redeliver (and duplicate) all of it.
+        """
         self._flush_scheduled = False
         channel = self.session.channel
         if channel is None or not channel.is_open:
             self.batch.clear()
             return
-        batch, self.batch = self.batch, []
-        if batch:
-            deliveries = [Delivery(h[2], h[4], h[3], bool(r), h[5]) for h, r, _p in batch]
+        chunk, self.batch = self.batch[:self.max_batch], self.batch[self.max_batch:]
+        if not chunk:
+            return
+        work = [item for item in chunk if item[1] is not None]
+        if work:
+            # plain tuples in Delivery's field order (client, seq, attempt, redelivered, ts_ns, keyed)
+            deliveries = [(h[2], h[4], h[3], 1 if r else 0, h[5], True) for _t, h, r, _p in work]
             outcomes = self.ctx.handler.handle_batch(deliveries)  # commits; may crash as configured
             if self.cfg.reply:
-                self._reply(channel, batch, outcomes)
+                self._reply(channel, work, outcomes)
         stats = self.ctx.stats
-        stats.count("amqp_received", self.unacked)
-        if self.manual and self.last_tag > self.acked_tag and channel.is_open:
-            channel.basic_ack(self.last_tag, multiple=True)
-            self.acked_tag = self.last_tag
-            stats.count("amqp_acked", self.unacked)
-        self.unacked = 0
+        stats.count("amqp_received", len(chunk))
+        if self.manual and channel.is_open:
+            channel.basic_ack(chunk[-1][0], multiple=True)
+            stats.count("amqp_acked", len(chunk))
+        if self.batch:
+            self._flush_scheduled = True
+            self.session.call_later(0, self._flush)
 
-    def _reply(self, channel: Any, batch: list[tuple[tuple[int, ...], bool, Any]],
+    def _reply(self, channel: Any, batch: list[tuple[int, Any, bool, Any]],
                outcomes: Sequence[int]) -> None:
         name = self.cfg.name
         sent = 0
-        for (header, _redelivered, props), outcome in zip(batch, outcomes, strict=True):
+        for (_tag, header, _redelivered, props), outcome in zip(batch, outcomes, strict=True):
             if not props.reply_to:
                 continue
             flags = wire.FLAG_DUPLICATE if outcome == DUPLICATE else 0

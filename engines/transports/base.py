@@ -143,12 +143,15 @@ class Delivery(NamedTuple):
     `keyed` is False when the service cannot know the message's ID (HTTP
     without an Idempotency-Key): the lab still records the true ID so the
     ledger can count the double charge, but the service cannot deduplicate.
+    `redelivered` is 0 or 1 (an int: SQLite binds it several times faster
+    than a bool). On the hot path a driver may pass plain tuples with these
+    six fields in this order; the handler only indexes them.
     """
 
     client: int
     seq: int
     attempt: int
-    redelivered: bool
+    redelivered: int
     ts_ns: int
     keyed: bool = True
 

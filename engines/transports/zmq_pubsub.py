@@ -92,7 +92,7 @@ def run_pub(ctx: ClientContext) -> None:
             if seq % 256 == 0:
                 _read_subscriptions(sock, ctx)
     finally:
-        close_flushing(sock, ctx.stop)
+        close_flushing(sock)
         zctx.term()
 
 

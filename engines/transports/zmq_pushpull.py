@@ -30,6 +30,7 @@ from engines.transports.base import ZMQ_PULL, ClientContext, Inbound, ServiceCon
 
 BATCH_AT_FULL_SPEED = 128
 BATCH_WHEN_BEHIND = 32
+MAX_FRAME_BYTES = 256 * 1024  # large payloads go one or a few to a frame
 
 
 @register("zmq", "notification", "client", acknowledges=lambda config: False)
@@ -41,6 +42,7 @@ def run_push(ctx: ClientContext) -> None:
     for peer in ctx.peers:
         sock.connect(peer.endpoints[ZMQ_PULL])
     batch = BATCH_AT_FULL_SPEED if pacer.rate <= 0 else BATCH_WHEN_BEHIND
+    batch = max(1, min(batch, MAX_FRAME_BYTES // (len(ctx.payload) + wire.HEADER_SIZE)))
     ci, payload = ctx.client_index, ctx.payload
     try:
         while True:
@@ -50,9 +52,10 @@ def run_push(ctx: ClientContext) -> None:
             frame = wire.pack_batch(wire.NOTIFY, ci, seqs.start, len(seqs), time.monotonic_ns(), payload)
             rec.sent_range(seqs.start, len(seqs))
             if not send_until_stopped(sock, frame, ctx.stop):
+                rec.withdraw_range(seqs.start, len(seqs))  # stopped before ZeroMQ took them
                 return
     finally:
-        close_flushing(sock, ctx.stop)
+        close_flushing(sock)
         zctx.term()
 
 

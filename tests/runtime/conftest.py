@@ -13,6 +13,7 @@ import pytest
 
 from engines import topofile
 from engines.model import Topology
+from engines.problems import Severity
 from engines.runtime import Supervisor
 from tests.conftest import ROOT
 
@@ -52,7 +53,8 @@ class Lab:
 
     def run(self, topology: Topology, duration: float | None = None,
             on_tick: Callable[[Supervisor], None] | None = None, **options: Any) -> tuple[dict[str, Any], Supervisor]:
-        topofile.check(topology)
+        errors = [p for p in topofile.check(topology) if p.severity is Severity.ERROR]
+        assert not errors, errors
         sup = Supervisor(topology, self.tmp_path / f"run-{len(self.sups)}", **options)
         self.sups.append(sup)
         summary = sup.run(duration=duration, on_tick=on_tick)

@@ -58,21 +58,27 @@ def test_slow_subscriber_past_high_water_mark_loses_while_publisher_never_blocks
                ServiceNode(name="slow", processing_ms=20, reply=False, hwm=10)],
         links=[{"from": "feed", "to": "slow", "hwm": 10}],
     )
-    summary, sup = lab.run(topo, drain_quiet_s=1.0)
+    behind_when_done: list[int] = []
+
+    def watch(sup):
+        if not behind_when_done and sup.states()["feed"] in ("done", "exited"):
+            behind_when_done.append(sup.metrics.totals("slow").get("delivered", 0))
+
+    summary, sup = lab.run(topo, on_tick=watch, drain_timeout_s=5.0)
     feed, slow = summary["nodes"]["feed"], summary["links"]["feed->slow"]
-    assert feed["sent"] == 1000 and feed["errors"] == 0
-    assert slow["processed"] < 1000 and slow["lost"] == 1000 - slow["processed"]
-    done = events(sup, "done", "feed")
-    assert done, "the publisher finished its count"
-    started = events(sup, "run-started")[0]["t"]
-    # The subscriber needs 1000 x 20 ms = 20 s; a publisher held back by it could not finish in half.
-    assert done[0]["t"] - started < 10.0
+    assert feed["sent"] == 1000 and feed["errors"] == 0, feed
+    assert slow["processed"] < 1000 and slow["lost"] == 1000 - slow["processed"], slow
+    # The publisher finished all 1000 while the subscriber (20 ms each) had handled a fraction:
+    # it never waited for it.
+    assert behind_when_done and behind_when_done[0] < 500, behind_when_done
+    assert events(sup, "done", "feed")
 
 
 @pytest.mark.timeout(90)
 def test_lazy_pirate_recovers_when_the_service_comes_back(lab):
     topo = example("02")
     topo.node("pricing-client").count = 700
+    topo.node("pricing-client").retries = 30  # 9 s of retries: room for a slow restart
     topo.scenario = [Step(action=Action.KILL, target="pricing", at_s=1.0),
                      Step(action=Action.START, target="pricing", at_s=2.0)]
     summary, sup = lab.run(topo)
@@ -97,7 +103,10 @@ def test_lazy_pirate_gives_up_cleanly_when_the_service_stays_down(lab):
     assert state["state"] == "exited" and state["exit_code"] == EXIT_GAVE_UP
     assert node["gave_up"] == 1 and node["errors_by_kind"].get("gave-up") == 1
     assert node["timeouts"] == 3 and node["retries"] == 2  # first try + 2 retries, each timed out
-    assert node["sent"] < 1000 and node["in_doubt"] == 1 and node["lost"] == 0
+    # the request it gave up on: the service died before committing it (in doubt), or after
+    # the commit and before the reply (processed, never acknowledged)
+    assert node["sent"] < 1000 and node["sent"] - node["acknowledged"] == 1 and node["lost"] == 0
+    assert node["in_doubt"] + (node["processed"] - node["acknowledged"]) == 1
     assert events(sup, "gave-up", "pricing-client")
     log = (sup.table.nodes["pricing-client"].log_path).read_text()
     assert "abandoning" in log
@@ -107,7 +116,7 @@ def test_lazy_pirate_gives_up_cleanly_when_the_service_stays_down(lab):
 def test_plain_req_hangs_while_the_service_is_gone(lab):
     topo = example("02")
     topo.node("pricing-client").lazy_pirate = False
-    topo.node("pricing").processing_ms = 50  # it nearly always holds a request: killed mid-request
+    topo.node("pricing").processing_ms = 200  # it nearly always holds a request: killed mid-request
     topo.scenario = [Step(action=Action.KILL, target="pricing", at_s=1.0),
                      Step(action=Action.START, target="pricing", at_s=1.5)]
     acked_after: list[float] = []
@@ -118,7 +127,7 @@ def test_plain_req_hangs_while_the_service_is_gone(lab):
 
     summary, sup = lab.run(topo, duration=4.0, on_tick=watch)
     node = summary["nodes"]["pricing-client"]
-    assert 0 < node["acknowledged"] < 200
+    assert 0 < node["acknowledged"] < 50
     assert node["timeouts"] == 0 and node["retries"] == 0, "a plain REQ neither times out nor retries"
     assert node["sent"] - node["acknowledged"] == 1, "stuck on the one request the dead service took"
     assert len(set(acked_after)) == 1, "no progress even though the service came back"
