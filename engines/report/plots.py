@@ -29,6 +29,8 @@ class Panel:
     title: str
     unit: str
     lines: dict[str, tuple[Sequence[float], Sequence[float]]] = field(default_factory=dict)
+    styles: dict[str, dict[str, str]] = field(default_factory=dict)  # label -> matplotlib kwargs
+    empty_text: str = "no data"
 
     @property
     def empty(self) -> bool:
@@ -49,7 +51,7 @@ def _draw(ax: plt.Axes, panel: Panel, periods: Sequence[FaultPeriod], duration: 
           label_faults: bool) -> None:
     for name, (t, v) in panel.lines.items():
         if len(t):
-            ax.plot(t, v, lw=1.4, label=name)
+            ax.plot(t, v, lw=1.4, label=name, **panel.styles.get(name, {}))
     _shade(ax, periods, label_faults)
     ax.set_title(panel.title, loc="left", fontsize=10)
     ax.set_ylabel(panel.unit, fontsize=9)
@@ -57,13 +59,13 @@ def _draw(ax: plt.Axes, panel: Panel, periods: Sequence[FaultPeriod], duration: 
     ax.set_ylim(bottom=0)
     ax.grid(True, alpha=0.3)
     if panel.empty:
-        ax.text(0.5, 0.5, "no data", transform=ax.transAxes, ha="center", va="center", color="#999")
-    elif len(panel.lines) > 1:
-        ax.legend(fontsize=8, loc="upper right", ncol=min(3, len(panel.lines)), framealpha=0.8)
+        ax.text(0.5, 0.5, panel.empty_text, transform=ax.transAxes, ha="center", va="center", color="#999")
+    else:
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
 
 
 def render_panel(panel: Panel, periods: Sequence[FaultPeriod], duration: float, path: Path) -> Path:
-    fig, ax = plt.subplots(figsize=(9, 2.8), dpi=100)
+    fig, ax = plt.subplots(figsize=(11, 2.8), dpi=100)
     _draw(ax, panel, periods, duration, label_faults=True)
     ax.set_xlabel("seconds", fontsize=9)
     fig.tight_layout()
@@ -75,9 +77,9 @@ def render_panel(panel: Panel, periods: Sequence[FaultPeriod], duration: float, 
 def render_overview(panels: Sequence[Panel], periods: Sequence[FaultPeriod], duration: float,
                     path: Path) -> Path:
     """All panels stacked on one shared time axis."""
-    fig, axes = plt.subplots(len(panels), 1, figsize=(10, 2.4 * len(panels)), dpi=100, sharex=True)
+    fig, axes = plt.subplots(len(panels), 1, figsize=(12, 2.4 * len(panels)), dpi=100, sharex=True)
     axes = list(axes) if len(panels) > 1 else [axes]
-    for i, (ax, panel) in enumerate(zip(axes, panels)):
+    for i, (ax, panel) in enumerate(zip(axes, panels, strict=True)):
         _draw(ax, panel, periods, duration, label_faults=(i == 0))
     axes[-1].set_xlabel("seconds", fontsize=9)
     fig.tight_layout()

@@ -1,0 +1,54 @@
+"""pytest plugin: each `*.topo.yaml` file is a test item, so `pytest topologies/` works.
+
+Registered through the `pytest11` entry point. An item runs its topology as
+real processes (engines.testing.runner) and fails with the table of
+expectations and their measured values.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engines.testing.runner import TopologyResult, run_file
+
+
+def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
+    if file_path.name.endswith(".topo.yaml"):
+        return TopologyFile.from_parent(parent, path=file_path)
+    return None
+
+
+class TopologyFile(pytest.File):
+    def collect(self) -> Any:
+        yield TopologyItem.from_parent(self, name=self.path.name.removesuffix(".topo.yaml"))
+
+
+class TopologyFailed(Exception):
+    def __init__(self, result: TopologyResult):
+        super().__init__(result.table())
+        self.result = result
+
+
+class TopologyItem(pytest.Item):
+    def runtest(self) -> None:
+        out_root = Path(self.config._tmp_path_factory.mktemp("topology-runs"))  # type: ignore[attr-defined]
+        result = run_file(self.path, out_root)
+        self.user_properties.append(("run_dir", str(result.run_dir)))
+        if result.report:
+            self.user_properties.append(("report", str(result.report)))
+        if not result.passed:
+            raise TopologyFailed(result)
+
+    def repr_failure(self, excinfo: Any, style: Any = None) -> str:
+        if isinstance(excinfo.value, TopologyFailed):
+            result = excinfo.value.result
+            where = f"\nrun directory: {result.run_dir}" if result.run_dir else ""
+            report = f"\nreport: {result.report}" if result.report else ""
+            return f"{self.path.name}: expectations not met\n{result.table()}{where}{report}"
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, f"topology: {self.name}"

@@ -1,0 +1,1 @@
+"""Topology files as tests: run one, judge its expectations, keep its report."""
