@@ -18,6 +18,9 @@ def application() -> QApplication:
     if app is None:
         app = QApplication(sys.argv[:1])
         app.setStyle("Fusion")
+        # Data we put on the clipboard dies with the process anyway; leaving our QMimeData
+        # there until interpreter exit crashes PySide6 on the way out.
+        app.aboutToQuit.connect(lambda: QGuiApplication.clipboard().clear())
     app.setApplicationName(APP_NAME)
     app.setOrganizationName("topology-lab")
     app.setDesktopFileName("topology-lab")
@@ -41,7 +44,4 @@ def launch(path: str | Path | None = None) -> int:
     """Run the editor until its window closes; return the exit code."""
     app = application()
     window = open_window(path)  # noqa: F841 - kept alive while the loop runs
-    # Data we put on the clipboard dies with the process anyway; leaving our QMimeData
-    # there until interpreter exit crashes PySide6 on the way out.
-    app.aboutToQuit.connect(lambda: app.clipboard().clear())
     return app.exec()
