@@ -170,6 +170,11 @@ class ClientRecorder:
             self.c[CONFIRMS] += 1
             self._acked(seq, ts_ns, now)
 
+    def confirmed(self, seq: int) -> None:
+        """A publisher confirm that acknowledges nothing by itself (a request waits for its reply)."""
+        with self._lock:
+            self.c[CONFIRMS] += 1
+
     def nack(self, seq: int) -> None:
         with self._lock:
             self.status[seq] |= NACKED

@@ -140,7 +140,7 @@ class Control:
                 getattr(handle, method)(*args)
                 state = {"kill": "killed", "stop": "exited", "pause": "paused"}.get(method, "ready")
                 with self.lock:
-                    self._set_state(proc, state, kind="broker")
+                    self._set_state(proc, state, role="broker")
                     self.table.extra_pids[name] = list(handle.pids())
                     self.table.save()
             except Exception as exc:  # noqa: BLE001 - reported as an event, the run goes on

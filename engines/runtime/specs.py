@@ -31,6 +31,7 @@ class Route:
     service: str
     link: str  # the link into the service: 'client->service' or 'broker->service'
     client_link: str  # the client's own link: 'client->service' or 'client->broker'
+    peer_index: int | None = None  # via a broker: the subscriber's position on its channel
 
 
 @dataclass
@@ -64,13 +65,17 @@ def _bind_address(listener: str, bind: str, port: int) -> str:
     return f"{bind}:{port}" if listener == HTTP else f"tcp://{bind}:{port}"
 
 
-def _channel(plan: channels.ChannelPlan, link: Link) -> dict[str, Any] | None:
-    channel = plan.by_link.get(link.key)
-    if channel is None:
-        return None
-    return {"broker": channel.broker, "name": channel.name, "publish": channel.publish,
-            "durable": link.durable, "queue_type": link.queue_type.value,
-            "exchange_type": link.exchange_type.value, "routing_key": link.routing_key}
+def _amqp_specs(topology: Topology) -> dict[str, dict[str, Any]]:
+    """Queue/exchange spec per amqp link (engines.brokers.plan), only for brokered topologies."""
+    if not topology.brokers():
+        return {}
+    from engines.brokers.plan import link_specs
+
+    return link_specs(topology)
+
+
+def _channel(specs: dict[str, dict[str, Any]], link: Link) -> dict[str, Any] | None:
+    return specs.get(link.key)
 
 
 def make_plan(topology: Topology, ports: Ports, broker_urls: dict[str, str]) -> RunPlan:
@@ -78,6 +83,7 @@ def make_plan(topology: Topology, ports: Ports, broker_urls: dict[str, str]) -> 
     clients = {c.name: i for i, c in enumerate(topology.clients())}
     plan = RunPlan(clients=clients)
     amqp = channels.plan(topology)
+    amqp_specs = _amqp_specs(topology)
 
     def allocate(node: ClientNode | ServiceNode, names: list[str]) -> None:
         listen, binds = plan.listen.setdefault(node.name, {}), plan.binds.setdefault(node.name, {})
@@ -114,11 +120,12 @@ def make_plan(topology: Topology, ports: Ports, broker_urls: dict[str, str]) -> 
             elif isinstance(target, BrokerNode):
                 peers.append(Peer(name=target.name, link=link.key, index=index,
                                   broker_url=broker_urls.get(target.name, target.url),
-                                  channel=_channel(amqp, link)))
+                                  channel=_channel(amqp_specs, link)))
                 wanted = amqp.by_link.get(link.key)
-                for out in topology.links_from(target.name):
-                    if wanted is not None and amqp.by_link.get(out.key) == wanted:
-                        routes.append(Route(out.target, out.key, link.key))
+                subscribers = [out for out in topology.links_from(target.name)
+                               if wanted is not None and amqp.by_link.get(out.key) == wanted]
+                for position, out in enumerate(subscribers):
+                    routes.append(Route(out.target, out.key, link.key, peer_index=position))
         plan.peers[client.name] = peers
         plan.audience[client.name] = routes
         if client.style.one_to_many:
@@ -131,9 +138,10 @@ def make_plan(topology: Topology, ports: Ports, broker_urls: dict[str, str]) -> 
         for route in plan.audience[client.name]:
             service = topology.node(route.service)
             info = transports.driver(client.transport.value, client.style.value, SERVICE)
-            peer_index = next((p.index for p in peers if p.link == route.client_link), 0)
+            peer_index = route.peer_index if route.peer_index is not None else next(
+                (p.index for p in peers if p.link == route.client_link), 0)
             link = topology.link(route.link)
-            channel = _channel(amqp, link) if client.transport is Transport.AMQP else None
+            channel = _channel(amqp_specs, link) if client.transport is Transport.AMQP else None
             broker = topology.node(link.source) if isinstance(topology.node(link.source), BrokerNode) else None
             plan.inbound.setdefault(service.name, []).append(Inbound(
                 client=client.name, client_index=clients[client.name], link=route.link,

@@ -21,6 +21,7 @@ def client_books(sup: Supervisor) -> list[ledger.ClientBook]:
         path = sup.table.nodes[client.name].node_dir / "records.bin"
         peers = sup.plan.peers.get(client.name, [])
         routes = [ledger.RouteBook(r.service, r.link, r.client_link,
+                                   r.peer_index if r.peer_index is not None else
                                    next((p.index for p in peers if p.link == r.client_link), 0))
                   for r in sup.plan.audience.get(client.name, [])]
         acknowledges = transports.acknowledges(client.transport.value, client.style.value,

@@ -83,6 +83,7 @@ class Supervisor:
         self.control = Control(topology, self.table, self.events, stop_timeout_s, ready_timeout_s)
         self.metrics: Collector | None = None
         self.plan: RunPlan | None = None
+        self.queue_depths: Any = None  # engines.brokers.QueueDepthMonitor when there are brokers
         self._kinds = kinds
         self._lock = self.control.lock
         self._finishing = False
@@ -141,6 +142,12 @@ class Supervisor:
                 for key in {route.link, route.client_link}:
                     links.setdefault(key, []).append((route.service, self.plan.clients[client]))
         self.metrics.set_links(links)
+        if self.brokers:  # queue depth over AMQP, into queues.csv (engines.brokers.telemetry)
+            from engines.brokers import QueueDepthMonitor
+            from engines.brokers.plan import queue_names
+
+            self.queue_depths = QueueDepthMonitor(self.run_dir, self.brokers, queue_names(topo),
+                                                  t0=self.metrics.t0)
         for node in topo.clients() + topo.services():
             proc = self.table.nodes[node.name]
             proc.node_dir.mkdir(parents=True, exist_ok=True)
@@ -171,7 +178,7 @@ class Supervisor:
             proc = self.table.nodes[node.name]
             proc.state = "ready"
             self.table.extra_pids[node.name] = list(handle.pids())
-            self.events.add("ready", node.name, kind="broker")
+            self.events.add("ready", node.name, role="broker")
         self.table.save()
         return urls
 
@@ -330,6 +337,8 @@ class Supervisor:
             self._drain()
         self.control.closing = True  # no restart after a crash from now on
         self._stop_group(services)
+        if self.queue_depths is not None:
+            self.queue_depths.close()
         for name, handle in self.brokers.items():
             try:
                 self.control.spawner.submit(handle.stop, self.stop_timeout_s).result(self.stop_timeout_s + 30)
@@ -345,6 +354,8 @@ class Supervisor:
             return
         self._closed = True
         self.control.kill_all()
+        if self.queue_depths is not None:
+            self.queue_depths.close()
         for handle in self.brokers.values():
             try:
                 handle.close()

@@ -1,0 +1,149 @@
+"""The private files and environment of one managed RabbitMQ node.
+
+Everything lives under `<run_dir>/brokers/<name>/`: config, cookie, data, logs,
+and a `state.json` that lets a crash cleanup find the beam pid and the epmd port
+even when the lab that started them was SIGKILLed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from engines.brokers.procs import free_ports
+
+STATE_FILE = "state.json"
+
+
+@dataclass
+class NodeLayout:
+    """Names, ports, credentials and paths of one managed node; fixed for its lifetime."""
+
+    name: str
+    directory: Path
+    nodename: str
+    amqp_port: int
+    dist_port: int
+    epmd_port: int
+    user: str
+    password: str
+
+    @property
+    def url(self) -> str:
+        return f"amqp://{self.user}:{self.password}@127.0.0.1:{self.amqp_port}/%2F"
+
+    @property
+    def home(self) -> Path:
+        return self.directory / "home"
+
+    @property
+    def config_file(self) -> Path:
+        return self.directory / "rabbitmq.conf"
+
+    @property
+    def console_log(self) -> Path:
+        return self.directory / "console.log"
+
+    @property
+    def cookie_file(self) -> Path:
+        return self.home / ".erlang.cookie"
+
+
+def new_layout(name: str, run_dir: Path) -> NodeLayout:
+    """A fresh node: unique node name, free loopback ports, credentials made for the run."""
+    amqp, dist, epmd = free_ports(3)
+    suffix = secrets.token_hex(4)
+    return NodeLayout(
+        name=name,
+        directory=Path(run_dir).resolve() / "brokers" / name,
+        nodename=f"lab-{name}-{suffix}@localhost",
+        amqp_port=amqp,
+        dist_port=dist,
+        epmd_port=epmd,
+        user=f"lab-{secrets.token_hex(4)}",
+        password=secrets.token_urlsafe(18).replace("-", "x").replace("_", "y"),
+    )
+
+
+def write_files(layout: NodeLayout) -> None:
+    """Create the node's directory, config, cookie (0600), plugin and env files."""
+    d = layout.directory
+    for sub in ("home", "mnesia", "log"):
+        (d / sub).mkdir(parents=True, exist_ok=True)
+    os.chmod(layout.home, 0o700)
+    if not layout.cookie_file.exists():
+        fd = os.open(layout.cookie_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(20).upper())
+    os.chmod(layout.cookie_file, 0o600)
+    layout.config_file.write_text(
+        "\n".join(
+            [
+                f"default_user = {layout.user}",
+                f"default_pass = {layout.password}",
+                "loopback_users = none",
+                f"listeners.tcp.default = 127.0.0.1:{layout.amqp_port}",
+                "log.console = false",
+                "log.file.level = info",
+                "",
+            ]
+        ),
+        encoding="utf-8",
+    )
+    os.chmod(layout.config_file, 0o600)
+    (d / "enabled_plugins").write_text("[].\n", encoding="utf-8")
+    (d / "rabbitmq-env.conf").write_text("# the lab sets everything through the environment\n")
+    save_state(layout, beam_pid=None)
+
+
+def environment(layout: NodeLayout) -> dict[str, str]:
+    """The process environment of the node: loopback only, private epmd, private HOME."""
+    d = layout.directory
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RABBITMQ_", "ERL_"))}
+    env.update(
+        HOME=str(layout.home),
+        RABBITMQ_NODENAME=layout.nodename,
+        RABBITMQ_NODE_IP_ADDRESS="127.0.0.1",
+        RABBITMQ_NODE_PORT=str(layout.amqp_port),
+        RABBITMQ_DIST_PORT=str(layout.dist_port),
+        ERL_EPMD_ADDRESS="127.0.0.1",
+        ERL_EPMD_PORT=str(layout.epmd_port),
+        # -noinput here plus RABBITMQ_ALLOW_INPUT makes the script exec erl directly
+        # (no shell proxy), so our child is beam.smp itself and keeps the
+        # parent-death signal; without ALLOW_INPUT the script forks and waits.
+        RABBITMQ_ALLOW_INPUT="1",
+        RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1} -noinput",
+        RABBITMQ_MNESIA_BASE=str(d / "mnesia"),
+        RABBITMQ_LOG_BASE=str(d / "log"),
+        RABBITMQ_CONFIG_FILE=str(layout.config_file),
+        RABBITMQ_ADVANCED_CONFIG_FILE=str(d / "advanced.config"),
+        RABBITMQ_ENABLED_PLUGINS_FILE=str(d / "enabled_plugins"),
+        RABBITMQ_FEATURE_FLAGS_FILE=str(d / "feature_flags"),
+        RABBITMQ_CONF_ENV_FILE=str(d / "rabbitmq-env.conf"),
+        RABBITMQ_PID_FILE=str(d / "beam.pid"),
+    )
+    return env
+
+
+def save_state(layout: NodeLayout, beam_pid: int | None) -> None:
+    state = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(layout).items()}
+    state.pop("password", None)
+    state["beam_pid"] = beam_pid
+    path = layout.directory / STATE_FILE
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(state, indent=2), encoding="utf-8")
+    tmp.replace(path)
+
+
+def recorded_states(run_dir: Path) -> list[dict]:
+    """The state files of every managed node of a run (for crash cleanup)."""
+    states = []
+    for path in sorted((Path(run_dir) / "brokers").glob(f"*/{STATE_FILE}")):
+        try:
+            states.append(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            continue
+    return states

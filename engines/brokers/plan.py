@@ -1,0 +1,97 @@
+"""Channel specs for amqp links: what each client publishes to and each service consumes.
+
+Runs in the supervisor (it reads the pydantic model); the specs are plain
+dicts shipped to the node processes in `Peer.channel` and `Inbound.channel`
+(see engines/transports/amqp_declare.py for the fields). Which queue or
+exchange a link uses comes from `engines.channels.plan`.
+
+- point to point (notification, request styles): one queue named after the
+  channel, consumed by every service linked to it (competing consumers);
+- publish styles: an exchange named after the channel, one queue
+  `<channel>.<service>` per subscriber, bound with the subscriber link's
+  routing key (topic) or none (fanout).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engines.channels import Channel, plan
+from engines.model import BrokerNode, ClientNode, Link, ServiceNode, Topology
+
+
+def _consumer_links(topology: Topology, channel: Channel, by_link: dict[str, Channel]) -> list[Link]:
+    return [
+        link for link in topology.links
+        if by_link.get(link.key) == channel and isinstance(topology.node(link.source), BrokerNode)
+        and isinstance(topology.node(link.target), ServiceNode)
+    ]
+
+
+def _client_links(topology: Topology, channel: Channel, by_link: dict[str, Channel]) -> list[Link]:
+    return [
+        link for link in topology.links
+        if by_link.get(link.key) == channel and isinstance(topology.node(link.source), ClientNode)
+    ]
+
+
+def channel_spec(topology: Topology, channel: Channel, by_link: dict[str, Channel]) -> dict[str, Any]:
+    """The full spec of one channel (both sides declare all of it)."""
+    consumers = _consumer_links(topology, channel, by_link)
+    producers = _client_links(topology, channel, by_link)
+    services = [link.target for link in consumers]
+    if channel.publish:
+        kind = producers[0].exchange_type.value if producers else "fanout"
+        queues = [
+            {"name": f"{channel.name}.{link.target}", "service": link.target,
+             "durable": link.durable, "queue_type": link.queue_type.value,
+             "bind": (link.routing_key if kind == "topic" else "")}
+            for link in consumers
+        ]
+        return {
+            "broker": channel.broker, "name": channel.name, "publish": True,
+            "exchange": channel.name, "exchange_type": kind,
+            "exchange_durable": all(link.durable for link in producers) if producers else True,
+            "routing_key": (producers[0].routing_key if kind == "topic" and producers else ""),
+            "queues": queues, "services": services,
+        }
+    first = consumers[0] if consumers else (producers[0] if producers else None)
+    queue = {"name": channel.name, "service": services[0] if services else None,
+             "durable": first.durable if first else True,
+             "queue_type": first.queue_type.value if first else "classic", "bind": None}
+    return {
+        "broker": channel.broker, "name": channel.name, "publish": False, "exchange": "",
+        "exchange_type": "direct", "exchange_durable": True, "routing_key": channel.name,
+        "queues": [queue], "services": services,
+    }
+
+
+def link_specs(topology: Topology) -> dict[str, dict[str, Any]]:
+    """Spec per amqp link key: client->broker links and broker->service links.
+
+    A broker->service spec adds `consume`, the queue that service reads.
+    """
+    channel_plan = plan(topology)
+    by_link = channel_plan.by_link
+    specs: dict[str, dict[str, Any]] = {}
+    cache: dict[Channel, dict[str, Any]] = {}
+    for link in topology.links:
+        channel = by_link.get(link.key)
+        if channel is None:
+            continue
+        spec = cache.setdefault(channel, channel_spec(topology, channel, by_link))
+        if isinstance(topology.node(link.source), BrokerNode):
+            consume = f"{channel.name}.{link.target}" if channel.publish else channel.name
+            specs[link.key] = {**spec, "consume": consume}
+        else:
+            specs[link.key] = dict(spec)
+    return specs
+
+
+def queue_names(topology: Topology) -> dict[str, list[str]]:
+    """Every queue of every broker (for the queue depth sampler), by broker name."""
+    found: dict[str, set[str]] = {}
+    for spec in link_specs(topology).values():
+        for queue in spec["queues"]:
+            found.setdefault(spec["broker"], set()).add(queue["name"])
+    return {broker: sorted(names) for broker, names in found.items()}

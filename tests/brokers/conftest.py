@@ -1,0 +1,124 @@
+"""Fixtures for tests against real RabbitMQ nodes: one shared node, and leak checks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from engines.brokers import ManagedBroker, nodeconf, procs, rabbitmq_available
+from engines.model import BrokerNode, ClientNode, Topology
+from tests.runtime.conftest import Lab, assert_no_node_left
+
+RABBIT_MISSING = rabbitmq_available()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip tests marked `rabbitmq`, with the install hint, where RabbitMQ is missing."""
+    if RABBIT_MISSING is None:
+        return
+    skip = pytest.mark.skip(reason=RABBIT_MISSING)
+    for item in items:
+        if "rabbitmq" in item.keywords:
+            item.add_marker(skip)
+
+
+def assert_nothing_left(broker: ManagedBroker, beam_pids: list[int]) -> None:
+    """No process of the node is alive: by recorded pid, and by its private epmd port."""
+    for pid in beam_pids:
+        if psutil.pid_exists(pid):
+            try:
+                status = psutil.Process(pid).status()
+            except psutil.NoSuchProcess:
+                continue
+            assert status == psutil.STATUS_ZOMBIE, f"pid {pid} of {broker!r} still {status}"
+    assert procs.epmd_processes(broker.epmd_port) == []
+    assert broker.pids() == []
+    nodename = broker.layout.nodename
+    for proc in psutil.process_iter(["cmdline"]):
+        cmd = " ".join(proc.info["cmdline"] or [])
+        if nodename in cmd:
+            assert proc.status() == psutil.STATUS_ZOMBIE, f"{proc.pid} still runs {nodename}"
+
+
+@pytest.fixture(scope="session")
+def shared_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ManagedBroker]:
+    """One managed node for every test that does not kill it (boot is ~5 s)."""
+    if RABBIT_MISSING:
+        pytest.skip(RABBIT_MISSING)
+    run_dir: Path = tmp_path_factory.mktemp("shared-broker")
+    broker = ManagedBroker("shared", run_dir)
+    try:
+        broker.start(timeout=90)
+        yield broker
+    finally:
+        broker.close()
+
+
+@pytest.fixture
+def own_broker(tmp_path: Path) -> Iterator[ManagedBroker]:
+    """A managed node of this test alone (it may kill it); closed and checked after."""
+    if RABBIT_MISSING:
+        pytest.skip(RABBIT_MISSING)
+    broker = ManagedBroker(BrokerNode(name="rabbit").name, tmp_path)
+    seen: list[int] = []
+    try:
+        broker.start(timeout=90)
+        seen = broker.pids()
+        yield broker
+    finally:
+        seen += broker.pids()
+        broker.close()
+        assert_nothing_left(broker, seen)
+
+
+# -- runs through the runtime -------------------------------------------------------------
+
+def isolate(topology: Topology, broker_url: str, suffix: str) -> Topology:
+    """Point every broker of `topology` at a shared node, with channel names of its own.
+
+    Tests that do not kill the broker share one node (boot is ~5 s); unique
+    queue and exchange names keep each run's counts to itself.
+    """
+    rename: dict[str, str] = {}
+    for link in topology.links:
+        source = topology.node(link.source)
+        if isinstance(source, ClientNode) and isinstance(topology.node(link.target), BrokerNode):
+            old = link.channel or source.name
+            link.channel = rename.setdefault(old, f"{old}-{suffix}")
+    for link in topology.links:
+        if isinstance(topology.node(link.source), BrokerNode) and link.channel is not None:
+            link.channel = rename[link.channel]
+    for broker in topology.brokers():
+        broker.url = broker_url
+    return topology
+
+
+def assert_no_broker_left(run_dir: Path) -> None:
+    """No beam of the run's managed nodes (by node name) and no epmd on their ports."""
+    for state in nodeconf.recorded_states(run_dir):
+        nodename = state["nodename"]
+        for proc in psutil.process_iter(["cmdline"]):
+            try:
+                if nodename in " ".join(proc.info["cmdline"] or []):
+                    assert proc.status() == psutil.STATUS_ZOMBIE, f"{proc.pid} runs {nodename}"
+            except psutil.NoSuchProcess:
+                continue
+        assert procs.epmd_processes(int(state["epmd_port"])) == [], f"epmd of {nodename} left"
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Iterator[Lab]:
+    """The runtime's test runner (tests.runtime.conftest.Lab); checks nothing outlives the test."""
+    if RABBIT_MISSING:
+        pytest.skip(RABBIT_MISSING)
+    runner = Lab(tmp_path)
+    try:
+        yield runner
+    finally:
+        runner.close()
+        assert_no_node_left()
+        for sup in runner.sups:
+            assert_no_broker_left(sup.run_dir)
