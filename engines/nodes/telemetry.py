@@ -4,7 +4,9 @@ One ZeroMQ PUSH socket to the supervisor's PULL, msgpack-encoded snapshots of
 cumulative counters (never per message). Events (ready, done, gave-up) go
 through the same thread, because a ZeroMQ socket must stay in one thread.
 Sends never block: if the supervisor is slow or gone, a snapshot is dropped
-and the next one, being cumulative, replaces it.
+and the next one, being cumulative, replaces it. The socket logs in with
+ZeroMQ's PLAIN mechanism (user: the node's name, password: the run's token
+from the 0600 spec file), so the supervisor accepts only its own run's nodes.
 """
 
 from __future__ import annotations
@@ -25,13 +27,16 @@ INTERVAL_S = 0.1
 class Telemetry:
     """Sends `snapshot()` every INTERVAL_S and events as they happen, from one thread."""
 
-    def __init__(self, endpoint: str, node: str) -> None:
+    def __init__(self, endpoint: str, node: str, token: str | None = None) -> None:
         self.node = node
         self.pid = os.getpid()
         self.ctx = zmq.Context(1)
         self.sock = self.ctx.socket(zmq.PUSH)
         self.sock.setsockopt(zmq.LINGER, 0)
         self.sock.setsockopt(zmq.SNDHWM, 1000)
+        if token:
+            self.sock.plain_username = node.encode()
+            self.sock.plain_password = token.encode()
         self.sock.connect(endpoint)
         self._events: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
         self._snapshot: Callable[[], dict[str, Any]] | None = None

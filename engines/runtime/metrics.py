@@ -10,6 +10,10 @@ buffers (a GUI reads them with `series()` on its own timer, never per
 message) and appends the same row to metrics.csv; each link gets the
 deliveries committed over it (`link_series()`, rows with state "link"). Latency percentiles in the
 series are per interval (from the histogram's growth), not since the start.
+
+With a run token, only the run's nodes get through (engines.runtime.telegate);
+whatever is refused or does not parse is counted in `rejected`, never raised:
+bad input must not stop the telemetry thread.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import csv
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,12 +31,48 @@ import numpy as np
 import zmq
 
 from engines.histogram import N_BUCKETS, Histogram
+from engines.runtime.telegate import Gate
 
 INTERVAL_S = 0.1
 COLUMNS = ("sent", "acknowledged", "replies", "retries", "timeouts", "errors", "delivered",
            "processed", "duplicates_suppressed", "p50_latency_ms", "p99_latency_ms")
 
 NodeEvent = Callable[[str, int, str, dict[str, Any]], None]
+MAX_MESSAGE_BYTES = 1 << 20  # a snapshot is a few KiB; ZeroMQ drops the connection of a bigger one
+
+
+def _int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _int_map(value: object) -> bool:
+    return isinstance(value, dict) and all(_int(v) for v in value.values())
+
+
+def _valid_metrics(msg: dict[Any, Any]) -> bool:
+    """The fields the collector adds up and samples, with the types it relies on."""
+    hist = msg.get("h")
+    return (
+        _int_map(msg.get("c", {})) and all(isinstance(k, str) for k in msg.get("c", {}))
+        and isinstance(msg.get("by_client", []), list) and all(map(_int, msg.get("by_client", [])))
+        and isinstance(msg.get("ts", 0), (int, float))
+        and (hist is None or (isinstance(hist, dict) and _int_map(hist.get("b", {}))
+                              and all(map(_int, hist.get("b", {}))) and _int(hist.get("max", 0))))
+    )
+
+
+def parse(raw: bytes) -> dict[Any, Any] | None:
+    """A node's message, or None for anything that is not one (never raises)."""
+    try:
+        msg = msgpack.unpackb(raw, strict_map_key=False)
+    except Exception:  # noqa: BLE001 - msgpack raises many kinds on garbage; all mean "not ours"
+        return None
+    if not isinstance(msg, dict) or not isinstance(msg.get("node"), str) or not _int(msg.get("pid")):
+        return None
+    kind = msg.get("t")
+    if kind == "event" or (kind == "metrics" and _valid_metrics(msg)):
+        return msg
+    return None
 
 
 class Ring:
@@ -59,7 +100,7 @@ class Collector:
     """Owns the PULL socket the nodes push to; thread-safe readers for the GUI and the ledger."""
 
     def __init__(self, run_dir: Path, kinds: dict[str, str], on_event: NodeEvent,
-                 capacity: int = 3000) -> None:
+                 capacity: int = 3000, token: str | None = None) -> None:
         self.kinds = kinds
         self.on_event = on_event
         self.t0 = time.monotonic()
@@ -73,6 +114,9 @@ class Collector:
         self._zctx = zmq.Context(1)
         self._sock = self._zctx.socket(zmq.PULL)
         self._sock.setsockopt(zmq.LINGER, 0)
+        self._sock.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+        self._rejected: Counter[str] = Counter()
+        self._gate = Gate(self._zctx, self._sock, token, set(kinds)) if token else None
         port = self._sock.bind_to_random_port("tcp://127.0.0.1")
         self.endpoint = f"tcp://127.0.0.1:{port}"
         self._csv_file = open(run_dir / "metrics.csv", "w", newline="", encoding="utf-8")  # noqa: SIM115
@@ -87,15 +131,22 @@ class Collector:
     def _loop(self) -> None:
         next_sample = time.monotonic() + INTERVAL_S
         last_flush = time.monotonic()
+        poller = zmq.Poller()
+        poller.register(self._sock, zmq.POLLIN)
+        for sock in self._gate.sockets if self._gate else ():
+            poller.register(sock, zmq.POLLIN)
         while not self._stop.is_set():
             wait = max(0.0, next_sample - time.monotonic())
-            if self._sock.poll(wait * 1000, zmq.POLLIN):
+            for sock, _ in poller.poll(wait * 1000):
+                if sock is not self._sock:
+                    self._gate.serve(sock)  # type: ignore[union-attr]
+                    continue
                 for _ in range(1000):
                     try:
-                        raw = self._sock.recv(zmq.NOBLOCK)
+                        frame = self._sock.recv(zmq.NOBLOCK, copy=False)
                     except zmq.Again:
                         break
-                    self._receive(raw)
+                    self._receive(frame)
             now = time.monotonic()
             if now >= next_sample:
                 self._sample(now - self.t0)
@@ -104,19 +155,27 @@ class Collector:
                 self._csv_file.flush()
                 last_flush = now
 
-    def _receive(self, raw: bytes) -> None:
-        try:
-            msg = msgpack.unpackb(raw, strict_map_key=False)
-            node, pid, kind = msg["node"], int(msg["pid"]), msg["t"]
-        except (ValueError, KeyError, TypeError, msgpack.UnpackException):
+    def _receive(self, frame: zmq.Frame) -> None:
+        msg = parse(frame.bytes)
+        if msg is None or msg["node"] not in self._lives:
+            self._rejected["malformed"] += 1
             return
-        if node not in self._lives:
+        node, pid = msg["node"], msg["pid"]
+        if self._gate is not None and frame.get("User-Id") != node:
+            self._rejected["impostor"] += 1  # a node of the run reporting as another one
             return
-        if kind == "metrics":
+        if msg["t"] == "metrics":
             with self._lock:
                 self._lives[node][pid] = msg
-        elif kind == "event":
+        else:
             self.on_event(node, pid, str(msg.get("event")), msg)
+
+    def rejected(self) -> dict[str, int]:
+        """Telemetry refused so far, by reason: handshake, credentials, malformed, impostor."""
+        out = Counter(self._rejected)
+        if self._gate is not None:
+            out.update(self._gate.rejected)
+        return dict(out)
 
     # -- reading ------------------------------------------------------------------
     def totals(self, node: str) -> dict[str, int]:
@@ -231,5 +290,7 @@ class Collector:
         self._thread.join(timeout=5)
         self._sample(time.monotonic() - self.t0)
         self._sock.close()
+        if self._gate is not None:
+            self._gate.close()
         self._zctx.term()
         self._csv_file.close()
