@@ -133,9 +133,10 @@ def wait_for_end(parent: list[float], poll_s: float = 1.0) -> bool:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
-        print("usage: python -m engines.hygiene.reaper RUN_DIR SUPERVISOR_PID", file=sys.stderr)
+        print("usage: python -m engines.hygiene.reaper RUN_DIR SUPERVISOR_PID:START_TIME", file=sys.stderr)
         return 2
-    run_dir, parent = Path(argv[0]).resolve(), portreg.owner(int(argv[1]))
+    pid, _, started = argv[1].partition(":")
+    run_dir, parent = Path(argv[0]).resolve(), [int(pid), float(started)]
     clean = wait_for_end(parent)
     killed = sweep(run_dir, quiet_s=0.0 if clean else QUIET_S)
     portreg.release(run_dir)
@@ -153,7 +154,8 @@ class Reaper:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
         with open(run_dir / "reaper.log", "ab") as log:
             self.popen = subprocess.Popen(
-                [sys.executable, "-m", "engines.hygiene.reaper", str(run_dir), str(os.getpid())],
+                [sys.executable, "-m", "engines.hygiene.reaper", str(run_dir),
+                 "{}:{!r}".format(*portreg.owner())],
                 stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, cwd=root, env=env,
                 close_fds=True, start_new_session=True)  # a Ctrl-C or killpg of the lab spares it
 
