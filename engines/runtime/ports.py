@@ -31,7 +31,10 @@ class Ports:
         """A port nobody listens on now, not yet handed out in this run."""
         for _ in range(100):
             with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-                sock.bind((host or self.host, 0))
+                try:
+                    sock.bind((host or self.host, 0))
+                except OSError as exc:  # e.g. a bind address that is no address of this machine
+                    raise PortError(f"cannot listen on {host or self.host!r}: {exc}") from None
                 port = int(sock.getsockname()[1])
             if port not in self.taken and self._claim(port):
                 self.taken.add(port)
