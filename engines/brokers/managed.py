@@ -9,6 +9,7 @@ after a SIGKILL).
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import threading
@@ -58,6 +59,7 @@ class ManagedBroker:
         self._script = server_script()
         self._epmd = epmd_binary() or "epmd"
         self._proc: subprocess.Popen[bytes] | None = None
+        self._epmd_proc: subprocess.Popen[bytes] | None = None
         self._state = BrokerState.STOPPED
         self._lock = threading.RLock()
         self._closed = False
@@ -112,7 +114,9 @@ class ManagedBroker:
     def pause(self) -> None:
         with self._lock:
             self._require_alive("pause")
-            procs.signal_all(procs.tree(self._proc.pid), signal.SIGSTOP)  # type: ignore[union-attr]
+            tree = procs.tree(self._proc.pid)  # type: ignore[union-attr]
+            procs.signal_all(tree, signal.SIGSTOP)
+            procs.wait_stopped(tree)  # the signal lands when each is next scheduled
             self._state = BrokerState.PAUSED
 
     def resume(self) -> None:
@@ -173,6 +177,7 @@ class ManagedBroker:
                 f"broker '{self.name}': its AMQP port {layout.amqp_port} is taken by another process"
             )
         self._state = BrokerState.STARTING
+        self._start_epmd()
         log = open(layout.console_log, "ab")  # noqa: SIM115 - handed to the child
         try:
             self._proc = procs.spawner.call(lambda: subprocess.Popen(
@@ -191,6 +196,28 @@ class ManagedBroker:
         finally:
             log.close()
         nodeconf.save_state(layout, self._proc.pid)
+
+    def _start_epmd(self) -> None:
+        """Our own epmd in the foreground, as a child that dies with the lab.
+
+        beam would start one with `epmd -daemon`, which detaches and outlives
+        a crashed lab; finding ours already listening on its port, it uses it.
+        """
+        port = self.layout.epmd_port
+        if procs.epmd_processes(port):
+            return
+        env = dict(os.environ, ERL_EPMD_PORT=str(port), ERL_EPMD_ADDRESS="127.0.0.1")
+        self._epmd_proc = procs.spawner.call(lambda: subprocess.Popen(
+            [self._epmd, "-port", str(port), "-address", "127.0.0.1"],
+            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=procs.die_with_parent(),  # noqa: PLW1509 - see die_with_parent
+        ))
+        deadline = time.monotonic() + 5
+        while not procs.epmd_processes(port) and time.monotonic() < deadline:
+            if self._epmd_proc.poll() is not None:
+                break  # beam will start its own (daemonised) one; close() still finds it by port
+            time.sleep(0.02)
 
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -228,6 +255,11 @@ class ManagedBroker:
                 left.append(psutil.Process(proc.pid))
             if left:
                 raise BrokerError(f"broker '{self.name}': processes survived SIGKILL: {left}")
+        epmd = self._epmd_proc
+        if epmd is not None:
+            epmd.kill()
+            epmd.wait(timeout=10)
+            self._epmd_proc = None
         procs.kill_epmd(self.layout.epmd_port, self._epmd)
         nodeconf.save_state(self.layout, None)
 

@@ -142,6 +142,19 @@ def signal_all(procs: Iterable[psutil.Process], sig: int) -> None:
             pass
 
 
+def wait_stopped(procs: list[psutil.Process], timeout: float = 5.0) -> bool:
+    """Wait until every process shows as stopped (SIGSTOP is delivered asynchronously)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if all(p.status() in (psutil.STATUS_STOPPED, psutil.STATUS_ZOMBIE) for p in procs):
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        time.sleep(0.01)
+    return False
+
+
 def kill_and_wait(procs: list[psutil.Process], timeout: float = 10.0) -> list[psutil.Process]:
     """SIGKILL every process and wait until each is dead; return any still alive (none, normally).
 

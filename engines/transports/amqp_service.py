@@ -21,7 +21,11 @@ import pika
 from engines import wire
 from engines.transports import register
 from engines.transports.amqp_session import Session
-from engines.transports.base import DUPLICATE, Delivery, Inbound, ServiceContext
+from engines.transports.base import DUPLICATE, Inbound, ServiceContext
+
+# Deliveries committed and acked together: acks per ~100 let RabbitMQ confirm
+# persistent messages that are already consumed without waiting for its disk.
+ACK_BATCH = 128
 
 STYLES = ("notification", "publish-subscribe", "request-response", "async-request-response",
           "publish-async-responses")
@@ -35,7 +39,7 @@ class AmqpConsumer:
         self.specs = [dict(ib.channel or {}) for ib in inbound]
         self.queues = sorted({spec["consume"] for spec in self.specs})
         self.manual = self.cfg.ack != "auto"
-        self.max_batch = ctx.max_batch()
+        self.max_batch = min(ctx.max_batch(), ACK_BATCH)
         # (delivery tag, header or None if malformed, redelivered, properties), in tag order
         self.batch: list[tuple[int, Any, bool, Any]] = []
         self._flush_scheduled = False
@@ -101,7 +105,8 @@ class AmqpConsumer:
             return
         work = [item for item in chunk if item[1] is not None]
         if work:
-            deliveries = [Delivery(h[2], h[4], h[3], bool(r), h[5]) for _t, h, r, _p in work]
+            # plain tuples in Delivery's field order (client, seq, attempt, redelivered, ts_ns, keyed)
+            deliveries = [(h[2], h[4], h[3], 1 if r else 0, h[5], True) for _t, h, r, _p in work]
             outcomes = self.ctx.handler.handle_batch(deliveries)  # commits; may crash as configured
             if self.cfg.reply:
                 self._reply(channel, work, outcomes)

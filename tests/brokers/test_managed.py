@@ -100,7 +100,7 @@ def test_listeners_are_on_loopback_only(shared_broker: ManagedBroker) -> None:
 @pytest.mark.timeout(120)
 def test_queue_depth_sampler(shared_broker: ManagedBroker) -> None:
     _publish(shared_broker.url, "t.depth", 7, persistent=False, durable=False)
-    sampler = QueueDepthSampler(shared_broker.url, ["t.depth", "t.never-declared"])
+    sampler = QueueDepthSampler(shared_broker.url, ["t.depth", "t.never-declared"], timeout=5)
     try:
         assert sampler.sample() == {"t.depth": 7}
         full = sampler.sample_full()
@@ -116,7 +116,7 @@ def test_kill_leaves_nothing_and_restart_keeps_durable_state(own_broker: Managed
     _publish(url, "durable.transient", 40, persistent=False, durable=True)
     _publish(url, "classic.transient", 40, persistent=False, durable=False)
     names = ["durable.persistent", "durable.transient", "classic.transient"]
-    sampler = QueueDepthSampler(url, names)
+    sampler = QueueDepthSampler(url, names, timeout=5)
     try:
         assert sampler.sample() == dict.fromkeys(names, 40)
         before = own_broker.pids()
@@ -169,7 +169,7 @@ def test_pause_resume_and_graceful_stop(own_broker: ManagedBroker) -> None:
     starter.join(90)
     time.sleep(1.0)
     assert own_broker.state is BrokerState.RUNNING and amqp_ready(url, timeout=5)
-    sampler = QueueDepthSampler(url, ["kept"])
+    sampler = QueueDepthSampler(url, ["kept"], timeout=5)
     try:
         assert sampler.sample() == {"kept": 5}
     finally:
@@ -190,26 +190,25 @@ _CRASHING_LAB = textwrap.dedent(
 
 
 @pytest.mark.timeout(180)
-def test_a_sigkilled_lab_leaves_no_beam_and_cleanup_finds_epmd(tmp_path: Path) -> None:
+def test_a_sigkilled_lab_takes_beam_and_epmd_with_it(tmp_path: Path) -> None:
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
     lab = subprocess.Popen(
         [sys.executable, "-c", _CRASHING_LAB, str(tmp_path)],
         stdout=subprocess.PIPE, env=env, text=True,
     )
-    beam_pid = epmd_port = 0
+    epmd_port = 0
     try:
         line = lab.stdout.readline()  # type: ignore[union-attr]
         beam_pid, epmd_port = (int(x) for x in line.split())
-        assert psutil.pid_exists(beam_pid)
+        epmd = procs.epmd_processes(epmd_port)
+        assert psutil.pid_exists(beam_pid) and len(epmd) == 1
         lab.kill()
         lab.wait(10)
-        # The parent-death signal takes beam with the lab.
-        gone, alive = psutil.wait_procs([psutil.Process(beam_pid)], timeout=15)
-        assert not alive
-        # epmd had daemonised: the run directory's state file lets a cleanup find it.
-        assert procs.epmd_processes(epmd_port)
-        cleanup_run_dir(tmp_path)
+        # The parent-death signal takes beam and the lab's own (foreground) epmd with the lab.
+        _gone, alive = psutil.wait_procs([psutil.Process(beam_pid), *epmd], timeout=15)
+        assert not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE]
         assert procs.epmd_processes(epmd_port) == []
+        assert cleanup_run_dir(tmp_path) == []  # nothing left for a crash cleanup to find
     finally:
         if lab.poll() is None:
             lab.kill()
