@@ -3,7 +3,8 @@
 A process belongs to a run when its command line names the run directory (node
 processes, the reaper, beam's `-mnesia dir`), names one of the run's managed
 RabbitMQ nodes, or when it is an Erlang process (beam.smp, epmd and their
-helpers) whose environment points into the run directory. A port belongs to
+helpers) whose environment points into the run directory or at one of the
+run's private epmd ports, or that listens on one. A port belongs to
 a run when a spec or a broker state file of the run lists it.
 """
 
@@ -44,11 +45,20 @@ def run_ports(run_dir: Path) -> set[int]:
     return ports
 
 
+def _on_port(proc: psutil.Process, ports: set[str]) -> bool:
+    try:
+        return any(c.status == psutil.CONN_LISTEN and str(c.laddr.port) in ports
+                   for c in proc.net_connections(kind="tcp"))
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return False
+
+
 def run_processes(run_dir: Path) -> list[psutil.Process]:
     """Live (not zombie) processes that belong to the run."""
     run_dir = Path(run_dir).resolve()
     marker = str(run_dir)
     nodenames = [s["nodename"] for s in broker_states(run_dir) if s.get("nodename")]
+    epmd_ports = {str(s["epmd_port"]) for s in broker_states(run_dir) if s.get("epmd_port")}
     skip = {os.getpid(), *(p.pid for p in psutil.Process().parents())}
     found = []
     for proc in psutil.process_iter(["name", "cmdline", "status"]):
@@ -61,7 +71,8 @@ def run_processes(run_dir: Path) -> list[psutil.Process]:
                 env = proc.environ()
             except (psutil.NoSuchProcess, psutil.AccessDenied):
                 env = {}
-            mine = any(str(v).startswith(marker) for v in env.values())
+            mine = any(str(v).startswith(marker) for v in env.values()) or \
+                env.get("ERL_EPMD_PORT") in epmd_ports or _on_port(proc, epmd_ports)
         if mine:
             found.append(proc)
     return found
