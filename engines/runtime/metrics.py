@@ -111,6 +111,9 @@ class Collector:
         self._links: dict[str, list[tuple[str, int]]] = {}  # link -> (service, client index)
         self._link_rings: dict[str, Ring] = {}
         self._last_counts: dict[str, list[int]] = {name: [0] * N_BUCKETS for name in kinds}
+        self._fresh: set[str] = set()  # nodes that reported since the last sample
+        self._steady: dict[str, list[float]] = {}  # each node's last row, without latencies
+        self._link_values: dict[str, int] = {}
         self._zctx = zmq.Context(1)
         self._sock = self._zctx.socket(zmq.PULL)
         self._sock.setsockopt(zmq.LINGER, 0)
@@ -167,6 +170,7 @@ class Collector:
         if msg["t"] == "metrics":
             with self._lock:
                 self._lives[node][pid] = msg
+                self._fresh.add(node)
         else:
             self.on_event(node, pid, str(msg.get("event")), msg)
 
@@ -228,6 +232,7 @@ class Collector:
         with self._lock:
             self._links = dict(links)
             self._link_rings = {key: Ring(self._capacity, 1) for key in links}
+            self._link_values = {}
 
     def link_delivered(self, link: str) -> int:
         """Deliveries committed over a link so far (its live rate is the slope)."""
@@ -248,36 +253,50 @@ class Collector:
 
     # -- sampling -----------------------------------------------------------------
     def _sample(self, t: float) -> None:
+        """One row per node: recomputed for nodes that reported since the last sample, the
+        same counts (and no latency: nothing new was timed) for the others, so an idle run
+        of a hundred nodes costs the supervisor little."""
+        with self._lock:
+            fresh, self._fresh = self._fresh, set()
         for node in self.kinds:
             if self.kinds[node] == "broker":
                 continue
-            totals = self.totals(node)
-            if not totals:
+            row = self._row(node) if node in fresh else self._steady.get(node)
+            if row is None:
                 continue
-            hist = self.histogram(node)
-            last = self._last_counts[node]
-            window = Histogram()
-            window.counts = [c - p for c, p in zip(hist.counts, last, strict=True)]
-            window.total = sum(window.counts)
-            window.max_ns = hist.max_ns
-            self._last_counts[node] = list(hist.counts)
-            p50, p99 = window.percentile_ms(50), window.percentile_ms(99)
-            row = [float(totals.get("sent", np.nan)), float(totals.get("acknowledged", np.nan)),
-                   float(totals.get("replies", np.nan)), float(totals.get("retries", np.nan)),
-                   float(totals.get("timeouts", np.nan)), float(totals.get("errors", np.nan)),
-                   float(totals.get("delivered", np.nan)), float(totals.get("applied", np.nan)),
-                   float(totals.get("duplicates_suppressed", np.nan)),
-                   np.nan if p50 is None else p50, np.nan if p99 is None else p99]
             with self._lock:
                 self._rings[node].append(t, row)
                 state = self._states.get(node, "")
             self._csv.writerow((f"{t:.2f}", node, state,
                                 *("" if np.isnan(v) else f"{v:g}" for v in row)))
-        self._sample_links(t)
+        self._sample_links(t, fresh)
 
-    def _sample_links(self, t: float) -> None:
-        for key in list(self._links):
-            value = self.link_delivered(key)
+    def _row(self, node: str) -> list[float] | None:
+        totals = self.totals(node)
+        if not totals:
+            return None
+        hist = self.histogram(node)
+        last = self._last_counts[node]
+        window = Histogram()
+        window.counts = [c - p for c, p in zip(hist.counts, last, strict=True)]
+        window.total = sum(window.counts)
+        window.max_ns = hist.max_ns
+        self._last_counts[node] = list(hist.counts)
+        p50, p99 = window.percentile_ms(50), window.percentile_ms(99)
+        row = [float(totals.get("sent", np.nan)), float(totals.get("acknowledged", np.nan)),
+               float(totals.get("replies", np.nan)), float(totals.get("retries", np.nan)),
+               float(totals.get("timeouts", np.nan)), float(totals.get("errors", np.nan)),
+               float(totals.get("delivered", np.nan)), float(totals.get("applied", np.nan)),
+               float(totals.get("duplicates_suppressed", np.nan)),
+               np.nan if p50 is None else p50, np.nan if p99 is None else p99]
+        self._steady[node] = [*row[:-2], np.nan, np.nan]
+        return row
+
+    def _sample_links(self, t: float, fresh: set[str]) -> None:
+        for key, members in list(self._links.items()):
+            if key not in self._link_values or any(service in fresh for service, _ in members):
+                self._link_values[key] = self.link_delivered(key)
+            value = self._link_values[key]
             with self._lock:
                 self._link_rings[key].append(t, [float(value)])
             self._csv.writerow((f"{t:.2f}", key, "link", *([""] * 6), value, *([""] * 4)))
