@@ -125,9 +125,7 @@ def growth(rows: list[dict[str, Any]], warmup_s: float) -> dict[str, tuple[float
     """Per process: (MB after warm-up, MB at the end, growth in percent)."""
     after = [r for r in rows if r["t"] >= warmup_s]
     out = {}
-    for name in rows[0]:
-        if name == "t":
-            continue
+    for name in sorted({k for r in rows for k in r} - {"t"}):
         series = [r[name] for r in after if r.get(name)]
         if len(series) < 6:
             continue
