@@ -25,14 +25,23 @@ _LIBC = ctypes.CDLL(None, use_errno=True)
 
 
 def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
-    """`count` distinct loopback ports free right now (held open together so they differ)."""
+    """`count` distinct loopback ports free right now (held open together so they differ),
+    none of them held by another live run of the lab (engines.hygiene.portreg)."""
+    from engines.hygiene.portreg import held_ports
+
+    held = held_ports()
     sockets: list[socket.socket] = []
+    ports: list[int] = []
     try:
-        for _ in range(count):
+        for _ in range(count + 100):
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             sock.bind((host, 0))
             sockets.append(sock)
-        return [s.getsockname()[1] for s in sockets]
+            if sock.getsockname()[1] not in held:
+                ports.append(sock.getsockname()[1])
+            if len(ports) == count:
+                return ports
+        raise OSError(f"no {count} free ports outside those held by live runs")
     finally:
         for sock in sockets:
             sock.close()

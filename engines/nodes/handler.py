@@ -29,6 +29,7 @@ from engines.nodes.store import Store
 from engines.transports.base import DUPLICATE, EXIT_CRASH, Delivery, ServiceConfig
 
 _CLIENT, _REDELIVERED, _TS = itemgetter(0), itemgetter(3), itemgetter(4)
+_FAILED = -1  # a group commit that raised: every delivery in it gets this, and raises in its thread
 
 
 class Handler:
@@ -89,9 +90,14 @@ class Handler:
                     batch, self._pending = self._pending, []
                 if not batch:
                     continue
-                outcomes = self._locked([s[0] for s in batch], work=False)  # type: ignore[misc]
+                try:
+                    outcomes = self._locked([s[0] for s in batch], work=False)  # type: ignore[misc]
+                except Exception:
+                    outcomes = [_FAILED] * len(batch)  # nobody waits forever on a failed batch
                 for s, outcome in zip(batch, outcomes, strict=True):
                     s[1] = outcome
+        if slot[1] == _FAILED:
+            raise RuntimeError("the transaction this delivery was part of failed (see the node log)")
         return int(slot[1])  # type: ignore[call-overload]
 
     def _locked(self, deliveries: Sequence[Delivery], work: bool) -> list[int]:
@@ -106,7 +112,12 @@ class Handler:
             pause = self.work_seconds(len(batch))
             if pause:
                 time.sleep(pause)
-        outcomes = self.store.write(batch, dedupe=self.config.idempotent)
+        try:
+            outcomes = self.store.write(batch, dedupe=self.config.idempotent)
+        except Exception:
+            self.store.rollback()  # the next batch must not find this transaction open
+            self.log.exception("a batch of %d deliveries could not be written", len(batch))
+            raise
         if crash_now and self.crash_point == "before-commit":
             self._crash("before its commit")
         self.store.commit()

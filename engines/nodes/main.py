@@ -30,7 +30,7 @@ def main(argv: list[str]) -> int:
                         format="%(asctime)s.%(msecs)03d %(levelname)s %(name)s[%(process)d]: %(message)s",
                         datefmt="%H:%M:%S")
     log = logging.getLogger(spec.name)
-    telemetry = Telemetry(spec.telemetry, spec.name)
+    telemetry = Telemetry(spec.telemetry, spec.name, spec.telemetry_token)
     code = 1
     try:
         if spec.kind == "client":

@@ -27,6 +27,7 @@ class NodeSpec:
     peers: list[Peer] = field(default_factory=list)
     inbound: list[Inbound] = field(default_factory=list)
     expect_subscribers: int = 0
+    telemetry_token: str | None = None  # the run's secret: the supervisor accepts only its nodes
 
 
 class SpecError(ValueError):
@@ -50,6 +51,7 @@ def load(path: str | Path) -> NodeSpec:
             peers=[Peer(**p) for p in data.get("peers", [])],
             inbound=[Inbound(**i) for i in data.get("inbound", [])],
             expect_subscribers=int(data.get("expect_subscribers", 0)),
+            telemetry_token=data.get("telemetry_token"),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise SpecError(f"node spec {path} is incomplete: {exc}") from None

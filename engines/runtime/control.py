@@ -26,10 +26,11 @@ from typing import Any
 
 from engines.model import Topology
 from engines.runtime.events import EventLog
-from engines.runtime.proctable import RUNNING, NodeProcess, ProcessTable
+from engines.runtime.proctable import RUNNING, NodeProcess, ProcessTable, log_tail
 from engines.transports.base import EXIT_CRASH, EXIT_GAVE_UP
 
 POLL_S = 0.05
+CRASH_LOG_LINES = 12  # a crashed node is reported with this many last lines of its log
 
 
 class Control:
@@ -106,7 +107,8 @@ class Control:
                     else:
                         why = "configured crash" if code == EXIT_CRASH else (
                             f"signal {-code}" if code < 0 else f"exit code {code}")
-                        self._set_state(proc, "crashed", code=code, reason=why)
+                        proc.crash_log, proc.reason = log_tail(proc.log_path, CRASH_LOG_LINES), why
+                        self._set_state(proc, "crashed", code=code, reason=why, log_tail=proc.crash_log)
                         node = self.topology.node(proc.name)
                         if getattr(node, "restart_on_crash", False) and not self.closing:
                             restart.append(proc.name)

@@ -10,6 +10,10 @@ buffers (a GUI reads them with `series()` on its own timer, never per
 message) and appends the same row to metrics.csv; each link gets the
 deliveries committed over it (`link_series()`, rows with state "link"). Latency percentiles in the
 series are per interval (from the histogram's growth), not since the start.
+
+With a run token, only the run's nodes get through (engines.runtime.telegate);
+whatever is refused or does not parse is counted in `rejected`, never raised:
+bad input must not stop the telemetry thread.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import csv
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,12 +31,48 @@ import numpy as np
 import zmq
 
 from engines.histogram import N_BUCKETS, Histogram
+from engines.runtime.telegate import Gate
 
 INTERVAL_S = 0.1
 COLUMNS = ("sent", "acknowledged", "replies", "retries", "timeouts", "errors", "delivered",
            "processed", "duplicates_suppressed", "p50_latency_ms", "p99_latency_ms")
 
 NodeEvent = Callable[[str, int, str, dict[str, Any]], None]
+MAX_MESSAGE_BYTES = 1 << 20  # a snapshot is a few KiB; ZeroMQ drops the connection of a bigger one
+
+
+def _int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _int_map(value: object) -> bool:
+    return isinstance(value, dict) and all(_int(v) for v in value.values())
+
+
+def _valid_metrics(msg: dict[Any, Any]) -> bool:
+    """The fields the collector adds up and samples, with the types it relies on."""
+    hist = msg.get("h")
+    return (
+        _int_map(msg.get("c", {})) and all(isinstance(k, str) for k in msg.get("c", {}))
+        and isinstance(msg.get("by_client", []), list) and all(map(_int, msg.get("by_client", [])))
+        and isinstance(msg.get("ts", 0), (int, float))
+        and (hist is None or (isinstance(hist, dict) and _int_map(hist.get("b", {}))
+                              and all(map(_int, hist.get("b", {}))) and _int(hist.get("max", 0))))
+    )
+
+
+def parse(raw: bytes) -> dict[Any, Any] | None:
+    """A node's message, or None for anything that is not one (never raises)."""
+    try:
+        msg = msgpack.unpackb(raw, strict_map_key=False)
+    except Exception:  # noqa: BLE001 - msgpack raises many kinds on garbage; all mean "not ours"
+        return None
+    if not isinstance(msg, dict) or not isinstance(msg.get("node"), str) or not _int(msg.get("pid")):
+        return None
+    kind = msg.get("t")
+    if kind == "event" or (kind == "metrics" and _valid_metrics(msg)):
+        return msg
+    return None
 
 
 class Ring:
@@ -59,7 +100,8 @@ class Collector:
     """Owns the PULL socket the nodes push to; thread-safe readers for the GUI and the ledger."""
 
     def __init__(self, run_dir: Path, kinds: dict[str, str], on_event: NodeEvent,
-                 capacity: int = 3000, t0: float | None = None) -> None:
+                 capacity: int = 3000, t0: float | None = None,
+                 token: str | None = None) -> None:
         self.kinds = kinds
         self.on_event = on_event
         # One clock for the whole run: the event log's, so metrics.csv, queues.csv and
@@ -72,9 +114,15 @@ class Collector:
         self._links: dict[str, list[tuple[str, int]]] = {}  # link -> (service, client index)
         self._link_rings: dict[str, Ring] = {}
         self._last_counts: dict[str, list[int]] = {name: [0] * N_BUCKETS for name in kinds}
+        self._fresh: set[str] = set()  # nodes that reported since the last sample
+        self._steady: dict[str, list[float]] = {}  # each node's last row, without latencies
+        self._link_values: dict[str, int] = {}
         self._zctx = zmq.Context(1)
         self._sock = self._zctx.socket(zmq.PULL)
         self._sock.setsockopt(zmq.LINGER, 0)
+        self._sock.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+        self._rejected: Counter[str] = Counter()
+        self._gate = Gate(self._zctx, self._sock, token, set(kinds)) if token else None
         port = self._sock.bind_to_random_port("tcp://127.0.0.1")
         self.endpoint = f"tcp://127.0.0.1:{port}"
         self._csv_file = open(run_dir / "metrics.csv", "w", newline="", encoding="utf-8")  # noqa: SIM115
@@ -89,15 +137,22 @@ class Collector:
     def _loop(self) -> None:
         next_sample = time.monotonic() + INTERVAL_S
         last_flush = time.monotonic()
+        poller = zmq.Poller()
+        poller.register(self._sock, zmq.POLLIN)
+        for sock in self._gate.sockets if self._gate else ():
+            poller.register(sock, zmq.POLLIN)
         while not self._stop.is_set():
             wait = max(0.0, next_sample - time.monotonic())
-            if self._sock.poll(wait * 1000, zmq.POLLIN):
+            for sock, _ in poller.poll(wait * 1000):
+                if sock is not self._sock:
+                    self._gate.serve(sock)  # type: ignore[union-attr]
+                    continue
                 for _ in range(1000):
                     try:
-                        raw = self._sock.recv(zmq.NOBLOCK)
+                        frame = self._sock.recv(zmq.NOBLOCK, copy=False)
                     except zmq.Again:
                         break
-                    self._receive(raw)
+                    self._receive(frame)
             now = time.monotonic()
             if now >= next_sample:
                 self._sample(now - self.t0)
@@ -106,19 +161,28 @@ class Collector:
                 self._csv_file.flush()
                 last_flush = now
 
-    def _receive(self, raw: bytes) -> None:
-        try:
-            msg = msgpack.unpackb(raw, strict_map_key=False)
-            node, pid, kind = msg["node"], int(msg["pid"]), msg["t"]
-        except (ValueError, KeyError, TypeError, msgpack.UnpackException):
+    def _receive(self, frame: zmq.Frame) -> None:
+        msg = parse(frame.bytes)
+        if msg is None or msg["node"] not in self._lives:
+            self._rejected["malformed"] += 1
             return
-        if node not in self._lives:
+        node, pid = msg["node"], msg["pid"]
+        if self._gate is not None and frame.get("User-Id") != node:
+            self._rejected["impostor"] += 1  # a node of the run reporting as another one
             return
-        if kind == "metrics":
+        if msg["t"] == "metrics":
             with self._lock:
                 self._lives[node][pid] = msg
-        elif kind == "event":
+                self._fresh.add(node)
+        else:
             self.on_event(node, pid, str(msg.get("event")), msg)
+
+    def rejected(self) -> dict[str, int]:
+        """Telemetry refused so far, by reason: handshake, credentials, malformed, impostor."""
+        out = Counter(self._rejected)
+        if self._gate is not None:
+            out.update(self._gate.rejected)
+        return dict(out)
 
     # -- reading ------------------------------------------------------------------
     def totals(self, node: str) -> dict[str, int]:
@@ -171,6 +235,7 @@ class Collector:
         with self._lock:
             self._links = dict(links)
             self._link_rings = {key: Ring(self._capacity, 1) for key in links}
+            self._link_values = {}
 
     def link_delivered(self, link: str) -> int:
         """Deliveries committed over a link so far (its live rate is the slope)."""
@@ -191,36 +256,50 @@ class Collector:
 
     # -- sampling -----------------------------------------------------------------
     def _sample(self, t: float) -> None:
+        """One row per node: recomputed for nodes that reported since the last sample, the
+        same counts (and no latency: nothing new was timed) for the others, so an idle run
+        of a hundred nodes costs the supervisor little."""
+        with self._lock:
+            fresh, self._fresh = self._fresh, set()
         for node in self.kinds:
             if self.kinds[node] == "broker":
                 continue
-            totals = self.totals(node)
-            if not totals:
+            row = self._row(node) if node in fresh else self._steady.get(node)
+            if row is None:
                 continue
-            hist = self.histogram(node)
-            last = self._last_counts[node]
-            window = Histogram()
-            window.counts = [c - p for c, p in zip(hist.counts, last, strict=True)]
-            window.total = sum(window.counts)
-            window.max_ns = hist.max_ns
-            self._last_counts[node] = list(hist.counts)
-            p50, p99 = window.percentile_ms(50), window.percentile_ms(99)
-            row = [float(totals.get("sent", np.nan)), float(totals.get("acknowledged", np.nan)),
-                   float(totals.get("replies", np.nan)), float(totals.get("retries", np.nan)),
-                   float(totals.get("timeouts", np.nan)), float(totals.get("errors", np.nan)),
-                   float(totals.get("delivered", np.nan)), float(totals.get("applied", np.nan)),
-                   float(totals.get("duplicates_suppressed", np.nan)),
-                   np.nan if p50 is None else p50, np.nan if p99 is None else p99]
             with self._lock:
                 self._rings[node].append(t, row)
                 state = self._states.get(node, "")
             self._csv.writerow((f"{t:.2f}", node, state,
                                 *("" if np.isnan(v) else f"{v:g}" for v in row)))
-        self._sample_links(t)
+        self._sample_links(t, fresh)
 
-    def _sample_links(self, t: float) -> None:
-        for key in list(self._links):
-            value = self.link_delivered(key)
+    def _row(self, node: str) -> list[float] | None:
+        totals = self.totals(node)
+        if not totals:
+            return None
+        hist = self.histogram(node)
+        last = self._last_counts[node]
+        window = Histogram()
+        window.counts = [c - p for c, p in zip(hist.counts, last, strict=True)]
+        window.total = sum(window.counts)
+        window.max_ns = hist.max_ns
+        self._last_counts[node] = list(hist.counts)
+        p50, p99 = window.percentile_ms(50), window.percentile_ms(99)
+        row = [float(totals.get("sent", np.nan)), float(totals.get("acknowledged", np.nan)),
+               float(totals.get("replies", np.nan)), float(totals.get("retries", np.nan)),
+               float(totals.get("timeouts", np.nan)), float(totals.get("errors", np.nan)),
+               float(totals.get("delivered", np.nan)), float(totals.get("applied", np.nan)),
+               float(totals.get("duplicates_suppressed", np.nan)),
+               np.nan if p50 is None else p50, np.nan if p99 is None else p99]
+        self._steady[node] = [*row[:-2], np.nan, np.nan]
+        return row
+
+    def _sample_links(self, t: float, fresh: set[str]) -> None:
+        for key, members in list(self._links.items()):
+            if key not in self._link_values or any(service in fresh for service, _ in members):
+                self._link_values[key] = self.link_delivered(key)
+            value = self._link_values[key]
             with self._lock:
                 self._link_rings[key].append(t, [float(value)])
             self._csv.writerow((f"{t:.2f}", key, "link", *([""] * 6), value, *([""] * 4)))
@@ -233,5 +312,7 @@ class Collector:
         self._thread.join(timeout=5)
         self._sample(time.monotonic() - self.t0)
         self._sock.close()
+        if self._gate is not None:
+            self._gate.close()
         self._zctx.term()
         self._csv_file.close()

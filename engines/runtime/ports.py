@@ -3,12 +3,15 @@
 The supervisor picks every port before any node starts, so it can hand each
 node its peers' endpoints in its spec, and a restarted service binds the same
 port its clients keep reconnecting to. A port is found by binding port 0 and
-closing; the ports of one run are kept distinct.
+closing; the ports of one run are kept distinct, and with a `RunPorts` entry
+(engines.hygiene.portreg) no port another live run holds is ever handed out.
 """
 
 from __future__ import annotations
 
 import socket
+
+from engines.hygiene.portreg import RunPorts
 
 
 class PortError(RuntimeError):
@@ -16,17 +19,24 @@ class PortError(RuntimeError):
 
 
 class Ports:
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(self, host: str = "127.0.0.1", registry: RunPorts | None = None) -> None:
         self.host = host
         self.taken: set[int] = set()
+        self.registry = registry
+
+    def _claim(self, port: int) -> bool:
+        return self.registry is None or self.registry.claim(port)
 
     def free(self, host: str | None = None) -> int:
         """A port nobody listens on now, not yet handed out in this run."""
         for _ in range(100):
             with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-                sock.bind((host or self.host, 0))
+                try:
+                    sock.bind((host or self.host, 0))
+                except OSError as exc:  # e.g. a bind address that is no address of this machine
+                    raise PortError(f"cannot listen on {host or self.host!r}: {exc}") from None
                 port = int(sock.getsockname()[1])
-            if port not in self.taken:
+            if port not in self.taken and self._claim(port):
                 self.taken.add(port)
                 return port
         raise PortError("no free port found after 100 tries")
@@ -41,6 +51,8 @@ class Ports:
                 sock.bind((host or self.host, port))
             except OSError as exc:
                 raise PortError(f"port {port} on {host or self.host} is not free: {exc.strerror}") from None
+        if not self._claim(port):
+            raise PortError(f"port {port} is held by another run of the lab that is still alive")
         self.taken.add(port)
         return port
 

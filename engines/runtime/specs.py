@@ -155,13 +155,13 @@ def make_plan(topology: Topology, ports: Ports, broker_urls: dict[str, str]) -> 
 
 
 def node_spec(topology: Topology, plan: RunPlan, name: str, node_dir: Path, telemetry: str,
-              parent_pid: int) -> dict[str, Any]:
-    """The JSON a node process reads (engines.nodes.spec)."""
+              parent_pid: int, token: str | None = None) -> dict[str, Any]:
+    """The JSON a node process reads (engines.nodes.spec); `token` authenticates its telemetry."""
     node = topology.node(name)
     kind = "client" if isinstance(node, ClientNode) else "service"
     return {
         "format": SPEC_FORMAT, "name": name, "kind": kind, "node_dir": str(node_dir),
-        "parent_pid": parent_pid, "telemetry": telemetry,
+        "parent_pid": parent_pid, "telemetry": telemetry, "telemetry_token": token,
         "config": node.model_dump(mode="json"), "clients": plan.clients,
         "client_index": plan.clients.get(name, -1), "capacity": plan.capacity.get(name, 0),
         "listen": plan.binds.get(name, {}),
@@ -172,6 +172,9 @@ def node_spec(topology: Topology, plan: RunPlan, name: str, node_dir: Path, tele
 
 
 def write_spec(path: Path, spec: dict[str, Any]) -> None:
+    """Owner-only (0600): a spec holds the run's telemetry token and broker credentials."""
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(spec, indent=1), encoding="utf-8")
+    tmp.unlink(missing_ok=True)
+    with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8") as fh:
+        fh.write(json.dumps(spec, indent=1))
     os.replace(tmp, path)

@@ -49,11 +49,18 @@ def build_summary(sup: Supervisor) -> dict[str, Any]:
         histograms = {n.name: sup.metrics.histogram(n.name) for n in sup.topology.nodes}
     books = client_books(sup)
     result = ledger.compute(books, services, histograms, sup.elapsed())
+    rejected: dict[str, int] = {}
+    if sup.metrics is not None:  # what arrived that was not the lab's: counted, never processed
+        rejected = sup.metrics.rejected()
+        for service in sup.topology.services():
+            errors = sup.metrics.totals(service.name).get("errors", 0)
+            result["nodes"].setdefault(service.name, {})["input_errors"] = errors
     scoped = {**result["links"], **result["nodes"]}
     verdicts = expectations.evaluate_all(sup.topology.expectations, result["total"], scoped)
     with sup._lock:
         states = {name: {"state": p.state, "lives": p.lives, "exit_code": p.exit_code,
-                         "reason": p.reason} for name, p in sup.table.nodes.items()}
+                         "reason": p.reason, **({"log_tail": p.crash_log} if p.crash_log else {})}
+                  for name, p in sup.table.nodes.items()}
     summary = {
         "topology": sup.topology.name,
         "run_dir": str(sup.run_dir),
@@ -62,6 +69,7 @@ def build_summary(sup: Supervisor) -> dict[str, Any]:
                           "compared_to": v.compared_to, "problem": v.problem} for v in verdicts],
         "node_states": states,
         "client_extras": {b.name: _extras(sup, b.name) for b in books},
+        "telemetry_rejected": rejected,
     }
     (Path(sup.run_dir) / "summary.json").write_text(json.dumps(summary, indent=1, default=str),
                                                     encoding="utf-8")

@@ -31,6 +31,7 @@ from engines.runtime.control import POLL_S, Control
 from engines.runtime.errors import RunError
 from engines.runtime.events import EventLog
 from engines.runtime.linkfaults import LinkFaults
+from engines.runtime.guard import RunGuard
 from engines.runtime.metrics import Collector
 from engines.runtime.ports import PortError, Ports
 from engines.runtime.proctable import RUNNING, NodeProcess, ProcessTable, log_tail
@@ -96,6 +97,7 @@ class Supervisor:
         self.started_at: float | None = None
         self.ended_at: float | None = None
         self.summary: dict[str, Any] | None = None
+        self.guard: RunGuard | None = None  # reaper, port registry entry, telemetry token
 
     @property
     def brokers(self) -> dict[str, Any]:
@@ -129,15 +131,16 @@ class Supervisor:
                 raise RunError("this run was already started; a Supervisor runs its topology once")
             self._started = True
         self.preflight()
+        self.guard = RunGuard(self.run_dir)
         topo = self.topology
         urls: dict[str, str] = {}
         if topo.brokers():
             urls = self._start_brokers(topo.brokers())
         self.metrics = Collector(self.run_dir, self._kinds, self.control.on_node_event,
-                                 t0=self.events.t0)
+                                 t0=self.events.t0, token=self.guard.token)
         self.control.on_state = self.metrics.set_state
         try:
-            self.plan = make_plan(topo, Ports(), urls)
+            self.plan = make_plan(topo, Ports(registry=self.guard.ports), urls)
         except (PortError, KeyError) as exc:
             raise RunError(f"cannot plan the run: {exc}") from None
         self.link_faults.route(self.plan, self.faulted_links())
@@ -161,7 +164,7 @@ class Supervisor:
             proc = self.table.nodes[node.name]
             proc.node_dir.mkdir(parents=True, exist_ok=True)
             write_spec(proc.spec_path, node_spec(topo, self.plan, node.name, proc.node_dir,
-                                                 self.metrics.endpoint, os.getpid()))
+                                                 self.metrics.endpoint, os.getpid(), self.guard.token))
         self.control.start_watching()
         self.events.add("run-starting", nodes=len(topo.nodes), run_dir=str(self.run_dir))
         services = [s.name for s in topo.services()]
@@ -396,6 +399,8 @@ class Supervisor:
             self.metrics.close()
         self.table.save()
         self.events.close()
+        if self.guard is not None:
+            self.guard.close()
 
     def __enter__(self) -> Supervisor:
         return self

@@ -45,6 +45,18 @@ def format_summary(summary: dict[str, Any]) -> str:
         kinds = values.get("errors_by_kind")
         if kinds:
             lines.append(f"{name} errors: " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
+    for name, values in summary["nodes"].items():
+        if values.get("input_errors"):
+            lines.append(f"{name} refused {values['input_errors']} malformed or unexpected message(s)")
+    rejected = summary.get("telemetry_rejected") or {}
+    if rejected:
+        lines.append("telemetry refused (not from this run's nodes): "
+                     + ", ".join(f"{k} {v}" for k, v in sorted(rejected.items())))
+    for name, state in summary.get("node_states", {}).items():
+        if state.get("log_tail"):
+            why = f" ({state.get('reason')})" if state.get("state") == "crashed" and state.get("reason") else ""
+            lines.append(f"{name} crashed{why}; its log ends with:")
+            lines += ["  | " + line for line in state["log_tail"].splitlines()]
     verdicts = summary.get("expectations", [])
     if verdicts:
         lines.append("expectations:")

@@ -1,9 +1,18 @@
-"""Small ZeroMQ helpers shared by the zmq drivers: sockets with LINGER=0, stop-aware waits, decoding."""
+"""Small ZeroMQ helpers shared by the zmq drivers: sockets with LINGER=0, stop-aware waits, decoding.
+
+Decoding is also the services' first line against hostile input: a listener
+is a loopback port any local process can write to. A frame that does not
+parse, carries a kind the listener does not take, or names a client that
+does not send to this service is skipped whole and counted (`Batch.bad`);
+frames above MAX_FRAME_BYTES are refused by ZeroMQ itself, which drops the
+sender's connection.
+"""
 
 from __future__ import annotations
 
 import struct
 import threading
+from collections.abc import Iterable
 from operator import itemgetter
 
 import zmq
@@ -13,7 +22,9 @@ from engines.transports.base import Delivery
 
 FLUSH_LINGER_MS = 3000  # a finished one-way sender waits this long, at most, for its queue to drain
 TICK_MS = 100  # every blocking wait checks the stop event at least this often
-_LENGTH = itemgetter(6)
+_KIND, _CLIENT, _LENGTH = itemgetter(0), itemgetter(2), itemgetter(6)
+MAX_FRAME_BYTES = 17 * 1024 * 1024  # the largest payload a topology allows (16 MiB) and its header
+_UNIFORM_CACHE = 256  # decoders kept for distinct payload lengths (hostile lengths must not grow it)
 
 
 def context() -> zmq.Context:
@@ -65,7 +76,9 @@ def _uniform(length: int) -> struct.Struct:
     """A header followed by `length` skipped payload bytes: decodes a batch frame in C."""
     fmt = _UNIFORM.get(length)
     if fmt is None:
-        fmt = _UNIFORM[length] = struct.Struct(wire.HEADER.format + f"{length}x")
+        fmt = struct.Struct(wire.HEADER.format + f"{length}x")
+        if len(_UNIFORM) < _UNIFORM_CACHE:
+            _UNIFORM[length] = fmt
     return fmt
 
 
@@ -73,6 +86,8 @@ def _headers(body: bytes) -> list[tuple[int, ...]]:
     """Every header of a frame; a frame of equal-length messages (a batch) is decoded in C."""
     if len(body) >= wire.HEADER_SIZE:
         length = wire.HEADER.unpack_from(body, 0)[6]
+        if wire.HEADER_SIZE + length > len(body):
+            raise wire.WireError("torn frame: payload runs past the end")
         fmt = _uniform(length)
         if len(body) % fmt.size == 0:
             heads = list(fmt.iter_unpack(body))
@@ -81,24 +96,41 @@ def _headers(body: bytes) -> list[tuple[int, ...]]:
     return list(wire.iter_headers(body))
 
 
+class Accept:
+    """What a listener takes: one message kind, from the clients that send to it."""
+
+    __slots__ = ("kinds", "clients")
+
+    def __init__(self, kind: int, clients: Iterable[int]) -> None:
+        self.kinds = {kind}
+        self.clients = set(clients)
+
+    def ok(self, heads: list[tuple[int, ...]]) -> bool:
+        return set(map(_KIND, heads)) == self.kinds and set(map(_CLIENT, heads)) <= self.clients
+
+
 class Batch:
     """Deliveries decoded from frames: their headers and each one's tag (e.g. the ROUTER
     identity it came from; a frame may carry several messages)."""
 
-    __slots__ = ("items", "heads", "tags", "bad")
+    __slots__ = ("items", "heads", "tags", "bad", "accept")
 
-    def __init__(self) -> None:
+    def __init__(self, accept: Accept | None = None) -> None:
         self.items: list[Delivery] = []
         self.heads: list[tuple[int, ...]] = []
         self.tags: list[object] = []
-        self.bad = 0  # malformed frames, skipped whole
+        self.bad = 0  # malformed or unexpected frames, skipped whole
+        self.accept = accept
 
     def add(self, body: bytes, tag: object = None, redelivered: bool = False) -> None:
         """Decode one frame. Deliveries are plain tuples laid out as `Delivery` (a third of
         the cost of the named tuple), with redelivered as 0 or 1 (SQLite binds ints fastest)."""
         try:
             decoded = _headers(body)
-        except wire.WireError:
+        except (wire.WireError, struct.error):
+            self.bad += 1
+            return
+        if not decoded or (self.accept is not None and not self.accept.ok(decoded)):
             self.bad += 1
             return
         if redelivered:
@@ -110,17 +142,28 @@ class Batch:
             self.tags.extend([tag] * len(decoded))
 
 
-def receive(sock: zmq.Socket, max_messages: int, tagged: bool = False) -> Batch:
-    """Frames already waiting, without blocking, until about `max_messages` deliveries."""
-    batch = Batch()
+def receive(sock: zmq.Socket, max_messages: int, tagged: bool = False,
+            accept: Accept | None = None) -> Batch:
+    """Frames already waiting, without blocking, until about `max_messages` deliveries.
+    A tagged (ROUTER) message is [identity, empty delimiter, body], any other one frame:
+    other shapes are bad."""
+    batch = Batch(accept)
     recv = sock.recv_multipart
     while len(batch.items) < max_messages:
         try:
             parts = recv(zmq.NOBLOCK)
         except zmq.Again:
             break
+        if (len(parts) != 3 or parts[1]) if tagged else len(parts) != 1:
+            batch.bad += 1
+            continue
         batch.add(parts[-1], parts[0] if tagged else None)
     return batch
+
+
+def listener(ctx: zmq.Context, kind: int, **options: int) -> zmq.Socket:
+    """A service's receiving socket: LINGER=0 and no frame above MAX_FRAME_BYTES."""
+    return socket(ctx, kind, MAXMSGSIZE=MAX_FRAME_BYTES, **options)
 
 
 def responder(index: int) -> bytes:

@@ -14,6 +14,13 @@ gets no key cannot know a retry from a new order. After a timeout the client
 resends at once (the timeout was the wait); after a refused or reset
 connection it backs off (timeout_ms, doubling, at most 5 s) so its retries
 span a service restart.
+
+The server is a loopback port any local process can write to: every request
+that is not one of the lab's (bad request line or headers, another method or
+path, a missing, bad or oversized Content-Length, a body that is not exactly
+one message of a kind and client this service takes, a malformed key) gets a
+4xx answer and is counted in the service's `errors`; none reaches the
+database, and none can stop the server.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import http.client
 import socket
 import threading
 import time
+from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from engines import wire
@@ -36,6 +44,7 @@ from engines.transports.base import (
 )
 
 PATH = "/messages"
+MAX_BODY = 17 * 1024 * 1024  # the largest payload a topology allows (16 MiB) and its header
 MAX_BACKOFF_S = 5.0
 OK, TIMED_OUT, FAILED, STOPPED = range(4)
 
@@ -166,31 +175,66 @@ def run_concurrent(ctx: ClientContext) -> None:
             thread.join(timeout=0.2)
 
 
+def _message_key(key: str, clients: Mapping[str, int], allowed: set[int]) -> tuple[int, int] | None:
+    """'client:seq' of a client that sends here, with seq in range; None if malformed."""
+    name, _, number = key.rpartition(":")
+    if clients.get(name) not in allowed or not number.isdigit() or len(number) > 10:
+        return None
+    seq = int(number)
+    return (clients[name], seq) if seq <= wire.MAX_SEQ else None
+
+
 def _handler_class(ctx: ServiceContext, inbound: list[Inbound]) -> type[BaseHTTPRequestHandler]:
     handler, stats, clients = ctx.handler, ctx.stats, ctx.clients
     stamps = {ib.client_index: ib.peer_index.to_bytes(2, "little") for ib in inbound}
+    allowed = set(stamps)
     reply = ctx.config.reply
 
     class LabHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive
         disable_nagle_algorithm = True
 
+        def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+            """Every protocol error the stdlib answers (bad request line, method...) is counted."""
+            stats.count("errors")
+            super().send_error(code, message, explain)
+
+        def _refuse(self, status: int) -> None:
+            stats.count("errors")
+            self.close_connection = True  # what follows on this connection cannot be trusted
+            self._send(status, b"")
+
         def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length)
-            try:
-                h = wire.unpack(body)
-            except wire.WireError:
-                stats.count("errors")
-                self._send(400, b"")
+            text = self.headers.get("Content-Length", "")
+            if self.path != PATH or not text.isdigit() or len(text) > 10:
+                self._refuse(400)
                 return
+            if int(text) > MAX_BODY:
+                self._refuse(413)
+                return
+            body = self.rfile.read(int(text))
+            try:
+                heads = list(wire.iter_headers(body))
+            except wire.WireError:
+                heads = []
+            if len(heads) != 1 or heads[0][0] not in (wire.REQUEST, wire.NOTIFY) or heads[0][2] not in allowed:
+                self._refuse(400)
+                return
+            h = heads[0]
             key = self.headers.get("Idempotency-Key")
             client, seq, keyed = h[2], h[4], False
             if key:  # the key IS the message ID: 'client:seq'
-                name, _, number = key.rpartition(":")
-                if name in clients and number.isdigit():
-                    client, seq, keyed = clients[name], int(number), True
-            outcome = handler.handle(Delivery(client, seq, h[3], False, h[5], keyed))
+                found = _message_key(key, clients, allowed)
+                if found is None:
+                    self._refuse(400)
+                    return
+                (client, seq), keyed = found, True
+            try:
+                outcome = handler.handle(Delivery(client, seq, h[3], False, h[5], keyed))
+            except Exception:  # noqa: BLE001 - answered and counted; the server goes on
+                ctx.log.exception("request failed")
+                self._refuse(500)
+                return
             if h[0] == wire.NOTIFY:
                 self._send(202, b"")
             elif reply:

@@ -25,9 +25,11 @@ from engines import wire
 from engines.transports import register
 from engines.transports._zmq import (
     TICK_MS,
+    Accept,
     close_flushing,
     context,
     drain,
+    listener,
     receive,
     responder,
     responder_of,
@@ -150,7 +152,7 @@ def run_pub_collect(ctx: ClientContext) -> None:
 
 
 def _subscriber(ctx: ServiceContext, zctx: zmq.Context, inbound: list[Inbound]) -> zmq.Socket:
-    sock = socket(zctx, zmq.SUB, RCVHWM=ctx.config.hwm)
+    sock = listener(zctx, zmq.SUB, RCVHWM=ctx.config.hwm)
     sock.setsockopt(zmq.SUBSCRIBE, b"")
     for ib in inbound:
         sock.connect(ib.publisher[ZMQ_PUB])
@@ -161,13 +163,14 @@ def _subscriber(ctx: ServiceContext, zctx: zmq.Context, inbound: list[Inbound]) 
 def run_sub(ctx: ServiceContext, inbound: list[Inbound]) -> None:
     zctx = context()
     sock = _subscriber(ctx, zctx, inbound)
+    accept = Accept(wire.PUBLISH, [ib.client_index for ib in inbound])
     ctx.ready()
     max_batch = ctx.max_batch()
     try:
         while not ctx.stop.is_set():
             if not sock.poll(TICK_MS, zmq.POLLIN):
                 continue
-            batch = receive(sock, max_batch)
+            batch = receive(sock, max_batch, accept=accept)
             if batch.bad:
                 ctx.stats.count("errors", batch.bad)
             if batch.items:
@@ -186,13 +189,14 @@ def run_sub_reply(ctx: ServiceContext, inbound: list[Inbound]) -> None:
         dealer = socket(zctx, zmq.DEALER, SNDHWM=0)
         dealer.connect(ib.publisher[ZMQ_REPLIES])
         dealers[ib.client_index] = (dealer, responder(ib.peer_index))
+    accept = Accept(wire.PUBLISH, dealers)
     ctx.ready()
     max_batch = ctx.max_batch()
     try:
         while not ctx.stop.is_set():
             if not sub.poll(TICK_MS, zmq.POLLIN):
                 continue
-            batch = receive(sub, max_batch)
+            batch = receive(sub, max_batch, accept=accept)
             if batch.bad:
                 ctx.stats.count("errors", batch.bad)
             if not batch.items:

@@ -20,8 +20,10 @@ from engines import wire
 from engines.transports import register
 from engines.transports._zmq import (
     TICK_MS,
+    Accept,
     close_flushing,
     context,
+    listener,
     receive,
     send_until_stopped,
     socket,
@@ -62,8 +64,9 @@ def run_push(ctx: ClientContext) -> None:
 @register("zmq", "notification", "service", listens=(ZMQ_PULL,), group="zmq-pull")
 def run_pull(ctx: ServiceContext, inbound: list[Inbound]) -> None:
     zctx = context()
-    sock = socket(zctx, zmq.PULL, RCVHWM=ctx.config.hwm)
+    sock = listener(zctx, zmq.PULL, RCVHWM=ctx.config.hwm)
     sock.bind(ctx.listen[ZMQ_PULL])
+    accept = Accept(wire.NOTIFY, [ib.client_index for ib in inbound])
     ctx.ready()
     max_batch = ctx.max_batch()
     handle = ctx.handler.handle_batch
@@ -71,7 +74,7 @@ def run_pull(ctx: ServiceContext, inbound: list[Inbound]) -> None:
         while not ctx.stop.is_set():
             if not sock.poll(TICK_MS, zmq.POLLIN):
                 continue
-            batch = receive(sock, max_batch)
+            batch = receive(sock, max_batch, accept=accept)
             if batch.bad:
                 ctx.stats.count("errors", batch.bad)
             if batch.items:

@@ -22,8 +22,10 @@ from engines import wire
 from engines.transports import register
 from engines.transports._zmq import (
     TICK_MS,
+    Accept,
     context,
     drain,
+    listener,
     receive,
     responder,
     responder_of,
@@ -196,8 +198,9 @@ def _due(pacer, room: int) -> range:  # noqa: ANN001
 def run_router(ctx: ServiceContext, inbound: list[Inbound]) -> None:
     cfg = ctx.config
     zctx = context()
-    sock = socket(zctx, zmq.ROUTER, RCVHWM=cfg.hwm, SNDHWM=cfg.hwm)
+    sock = listener(zctx, zmq.ROUTER, RCVHWM=cfg.hwm, SNDHWM=cfg.hwm)
     sock.bind(ctx.listen[ZMQ_ROUTER])
+    accept = Accept(wire.REQUEST, [ib.client_index for ib in inbound])
     stamps = {ib.client_index: responder(ib.peer_index) for ib in inbound}
     ctx.ready()
     max_batch = ctx.max_batch()
@@ -205,7 +208,7 @@ def run_router(ctx: ServiceContext, inbound: list[Inbound]) -> None:
         while not ctx.stop.is_set():
             if not sock.poll(TICK_MS, zmq.POLLIN):
                 continue
-            batch = receive(sock, max_batch, tagged=True)
+            batch = receive(sock, max_batch, tagged=True, accept=accept)
             if batch.bad:
                 ctx.stats.count("errors", batch.bad)
             if not batch.items:

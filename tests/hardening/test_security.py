@@ -1,0 +1,249 @@
+"""Security of a run: loopback listeners, private files and credentials, gated telemetry, no shell.
+
+Why each matters: every listener is a port any local process can reach, so
+it binds to loopback (unless the file says otherwise) and checks what it
+reads; the telemetry socket decides node states and live counters, so it
+accepts only the run's own nodes; spec files and broker configs carry
+credentials; and a topology file is data, never a command.
+"""
+
+from __future__ import annotations
+
+import ast
+import ipaddress
+import json
+import socket
+import stat
+import threading
+import time
+from pathlib import Path
+
+import msgpack
+import psutil
+import pytest
+import zmq
+
+from engines import topofile
+from engines.brokers import amqp_ready
+from engines.problems import TopologyError
+from engines.runtime import RunError, Supervisor
+from tests.brokers.conftest import RABBIT_MISSING
+from tests.conftest import ROOT
+from tests.hardening.leaks import run_processes
+
+BROKERLESS = """
+version: 1
+name: security
+nodes:
+  - {name: events, kind: client, style: notification, transport: zmq, rate: 300, count: 1500}
+  - {name: asker, kind: client, style: async-request-response, transport: zmq, rate: 300, count: 1500}
+  - {name: ticker, kind: client, style: publish-async-responses, transport: zmq, rate: 100, count: 500}
+  - {name: shop, kind: client, style: request-response, transport: http, rate: 150, count: 600}
+  - {name: worker, kind: service}
+  - {name: answerer, kind: service}
+  - {name: inventory, kind: service}
+links:
+  - {from: events, to: worker}
+  - {from: asker, to: answerer}
+  - {from: ticker, to: worker}
+  - {from: shop, to: inventory}
+"""
+
+BROKERED = """
+version: 1
+name: security-brokered
+nodes:
+  - {name: orders, kind: client, style: notification, transport: amqp, rate: 200, count: 600}
+  - {name: asker, kind: client, style: async-request-response, transport: zmq, rate: 200, count: 600}
+  - {name: rabbit, kind: broker}
+  - {name: billing, kind: service}
+  - {name: answerer, kind: service}
+links:
+  - {from: orders, to: rabbit, channel: orders}
+  - {from: rabbit, to: billing}
+  - {from: asker, to: answerer}
+"""
+
+
+def _listening(procs: list[psutil.Process]) -> list[tuple[str, int, str]]:
+    out = []
+    for proc in procs:
+        try:
+            conns = proc.net_connections(kind="inet")
+            name = proc.name()
+        except psutil.NoSuchProcess:
+            continue
+        out += [(c.laddr.ip, c.laddr.port, name) for c in conns if c.status == psutil.CONN_LISTEN]
+    return out
+
+
+def _check_loopback(sup: Supervisor, seen: list[tuple[str, int, str]]) -> None:
+    """Every LISTEN socket of every process of the run (and of this supervisor) is on loopback."""
+    procs = [psutil.Process(), *run_processes(sup.run_dir)]
+    listening = _listening(procs)
+    seen += listening
+    outside = [entry for entry in listening if not ipaddress.ip_address(entry[0]).is_loopback]
+    assert not outside, f"listeners beyond this machine: {outside}"
+
+
+def _forge(endpoint: str, token: str) -> None:
+    """Reports from outside the run: no credentials, a wrong password, raw bytes; and a real
+    node of the run (it has the token) reporting as another node."""
+    forged = msgpack.packb({"t": "metrics", "node": "worker", "pid": 1, "ts": time.time(),
+                            "c": {"delivered": 10**9, "applied": 10**9}, "by_client": [10**9]})
+    done = msgpack.packb({"t": "event", "event": "done", "node": "events", "pid": 1})
+    ctx = zmq.Context()
+    for user, password in ((None, None), (b"worker", b"guess"), (b"events", token.encode())):
+        sock = ctx.socket(zmq.PUSH)
+        sock.setsockopt(zmq.LINGER, 1000)
+        if user is not None:
+            sock.plain_username, sock.plain_password = user, password
+        sock.connect(endpoint)
+        for _ in range(5):
+            sock.send(forged)
+            sock.send(done)
+        time.sleep(0.5)
+        sock.close()
+    ctx.term()
+    host, _, port = endpoint.removeprefix("tcp://").rpartition(":")
+    with socket.create_connection((host, int(port)), timeout=5) as conn:
+        conn.sendall(b"\xff" * 64 + b"not zmtp at all")
+        time.sleep(0.3)
+
+
+@pytest.mark.timeout(120)
+def test_listeners_on_loopback_and_telemetry_only_from_the_runs_nodes(tmp_path: Path) -> None:
+    seen: list[tuple[str, int, str]] = []
+    forger: list[threading.Thread] = []
+
+    def on_tick(sup: Supervisor) -> None:
+        if sup.started_at is None or forger or sup.elapsed() < 1.0:
+            return
+        _check_loopback(sup, seen)
+        spec = json.loads((sup.run_dir / "nodes" / "events" / "spec.json").read_text())
+        forger.append(threading.Thread(target=_forge, args=(spec["telemetry"], spec["telemetry_token"])))
+        forger[0].start()
+
+    with Supervisor(topofile.loads(BROKERLESS).topology, tmp_path / "run") as sup:
+        summary = sup.run(on_tick=on_tick)
+        forger[0].join(30)
+        worker = sup.metrics.totals("worker") if sup.metrics else {}
+    assert len({port for _, port, _ in seen}) >= 6, seen  # telemetry, PULL, ROUTER, HTTP, XPUB, ROUTER
+    nodes = summary["nodes"]
+    assert nodes["worker"]["delivered"] == 1500 + 500 and worker["delivered"] == 2000
+    assert nodes["events"]["sent"] == nodes["events"]["processed"] == 1500
+    rejected = summary["telemetry_rejected"]
+    assert rejected.get("handshake", 0) >= 2, rejected  # no credentials; raw bytes; wrong password
+    assert rejected.get("credentials", 0) >= 1, rejected  # the wrong password, refused by ZAP
+    assert rejected.get("impostor", 0) == 5, rejected  # the run's token, but reporting as 'worker'
+    # (its 'done' events as itself got through, and were ignored: no life of 'events' has pid 1)
+    assert summary["node_states"]["events"]["state"] == "exited"
+    run = sup.run_dir
+    assert stat.S_IMODE(run.stat().st_mode) == 0o700
+    for spec in run.glob("nodes/*/spec.json"):
+        assert stat.S_IMODE(spec.stat().st_mode) == 0o600, spec
+
+
+@pytest.mark.rabbitmq
+@pytest.mark.skipif(RABBIT_MISSING is not None, reason=str(RABBIT_MISSING))
+@pytest.mark.timeout(180)
+def test_brokered_run_loopback_private_credentials_never_guest(tmp_path: Path) -> None:
+    seen: list[tuple[str, int, str]] = []
+    checked: list[str] = []
+
+    def on_tick(sup: Supervisor) -> None:
+        if sup.started_at is None or checked or sup.elapsed() < 1.0:
+            return
+        _check_loopback(sup, seen)
+        handle = sup.brokers["rabbit"]
+        layout = handle.layout
+        assert not amqp_ready(f"amqp://guest:guest@127.0.0.1:{layout.amqp_port}/%2F", timeout=3)
+        assert amqp_ready(handle.url, timeout=5)
+        checked.append(handle.url)
+        dist = [ip for ip, port, _ in seen if port == layout.dist_port]
+        assert dist and all(ipaddress.ip_address(ip).is_loopback for ip in dist), seen
+        assert stat.S_IMODE(layout.cookie_file.stat().st_mode) == 0o600
+        assert stat.S_IMODE(layout.config_file.stat().st_mode) == 0o600
+
+    with Supervisor(topofile.loads(BROKERED).topology, tmp_path / "run") as sup:
+        summary = sup.run(on_tick=on_tick)
+    assert checked, "the run never got to the checks"
+    user = checked[0].split("//")[1].split(":")[0]
+    assert user != "guest" and user.startswith("lab-")
+    assert {"beam.smp", "epmd"} <= {name for _, _, name in seen}
+    assert summary["nodes"]["orders"]["lost"] == 0
+
+
+HOSTILE = """
+version: 1
+name: hostile-strings
+description: "$(touch {p}/desc) `touch {p}/desc2`; touch {p}/desc3"
+nodes:
+  - {{name: events, kind: client, style: notification, transport: zmq, rate: 200, count: 200,
+     description: "$(touch {p}/node)"}}
+  - {{name: worker, kind: service, description: "; touch {p}/service"}}
+links:
+  - {{from: events, to: worker, name: "$(touch {p}/link)", routing_key: "`touch {p}/key`"}}
+"""
+
+REMOTE = """
+version: 1
+name: hostile-url
+nodes:
+  - {{name: orders, kind: client, style: notification, transport: amqp, rate: 50, count: 50}}
+  - {{name: remote, kind: broker, url: "amqp://x;touch {p}/url@127.0.0.1:1/%2F"}}
+  - {{name: billing, kind: service}}
+links:
+  - {{from: orders, to: remote, channel: orders}}
+  - {{from: remote, to: billing}}
+"""
+
+
+@pytest.mark.timeout(120)
+def test_hostile_strings_in_a_file_never_reach_a_shell(tmp_path: Path) -> None:
+    """Names cannot carry them (refused); descriptions, link names, routing keys, a broker URL
+    and a bind address that do are only ever data: the run goes on or fails clearly."""
+    pwned = tmp_path / "pwned"
+    pwned.mkdir()
+    text = HOSTILE.format(p=pwned)
+    for bad in ("$(touch {p}/name)", "a;touch {p}/name", "`touch {p}/name`"):
+        with pytest.raises(TopologyError):
+            topofile.loads(text.replace("name: worker,", f"name: \"{bad.format(p=pwned)}\","))
+    with pytest.raises(TopologyError):
+        topofile.loads(text + f'expectations:\n  - "lost == 0; touch {pwned}/exp"\n')
+    with Supervisor(topofile.loads(text).topology, tmp_path / "run") as sup:
+        summary = sup.run(duration=10)
+    assert summary["nodes"]["events"]["processed"] == 200
+    bind = text.replace("name: worker,", f"name: worker, bind: \"127.0.0.1;touch {pwned}/bind\",")
+    with Supervisor(topofile.loads(bind).topology, tmp_path / "run-bind") as sup, \
+            pytest.raises(RunError, match="cannot"):
+        sup.start()
+    remote = topofile.loads(REMOTE.format(p=pwned)).topology
+    with Supervisor(remote, tmp_path / "run-url", ready_timeout_s=2) as sup, pytest.raises(RunError):
+        sup.start()
+    assert list(pwned.iterdir()) == []
+
+
+SHELL_CALLS = {"system", "popen", "getoutput", "getstatusoutput", "execl", "execlp", "execle", "execv",
+               "execvp", "execvpe", "spawnl", "spawnlp", "spawnv", "spawnvp"}
+
+
+def test_no_shell_anywhere_in_the_lab() -> None:
+    """No shell=True, os.system, os.popen or a command given as one string: arguments are lists."""
+    found = []
+    for path in [*(ROOT / "engines").rglob("*.py"), *(ROOT / "labgui").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            where = f"{path.relative_to(ROOT)}:{node.lineno}"
+            if any(k.arg == "shell" and not (isinstance(k.value, ast.Constant) and k.value.value is False)
+                   for k in node.keywords):
+                found.append(f"{where} shell=")
+            if name in SHELL_CALLS and isinstance(func, ast.Attribute) and getattr(func.value, "id", "") == "os":
+                found.append(f"{where} os.{name}")
+            if name in ("Popen", "run", "call", "check_call", "check_output") and node.args and \
+                    isinstance(node.args[0], (ast.Constant, ast.JoinedStr, ast.BinOp)):
+                found.append(f"{where} {name} with a command string")
+    assert not found, found
