@@ -30,8 +30,8 @@ from engines.runtime import brokers as broker_support
 from engines.runtime.control import POLL_S, Control
 from engines.runtime.errors import RunError
 from engines.runtime.events import EventLog
-from engines.runtime.linkfaults import LinkFaults
 from engines.runtime.guard import RunGuard
+from engines.runtime.linkfaults import LinkFaults
 from engines.runtime.metrics import Collector
 from engines.runtime.ports import PortError, Ports
 from engines.runtime.proctable import RUNNING, NodeProcess, ProcessTable, log_tail

@@ -144,8 +144,6 @@ class _NoQueueDepths:
 
 @pytest.fixture
 def fake_brokers(monkeypatch):
-    import engines.brokers as real
-
     module = types.ModuleType("engines.brokers")
     module.open_broker = _FakeBroker  # type: ignore[attr-defined]
     module.QueueDepthMonitor = _NoQueueDepths  # type: ignore[attr-defined]
