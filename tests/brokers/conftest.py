@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -51,7 +52,7 @@ def shared_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ManagedB
     run_dir: Path = tmp_path_factory.mktemp("shared-broker")
     broker = ManagedBroker("shared", run_dir)
     try:
-        broker.start(timeout=90)
+        broker.start(timeout=120)
         yield broker
     finally:
         broker.close()
@@ -65,7 +66,7 @@ def own_broker(tmp_path: Path) -> Iterator[ManagedBroker]:
     broker = ManagedBroker(BrokerNode(name="rabbit").name, tmp_path)
     seen: list[int] = []
     try:
-        broker.start(timeout=90)
+        broker.start(timeout=120)
         seen = broker.pids()
         yield broker
     finally:
@@ -109,12 +110,21 @@ def assert_no_broker_left(run_dir: Path) -> None:
         assert procs.epmd_processes(int(state["epmd_port"])) == [], f"epmd of {nodename} left"
 
 
+class BrokerLab(Lab):
+    """The runtime's test runner, with room for a RabbitMQ boot on a loaded machine."""
+
+    def run(self, topology: Topology, duration: float | None = None, on_tick: Any = None,
+            **options: Any) -> tuple[dict[str, Any], Any]:
+        options.setdefault("ready_timeout_s", 90.0)  # a boot takes ~5 s, far more under load
+        return super().run(topology, duration, on_tick, **options)
+
+
 @pytest.fixture
 def lab(tmp_path: Path) -> Iterator[Lab]:
     """The runtime's test runner (tests.runtime.conftest.Lab); checks nothing outlives the test."""
     if RABBIT_MISSING:
         pytest.skip(RABBIT_MISSING)
-    runner = Lab(tmp_path)
+    runner = BrokerLab(tmp_path)
     try:
         yield runner
     finally:

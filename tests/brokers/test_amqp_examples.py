@@ -107,10 +107,12 @@ def test_consumer_killed_between_commit_and_ack(lab, shared_broker, number, idem
             "SELECT count(*) FROM refused_duplicates WHERE redelivered = 1").fetchone()[0]
     finally:
         db.close()
+    # The handler commits the batch up to the 200th message and dies before the ack: usually
+    # the 200th alone, more when a loaded machine let more arrive in the same batch.
     if idempotent:
-        assert node["duplicates_suppressed"] == refused == refused_redelivered == 1
+        assert node["duplicates_suppressed"] == refused == refused_redelivered >= 1
         assert node["duplicates_processed"] == charged_twice == 0
     else:
-        assert node["duplicates_processed"] == charged_twice == 1
+        assert node["duplicates_processed"] == charged_twice >= 1
         assert node["duplicates_suppressed"] == refused == 0
     assert summary["node_states"]["card-authoriser"]["lives"] == 2

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import textwrap
 
+import pytest
+
 from engines import topofile
 from engines.brokers.plan import link_specs, queue_names
 from engines.transports.amqp_declare import QUORUM_DELIVERY_LIMIT, declare_operations
@@ -113,3 +115,20 @@ def test_rpc_replies_to_unknown_or_repeated_ids_are_counted_and_dropped(tmp_path
     assert counters["duplicate_replies"] == 1 and counters["late_replies"] == 1
     assert rec.snapshot()["errors_by_kind"] == {"malformed": 2}
     assert rec.snapshot()["peer_replies"] == [0, 1]  # svc-b is peer 1 of the channel
+
+
+@pytest.mark.timeout(60)
+def test_a_client_gives_up_in_doubt_messages_when_the_broker_never_returns(tmp_path):
+    """After its last send, a client whose broker stays away ends (bounded), giving up the rest."""
+    import time
+
+    client, rec = _rpc_client(tmp_path, style="notification")
+    client.pacer.limit = 0  # nothing more to send
+    rec.sent(3)
+    client.resend.append((3, 0))  # in doubt from a connection that died
+    started = time.monotonic()
+    client.run()  # nothing listens on port 1: every reconnect fails
+    assert 5 <= time.monotonic() - started < 30
+    counters = rec.snapshot()["c"]
+    assert counters["gave_up"] == 1 and counters["errors"] >= 3
+    assert rec.snapshot()["errors_by_kind"]["connection"] == counters["errors"] - 1

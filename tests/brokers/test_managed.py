@@ -127,7 +127,7 @@ def test_kill_leaves_nothing_and_restart_keeps_durable_state(own_broker: Managed
         assert sampler.sample() == {}  # survives a dead broker
         assert not amqp_ready(url, timeout=1)
 
-        own_broker.restart()
+        own_broker.restart(timeout=120)
         assert own_broker.state is BrokerState.RUNNING
         assert own_broker.url == url  # same port, same credentials: clients reconnect as they were
         depths: dict[str, int] = {}
@@ -164,9 +164,9 @@ def test_pause_resume_and_graceful_stop(own_broker: ManagedBroker) -> None:
         own_broker.pause()
     # Started from a thread that ends at once: the node must not die with that thread
     # (PR_SET_PDEATHSIG follows the forking thread; the handle forks from its own).
-    starter = threading.Thread(target=own_broker.start)
+    starter = threading.Thread(target=own_broker.start, args=(120,))
     starter.start()
-    starter.join(90)
+    starter.join(130)
     time.sleep(1.0)
     assert own_broker.state is BrokerState.RUNNING and amqp_ready(url, timeout=5)
     sampler = QueueDepthSampler(url, ["kept"], timeout=5)
@@ -182,7 +182,7 @@ _CRASHING_LAB = textwrap.dedent(
     from pathlib import Path
     from engines.brokers import ManagedBroker
     broker = ManagedBroker("orphan", Path(sys.argv[1]))
-    broker.start(timeout=90)
+    broker.start(timeout=120)
     print(broker.beam_pid, broker.epmd_port, flush=True)
     time.sleep(120)
     """
