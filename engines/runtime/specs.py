@@ -67,7 +67,7 @@ def _bind_address(listener: str, bind: str, port: int) -> str:
 
 def _amqp_specs(topology: Topology) -> dict[str, dict[str, Any]]:
     """Queue/exchange spec per amqp link (engines.brokers.plan), only for brokered topologies."""
-    if not topology.brokers():
+    if not any(topology.link_transport(link) is Transport.AMQP for link in topology.links):
         return {}
     from engines.brokers.plan import link_specs
 

@@ -146,7 +146,8 @@ class Supervisor:
                 for key in {route.link, route.client_link}:
                     links.setdefault(key, []).append((route.service, self.plan.clients[client]))
         self.metrics.set_links(links)
-        if self.brokers:  # queue depth over AMQP, into queues.csv (engines.brokers.telemetry)
+        amqp = any(p.channel for peers in self.plan.peers.values() for p in peers)
+        if self.brokers and amqp:  # queue depth over AMQP, into queues.csv (engines.brokers.telemetry)
             from engines.brokers import QueueDepthMonitor
             from engines.brokers.plan import queue_names
 

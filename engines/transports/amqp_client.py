@@ -67,10 +67,10 @@ class AmqpClient:
         self.publisher: Publisher | None = None
         self.window: ConfirmWindow | None = None
         self._pump_at: float | None = None
+        # After the last send, a broker that stays away this long ends the client.
         give_up_s = max(5.0, cfg.timeout_ms * (cfg.retries + 1) / 1000)
-        self.session = Session(self.url, [self.spec], ctx.stop, ctx.log, name=cfg.name)
-        self.session.give_up_after_s = None
-        self._give_up_s = give_up_s
+        self.session = Session(self.url, [self.spec], ctx.stop, ctx.log, name=cfg.name,
+                               give_up_after=lambda: give_up_s if self.pacer.finished else None)
         self.session.on_ready = self._ready
         self.session.on_lost = self._lost
         self.session.on_tick = self._tick
@@ -78,18 +78,15 @@ class AmqpClient:
 
     # -- lifecycle ---------------------------------------------------------------
     def run(self) -> None:
-        while True:
-            self.session.give_up_after_s = self._give_up_s if self.pacer.finished else None
-            if self.session.run():
-                return
-            if self.pacer.finished:  # broker gone for good after the last send: give up the rest
-                for seq, _attempt in self.resend:
-                    self.rec.gave_up(seq)
-                for seq in self.outstanding:
-                    self.rec.gave_up(seq)
-                self.ctx.log.warning("%s: broker unreachable; gave up %d in doubt",
-                                     self.cfg.name, len(self.resend) + len(self.outstanding))
-                return
+        if self.session.run():
+            return
+        # The broker stayed away after the last send: give up what still waits for it.
+        for seq, _attempt in self.resend:
+            self.rec.gave_up(seq)
+        for seq in self.outstanding:
+            self.rec.gave_up(seq)
+        self.ctx.log.warning("%s: broker unreachable; gave up %d in doubt",
+                             self.cfg.name, len(self.resend) + len(self.outstanding))
 
     def _ready(self, channel: Any) -> None:
         self.window = ConfirmWindow(self.window_size) if self.cfg.confirms else None

@@ -14,7 +14,7 @@ a backoff, reconnects, declares the channels again and tells the driver
 - queues are declared again after every reconnect, before any publish or consume.
 
 The loop is bounded by `stop` (checked every `tick_s`) and, optionally, by
-`give_up_after_s` without a connection.
+`give_up_after()` seconds without a connection (re-read at every attempt).
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ class Session:
         log: logging.Logger,
         name: str,
         tick_s: float = 0.02,
-        give_up_after_s: float | None = None,
+        give_up_after: Callable[[], float | None] = lambda: None,
     ) -> None:
         self.url = url
         self.specs = specs
@@ -63,7 +63,7 @@ class Session:
         self.log = log
         self.name = name
         self.tick_s = tick_s
-        self.give_up_after_s = give_up_after_s
+        self.give_up_after = give_up_after
         self.on_ready: Callable[[Any], None] = lambda channel: None
         self.on_lost: Callable[[str], None] = lambda reason: None
         self.on_tick: Callable[[], None] = lambda: None
@@ -105,7 +105,8 @@ class Session:
             if self.connected_once_this_round:
                 attempt, down_since = 0, None
             down_since = down_since or time.monotonic()
-            if self.give_up_after_s is not None and time.monotonic() - down_since > self.give_up_after_s:
+            limit = self.give_up_after()
+            if limit is not None and time.monotonic() - down_since > limit:
                 return False
             self.stop.wait(BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)])
             attempt += 1

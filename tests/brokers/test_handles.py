@@ -83,3 +83,22 @@ def test_an_unstarted_managed_handle_runs_nothing(tmp_path: Path) -> None:
     handle.close()
     with pytest.raises(BrokerError, match="closed"):
         handle.start()
+
+
+@pytest.mark.timeout(60)
+def test_a_brokered_run_is_refused_before_any_process_starts_without_rabbitmq(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import psutil
+
+    from engines.runtime import RunError, Supervisor
+    from tests.runtime.conftest import example
+
+    monkeypatch.setattr(install_mod, "server_script", lambda: None)
+    monkeypatch.setattr("engines.brokers.managed.rabbitmq_available", rabbitmq_available)
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    with Supervisor(example("03"), tmp_path / "run") as sup:
+        with pytest.raises(RunError, match="apt-get install -y rabbitmq-server"):
+            sup.run()
+        assert {p.pid for p in psutil.Process().children(recursive=True)} <= before
+        assert all(proc.lives == 0 for proc in sup.table.nodes.values())

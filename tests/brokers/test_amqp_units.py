@@ -1,0 +1,134 @@
+"""The pieces of the amqp drivers that need no broker: confirm window, declarations, channel specs."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from engines import topofile
+from engines.brokers.plan import link_specs, queue_names
+from engines.transports.amqp_declare import QUORUM_DELIVERY_LIMIT, declare_operations
+from engines.transports.amqp_publisher import ConfirmWindow
+
+
+def test_confirm_window_settles_multiple_and_single_acks_once():
+    window = ConfirmWindow(size=10)
+    for seq in range(6):  # tags 1..6
+        window.add(seq, 0, 1000 + seq)
+    assert window.room() == 4
+    assert window.settle(3, multiple=False) == [(2, 0, 1002)]
+    assert window.settle(4, multiple=True) == [(0, 0, 1000), (1, 0, 1001), (3, 0, 1003)]
+    assert window.settle(4, multiple=True) == []  # a repeated ack settles nothing
+    assert window.overdue(deadline_ns=1004) == [(4, 0, 1004)]
+    assert window.overdue(deadline_ns=2000) == [(5, 0, 1005)]  # each reported once
+    assert window.drain() == [(4, 0, 1004), (5, 0, 1005)]
+    assert len(window) == 0
+    window.add(9, 1, 3000)  # a new channel numbers its deliveries from 1 again
+    assert window.settle(1, multiple=True) == [(9, 1, 3000)]
+
+
+def test_quorum_queues_get_a_delivery_limit_and_are_durable():
+    spec = {"exchange": "", "queues": [
+        {"name": "q", "durable": False, "queue_type": "quorum"},
+        {"name": "c", "durable": False, "queue_type": "classic"}]}
+    ops = dict((kw["queue"], kw) for name, kw in declare_operations(spec) if name == "queue_declare")
+    assert ops["q"]["durable"] is True
+    assert ops["q"]["arguments"] == {"x-queue-type": "quorum", "x-delivery-limit": QUORUM_DELIVERY_LIMIT}
+    assert ops["c"]["durable"] is False and ops["c"]["arguments"] is None
+
+
+def test_channel_specs_for_queue_and_publish_styles():
+    topo = topofile.loads(textwrap.dedent("""
+        version: 1
+        name: specs
+        nodes:
+          - {name: orders, kind: client, style: notification, transport: amqp}
+          - {name: news, kind: client, style: publish-subscribe, transport: amqp}
+          - {name: rabbit, kind: broker}
+          - {name: a, kind: service}
+          - {name: b, kind: service}
+        links:
+          - {from: orders, to: rabbit, channel: work}
+          - {from: news, to: rabbit, channel: feed, exchange_type: topic, routing_key: "eu.#"}
+          - {from: rabbit, to: a, channel: work, queue_type: quorum}
+          - {from: rabbit, to: b, channel: work, queue_type: quorum}
+          - {from: rabbit, to: a, name: feed-a, channel: feed, durable: false, exchange_type: topic,
+             routing_key: "eu.*"}
+        """)).topology
+    specs = link_specs(topo)
+    work = specs["orders->rabbit"]
+    assert work["exchange"] == "" and work["routing_key"] == "work" and not work["publish"]
+    assert work["queues"] == [{"name": "work", "service": "a", "durable": True,
+                               "queue_type": "quorum", "bind": None}]
+    assert work["services"] == ["a", "b"]  # competing consumers of one queue
+    assert specs["rabbit->b"]["consume"] == "work"
+    feed = specs["feed-a"]
+    assert feed["publish"] and feed["exchange"] == "feed" and feed["exchange_type"] == "topic"
+    assert feed["consume"] == "feed.a"
+    assert feed["queues"] == [{"name": "feed.a", "service": "a", "durable": False,
+                               "queue_type": "classic", "bind": "eu.*"}]
+    assert specs["news->rabbit"]["routing_key"] == "eu.#"
+    assert queue_names(topo) == {"rabbit": ["feed.a", "work"]}
+
+
+def _rpc_client(tmp_path, style="async-request-response"):
+    import logging
+    import threading
+
+    from engines.nodes.pacer import Pacer
+    from engines.nodes.records import ClientRecorder
+    from engines.transports.amqp_client import AmqpClient
+    from engines.transports.base import ClientConfig, ClientContext, Peer
+
+    stop = threading.Event()
+    spec = {"name": "q", "publish": False, "exchange": "", "routing_key": "q", "queues": [],
+            "services": ["svc-a", "svc-b"]}
+    ctx = ClientContext(
+        ClientConfig(name="c", style=style, transport="amqp", count=10), 0,
+        [Peer("rabbit", "c->rabbit", 0, broker_url="amqp://u:p@127.0.0.1:1/%2F", channel=spec)],
+        {}, Pacer(0, 10, stop), ClientRecorder(tmp_path / "rec.bin", 10), stop,
+        logging.getLogger("c"), b"")
+    return AmqpClient(ctx), ctx.recorder
+
+
+class _Props:
+    def __init__(self, correlation_id, app_id="svc-b"):
+        self.correlation_id, self.app_id = correlation_id, app_id
+
+
+def test_rpc_replies_to_unknown_or_repeated_ids_are_counted_and_dropped(tmp_path):
+    from engines import wire
+
+    client, rec = _rpc_client(tmp_path)
+    rec.sent(5)
+    client.outstanding[5] = [0, 10**18, 1000, 0]
+    reply = wire.pack(wire.REPLY, 0, 5, 0, 1000)
+    client._on_reply(None, None, _Props("5"), reply)
+    assert rec.is_acked(5) and 5 not in client.outstanding
+    client._on_reply(None, None, _Props("5"), reply)  # the same answer again
+    client._on_reply(None, None, _Props("7"), wire.pack(wire.REPLY, 0, 7, 0, 1))  # never asked
+    client._on_reply(None, None, _Props("x"), reply)  # not a correlation ID of ours
+    client._on_reply(None, None, _Props("6"), reply)  # header and correlation ID disagree
+    counters = rec.snapshot()["c"]
+    assert counters["replies"] == 1 and counters["acknowledged"] == 1
+    assert counters["duplicate_replies"] == 1 and counters["late_replies"] == 1
+    assert rec.snapshot()["errors_by_kind"] == {"malformed": 2}
+    assert rec.snapshot()["peer_replies"] == [0, 1]  # svc-b is peer 1 of the channel
+
+
+@pytest.mark.timeout(60)
+def test_a_client_gives_up_in_doubt_messages_when_the_broker_never_returns(tmp_path):
+    """After its last send, a client whose broker stays away ends (bounded), giving up the rest."""
+    import time
+
+    client, rec = _rpc_client(tmp_path, style="notification")
+    client.pacer.limit = 0  # nothing more to send
+    rec.sent(3)
+    client.resend.append((3, 0))  # in doubt from a connection that died
+    started = time.monotonic()
+    client.run()  # nothing listens on port 1: every reconnect fails
+    assert 5 <= time.monotonic() - started < 30
+    counters = rec.snapshot()["c"]
+    assert counters["gave_up"] == 1 and counters["errors"] >= 3
+    assert rec.snapshot()["errors_by_kind"]["connection"] == counters["errors"] - 1
