@@ -18,6 +18,9 @@ def application() -> QApplication:
     if app is None:
         app = QApplication(sys.argv[:1])
         app.setStyle("Fusion")
+        # Data we put on the clipboard dies with the process anyway; leaving our QMimeData
+        # there until interpreter exit crashes PySide6 on the way out.
+        app.aboutToQuit.connect(lambda: QGuiApplication.clipboard().clear())
     app.setApplicationName(APP_NAME)
     app.setOrganizationName("topology-lab")
     app.setDesktopFileName("topology-lab")

@@ -1,8 +1,9 @@
 """A link on the canvas: an arrow between two node tiles with its transport on a pill.
 
 The colour says the transport (zmq, amqp, http); a link with an error is drawn
-dashed red. Run mode (issue 7) calls `set_rate` to add a live rate to the pill
-and `set_thickness` to show how much flows.
+dashed red. Run mode calls `set_rate` to add a live rate to the pill,
+`set_thickness` to show how much flows and `set_flow` to move dashes along
+the line while messages cross it (a stalled link is drawn still, its rate red).
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ class LinkItem(QGraphicsItem):
         self.caption = ""
         self.rate: str | None = None
         self.thickness = 2.0
+        self.flow: float | None = None  # dash offset while messages flow; None: still
+        self.stalled = False
         self.lane = 0.0  # perpendicular offset when two links join the same nodes
         self.problems: list[Problem] = []
         self.marked = False
@@ -95,13 +98,28 @@ class LinkItem(QGraphicsItem):
 
     # -- run-mode seams (issue 7) ---------------------------------------------------------
     def set_rate(self, text: str | None) -> None:
-        """Show a live rate next to the transport, e.g. '1.2k/s'."""
+        """Show a live rate next to the transport, e.g. '1.2k/s' (the line itself stays put)."""
+        if text == self.rate:
+            return
         self.rate = text
-        self.adjust()
+        label = self._label_rect()
+        if label != self._label:
+            self.prepareGeometryChange()
+            self._label = label
+        self.update()
 
     def set_thickness(self, width: float) -> None:
+        if width == self.thickness:
+            return
         self.prepareGeometryChange()
         self.thickness = width
+        self.update()
+
+    def set_flow(self, phase: float | None, stalled: bool = False) -> None:
+        """Animate the dashes (phase in pen widths), or hold them still; `stalled` reddens the rate."""
+        if phase == self.flow and stalled == self.stalled:
+            return
+        self.flow, self.stalled = phase, stalled
         self.update()
 
     # -- geometry ---------------------------------------------------------------------------
@@ -129,12 +147,16 @@ class LinkItem(QGraphicsItem):
             d = QPointF(unit.dx() * GAP, unit.dy() * GAP)
             line = QLineF(start + d, end - d)
         self._line = line
-        metrics = QFontMetricsF(self._font)
-        width = metrics.horizontalAdvance(self.label_text()) + 12
-        height = metrics.height() + 4
-        mid = line.center()
-        self._label = QRectF(mid.x() - width / 2, mid.y() - height / 2, width, height)
+        self._label = self._label_rect()
         self.update()
+
+    def _label_rect(self) -> QRectF:
+        """The pill in the middle of the line; its width grows in steps so live rates rarely move it."""
+        metrics = QFontMetricsF(self._font)
+        width = math.ceil((metrics.horizontalAdvance(self.label_text()) + 12) / 8) * 8
+        height = metrics.height() + 4
+        mid = self._line.center()
+        return QRectF(mid.x() - width / 2, mid.y() - height / 2, width, height)
 
     def line(self) -> QLineF:
         return QLineF(self._line)
@@ -164,11 +186,18 @@ class LinkItem(QGraphicsItem):
             halo.setAlpha(70)
             p.setPen(QPen(halo, self.thickness + 7, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
             p.drawLine(self._line)
-        style = Qt.PenStyle.DashLine if self.has_error else Qt.PenStyle.SolidLine
+        style = Qt.PenStyle.DashLine if self.has_error or self.stalled else Qt.PenStyle.SolidLine
         p.setPen(QPen(colour, self.thickness, style, Qt.PenCapStyle.RoundCap))
         unit = self._line.unitVector()
         back = QPointF(unit.dx() * ARROW * 0.8, unit.dy() * ARROW * 0.8)
         p.drawLine(QLineF(self._line.p1(), self._line.p2() - back))
+        if self.flow is not None and self.thickness >= 3:
+            ants = QPen(QColor(255, 255, 255, 190), max(1.5, self.thickness * 0.4), Qt.PenStyle.CustomDashLine,
+                        Qt.PenCapStyle.FlatCap)
+            ants.setDashPattern([2.0, 3.0])
+            ants.setDashOffset(-self.flow)
+            p.setPen(ants)
+            p.drawLine(QLineF(self._line.p1(), self._line.p2() - back))
         self._paint_arrow(p, colour)
         self._paint_label(p, colour)
 
@@ -185,8 +214,10 @@ class LinkItem(QGraphicsItem):
     def _paint_label(self, p: QPainter, colour: QColor) -> None:
         if self._line.length() < self._label.width() + 2 * ARROW:
             return  # nodes too close: the arrow alone says enough
-        p.setPen(QPen(colour, 1.2))
-        p.setBrush(QColor("white"))
+        if self.stalled:
+            colour = theme.ERROR
+        p.setPen(QPen(colour, 2.0 if self.stalled else 1.2))
+        p.setBrush(QColor("#fff5f5") if self.stalled else QColor("white"))
         radius = self._label.height() / 2
         p.drawRoundedRect(self._label, radius, radius)
         p.setPen(colour.darker(115))

@@ -34,6 +34,7 @@ from labgui.link_item import LinkItem
 from labgui.node_item import NodeItem
 from labgui.palette import Palette, make_node
 from labgui.problems_panel import ProblemsPanel
+from labgui.run_mode import RunController
 from labgui.scene import CanvasScene
 from labgui.view import CanvasView
 
@@ -68,6 +69,7 @@ class MainWindow(QMainWindow):
         self._menus()
         self._toolbar()
         self._status()
+        self.run_mode = RunController(self)
         self._wire()
         self._update_title()
         self._update_actions()
@@ -228,6 +230,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.files.closing():
+            self.run_mode.shutdown()  # a run in progress ends with the window: nothing outlives it
             event.accept()
         else:
             event.ignore()
@@ -290,9 +293,11 @@ class MainWindow(QMainWindow):
             menu.exec(screen_pos)
 
     def build_context_menu(self, item: object) -> QMenu:
-        """The right-click menu for an item (or the empty canvas); run mode adds its own."""
+        """The right-click menu for an item (or the empty canvas); during a run, run mode's own."""
         a = self.actions
         menu = QMenu(self)
+        if self.run_mode.active:
+            return self.run_mode.context_menu(item, menu)
         if isinstance(item, NodeItem):
             menu.addActions([a.copy, a.duplicate, a.delete])
         elif isinstance(item, LinkItem):

@@ -2,12 +2,14 @@
 
 The item shows; it never edits the document. Position changes made by dragging
 are snapped here and turned into one undo command by the scene on release.
-Run mode (issue 7) will call `set_state` (a coloured ring) and `set_badge`
-(a pill on the corner, e.g. queue depth).
+Run mode calls `set_state` (a coloured ring), `set_badge` (a pill on the
+corner: queue depth, or the state when it is bad news) and `set_detail` (a
+live line under the subtitle).
 """
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -24,6 +26,8 @@ if TYPE_CHECKING:
 GRID = 10.0
 HALF = theme.TILE / 2
 TEXT_WIDTH = 200.0
+DETAIL_WIDTH = 240.0
+STEP = 8.0  # live widths grow in steps, so a changing figure rarely changes the item's size
 HANDLE_RADIUS = 6.5
 STATE_COLOURS = {
     "starting": QColor("#74c0fc"),
@@ -38,6 +42,13 @@ STATE_COLOURS = {
 def name_font() -> QFont:
     font = QFont()
     font.setPointSizeF(9.5)
+    font.setBold(True)
+    return font
+
+
+def live_font() -> QFont:
+    font = QFont()
+    font.setPointSizeF(8.5)
     font.setBold(True)
     return font
 
@@ -63,13 +74,20 @@ class NodeItem(QGraphicsItem):
         self.link_hint: bool | None = None  # while dragging a link over it: accepted or not
         self.state: str | None = None
         self.badge: str | None = None
+        self.badge_colour = QColor("#343a40")
+        self.detail: str | None = None
+        self.detail_colour = theme.TEXT
         self._hover = False
-        self._fonts = (name_font(), subtitle_font())
+        self._fonts = (name_font(), subtitle_font(), live_font())
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
                       | QGraphicsItem.GraphicsItemFlag.ItemIsMovable
                       | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges)
         self.setAcceptHoverEvents(True)
         self.setZValue(2)
+        # Painted from a cached pixmap unless the node itself changed: during a run, links
+        # repaint 20 times a second under their nodes, and fifty tiles redrawn in Python each
+        # time would take the window's whole frame.
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self._layout()
 
     # -- content -------------------------------------------------------------------
@@ -102,11 +120,33 @@ class NodeItem(QGraphicsItem):
         self.state = state
         self.update()
 
-    def set_badge(self, text: str | None) -> None:
+    def set_badge(self, text: str | None, colour: QColor | None = None) -> None:
         """Show a short figure on the tile's corner (queue depth, duplicates...)."""
-        self.prepareGeometryChange()
-        self.badge = text
-        self._layout()
+        colour = colour or QColor("#343a40")
+        if text != self.badge or colour != self.badge_colour:
+            self._change(badge=text, badge_colour=colour)
+
+    def set_detail(self, text: str | None, colour: QColor | None = None) -> None:
+        """Live lines under the subtitle ('\n' between them), e.g. what a service processed."""
+        colour = colour or theme.TEXT
+        if text != self.detail or colour != self.detail_colour:
+            self._change(detail=text, detail_colour=colour)
+
+    def _change(self, **values: object) -> None:
+        """Set live fields; tell the scene about a new size only when the size really changed
+        (widths move in steps), since that is what costs during a run, not the repaint."""
+        def assign(fields: dict[str, object]) -> None:
+            for key, value in fields.items():
+                setattr(self, key, value)
+            self._layout()
+
+        before = {key: getattr(self, key) for key in values}
+        old = self.boundingRect()
+        assign(values)
+        if self.boundingRect() != old:
+            assign(before)
+            self.prepareGeometryChange()
+            assign(values)
         self.update()
 
     # -- geometry ----------------------------------------------------------------------
@@ -130,23 +170,33 @@ class NodeItem(QGraphicsItem):
         return theme.tile_path(self.kind, self.tile_rect()).translated(self.pos())
 
     def _layout(self) -> None:
-        bold, small = (QFontMetricsF(f) for f in self._fonts)
+        bold, small = (QFontMetricsF(f) for f in self._fonts[:2])
         self._name_text = bold.elidedText(self.name, Qt.TextElideMode.ElideRight, TEXT_WIDTH)
         self._sub_text = small.elidedText(self.subtitle, Qt.TextElideMode.ElideMiddle, TEXT_WIDTH)
+        live = QFontMetricsF(self._fonts[2])
+        self._detail_lines = [live.elidedText(line, Qt.TextElideMode.ElideRight, DETAIL_WIDTH)
+                              for line in (self.detail or "").split("\n") if line]
         width = max(bold.horizontalAdvance(self._name_text), small.horizontalAdvance(self._sub_text),
                     theme.TILE) + 12
+        detail_width = math.ceil((max((live.horizontalAdvance(t) for t in self._detail_lines), default=0)
+                                  + 12) / STEP) * STEP if self.detail else 0
         top = HALF + 5
         self._name_rect = QRectF(-width / 2, top, width, bold.height())
         self._sub_rect = QRectF(-width / 2, top + bold.height(), width, small.height())
+        self._detail_rect = QRectF(-detail_width / 2, self._sub_rect.bottom() + 2, detail_width,
+                                   live.height() * len(self._detail_lines) + 3 if self.detail else 0)
         self._body = QRectF(-width / 2, -HALF - 6, width, self._sub_rect.bottom() + HALF + 10)
         self._badge_rect = QRectF()
         if self.badge:
-            w = small.horizontalAdvance(self.badge) + 10
-            self._badge_rect = QRectF(HALF - 10, -HALF - 8, w, small.height() + 2)
+            w = math.ceil((bold.horizontalAdvance(self.badge) + 12) / STEP) * STEP
+            self._badge_rect = QRectF(HALF - 14, -HALF - 10, w, bold.height() + 3)
 
     def boundingRect(self) -> QRectF:
         extra = QRectF(HALF, -HANDLE_RADIUS - 1, HANDLE_RADIUS * 2 + 6, HANDLE_RADIUS * 2 + 2)
-        return self._body.united(extra).united(self._badge_rect).adjusted(-6, -12, 6, 4)
+        rect = self._body.united(extra).united(self._badge_rect)
+        if self.detail:
+            rect = rect.united(self._detail_rect)
+        return rect.adjusted(-6, -12, 6, 4)
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
@@ -196,13 +246,26 @@ class NodeItem(QGraphicsItem):
             p.drawLine(QPointF(c.x() - 3, c.y()), QPointF(c.x() + 3, c.y()))
             p.drawLine(QPointF(c.x(), c.y() - 3), QPointF(c.x(), c.y() + 3))
         self._paint_mark(p, tile)
+        self._paint_detail(p)
         if self.badge:
             p.setPen(Qt.PenStyle.NoPen)
-            p.setBrush(QColor("#343a40"))
+            p.setBrush(self.badge_colour)
             p.drawRoundedRect(self._badge_rect, self._badge_rect.height() / 2, self._badge_rect.height() / 2)
             p.setPen(QColor("white"))
-            p.setFont(self._fonts[1])
+            p.setFont(self._fonts[0])
             p.drawText(self._badge_rect, Qt.AlignmentFlag.AlignCenter, self.badge)
+
+    def _paint_detail(self, p: QPainter) -> None:
+        if not self.detail:
+            return
+        back = QColor("white")
+        back.setAlpha(225)
+        p.setPen(QPen(self.detail_colour, 1))
+        p.setBrush(back)
+        p.drawRoundedRect(self._detail_rect, 4, 4)
+        p.setPen(self.detail_colour)
+        p.setFont(self._fonts[2])
+        p.drawText(self._detail_rect, Qt.AlignmentFlag.AlignCenter, "\n".join(self._detail_lines))
 
     def _paint_mark(self, p: QPainter, tile: QRectF) -> None:
         if not self.problems:

@@ -29,7 +29,7 @@ BIN_S = 0.5  # rates are computed over half-second bins: 0.1 s samples are too n
 # Events that open or close a fault period, by the runtime's event names. A plain
 # "stop" is left out: the supervisor stops every node at the end of a run, and
 # that is no fault; a stop the scenario or the user asked for comes as an action.
-_FAULT_EVENTS = {"kill": "kill", "killed": "kill", "crashed": "crash",
+_FAULT_EVENTS = {"kill": "kill", "killed": "kill", "crashed": "crash", "ready": "start",
                  "pause": "pause", "resume": "resume", "start": "start", "restart": "restart",
                  "cut": "cut", "heal": "heal", "delay": "delay", "lossy": "lossy"}
 _ACTION_EVENTS = ("scenario", "action", "manual")
@@ -61,18 +61,38 @@ def read_events(path: Path) -> list[dict[str, Any]]:
 
 
 def fault_events(events: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The events that open or close faults, as {t, action, target} (one per fault change)."""
+    """The events that open or close faults, as {t, action, target}.
+
+    A node is down from its kill, stop or crash until it is *ready* again, not
+    until the restart was asked for: a broker takes seconds to boot, and that
+    time is part of the outage a user sees.
+    """
     out: list[dict[str, Any]] = []
+    down: set[str] = set()
     for e in events:
         kind = str(e.get("event", ""))
-        action = str(e.get("action")) if kind in _ACTION_EVENTS else _FAULT_EVENTS.get(kind)
         target = e.get("node") or e.get("link") or e.get("target")
-        if action is None or target is None:
+        if target is None:
+            continue
+        target = str(target)
+        action = str(e.get("action")) if kind in _ACTION_EVENTS else _FAULT_EVENTS.get(kind)
+        if kind == "ready":
+            action = "start" if target in down else None
+            down.discard(target)
+        elif action in ("start", "restart"):
+            if action == "restart" and target not in down:
+                down.add(target)  # a restart of a running node takes it down first
+                action = "stop"
+            else:
+                continue
+        elif action in ("kill", "stop", "crash"):
+            down.add(target)
+        if action is None:
             continue
         if out and out[-1]["target"] == target and out[-1]["action"] == action \
                 and float(e.get("t", 0)) - out[-1]["t"] < 1.0:
             continue  # "kill" then "killed": one fault, not two
-        out.append({"t": float(e.get("t", 0.0)), "action": action, "target": str(target)})
+        out.append({"t": float(e.get("t", 0.0)), "action": action, "target": target})
     return out
 
 
@@ -101,6 +121,14 @@ def _rate(t: np.ndarray, cumulative: np.ndarray, end: float) -> tuple[np.ndarray
     # a restarted node's counters start again from zero: never plot a negative rate
     rates = np.clip(np.diff(at_edges), 0, None) / BIN_S
     return edges[1:], rates
+
+
+def _gaps_broken(t: np.ndarray, v: np.ndarray, gap_s: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Join samples into a line, but break it where no sample came for `gap_s` (an outage)."""
+    if len(t) < 2:
+        return t, v
+    breaks = np.nonzero(np.diff(t) > gap_s)[0] + 1
+    return np.insert(t, breaks, np.nan), np.insert(v, breaks, np.nan)
 
 
 def build_panels(metrics: list[dict[str, str]], queues: list[dict[str, str]],
@@ -133,8 +161,9 @@ def build_panels(metrics: list[dict[str, str]], queues: list[dict[str, str]],
         if kinds.get(node) in ("client", "service"):
             for p, dash in (("p50", "-"), ("p99", ":")):
                 values = col(f"{p}_latency_ms")
-                if not np.isnan(values).all():
-                    latency.lines[f"{node} {p}"] = (t, values)
+                seen = ~np.isnan(values)  # intervals with no reply have no percentile
+                if seen.any():
+                    latency.lines[f"{node} {p}"] = _gaps_broken(t[seen], values[seen])
                     latency.styles[f"{node} {p}"] = {**solid, "linestyle": dash}
     depth = Panel("queues", "Queue depth (ready messages)", "messages")
     by_queue: dict[str, list[tuple[float, float]]] = defaultdict(list)
@@ -161,7 +190,8 @@ def build_report(run_dir: str | Path) -> Path:
         raise ReportError(f"{run_dir}: the topology of this run does not load: {exc}") from None
     events = read_events(run_dir / "events.jsonl")
     totals = summary.get("total", {})
-    duration = float(totals.get("duration_s") or max((float(e.get("t", 0)) for e in events), default=0.0))
+    # Every file of a run shares the event log's clock, which starts before the brokers boot.
+    duration = max([float(e.get("t", 0)) for e in events] + [float(totals.get("duration_s") or 0)])
     kinds = {n.name: n.kind.value for n in topology.nodes}
     panels = build_panels(_read_csv(run_dir / "metrics.csv"), _read_csv(run_dir / "queues.csv"),
                           kinds, duration)

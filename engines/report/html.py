@@ -34,9 +34,11 @@ h1{font-size:22px;margin:0 0 4px} h2{font-size:16px;margin:28px 0 8px}
 .card{background:#fff;border-radius:8px;padding:10px 12px;box-shadow:0 1px 2px #0002}
 .card .v{font-size:24px;font-weight:650}.card .k{font-size:12px;color:#57606a}
 .card.bad .v{color:#cf222e}.card.good .v{color:#1a7f37}
-table{border-collapse:collapse;background:#fff;width:100%;box-shadow:0 1px 2px #0002;font-size:13px}
-th,td{padding:5px 8px;border-bottom:1px solid #eaeef2;text-align:right}
-th:first-child,td:first-child{text-align:left} th{background:#f0f2f4;font-weight:600}
+.scroll{overflow-x:auto;box-shadow:0 1px 2px #0002;border-radius:6px}
+table{border-collapse:collapse;background:#fff;width:100%;font-size:12px}
+th,td{padding:5px 6px;border-bottom:1px solid #eaeef2;text-align:right;white-space:nowrap}
+table.events td,table.events th{text-align:left}
+th:first-child,td:first-child{text-align:left} th{background:#f0f2f4;font-weight:600;white-space:normal}
 td.ok{color:#1a7f37;font-weight:600} td.ko{color:#cf222e;font-weight:600}
 img{max-width:100%;background:#fff;border-radius:8px;box-shadow:0 1px 2px #0002}
 .note{background:#fff8c5;border:1px solid #d4a72c;padding:8px 12px;border-radius:6px}
@@ -116,7 +118,7 @@ def _table(rows: Mapping[str, Mapping[str, Any]], first: str) -> str:
                                               f"{c.replace('_', ' ')}</th>" for c in cols) + "</tr>"
     body = "".join(f"<tr><td>{escape(name)}</td>" + "".join(f"<td>{_fmt(r.get(c))}</td>" for c in cols)
                    + "</tr>" for name, r in rows.items())
-    return f"<table>{head}{body}</table>"
+    return f"<div class='scroll'><table>{head}{body}</table></div>"
 
 
 def _events(events: Sequence[Mapping[str, Any]]) -> str:
@@ -126,8 +128,8 @@ def _events(events: Sequence[Mapping[str, Any]]) -> str:
         f"<tr><td>{float(e.get('t', 0)):.2f} s</td><td>{escape(str(e.get('target', '')))}</td>"
         f"<td>{escape(str(e.get('action', e.get('state', ''))))}</td>"
         f"<td>{escape(str(e.get('detail', '')))}</td></tr>" for e in events)
-    return ("<table><tr><th>time</th><th>target</th><th>event</th><th>detail</th></tr>"
-            f"{rows}</table>").replace("<th>time</th>", "<th style='text-align:left'>time</th>")
+    return ("<div class='scroll'><table class='events'><tr><th>time</th><th>target</th>"
+            f"<th>event</th><th>detail</th></tr>{rows}</table></div>")
 
 
 def render(data: ReportData, plots: Sequence[Path], path: Path) -> Path:

@@ -100,10 +100,13 @@ class Collector:
     """Owns the PULL socket the nodes push to; thread-safe readers for the GUI and the ledger."""
 
     def __init__(self, run_dir: Path, kinds: dict[str, str], on_event: NodeEvent,
-                 capacity: int = 3000, token: str | None = None) -> None:
+                 capacity: int = 3000, t0: float | None = None,
+                 token: str | None = None) -> None:
         self.kinds = kinds
         self.on_event = on_event
-        self.t0 = time.monotonic()
+        # One clock for the whole run: the event log's, so metrics.csv, queues.csv and
+        # events.jsonl line up in a report (brokers boot before the collector exists).
+        self.t0 = time.monotonic() if t0 is None else t0
         self._lock = threading.Lock()
         self._lives: dict[str, dict[int, dict[str, Any]]] = {name: {} for name in kinds}
         self._rings = {name: Ring(capacity, len(COLUMNS)) for name in kinds}

@@ -1,7 +1,7 @@
-"""The scenario player: node actions at their time (or after a number of messages sent).
+"""The scenario player: node and link actions at their time (or after a number of messages sent).
 
-Link actions (cut, heal, delay, lossy) belong to a later piece of work: they
-are skipped with a note in the event log, never a failure.
+Link actions go to the run's link proxies (engines.runtime.linkfaults); a
+step the run cannot carry out is an error event, never a failed run.
 """
 
 from __future__ import annotations
@@ -36,11 +36,21 @@ class Scheduler:
 
     def _fire(self, step: Step, now_s: float) -> None:
         sup = self.supervisor
-        sup.events.add("scenario", step.target, action=step.action.value, at_s=round(now_s, 3))
         if step.action.on_link:
-            sup.events.add("note", step.target, note=f"link action '{step.action.value}' is not "
-                           "implemented yet; skipped")
+            sup.events.add("scenario", None, link=step.target, action=step.action.value,
+                           at_s=round(now_s, 3))
+            link_act = {
+                Action.CUT: lambda: sup.cut_link(step.target),
+                Action.HEAL: lambda: sup.heal_link(step.target),
+                Action.DELAY: lambda: sup.delay_link(step.target, step.latency_ms, step.jitter_ms),
+                Action.LOSSY: lambda: sup.lossy_link(step.target, step.loss),
+            }[step.action]
+            try:
+                link_act()
+            except KeyError as exc:
+                sup.events.add("error", None, link=step.target, action=step.action.value, error=str(exc))
             return
+        sup.events.add("scenario", step.target, action=step.action.value, at_s=round(now_s, 3))
         act = {
             Action.KILL: sup.kill, Action.STOP: sup.stop_node, Action.START: sup.start_node,
             Action.RESTART: sup.restart, Action.PAUSE: sup.pause, Action.RESUME: sup.resume,

@@ -31,6 +31,7 @@ from engines.runtime.control import POLL_S, Control
 from engines.runtime.errors import RunError
 from engines.runtime.events import EventLog
 from engines.runtime.guard import RunGuard
+from engines.runtime.linkfaults import LinkFaults
 from engines.runtime.metrics import Collector
 from engines.runtime.ports import PortError, Ports
 from engines.runtime.proctable import RUNNING, NodeProcess, ProcessTable, log_tail
@@ -67,8 +68,9 @@ class Supervisor:
 
     def __init__(self, topology: Topology, run_dir: Path, *, stop_timeout_s: float = 5.0,
                  ready_timeout_s: float = 30.0, drain_quiet_s: float = 1.0,
-                 drain_timeout_s: float = 60.0) -> None:
+                 drain_timeout_s: float = 60.0, proxy_all_links: bool = False) -> None:
         self.topology = topology
+        self.proxy_all_links = proxy_all_links
         self.run_dir = Path(run_dir)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.stop_timeout_s = stop_timeout_s
@@ -82,6 +84,7 @@ class Supervisor:
         for node in topology.nodes:
             self.table.add(NodeProcess(node.name, node.kind.value, self.run_dir / "nodes" / node.name))
         self.control = Control(topology, self.table, self.events, stop_timeout_s, ready_timeout_s)
+        self.link_faults = LinkFaults(self.events)
         self.metrics: Collector | None = None
         self.plan: RunPlan | None = None
         self.queue_depths: Any = None  # engines.brokers.QueueDepthMonitor when there are brokers
@@ -134,12 +137,13 @@ class Supervisor:
         if topo.brokers():
             urls = self._start_brokers(topo.brokers())
         self.metrics = Collector(self.run_dir, self._kinds, self.control.on_node_event,
-                                 token=self.guard.token)
+                                 t0=self.events.t0, token=self.guard.token)
         self.control.on_state = self.metrics.set_state
         try:
             self.plan = make_plan(topo, Ports(registry=self.guard.ports), urls)
         except (PortError, KeyError) as exc:
             raise RunError(f"cannot plan the run: {exc}") from None
+        self.link_faults.route(self.plan, self.faulted_links())
         links: dict[str, list[tuple[str, int]]] = {}
         for client, routes in self.plan.audience.items():
             for route in routes:
@@ -148,11 +152,14 @@ class Supervisor:
         self.metrics.set_links(links)
         amqp = any(p.channel for peers in self.plan.peers.values() for p in peers)
         if self.brokers and amqp:  # queue depth over AMQP, into queues.csv (engines.brokers.telemetry)
-            from engines.brokers import QueueDepthMonitor
-            from engines.brokers.plan import queue_names
-
-            self.queue_depths = QueueDepthMonitor(self.run_dir, self.brokers, queue_names(topo),
-                                                  t0=self.metrics.t0)
+            try:
+                from engines.brokers import QueueDepthMonitor
+                from engines.brokers.plan import queue_names
+            except ImportError:  # a broker support without a sampler: runs, without queue depths
+                self.events.add("note", None, note="no queue depth sampler for these brokers")
+            else:
+                self.queue_depths = QueueDepthMonitor(self.run_dir, self.brokers,
+                                                      queue_names(topo), t0=self.metrics.t0)
         for node in topo.clients() + topo.services():
             proc = self.table.nodes[node.name]
             proc.node_dir.mkdir(parents=True, exist_ok=True)
@@ -205,6 +212,25 @@ class Supervisor:
                 raise RunError(f"node '{p.name}' did not report ready within {self.ready_timeout_s:g} s; "
                                f"its log {p.log_path} ends with:\n{log_tail(p.log_path)}")
             time.sleep(POLL_S)
+
+    def faulted_links(self) -> list[str]:
+        """Links that get a proxy: those the scenario touches, or all (a GUI faults by hand)."""
+        if self.proxy_all_links:
+            return [link.key for link in self.topology.links]
+        return sorted({s.target for s in self.topology.scenario if s.action.on_link})
+
+    # -- link faults (thread-safe, return at once) -----------------------------------------
+    def cut_link(self, link: str) -> None:
+        self.link_faults.cut(link)
+
+    def heal_link(self, link: str) -> None:
+        self.link_faults.heal(link)
+
+    def delay_link(self, link: str, latency_ms: float, jitter_ms: float = 0.0) -> None:
+        self.link_faults.delay(link, latency_ms, jitter_ms)
+
+    def lossy_link(self, link: str, loss: float) -> None:
+        self.link_faults.lossy(link, loss)
 
     def start_async(self) -> Future[None]:
         """`start()` in a background thread, for a GUI that must not block (the future carries
@@ -359,6 +385,7 @@ class Supervisor:
             return
         self._closed = True
         self.control.kill_all()
+        self.link_faults.close()
         if self.queue_depths is not None:
             self.queue_depths.close()
         for handle in self.brokers.values():

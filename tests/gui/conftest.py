@@ -26,6 +26,15 @@ DIALOGS = ("ask_unsaved_changes", "ask_recover", "show_problems", "show_error",
 
 
 @pytest.fixture(autouse=True)
+def clear_clipboard(qapp: QApplication) -> Iterator[None]:
+    """Empty the clipboard after each test: QMimeData left on it at interpreter exit crashes
+    PySide6 (a segmentation fault after the last test, failing the run)."""
+    yield
+    QApplication.clipboard().clear()
+    QApplication.processEvents()
+
+
+@pytest.fixture(autouse=True)
 def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Recent files and recovery copies go to a temporary folder, never the user's."""
     path = tmp_path / "state"

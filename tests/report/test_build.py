@@ -14,13 +14,15 @@ from tests.conftest import ROOT
 
 @pytest.fixture
 def run_dir(tmp_path):
-    """A small run directory in the runtime's layout: a broker killed at 3 s, restarted at 8 s."""
+    """A small run directory in the runtime's layout: a broker killed at 3 s, restarted at 8 s,
+    ready again at 9.5 s."""
     shutil.copy(ROOT / "topologies" / "12-broker-failure-rabbitmq.topo.yaml", tmp_path / "topology.topo.yaml")
     events = [
         {"t": 0.0, "event": "run-started"},
         {"t": 3.0, "event": "scenario", "node": "rabbit", "action": "kill", "at_s": 3.0},
         {"t": 3.01, "event": "killed", "node": "rabbit"},
         {"t": 8.0, "event": "scenario", "node": "rabbit", "action": "restart", "at_s": 8.0},
+        {"t": 9.5, "event": "ready", "node": "rabbit"},
         {"t": 12.0, "event": "stop", "node": "payments"},
     ]
     (tmp_path / "events.jsonl").write_text("\n".join(json.dumps(e) for e in events) + "\n{torn")
@@ -46,8 +48,8 @@ def run_dir(tmp_path):
 
 def test_report_has_verdicts_plots_and_fault_spans(run_dir):
     page = build_report(run_dir).read_text()
-    assert "PASS · 3 expectations" in page
-    assert "rabbit killed: 3.0 s – 8.0 s" in page
+    assert "PASS · 4 expectations" in page
+    assert "rabbit killed: 3.0 s – 9.5 s" in page
     assert "payments stopped" not in page  # the end-of-run stop is no fault
     assert page.count("data:image/png;base64,") == 1
     for name in ("overview", "throughput", "latency", "queues", "errors"):
@@ -58,7 +60,7 @@ def test_failed_expectation_shows_measured_value(run_dir):
     topo = run_dir / "topology.topo.yaml"
     topo.write_text(topo.read_text().replace("errors > 0", "errors == 0"))
     page = build_report(run_dir).read_text()
-    assert "FAIL · 1 of 3 expectations" in page
+    assert "FAIL · 1 of 4 expectations" in page
     assert "<code>errors == 0</code></td><td>50</td><td class='ko'>FAIL" in page
 
 

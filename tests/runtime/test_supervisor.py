@@ -9,6 +9,7 @@ import types
 
 import pytest
 
+from engines import transports
 from engines.model import Action, BrokerNode, ClientNode, ServiceNode, Step, Topology
 from engines.runtime import RunError, Supervisor
 from tests.runtime.conftest import assert_no_node_left, events, example
@@ -83,16 +84,17 @@ def test_killed_client_restarted_resumes_and_is_flagged(lab):
 
 
 @pytest.mark.timeout(90)
-def test_after_messages_step_and_skipped_link_action(lab):
+def test_after_messages_step_and_link_actions(lab):
     topo = example("06")
     topo.node("events").count = 3000
     topo.scenario = [Step(action=Action.KILL, target="worker-b", after_messages=1000),
-                     Step(action=Action.CUT, target="events->worker-a", at_s=0.5)]
+                     Step(action=Action.CUT, target="events->worker-a", at_s=0.5),
+                     Step(action=Action.HEAL, target="events->worker-a", at_s=1.5)]
     summary, sup = lab.run(topo)
     fired = events(sup, "scenario", "worker-b")
     assert fired and summary["node_states"]["worker-b"]["state"] == "killed"
-    notes = events(sup, "note", "events->worker-a")
-    assert notes and "not implemented" in notes[0]["note"]
+    on_link = [e["event"] for e in sup.events.since(0) if e.get("link") == "events->worker-a"]
+    assert on_link.count("cut") == 1 and on_link.count("heal") == 1
     assert summary["nodes"]["events"]["sent"] == 3000
 
 
@@ -132,11 +134,24 @@ class _FakeBroker:
         return []
 
 
+class _NoQueueDepths:
+    def __init__(self, *args: object, **kw: object) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 @pytest.fixture
 def fake_brokers(monkeypatch):
     module = types.ModuleType("engines.brokers")
     module.open_broker = _FakeBroker  # type: ignore[attr-defined]
+    module.QueueDepthMonitor = _NoQueueDepths  # type: ignore[attr-defined]
+    plan = types.ModuleType("engines.brokers.plan")  # what the runtime asks the broker engine
+    plan.queue_names = lambda topology: []  # type: ignore[attr-defined]
+    plan.link_specs = lambda topology: {}  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "engines.brokers", module)
+    monkeypatch.setitem(sys.modules, "engines.brokers.plan", plan)
     _FakeBroker.calls = []
     return _FakeBroker.calls
 
@@ -162,11 +177,8 @@ def test_brokers_start_first_and_stop_last(lab, fake_brokers):
 
 @pytest.mark.timeout(30)
 def test_missing_amqp_driver_is_refused_before_any_process(tmp_path, fake_brokers, monkeypatch):
-    from engines import transports
-
-    # the amqp drivers exist now: hide them, as on a machine where pika is missing
-    monkeypatch.setattr(transports, "_REGISTRY",
-                        {k: v for k, v in transports.drivers().items() if k[0] != "amqp"})
+    registry = {k: v for k, v in transports.drivers().items() if k[0] != "amqp"}
+    monkeypatch.setattr(transports, "_REGISTRY", registry)  # as where pika is not installed
     sup = Supervisor(example("03"), tmp_path / "run")
     try:
         with pytest.raises(RunError, match="no client driver"):

@@ -1,0 +1,115 @@
+"""The big counters: sent, processed, lost, in doubt and the three kinds of duplicates.
+
+Live, they show the ledger recomputed so far (labgui.live_ledger); at the end,
+the ledger's final summary, and the caption says which. Colour carries the
+judgement: a lost message or a double charge is red, a duplicate an idempotent
+consumer refused is green (it did its job), doubt is amber.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
+
+from engines.counters import COUNTERS
+
+# (counter, caption, colour when > 0)
+TILES = (
+    ("sent", "sent", "#1c7ed6"),
+    ("processed", "processed", "#2b8a3e"),
+    ("lost", "lost", "#e03131"),
+    ("in_doubt", "in doubt", "#e67700"),
+    ("duplicates_delivered", "duplicates delivered", "#495057"),
+    ("duplicates_suppressed", "duplicates suppressed", "#2b8a3e"),
+    ("duplicates_processed", "double charges (dup. processed)", "#e03131"),
+)
+ZERO = "#868e96"
+LIVE_NOTE = ("live, so far: a message still in flight counts as lost or in doubt until it is "
+             "processed")
+
+
+def _number(value: Any) -> str:
+    if value is None:
+        return "–"
+    return f"{int(value):,}".replace(",", " ")
+
+
+class CounterTile(QFrame):
+    def __init__(self, key: str, caption: str, colour: str) -> None:
+        super().__init__()
+        self.key, self.colour = key, colour
+        self.setObjectName(f"counter-{key}")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.value = QLabel("–")
+        font = QFont()
+        font.setPointSizeF(19)
+        font.setBold(True)
+        self.value.setFont(font)
+        self.value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.caption = QLabel(caption)
+        small = QFont()
+        small.setPointSizeF(8)
+        self.caption.setFont(small)
+        self.caption.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.caption.setStyleSheet("color: #495057;")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 2, 6, 3)
+        layout.setSpacing(0)
+        layout.addWidget(self.value)
+        layout.addWidget(self.caption)
+        self.setToolTip(f"{key}: {COUNTERS.get(key, '')}")
+        self.shown: int | None = None
+
+    def set_value(self, value: int | None) -> None:
+        if value == self.shown and self.value.text() != "–":
+            return
+        self.shown = value
+        self.value.setText(_number(value))
+        colour = self.colour if value else ZERO
+        self.value.setStyleSheet(f"color: {colour};")
+
+
+class CountersPanel(QWidget):
+    """Seven tiles in two columns and a caption saying whether they are live or final."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("countersPanel")
+        grid = QGridLayout()
+        grid.setSpacing(4)
+        self.tiles: dict[str, CounterTile] = {}
+        for i, (key, caption, colour) in enumerate(TILES):
+            tile = CounterTile(key, caption, colour)
+            self.tiles[key] = tile
+            grid.addWidget(tile, i // 2, i % 2)
+        self.note = QLabel("")
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("color: #868e96; font-size: 8pt;")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(grid)
+        layout.addWidget(self.note)
+        layout.addStretch(1)
+
+    def show_values(self, totals: Mapping[str, Any] | None, final: bool) -> None:
+        for key, tile in self.tiles.items():
+            tile.set_value(None if totals is None else int(totals.get(key, 0) or 0))
+        if totals is None:
+            self.note.setText("waiting for the first count…")
+        elif final:
+            self.note.setText("final: the ledger's summary of the run")
+        else:
+            self.note.setText(LIVE_NOTE)
+
+    def values(self) -> dict[str, int | None]:
+        """What the tiles show (for tests and the screenshot's reader)."""
+        return {key: tile.shown for key, tile in self.tiles.items()}
+
+    def clear(self) -> None:
+        for tile in self.tiles.values():
+            tile.set_value(None)
+        self.note.setText("")

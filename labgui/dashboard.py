@@ -1,0 +1,176 @@
+"""The run dashboard: docks for the counters, four live plots, the event log, node logs, the result.
+
+Every panel is its own dock, so the user can move, stack or close it; the
+first run lays them out around the canvas (counters and logs on the right,
+plots along the bottom). `update()` redraws from the sampler's buffers; it is
+called by the run view's one timer, never per message.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
+
+from engines import transports
+from labgui.counters_panel import CountersPanel
+from labgui.live_data import LiveSampler
+from labgui.logs_panel import EventLogPanel, NodeLogPanel
+from labgui.plots import LivePlot
+from labgui.result_panel import ResultPanel
+
+if TYPE_CHECKING:
+    from engines.model import Topology
+
+MAX_LINK_CURVES = 8
+DOCK_TITLES = {
+    "Throughput": "Messages/s per link",
+    "Waiting": "Messages waiting",
+    "Latency": "Latency (ms)",
+    "Errors": "Errors and timeouts",
+}
+MAX_LATENCY_NODES = 3
+CLIENT_COLOURS = ("#1c7ed6", "#e8590c", "#2f9e44", "#7048e8")
+BACKLOG_COLOURS = ("#e03131", "#ae3ec9", "#f08c00", "#0c8599")
+
+
+def latency_sources(topology: Topology) -> list[str]:
+    """Whose latency to plot: clients that hear back (round trips), else the services they feed."""
+    services = {s.name for s in topology.services()}
+
+    def targets(name: str) -> list[str]:
+        return [link.target for link in topology.links if link.source == name]
+
+    out: list[str] = []
+    for client in topology.clients():
+        if transports.acknowledges(client.transport.value, client.style.value, client.model_dump(mode="json")):
+            out.append(client.name)
+            continue
+        for target in targets(client.name):  # direct, or through a broker
+            out.extend(t for t in ([target] if target in services else targets(target)) if t in services)
+    return list(dict.fromkeys(out))[:MAX_LATENCY_NODES]
+
+
+class Dashboard:
+    """Owns the run docks of one window."""
+
+    def __init__(self, window: QMainWindow) -> None:
+        self.window = window
+        self.counters = CountersPanel()
+        self.events = EventLogPanel()
+        self.node_log = NodeLogPanel()
+        self.result = ResultPanel()
+        self.rate_plot = LivePlot("throughput", "msg/s")
+        self.latency_plot = LivePlot("latency", "ms")
+        self.queue_plot = LivePlot("waiting", "messages")
+        self.error_plot = LivePlot("errors", "count")
+        self.latency_plot.label_faults = False
+        self.error_plot.label_faults = False
+        self.plots = [self.rate_plot, self.latency_plot, self.queue_plot, self.error_plot]
+        self.docks: dict[str, QDockWidget] = {}
+        for key, widget in (("Counters", self.counters), ("Events", self.events),
+                            ("Node log", self.node_log), ("Result", self.result),
+                            ("Throughput", self.rate_plot), ("Latency", self.latency_plot),
+                            ("Waiting", self.queue_plot), ("Errors", self.error_plot)):
+            self.docks[key] = self._dock(key, widget)
+            self.docks[key].setWindowTitle(DOCK_TITLES.get(key, key))
+        self._laid_out = False
+        self._latency: list[str] = []
+
+    def _dock(self, key: str, widget: QWidget) -> QDockWidget:
+        dock = QDockWidget(key, self.window)
+        dock.setObjectName(f"runDock{key.replace(' ', '')}")
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        dock.hide()
+        return dock
+
+    def lay_out(self) -> None:
+        """Place the docks the first time; later runs keep what the user arranged."""
+        d, w = self.docks, self.window
+        size = w.size()  # docks would grow the window to their size hints; keep the user's size
+        if not self._laid_out:
+            self._laid_out = True
+            right, bottom = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
+            w.addDockWidget(right, d["Counters"])
+            w.addDockWidget(right, d["Events"])
+            w.tabifyDockWidget(d["Events"], d["Node log"])
+            w.tabifyDockWidget(d["Node log"], d["Result"])
+            w.addDockWidget(bottom, d["Throughput"])
+            w.splitDockWidget(d["Throughput"], d["Waiting"], Qt.Orientation.Horizontal)
+            w.splitDockWidget(d["Waiting"], d["Latency"], Qt.Orientation.Horizontal)
+            w.splitDockWidget(d["Latency"], d["Errors"], Qt.Orientation.Horizontal)
+            for dock in d.values():
+                dock.show()
+            w.resize(size)
+            w.resizeDocks([d["Counters"]], [330], Qt.Orientation.Horizontal)
+            w.resizeDocks([d["Counters"], d["Events"]], [250, 300], Qt.Orientation.Vertical)
+            w.resizeDocks([d["Throughput"]], [230], Qt.Orientation.Vertical)
+            w.resizeDocks([d["Throughput"], d["Waiting"], d["Latency"], d["Errors"]],
+                          [290, 250, 180, 180], Qt.Orientation.Horizontal)
+        else:
+            for key in ("Counters", "Events", "Throughput", "Waiting", "Latency", "Errors"):
+                d[key].show()
+        d["Events"].raise_()
+        w.resize(size)
+
+    # -- a run begins and ends ---------------------------------------------------------------------
+    def begin(self, sup: Any) -> None:
+        self.counters.clear()
+        self.events.clear()
+        for plot in self.plots:
+            plot.clear_all()
+        self.node_log.set_run(sup.run_dir, {n.name: n.kind.value for n in sup.topology.nodes})
+        self.result.show_running(sup.run_dir)
+        self._latency = latency_sources(sup.topology)
+        self.lay_out()
+
+    def show_result(self, summary: dict[str, Any] | None, error: str | None) -> None:
+        if summary is not None:
+            self.counters.show_values(summary["total"], final=True)
+            self.result.show_summary(summary)
+        if error is not None:
+            self.result.show_failure(error)
+        self.docks["Result"].show()
+        self.docks["Result"].raise_()
+
+    # -- redrawing ---------------------------------------------------------------------------------------
+    def update(self, sampler: LiveSampler, ledger: dict[str, Any] | None) -> None:
+        self.counters.show_values(ledger["total"] if ledger else None, final=False)
+        self.redraw_plots(sampler)
+
+    def redraw_plots(self, sampler: LiveSampler) -> None:
+        now = sampler.run_clock() or 0.0
+        ring = sampler.ring
+        t = ring.times()
+        links = sampler.links
+        shown = links if len(links) <= MAX_LINK_CURVES else links[:MAX_LINK_CURVES - 1]
+        for key in shown:
+            self.rate_plot.set_line(key, t, ring.column(sampler.col_rate[key]))
+        if len(shown) < len(links):
+            rest = [sampler.col_rate[k] for k in links[len(shown):]]
+            total = np.nansum(np.stack([ring.column(c) for c in rest]), axis=0) if len(t) else t
+            self.rate_plot.set_line(f"{len(rest)} more links (sum)", t, total, colour="#868e96")
+        for i, node in enumerate(self._latency):
+            colour = CLIENT_COLOURS[i % len(CLIENT_COLOURS)]
+            for column, dashed in (("p50_latency_ms", True), ("p99_latency_ms", False)):
+                lt, lv = sampler.latency_series(node, column)
+                self.latency_plot.set_line(f"{node} {column[:3]}", lt, lv, colour=colour, dashed=dashed)
+        series = sampler.queue_series()
+        for name, (qt, qv) in series.items():
+            self.queue_plot.set_line(f"queue {name}", qt, qv)
+        for i, name in enumerate(sampler.clients[:MAX_LINK_CURVES]):
+            if sampler.client_models[name].rate > 0:
+                self.queue_plot.set_line(f"{name} backlog", t, ring.column(sampler.col_backlog[name]),
+                                         colour=BACKLOG_COLOURS[i % len(BACKLOG_COLOURS)], width=2.2)
+        self.error_plot.set_line("errors", t, ring.column(sampler.col_errors), colour="#e03131")
+        self.error_plot.set_line("timeouts", t, ring.column(sampler.col_timeouts), colour="#e67700")
+        periods = sampler.periods()
+        for plot in self.plots:
+            plot.set_periods(periods)
+            plot.set_span(now)

@@ -1,0 +1,146 @@
+"""Live plots (pyqtgraph) with fault periods shaded, redrawn from buffers by the run view's timer.
+
+Each plot is its own widget so the run view can put each in a dock the user
+arranges. Redrawing is `setData` on existing curves (no antialiasing, clipped
+to the view, downsampled to about a point per pixel), never a new item per
+frame; fault periods reuse their region items and only move their ends.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from engines.report.periods import FaultPeriod
+
+pg.setConfigOptions(antialias=False, background="w", foreground="#495057")
+
+CURVE_COLOURS = ("#1c7ed6", "#e8590c", "#2f9e44", "#7048e8", "#d6336c", "#0c8599", "#5c940d",
+                 "#862e9c", "#e67700", "#495057")
+FAULT_COLOURS = {"kill": "#e03131", "crash": "#c92a2a", "stop": "#868e96", "pause": "#f59f00",
+                 "cut": "#9c36b5", "delay": "#ae3ec9", "lossy": "#ae3ec9"}
+MIN_SPAN_S = 10.0
+X_STEP_S = 5.0
+
+
+def nice_ceiling(value: float) -> float:
+    """The smallest round value (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 times a power of ten) at or above
+    `value` (1 for nothing): a y range that moves rarely and still fills the plot."""
+    if value <= 1:
+        return 1.0
+    power = 10 ** math.floor(math.log10(value))
+    return next(power * m for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if power * m >= value)
+
+
+class LivePlot(pg.PlotWidget):
+    """One time-series plot on the run clock; `set_line(name, t, v)` adds or updates a curve.
+
+    Untitled: the dock around it says what it shows, and the room goes to the data.
+    """
+
+    def __init__(self, name: str, unit: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent=parent)
+        self.setObjectName(f"plot-{name}")
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(120, 100)
+        item = self.getPlotItem()
+        item.setLabel("left", unit)
+        item.setLabel("bottom", "s")
+        item.setClipToView(True)
+        item.setDownsampling(auto=True, mode="peak")
+        item.setMenuEnabled(False)
+        item.hideButtons()
+        item.getViewBox().setMouseEnabled(x=False, y=False)
+        small = QFont()
+        small.setPointSizeF(7.5)
+        for axis in ("left", "bottom"):
+            item.getAxis(axis).setStyle(tickFont=small, tickTextOffset=2)
+            item.getAxis(axis).label.setFont(small)
+        self.legend = item.addLegend(offset=(-4, 4), labelTextSize="7pt", verSpacing=-6)
+        self.legend.setBrush(pg.mkBrush(255, 255, 255, 200))
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        self._regions: dict[tuple[str, str, float], tuple[pg.LinearRegionItem, pg.InfiniteLine]] = {}
+        self.label_faults = True
+        self._span: tuple[float, float, float] | None = None
+        self.empty_text = pg.TextItem("", color="#868e96", anchor=(0.5, 0.5))
+        item.addItem(self.empty_text, ignoreBounds=True)
+
+    def set_line(self, name: str, t: np.ndarray, v: np.ndarray, colour: str | None = None,
+                 dashed: bool = False, width: float = 1.6) -> None:
+        curve = self.curves.get(name)
+        if curve is None:
+            colour = colour or CURVE_COLOURS[len(self.curves) % len(CURVE_COLOURS)]
+            pen = pg.mkPen(colour, width=width, style=Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine)
+            curve = self.plot([], [], pen=pen, name=name, connect="finite")
+            self.curves[name] = curve
+        curve.setData(t, v)
+
+    def set_empty_text(self, text: str) -> None:
+        self.empty_text.setText(text)
+
+    def set_span(self, now: float, window_s: float | None = None) -> None:
+        """Show the run from 0 (or the last `window_s`) to a little past now; y from 0 with room.
+
+        Both ends move in steps (x by 5 s, y to the next 1-2-5 value), so the axes, whose
+        redrawing is most of a plot's cost, change a few times a run rather than every frame.
+        """
+        end = max(MIN_SPAN_S, math.ceil((now + 0.5) / X_STEP_S) * X_STEP_S)
+        start = 0.0 if window_s is None else max(0.0, end - window_s)
+        top = 0.0
+        for curve in self.curves.values():
+            _, ys = curve.getData()
+            if ys is not None and len(ys):
+                finite = ys[np.isfinite(ys)]
+                if len(finite):
+                    top = max(top, float(finite.max()))
+        span = (start, end, nice_ceiling(top * 1.15))
+        if span != self._span:
+            self._span = span
+            item = self.getPlotItem()
+            item.setXRange(start, end, padding=0)
+            item.setYRange(0, span[2], padding=0)
+            self.empty_text.setPos((start + end) / 2, span[2] / 2)
+
+    def set_periods(self, periods: Sequence[FaultPeriod]) -> None:
+        """Shade each fault span; a span still open grows with the run."""
+        item = self.getPlotItem()
+        wanted = {}
+        for period in periods:
+            key = (period.target, period.action, round(period.start, 3))
+            wanted[key] = period
+            if key not in self._regions:
+                colour = QColor(FAULT_COLOURS.get(period.action, "#868e96"))
+                fill = QColor(colour)
+                fill.setAlpha(45)
+                region = pg.LinearRegionItem((period.start, period.end), movable=False,
+                                             brush=pg.mkBrush(fill), pen=pg.mkPen(None))
+                region.setZValue(-10)
+                line = pg.InfiniteLine(period.start, angle=90, movable=False,
+                                       pen=pg.mkPen(colour, width=1.5),
+                                       label=period.label if self.label_faults else None,
+                                       labelOpts={"position": 0.55, "color": colour, "anchors": [(0, 0), (0, 0)],
+                                                  "fill": pg.mkBrush(255, 255, 255, 210)})
+                item.addItem(region, ignoreBounds=True)
+                item.addItem(line, ignoreBounds=True)
+                self._regions[key] = (region, line)
+            self._regions[key][0].setRegion((period.start, period.end))
+        for key in [k for k in self._regions if k not in wanted]:
+            region, line = self._regions.pop(key)
+            item.removeItem(region)
+            item.removeItem(line)
+
+    def clear_all(self) -> None:
+        item = self.getPlotItem()
+        for curve in self.curves.values():
+            item.removeItem(curve)
+        self.curves.clear()
+        self.legend.clear()
+        self._span = None
+        self.set_periods([])
+        self.set_empty_text("")

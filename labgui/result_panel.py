@@ -1,0 +1,130 @@
+"""The end of a run: the expectations' verdicts, the ledger's summary, and the HTML report if any.
+
+The summary is the one the headless runner prints (`engines.runtime.table`),
+so the GUI and the terminal never disagree. The report itself is written by
+`engines.report`; this panel only offers to open `report.html` when the run
+directory has one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QBrush, QColor, QDesktopServices, QFontDatabase
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engines.runtime.table import format_summary
+
+PASS, FAIL = "#2b8a3e", "#e03131"
+SHORT = 600
+
+
+def short(message: str, limit: int = SHORT) -> str:
+    """A message cut to fit a dialog; the whole of it stays in the Result panel."""
+    if len(message) <= limit:
+        return message
+    return message[:limit].rsplit("\n", 1)[0] + "\n… (the whole message is in the Result panel)"
+
+
+class ResultPanel(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("resultPanel")
+        self.run_dir: Path | None = None
+        self.headline = QLabel("No run yet.")
+        self.headline.setWordWrap(True)
+        self.verdicts = QListWidget()
+        self.verdicts.setMaximumHeight(90)
+        self.table = QPlainTextEdit()
+        self.table.setReadOnly(True)
+        self.table.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.table.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.open_report = QPushButton("Open HTML report")
+        self.open_folder = QPushButton("Open run folder")
+        self.open_report.clicked.connect(self._open_report)
+        self.open_folder.clicked.connect(self._open_folder)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.open_report)
+        buttons.addWidget(self.open_folder)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.headline)
+        layout.addWidget(self.verdicts)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(buttons)
+        self._set_buttons()
+
+    @property
+    def report_path(self) -> Path | None:
+        if self.run_dir is None:
+            return None
+        path = self.run_dir / "report.html"
+        return path if path.exists() else None
+
+    def _set_buttons(self) -> None:
+        self.open_folder.setEnabled(self.run_dir is not None)
+        has_report = self.report_path is not None
+        self.open_report.setEnabled(has_report)
+        self.open_report.setToolTip(str(self.report_path) if has_report else
+                                    "This run has no report.html (reports are written by engines.report)")
+
+    def show_running(self, run_dir: Path) -> None:
+        self.run_dir = run_dir
+        self.headline.setText(f"Running… the verdicts come at the end. Run folder: {run_dir}")
+        self.headline.setStyleSheet("")
+        self.verdicts.clear()
+        self.table.setPlainText("")
+        self._set_buttons()
+
+    def show_failure(self, message: str) -> None:
+        """The reason in full below (a broker's boot log can be long), its first line on top."""
+        self.headline.setText(f"The run could not go on: {short(message)}")
+        self.headline.setStyleSheet(f"color: {FAIL}; font-weight: bold;")
+        self.table.setPlainText(message)
+        self._set_buttons()
+
+    def show_summary(self, summary: dict[str, Any]) -> None:
+        verdicts = summary.get("expectations", [])
+        failed = [v for v in verdicts if not v["passed"]]
+        total = summary["total"]
+        line = (f"Run ended after {total.get('duration_s', 0):g} s: {total.get('processed', 0)} processed, "
+                f"{total.get('lost', 0)} lost, {total.get('in_doubt', 0)} in doubt, "
+                f"{total.get('duplicates_processed', 0)} double charges.")
+        if verdicts:
+            line += (f"  {len(verdicts) - len(failed)} of {len(verdicts)} expectations passed."
+                     if failed else f"  All {len(verdicts)} expectations passed.")
+        self.headline.setText(line)
+        self.headline.setStyleSheet(f"color: {FAIL if failed else PASS}; font-weight: bold;")
+        self.verdicts.clear()
+        for v in verdicts:
+            detail = v["problem"] or f"measured {v['measured']:g}"
+            item = QListWidgetItem(f"{'✔ PASS' if v['passed'] else '✖ FAIL'}   {v['text']}   ({detail})")
+            item.setForeground(QBrush(QColor(PASS if v["passed"] else FAIL)))
+            self.verdicts.addItem(item)
+        self.table.setPlainText(format_summary(summary))
+        self._set_buttons()
+
+    def verdict_lines(self) -> list[str]:
+        return [self.verdicts.item(i).text() for i in range(self.verdicts.count())]
+
+    def _open_report(self) -> None:
+        path = self.report_path
+        if path is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
+    def _open_folder(self) -> None:
+        if self.run_dir is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.run_dir)))
+

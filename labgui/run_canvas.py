@@ -1,0 +1,161 @@
+"""The canvas during a run: node states and live figures, link rates, dashes that move with traffic.
+
+Reads the sampler's latest figures (labgui.live_data) and the live ledger; the
+items only repaint when what they show changed. The one thing redrawn on
+every tick is the dash phase of links that carry traffic.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from PySide6.QtGui import QColor
+
+from engines.vocabulary import NodeKind
+from labgui import theme
+from labgui.live_data import LiveSampler
+from labgui.node_item import STATE_COLOURS
+from labgui.scene import CanvasScene
+
+BAD_STATES = {"killed": "KILLED", "crashed": "CRASHED", "paused": "PAUSED", "exited": "EXITED",
+              "starting": "STARTING"}
+GOOD, WARN, BAD, DARK = QColor("#2b8a3e"), QColor("#e67700"), QColor("#e03131"), QColor("#343a40")
+PILING = 100  # ready messages in a queue from which the broker's badge turns amber
+
+
+def rate_text(rate: float) -> str:
+    if rate >= 9500:
+        return f"{rate / 1000:.0f}k/s"
+    if rate >= 1000:
+        return f"{rate / 1000:.1f}k/s"
+    return f"{rate:.0f}/s"
+
+
+def count_text(n: int) -> str:
+    return f"{n / 1000:.1f}k" if n >= 10000 else str(n)
+
+
+def behind(rate: float) -> float:
+    """A backlog worth a warning: half a second of the client's rate (a paced client is always
+    a few messages behind its schedule)."""
+    return max(10.0, rate * 0.5)
+
+
+def thickness(rate: float) -> float:
+    """2 px when idle, growing with the order of magnitude: 10/s is 4, 1k/s is 8, 100k/s is 12."""
+    return 2.0 if rate <= 0.5 else min(13.0, 2.0 + 2.0 * math.log10(1 + rate))
+
+
+class RunCanvas:
+    """Paints one run onto the editor's canvas; `clear()` gives the canvas back to editing."""
+
+    def __init__(self, scene: CanvasScene) -> None:
+        self.scene = scene
+        self.phase = 0.0
+        self.peak: dict[str, float] = {}  # highest rate seen per link: a drop to 0 is a stall
+
+    def begin(self) -> None:
+        self.peak.clear()
+        for item in self.scene.nodes.values():
+            item.set_state("starting" if item.kind is NodeKind.BROKER else None)
+            item.set_badge(None)
+            item.set_detail(None)
+        for link in self.scene.links.values():
+            link.set_rate("–")
+            link.set_thickness(2.0)
+            link.set_flow(None)
+
+    def show(self, sampler: LiveSampler, ledger: dict[str, Any] | None) -> None:
+        nodes = (ledger or {}).get("nodes", {})
+        for name, fig in sampler.nodes.items():
+            item = self.scene.nodes.get(name)
+            if item is None:
+                continue
+            state = None if fig.state == "idle" else ("ready" if fig.state == "done" else fig.state)
+            item.set_state(state)
+            word = BAD_STATES.get(fig.state)
+            if item.kind is NodeKind.BROKER:
+                self._broker(item, fig, word)
+            elif item.kind is NodeKind.CLIENT:
+                self._client(item, fig, nodes.get(name, {}), word)
+            else:
+                self._service(item, fig, nodes.get(name, {}), word)
+        for key, rate in sampler.link_rates.items():
+            link = self.scene.links.get(key)
+            if link is None:
+                continue
+            self.peak[key] = max(self.peak.get(key, 0.0), rate)
+            link.set_rate(rate_text(rate))
+            link.set_thickness(thickness(rate))
+
+    def _state_badge(self, item: Any, word: str | None) -> bool:
+        if word is None:
+            return False
+        colour = QColor(STATE_COLOURS.get(word.lower(), theme.MUTED))
+        item.set_badge(word, BAD if word in ("KILLED", "CRASHED") else colour)
+        return True
+
+    def _broker(self, item: Any, fig: Any, word: str | None) -> None:
+        depth = sum(fig.queues.values())
+        down = fig.state in ("killed", "crashed", "exited")
+        if not self._state_badge(item, word):
+            item.set_badge(f"queue {count_text(depth)}", WARN if depth >= PILING else DARK)
+        if down:
+            item.set_detail("DOWN: queues unreachable", BAD)
+        elif fig.queues:
+            parts = [f"{q}: {count_text(n)} ready" for q, n in sorted(fig.queues.items())]
+            item.set_detail(" · ".join(parts), WARN if depth >= PILING else theme.TEXT)
+        else:
+            item.set_detail(None)
+
+    def _client(self, item: Any, fig: Any, books: dict[str, Any], word: str | None) -> None:
+        if not self._state_badge(item, word):
+            item.set_badge(rate_text(fig.rate), GOOD if fig.rate > 0 else DARK)
+        t = fig.totals
+        first = [f"sent {count_text(int(t.get('sent', 0)))}"]
+        second = []
+        doubt = int(books.get("in_doubt", 0) or 0)
+        errors = int(t.get("errors", 0)) + int(t.get("timeouts", 0))
+        if doubt:
+            first.append(f"in doubt {count_text(doubt)}")
+        if fig.backlog >= behind(fig.rate_setting):
+            second.append(f"waiting {count_text(fig.backlog)}")
+        if errors:
+            second.append(f"errors {count_text(errors)}")
+        text = " · ".join(first) + ("\n" + " · ".join(second) if second else "")
+        # a few messages are always unconfirmed in flight: doubt alarms only past half a second's worth
+        item.set_detail(text, BAD if second or doubt >= behind(fig.rate_setting) else theme.TEXT)
+
+    def _service(self, item: Any, fig: Any, books: dict[str, Any], word: str | None) -> None:
+        t = fig.totals
+        if not self._state_badge(item, word):
+            item.set_badge(rate_text(fig.rate), GOOD if fig.rate > 0 else DARK)
+        processed = int(books.get("processed", t.get("applied", 0)) or 0)
+        suppressed = int(books.get("duplicates_suppressed", t.get("duplicates_suppressed", 0)) or 0)
+        double = int(books.get("duplicates_processed", 0) or 0)
+        text = f"processed {count_text(processed)}\ndup. suppressed {suppressed} · dup. processed {double}"
+        item.set_detail(text, BAD if double else (GOOD if suppressed else theme.TEXT))
+
+    def animate(self, sampler: LiveSampler | None, dt: float) -> None:
+        """Move the dashes of busy links; mark a link whose traffic stopped as stalled."""
+        self.phase = (self.phase + dt * 10.0) % 1000.0
+        for key, link in self.scene.links.items():
+            rate = sampler.link_rates.get(key, 0.0) if sampler is not None else 0.0
+            stalled = self.peak.get(key, 0.0) > 1 and rate < 0.5
+            link.set_flow(self.phase if rate > 0.5 else None, stalled)
+
+    def freeze(self) -> None:
+        """The run ended: keep the last picture, without motion."""
+        for link in self.scene.links.values():
+            link.set_flow(None, link.stalled)
+
+    def clear(self) -> None:
+        for item in self.scene.nodes.values():
+            item.set_state(None)
+            item.set_badge(None)
+            item.set_detail(None)
+        for link in self.scene.links.values():
+            link.set_rate(None)
+            link.set_thickness(2.0)
+            link.set_flow(None)

@@ -1,0 +1,346 @@
+"""Run mode: Run/Stop, the live canvas and dashboard, faults by hand from the context menu.
+
+The run itself happens on worker threads (labgui.run_session: the same
+Supervisor as `labgui run`); this controller only starts it, asks it to stop,
+and polls thread-safe readers on ONE QTimer: every tick moves the link dashes,
+every fourth (5 times a second) samples the run and redraws the canvas
+figures, counters and plots from preallocated buffers. Nothing here waits on a
+process or a socket.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QLabel, QMenu, QStyle
+
+from engines.problems import Severity
+from engines.runtime import new_run_dir
+from labgui import dialogs
+from labgui.dashboard import Dashboard
+from labgui.link_item import LinkItem
+from labgui.live_data import LiveSampler
+from labgui.live_ledger import LiveLedger
+from labgui.node_item import NodeItem
+from labgui.result_panel import short
+from labgui.run_canvas import RunCanvas
+from labgui.run_session import ENDED, FAILED, FINISHING, RUNNING, STARTING, RunSession
+
+if TYPE_CHECKING:
+    from labgui.mainwindow import MainWindow
+
+TICK_MS = 50  # the one timer: at most 20 redraws a second
+SWITCH_INTERVAL_S = 0.001
+SAMPLE_EVERY = 4  # ticks between samples (5 a second)
+LOCK_TEXT = "Running: editing is locked (Shift+F5 stops)"
+RUNNING_STATES = ("starting", "ready", "done", "paused")
+LINK_FAULTS_OFF = ("Link faults need the supervisor to route this link through a fault proxy "
+                   "(engines/faults/proxy.py); that integration is not in the runtime yet.")
+# (action, menu text, tip, states in which it applies)
+NODE_MENU = (
+    ("kill", "&Kill (SIGKILL)", "No goodbye, no flush: what it had not recorded is gone", RUNNING_STATES),
+    ("stop", "S&top (SIGTERM)", "A clean stop", RUNNING_STATES),
+    ("start", "&Start", "A new life for a node that is not running", ("killed", "crashed", "exited")),
+    ("restart", "&Restart", "Stop, then start again", RUNNING_STATES + ("killed", "crashed", "exited")),
+    ("pause", "&Pause (SIGSTOP)", "Frozen: sockets stay open, nothing answers", ("starting", "ready", "done")),
+    ("resume", "Res&ume (SIGCONT)", "Carry on after a pause", ("paused",)),
+)
+
+
+class RunController(QObject):
+    """Owns the Run/Stop actions, the run's session, its timer and its dashboard docks."""
+
+    phase_changed = Signal(str)
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.session: RunSession | None = None
+        self.sampler: LiveSampler | None = None
+        self.ledger: LiveLedger | None = None
+        self.run_root: Path | None = None  # where run folders go; None: the user data directory
+        self.canvas = RunCanvas(window.scene)
+        self.dashboard = Dashboard(window)
+        self.timer = QTimer(self)
+        self.timer.setInterval(TICK_MS)
+        self.timer.timeout.connect(self._tick)
+        self._ticks = 0
+        self._last_tick = time.monotonic()
+        self._last_log = 0.0
+        self._phase: str | None = None
+        self._fitted = False
+        self._sampled = False
+        self._switch_interval = sys.getswitchinterval()
+        self._editor_docks: list[QDockWidget] = []
+        self._runs = 0
+        self._actions()
+        self.status = QLabel("")
+        self.status.setContentsMargins(8, 0, 8, 0)
+        window.statusBar().addPermanentWidget(self.status)
+        window.doc.edited.connect(self._edited)
+
+    def _edited(self) -> None:
+        """The first edit after a run: the canvas drops the run's figures (the docks keep them)."""
+        if not self.active and self.session is not None:
+            self.canvas.clear()
+
+    def _actions(self) -> None:
+        w, sp = self.window, QStyle.StandardPixmap
+        self.run_action = QAction(w.style().standardIcon(sp.SP_MediaPlay), "&Run", w)
+        self.run_action.setShortcut(QKeySequence("F5"))
+        self.run_action.setToolTip("Run the topology as real processes (F5)")
+        self.stop_action = QAction(w.style().standardIcon(sp.SP_MediaStop), "S&top", w)
+        self.stop_action.setShortcut(QKeySequence("Shift+F5"))
+        self.stop_action.setToolTip("Stop the run in order: clients, then services, then brokers "
+                                    "(Shift+F5; press again to kill everything at once)")
+        self.stop_action.setEnabled(False)
+        for action in (self.run_action, self.stop_action):
+            w.addAction(action)
+        self.run_action.triggered.connect(self.run)
+        self.stop_action.triggered.connect(self.stop)
+        w.toolbar.addActions([self.run_action, self.stop_action])
+        menu = w.menuBar().insertMenu(w.menuBar().actions()[-1], QMenu("&Run", w)).menu()
+        assert menu is not None
+        menu.addActions([self.run_action, self.stop_action])
+        menu.addSeparator()
+        panels = menu.addMenu("&Dashboard panels")
+        for dock in self.dashboard.docks.values():
+            panels.addAction(dock.toggleViewAction())
+
+    # -- state ---------------------------------------------------------------------------------
+    @property
+    def active(self) -> bool:
+        """A run is starting, running or finishing: editing stays locked."""
+        return self.session is not None and self.session.active
+
+    @property
+    def phase(self) -> str | None:
+        """The run's phase as this view last showed it (it follows the session within a tick)."""
+        return None if self.session is None else self._phase
+
+    # -- Run and Stop ----------------------------------------------------------------------------
+    def run(self) -> bool:
+        """Start a run of the document as it is now, unless it has errors; False if refused."""
+        if self.active:
+            return False
+        w = self.window
+        w.doc.validate_now()
+        errors = [p for p in w.doc.problems if p.severity is Severity.ERROR]
+        if errors:
+            w.problems_dock.show()
+            w.problems_dock.raise_()
+            w.problems.choose(0)
+            listing = "\n".join(f"• {p}" for p in errors[:10])
+            more = f"\n… and {len(errors) - 10} more" if len(errors) > 10 else ""
+            dialogs.show_error(w, "Cannot run", f"This topology has {len(errors)} error"
+                               f"{'s' if len(errors) != 1 else ''}; fix them before running "
+                               f"(they are in the Problems panel):\n\n{listing}{more}")
+            return False
+        topology = w.doc.topology.model_copy(deep=True)
+        try:
+            self._runs += 1
+            out = None if self.run_root is None else self.run_root / f"{self._runs:03d}-{topology.name}"
+            session = RunSession(topology, new_run_dir(topology.name, out))
+        except OSError as exc:
+            dialogs.show_error(w, "Cannot run", f"No run folder: {exc}")
+            return False
+        self.session = session
+        self.sampler = LiveSampler(session.sup)
+        self.ledger = LiveLedger(session.sup)
+        self._phase = None
+        self._fitted = False
+        self.canvas.begin()
+        self.dashboard.begin(session.sup)
+        self._lock(True)
+        QTimer.singleShot(0, w.view.fit_to_view)  # the canvas got smaller: show the whole topology
+        # Python hands its lock between threads every 5 ms by default; each Qt call from Python
+        # may wait that long while the telemetry thread works, and a frame makes hundreds.
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
+        session.start()
+        self.timer.start()
+        self._tick()
+        w.show_message(f"Starting '{topology.name}': brokers, then services, then clients…")
+        return True
+
+    def stop(self) -> None:
+        """End the run in order; pressed again while it is ending, kill everything at once."""
+        session = self.session
+        if session is None or not session.active:
+            return
+        if session.stopping:
+            session.abort()
+            self.window.show_message("Killing every process of the run now…")
+        else:
+            session.stop()
+            self.window.show_message("Stopping: clients, then services once they caught up, then brokers "
+                                     "(Stop again to kill at once)")
+        self._update_actions()
+
+    def shutdown(self, timeout_s: float = 20.0) -> None:
+        """The window is closing: leave nothing running."""
+        self.timer.stop()
+        sys.setswitchinterval(self._switch_interval)
+        if self.ledger is not None:
+            self.ledger.join(2.0)
+        if self.session is not None and not self.session.closed.is_set():
+            self.session.abort()
+            self.session.join(timeout_s)
+
+    def _lock(self, locked: bool) -> None:
+        """Editing off (and the editor's panels out of the way) while a run is on; back after."""
+        w = self.window
+        size = w.size()
+        w.set_editing_locked(locked, LOCK_TEXT)
+        editor_docks = (w.palette_dock, w.inspector_dock, w.problems_dock)
+        if locked:
+            self._editor_docks = [dock for dock in editor_docks if dock.isVisible()]
+            for dock in editor_docks:
+                dock.hide()
+        else:
+            for dock in self._editor_docks:
+                dock.show()
+            QTimer.singleShot(0, w.view.fit_to_view)  # the panels are back: the canvas shrank
+        for action in (w.actions.new, w.actions.open):
+            action.setEnabled(not locked)
+        w.examples_menu.setEnabled(not locked)
+        w.recent_menu.setEnabled(not locked and bool(w.files.recent.paths()))
+        self._update_actions()
+        w.resize(size)
+
+    def _update_actions(self) -> None:
+        active = self.active
+        self.run_action.setEnabled(not active)
+        self.stop_action.setEnabled(active)
+        stopping = self.session is not None and self.session.stopping and active
+        self.stop_action.setText("Kill all now" if stopping else "S&top")
+
+    # -- the timer -----------------------------------------------------------------------------------
+    def _tick(self) -> None:
+        now = time.monotonic()
+        dt, self._last_tick = now - self._last_tick, now
+        session = self.session
+        if session is None:
+            self.timer.stop()
+            return
+        phase = session.phase
+        if phase != self._phase:
+            self._enter(phase)
+            if phase in (ENDED, FAILED):
+                return
+        self._ticks += 1
+        if phase == RUNNING:
+            self.canvas.animate(self.sampler, dt)
+        step = self._ticks % SAMPLE_EVERY  # one sample's work spread over the ticks, not one frame
+        if step == 0:
+            self._sampled = self.sampler.sample()
+            self.dashboard.events.add_events(self.sampler.take_events(), self.sampler.shift())
+        elif step == 1:
+            self._show_canvas()
+        elif step == 2 and self._sampled:
+            self._show_dashboard()
+        self.status.setText(self._status_text(phase))
+
+    def _refresh(self, final: bool = False) -> None:
+        """Sample and redraw everything at once (the last picture of a run)."""
+        assert self.sampler is not None and self.session is not None
+        self._sampled = self.sampler.sample(final)
+        self.dashboard.events.add_events(self.sampler.take_events(), self.sampler.shift())
+        self._show_canvas()
+        if self._sampled:
+            self._show_dashboard()
+
+    def _show_canvas(self) -> None:
+        assert self.sampler is not None
+        self.canvas.show(self.sampler, self.ledger.latest if self.ledger is not None else None)
+
+    def _show_dashboard(self) -> None:
+        assert self.sampler is not None
+        self.dashboard.update(self.sampler, self.ledger.latest if self.ledger is not None else None)
+        if not self._fitted:  # the live figures made the nodes bigger: show them whole
+            self._fitted = True
+            self.window.view.fit_to_view()
+        now = time.monotonic()
+        if self.dashboard.docks["Node log"].isVisible() and now - self._last_log >= 1.0:
+            self._last_log = now
+            self.dashboard.node_log.refresh()
+
+    def _enter(self, phase: str) -> None:
+        self._phase = phase
+        session = self.session
+        assert session is not None and self.sampler is not None
+        if phase == RUNNING and self.ledger is not None:
+            self.ledger.start()
+        if phase in (ENDED, FAILED):
+            self.timer.stop()
+            sys.setswitchinterval(self._switch_interval)
+            if self.ledger is not None:  # its helper goes in the background, killed if it lingers
+                threading.Thread(target=self.ledger.join, name="gui-ledger-end", daemon=True).start()
+            self._refresh(final=True)
+            self.canvas.freeze()
+            self.dashboard.show_result(session.summary, session.error)
+            self._lock(False)
+            self.status.setText(self._status_text(phase))
+            if phase == FAILED:
+                dialogs.show_error(self.window, "Cannot run", short(session.error or "the run failed"))
+            else:
+                self.window.show_message("Run ended: the counters now show the ledger's final summary")
+        self._update_actions()
+        self.phase_changed.emit(phase)
+
+    def _status_text(self, phase: str) -> str:
+        session = self.session
+        if session is None:
+            return ""
+        clock = f"{session.now():.1f} s"
+        return {STARTING: "● starting…", RUNNING: f"● running {clock}", FINISHING: f"◐ finishing {clock}",
+                ENDED: f"■ ended at {clock}", FAILED: "✖ could not run"}.get(phase, "")
+
+    # -- faults by hand ---------------------------------------------------------------------------------
+    def context_menu(self, item: object, menu: QMenu) -> QMenu:
+        """The right-click menu while a run is on: node control, link faults, Stop."""
+        menu.setToolTipsVisible(True)
+        running = self.session is not None and self.session.phase == RUNNING
+        if isinstance(item, NodeItem):
+            state = self.sampler.nodes[item.name].state if self.sampler else "idle"
+            title = menu.addAction(f"{item.name}: {state}")
+            title.setEnabled(False)
+            for action, text, tip, states in NODE_MENU:
+                entry = menu.addAction(text)
+                entry.setObjectName(f"run-{action}")
+                entry.setToolTip(tip)
+                entry.setEnabled(running and state in states)
+                entry.triggered.connect(lambda _c=False, a=action, n=item.name: self.act(a, n))
+            menu.addSeparator()
+            log = menu.addAction("Show its &log")
+            log.setObjectName("run-log")
+            log.triggered.connect(lambda _c=False, n=item.name: self.show_log(n))
+        elif isinstance(item, LinkItem):
+            for action, text in (("cut", "&Cut link"), ("heal", "&Heal link"), ("delay", "Add &latency…")):
+                entry = menu.addAction(text)
+                entry.setObjectName(f"run-{action}")
+                entry.setEnabled(False)
+                entry.setToolTip(LINK_FAULTS_OFF)
+                entry.setStatusTip(LINK_FAULTS_OFF)
+        else:
+            menu.addAction(self.stop_action)
+            menu.addAction(self.window.actions.fit)
+        return menu
+
+    def act(self, action: str, node: str) -> None:
+        if self.session is None or self.session.phase != RUNNING:
+            return
+        self.session.act(action, node)
+        self.window.show_message(f"{action} {node}: on the run's timeline")
+
+    def show_log(self, node: str) -> None:
+        dock = self.dashboard.docks["Node log"]
+        dock.show()
+        dock.raise_()
+        self.dashboard.node_log.show_node(node)

@@ -1,0 +1,195 @@
+"""One run of a topology from the GUI, on worker threads: the GUI thread never waits on it.
+
+The same `Supervisor`, `Scheduler` and `build_summary` as the headless runner
+(`engines.cli.run` goes through `Supervisor.run`); only the loop that decides
+when the run ends lives here, because a person at the canvas is part of it:
+
+- the run ends at the topology's `duration_s`, on Stop, or when every client
+  has finished with nothing left in the scenario for them, as headless;
+- but a client the user killed or stopped by hand holds the run open (the
+  user may start it again), where headless would end at once.
+
+No Qt here: the GUI polls `phase`, `error`, `summary` and the supervisor's
+thread-safe readers on its own timer.
+
+The run's processes get a lower CPU priority (`NODE_NICE` more than the GUI,
+which any user may give their own children): fifty nodes sending as fast as
+they can would otherwise leave the window's threads waiting for a core, and
+the window would freeze for a second at a time. Every node gets the same
+nice value, so they still compete with each other exactly as headless.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from engines.model import Topology
+from engines.runtime import RunError, Supervisor
+from engines.runtime.scheduler import Scheduler
+from engines.runtime.summary import build_summary
+
+TICK_S = 0.1
+NODE_NICE = 19  # added to the GUI's own niceness for every process of the run
+
+# phases, in order; "failed" replaces the rest when the run could not start
+STARTING, RUNNING, FINISHING, ENDED, FAILED = "starting", "running", "finishing", "ended", "failed"
+
+# hand actions -> the supervisor's control method (all return at once)
+NODE_ACTIONS = {
+    "kill": "kill", "stop": "stop_node", "start": "start_node", "restart": "restart",
+    "pause": "pause", "resume": "resume",
+}
+
+
+class RunSession:
+    """Start with `start()`; `stop()` ends in order, `abort()` kills at once; `act()` injects faults."""
+
+    def __init__(self, topology: Topology, run_dir: Path, **options: Any) -> None:
+        self.topology = topology
+        self.sup = Supervisor(topology, run_dir, **options)
+        self.phase = STARTING
+        self.error: str | None = None
+        self.summary: dict[str, Any] | None = None
+        self.closed = threading.Event()  # set once nothing of the run is left running
+        self.aborted = False
+        self._stop = threading.Event()
+        self._held: set[str] = set()  # clients ended by hand: they keep the run open
+        self._reniced: set[int] = set()
+        self._nice = min(19, os.getpriority(os.PRIO_PROCESS, 0) + NODE_NICE)
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._main, name="gui-run", daemon=True)
+
+    # -- life cycle ---------------------------------------------------------------------------
+    def start(self) -> None:
+        self._thread.start()
+
+    @property
+    def active(self) -> bool:
+        """Processes may be running (starting, running or finishing)."""
+        return self.phase in (STARTING, RUNNING, FINISHING)
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def stop(self) -> None:
+        """End the run in order (clients, then services once drained, then brokers)."""
+        self._stop.set()
+
+    def abort(self) -> None:
+        """Kill everything now (a second Stop, or the window closing); returns at once."""
+        self._stop.set()
+        self.aborted = True
+        threading.Thread(target=self.sup.close, name="gui-run-abort", daemon=True).start()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait until nothing of the run is left (for a closing window or a test)."""
+        return self.closed.wait(timeout)
+
+    def _main(self) -> None:
+        sup = self.sup
+        try:
+            try:
+                sup.start()
+            except RunError as exc:
+                self.error = str(exc)
+                self.phase = FAILED
+                return
+            self._lower_priority()
+            self.phase = RUNNING
+            self._loop()
+            self.phase = FINISHING
+            sup.finish()
+            self.summary = build_summary(sup)
+            self.phase = ENDED
+        except Exception as exc:  # noqa: BLE001 - shown to the user; close() still cleans up
+            if self.aborted and sup.metrics is not None:
+                self._summary_after_abort()
+            else:
+                self.error = f"{type(exc).__name__}: {exc}"
+                self.phase = FAILED
+        finally:
+            sup.close()
+            self.closed.set()
+
+    def _summary_after_abort(self) -> None:
+        """Killed mid-way: the ledger still reads what the nodes committed and recorded."""
+        self.sup.close()
+        try:
+            self.summary = build_summary(self.sup)
+            self.phase = ENDED
+        except Exception as exc:  # noqa: BLE001 - shown to the user
+            self.error = f"the run was aborted and its summary could not be built: {exc}"
+            self.phase = FAILED
+
+    def _loop(self) -> None:
+        sup = self.sup
+        scheduler = Scheduler(self.topology.scenario, sup)
+        limit = self.topology.duration_s
+        clients = [c.name for c in self.topology.clients()]
+        while not self._stop.wait(TICK_S):
+            self._lower_priority()
+            now = sup.elapsed()
+            scheduler.tick(now, sup.sent_total())
+            if limit is not None and now >= limit:
+                return
+            with self._lock:
+                held = bool(self._held)
+            if clients and not held and all(sup.client_finished(c) for c in clients) \
+                    and not scheduler.pending_for(clients):
+                return
+        sup.events.add("interrupted")
+
+    def _lower_priority(self) -> None:
+        """Renice every process of the run not yet reniced (nodes' new lives, restarted brokers)."""
+        pids = set(self.sup.table.all_pids())
+        for handle in list(self.sup.brokers.values()):
+            try:
+                pids.update(handle.pids())
+            except Exception:  # noqa: BLE001 - a broker between lives
+                continue
+        for pid in pids - self._reniced:
+            self._reniced.add(pid)
+            try:
+                os.setpriority(os.PRIO_PROCESS, pid, self._nice)
+                # Nodes run in sessions of their own; where the kernel groups the scheduler by
+                # session (autogroup), a process's nice only counts inside its group, so the
+                # group's nice is lowered too (the same rules as setpriority).
+                autogroup = Path(f"/proc/{pid}/autogroup")
+                if autogroup.exists():
+                    autogroup.write_text(f"{NODE_NICE}\n", encoding="ascii")
+            except OSError:  # gone already, or not ours
+                continue
+
+    # -- faults by hand -------------------------------------------------------------------------
+    def act(self, action: str, node: str) -> None:
+        """Kill, stop, start, restart, pause or resume a node, as an event on the run's timeline."""
+        if action not in NODE_ACTIONS:
+            raise ValueError(f"unknown action '{action}'")
+        if self.phase != RUNNING:
+            return
+        self.sup.events.add("manual", node, action=action, at_s=round(self.sup.elapsed(), 3))
+        if node in {c.name for c in self.topology.clients()}:
+            with self._lock:
+                if action in ("kill", "stop"):
+                    self._held.add(node)
+                elif action in ("start", "restart"):
+                    self._held.discard(node)
+        getattr(self.sup, NODE_ACTIONS[action])(node)
+
+    # -- reading -----------------------------------------------------------------------------------
+    def elapsed(self) -> float:
+        return self.sup.elapsed()
+
+    def origin(self) -> float | None:
+        """The run clock's zero (monotonic): when the clients started, as the scenario counts."""
+        return self.sup.started_at
+
+    def now(self) -> float:
+        """Seconds on the run clock (negative before the clients started)."""
+        origin = self.sup.started_at
+        return 0.0 if origin is None else (self.sup.ended_at or time.monotonic()) - origin
