@@ -83,7 +83,7 @@ def test_a_save_killed_at_any_moment_leaves_the_old_or_the_new_file(tmp_path: Pa
     a, b, whole = texts
     target = tmp_path / "big.topo.yaml"
     target.write_text(a.read_text())
-    for attempt in range(20):
+    for attempt in range(12):
         found = _kill_while_saving(target, a, b, "atomic")
         assert found in whole, f"kill {attempt}: a broken file of {len(found)} characters"
     assert topofile.load(target).topology.name in ("big-v1", "big-v2")

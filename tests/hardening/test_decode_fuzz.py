@@ -73,7 +73,7 @@ class _Frame:
         return None
 
 
-@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                     HealthCheck.function_scoped_fixture])
 @given(st.one_of(st.binary(max_size=200), snapshots.map(lambda m: msgpack.packb(m, use_bin_type=True))))
 def test_telemetry_never_raises_and_keeps_working(collector: Collector, raw: bytes) -> None:
