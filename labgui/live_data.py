@@ -90,6 +90,7 @@ class LiveSampler:
         self.client_models = {c.name: c for c in topo.clients()}
         self._life: dict[str, tuple[float, int]] = {}  # client -> (run-clock start of life, sent then)
         self._last_state: dict[str, str] = {}
+        self.link_faults: dict[str, str] = {}  # link -> "cut", "+500 ms", "lossy" while in force
         self._down: set[str] = set()  # nodes with a fault period open until they are ready again
         self.nodes: dict[str, NodeFigures] = {node.name: NodeFigures() for node in topo.nodes}
         for client in topo.clients():
@@ -220,7 +221,9 @@ class LiveSampler:
         self._new_events.extend(events)
         shift = self.shift()
         for e in events:
-            kind, node, t = e.get("event"), e.get("node"), float(e["t"]) - shift
+            kind, node, t = e.get("event"), e.get("node") or e.get("link"), float(e["t"]) - shift
+            if kind in ("scenario", "manual") and e.get("link"):
+                self._link_event(str(e["link"]), str(e.get("action")), e.get("latency_ms"))
             if kind == "ready" and node in self.client_models and self._last_state.get(node) == "starting":
                 self._life[node] = (t, -1)  # a new life's pacer starts now (not a resume after a pause)
             if kind in STATES:
@@ -228,6 +231,16 @@ class LiveSampler:
             action = self._fault_action(str(kind), node, e.get("action"))
             if action is not None:
                 self._actions.append({"t": t, "action": action, "target": node})
+
+    def _link_event(self, link: str, action: str, latency_ms: Any) -> None:
+        if action == "cut":
+            self.link_faults[link] = "cut"
+        elif action == "heal":
+            self.link_faults.pop(link, None)
+        elif action == "delay":
+            self.link_faults[link] = f"+{float(latency_ms or 0):g} ms"
+        elif action == "lossy":
+            self.link_faults[link] = "lossy"
 
     def _fault_action(self, kind: str, node: Any, action: Any) -> str | None:
         """What an event means for fault periods: a fault lasts until the node is ready again."""

@@ -30,12 +30,12 @@ EVENT_COLOURS = {
     "kill": "#e03131", "error": "#e03131", "escalate": "#e03131", "paused": "#e67700",
     "ready": "#2b8a3e", "gave-up": "#e67700", "run-ended": "#212529", "interrupted": "#e67700",
 }
-SKIP_FIELDS = {"t", "wall", "event", "node", "pid", "run_dir", "role", "at_s"}
+SKIP_FIELDS = {"t", "wall", "event", "node", "link", "pid", "run_dir", "role", "at_s"}
 
 
 def describe(event: dict[str, Any], t: float) -> str:
     """One line: run-clock time, what, which node, and what else the event says."""
-    kind, node = str(event.get("event", "")), event.get("node")
+    kind, node = str(event.get("event", "")), event.get("node") or event.get("link")
     if kind in ("manual", "scenario"):
         who = "by hand" if kind == "manual" else "scenario"
         head = f"{event.get('action')} {node}  ({who})"

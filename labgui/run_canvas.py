@@ -86,7 +86,8 @@ class RunCanvas:
             if link is None:
                 continue
             self.peak[key] = max(self.peak.get(key, 0.0), rate)
-            link.set_rate(rate_text(rate))
+            fault = sampler.link_faults.get(key)
+            link.set_rate(f"{rate_text(rate)} · {fault}" if fault else rate_text(rate))
             link.set_thickness(thickness(rate))
 
     def _state_badge(self, item: Any, word: str | None) -> bool:
@@ -142,7 +143,8 @@ class RunCanvas:
         self.phase = (self.phase + dt * 10.0) % 1000.0
         for key, link in self.scene.links.items():
             rate = sampler.link_rates.get(key, 0.0) if sampler is not None else 0.0
-            stalled = self.peak.get(key, 0.0) > 1 and rate < 0.5
+            stalled = (self.peak.get(key, 0.0) > 1 and rate < 0.5) or (
+                sampler is not None and sampler.link_faults.get(key) == "cut")
             link.set_flow(self.phase if rate > 0.5 else None, stalled)
 
     def freeze(self) -> None:

@@ -30,6 +30,7 @@ from labgui.live_ledger import LiveLedger
 from labgui.node_item import NodeItem
 from labgui.result_panel import short
 from labgui.run_canvas import RunCanvas
+from labgui.run_menus import link_menu, node_menu
 from labgui.run_session import ENDED, FAILED, FINISHING, RUNNING, STARTING, RunSession
 
 if TYPE_CHECKING:
@@ -39,20 +40,6 @@ TICK_MS = 50  # the one timer: at most 20 redraws a second
 SWITCH_INTERVAL_S = 0.001
 SAMPLE_EVERY = 4  # ticks between samples (5 a second)
 LOCK_TEXT = "Running: editing is locked (Shift+F5 stops)"
-RUNNING_STATES = ("starting", "ready", "done", "paused")
-LINK_FAULTS_OFF = ("Link faults need the supervisor to route this link through a fault proxy "
-                   "(engines/faults/proxy.py); that integration is not in the runtime yet.")
-# (action, menu text, tip, states in which it applies)
-NODE_MENU = (
-    ("kill", "&Kill (SIGKILL)", "No goodbye, no flush: what it had not recorded is gone", RUNNING_STATES),
-    ("stop", "S&top (SIGTERM)", "A clean stop", RUNNING_STATES),
-    ("start", "&Start", "A new life for a node that is not running", ("killed", "crashed", "exited")),
-    ("restart", "&Restart", "Stop, then start again", RUNNING_STATES + ("killed", "crashed", "exited")),
-    ("pause", "&Pause (SIGSTOP)", "Frozen: sockets stay open, nothing answers", ("starting", "ready", "done")),
-    ("resume", "Res&ume (SIGCONT)", "Carry on after a pause", ("paused",)),
-)
-
-
 class RunController(QObject):
     """Owns the Run/Stop actions, the run's session, its timer and its dashboard docks."""
 
@@ -109,6 +96,13 @@ class RunController(QObject):
         assert menu is not None
         menu.addActions([self.run_action, self.stop_action])
         menu.addSeparator()
+        self.link_faults_action = QAction("Link &faults by hand", w)
+        self.link_faults_action.setCheckable(True)
+        self.link_faults_action.setChecked(True)
+        self.link_faults_action.setToolTip("Route every link of the next run through a fault proxy, so "
+                                           "any link can be cut or slowed from its menu (the proxies "
+                                           "copy every byte: turn off for the fastest runs)")
+        menu.addAction(self.link_faults_action)
         panels = menu.addMenu("&Dashboard panels")
         for dock in self.dashboard.docks.values():
             panels.addAction(dock.toggleViewAction())
@@ -146,7 +140,8 @@ class RunController(QObject):
         try:
             self._runs += 1
             out = None if self.run_root is None else self.run_root / f"{self._runs:03d}-{topology.name}"
-            session = RunSession(topology, new_run_dir(topology.name, out))
+            session = RunSession(topology, new_run_dir(topology.name, out),
+                                 link_faults=self.link_faults_action.isChecked())
         except OSError as exc:
             dialogs.show_error(w, "Cannot run", f"No run folder: {exc}")
             return False
@@ -308,30 +303,19 @@ class RunController(QObject):
         menu.setToolTipsVisible(True)
         running = self.session is not None and self.session.phase == RUNNING
         if isinstance(item, NodeItem):
-            state = self.sampler.nodes[item.name].state if self.sampler else "idle"
-            title = menu.addAction(f"{item.name}: {state}")
-            title.setEnabled(False)
-            for action, text, tip, states in NODE_MENU:
-                entry = menu.addAction(text)
-                entry.setObjectName(f"run-{action}")
-                entry.setToolTip(tip)
-                entry.setEnabled(running and state in states)
-                entry.triggered.connect(lambda _c=False, a=action, n=item.name: self.act(a, n))
-            menu.addSeparator()
-            log = menu.addAction("Show its &log")
-            log.setObjectName("run-log")
-            log.triggered.connect(lambda _c=False, n=item.name: self.show_log(n))
+            node_menu(self, item, menu, running)
         elif isinstance(item, LinkItem):
-            for action, text in (("cut", "&Cut link"), ("heal", "&Heal link"), ("delay", "Add &latency…")):
-                entry = menu.addAction(text)
-                entry.setObjectName(f"run-{action}")
-                entry.setEnabled(False)
-                entry.setToolTip(LINK_FAULTS_OFF)
-                entry.setStatusTip(LINK_FAULTS_OFF)
+            link_menu(self, item, menu, running)
         else:
             menu.addAction(self.stop_action)
             menu.addAction(self.window.actions.fit)
         return menu
+
+    def act_on_link(self, action: str, link: str, latency_ms: float = 0.0) -> None:
+        if self.session is None or self.session.phase != RUNNING:
+            return
+        self.session.act_on_link(action, link, latency_ms)
+        self.window.show_message(f"{action} {link}: on the run's timeline")
 
     def act(self, action: str, node: str) -> None:
         if self.session is None or self.session.phase != RUNNING:

@@ -48,9 +48,12 @@ NODE_ACTIONS = {
 class RunSession:
     """Start with `start()`; `stop()` ends in order, `abort()` kills at once; `act()` injects faults."""
 
-    def __init__(self, topology: Topology, run_dir: Path, **options: Any) -> None:
+    def __init__(self, topology: Topology, run_dir: Path, *, link_faults: bool = True,
+                 **options: Any) -> None:
         self.topology = topology
-        self.sup = Supervisor(topology, run_dir, **options)
+        self.link_faults = link_faults
+        # every link through a fault proxy, so any link can be cut by hand (engines.runtime.linkfaults)
+        self.sup = Supervisor(topology, run_dir, proxy_all_links=link_faults, **options)
         self.phase = STARTING
         self.error: str | None = None
         self.summary: dict[str, Any] | None = None
@@ -180,6 +183,26 @@ class RunSession:
                 elif action in ("start", "restart"):
                     self._held.discard(node)
         getattr(self.sup, NODE_ACTIONS[action])(node)
+
+    def act_on_link(self, action: str, link: str, latency_ms: float = 0.0) -> None:
+        """Cut, heal or delay a link (through its proxy), as an event on the run's timeline."""
+        if self.phase != RUNNING:
+            return
+        calls = {"cut": lambda: self.sup.cut_link(link), "heal": lambda: self.sup.heal_link(link),
+                 "delay": lambda: self.sup.delay_link(link, latency_ms)}
+        if action not in calls:
+            raise ValueError(f"unknown link action '{action}'")
+        fields: dict[str, Any] = {"latency_ms": latency_ms} if action == "delay" else {}
+        self.sup.events.add("manual", None, link=link, action=action, at_s=round(self.sup.elapsed(), 3),
+                            **fields)
+        try:
+            calls[action]()
+        except KeyError as exc:  # no proxy on this link in this run
+            self.sup.events.add("error", None, link=link, action=action, error=str(exc))
+
+    def proxied(self, link: str) -> bool:
+        """Whether this run can fault the link (it goes through a proxy)."""
+        return link in self.sup.link_faults.proxies
 
     # -- reading -----------------------------------------------------------------------------------
     def elapsed(self) -> float:

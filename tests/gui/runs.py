@@ -45,8 +45,15 @@ def wait_state(qtbot: Any, window: MainWindow, name: str, states: tuple[str, ...
 
 def menu_action(window: MainWindow, item: object, name: str) -> Any:
     """The run-mode context-menu entry `run-<name>` for an item, as a right-click shows it."""
-    menu = window.build_context_menu(item)
-    return next(a for a in menu.actions() if a.objectName() == f"run-{name}")
+    def walk(menu: Any) -> list[Any]:
+        found = []
+        for action in menu.actions():
+            found.append(action)
+            if action.menu() is not None:
+                found += walk(action.menu())
+        return found
+
+    return next(a for a in walk(window.build_context_menu(item)) if a.objectName() == f"run-{name}")
 
 
 def recorded_pids(run_dir: Path) -> list[int]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
@@ -22,6 +24,8 @@ def test_launch_opens_the_default_example_at_a_sensible_size(qapp, monkeypatch):
 
     class LoopThatLooks:
         """Stands in for app.exec(): a real loop would only end when a user closes the window."""
+
+        aboutToQuit = SimpleNamespace(connect=lambda slot: None)  # launch() hooks the clipboard's cleanup
 
         def exec(self) -> int:
             window = next(w for w in QApplication.topLevelWidgets()

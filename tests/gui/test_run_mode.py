@@ -23,10 +23,10 @@ pytestmark = pytest.mark.gui
 
 
 def _push_pull(data):
-    """Example 06, shorter: 2 s of PUSH at 2000/s; worker-b is killed at 1 s by the scenario."""
-    node(data, "events")["count"] = 4000
+    """Example 06, shorter: 4 s of PUSH at 2000/s; worker-b is killed at 1 s by the scenario."""
+    node(data, "events")["count"] = 8000
     data["scenario"] = [{"action": "kill", "target": "worker-b", "at_s": 1}]
-    data["expectations"] = ["sent == 4000", "duplicates_delivered == 0"]
+    data["expectations"] = ["sent == 8000", "duplicates_delivered == 0"]
 
 
 @pytest.mark.timeout(90)
@@ -72,9 +72,16 @@ def test_a_brokerless_run_shows_states_rates_and_locks_editing(window, qtbot, tm
     menu_action(window, scene.node_item("worker-a"), "log").trigger()
     assert rm.dashboard.docks["Node log"].isVisible()
     qtbot.waitUntil(lambda: "--- life 1 starting" in rm.dashboard.node_log.text.toPlainText(), timeout=3000)
-    # link faults are offered but off, saying why
+    # link faults by hand, through the run's proxies: cut, then heal, then slow down
     cut = menu_action(window, link, "cut")
-    assert not cut.isEnabled() and "proxy" in cut.toolTip()
+    assert cut.isEnabled() and not menu_action(window, link, "heal").isEnabled()
+    cut.trigger()
+    qtbot.waitUntil(lambda: link.rate.endswith("· cut") and link.stalled, timeout=3000)
+    assert not menu_action(window, link, "cut").isEnabled()
+    menu_action(window, link, "heal").trigger()
+    qtbot.waitUntil(lambda: not link.rate.endswith("cut"), timeout=3000)
+    menu_action(window, link, "delay-20").trigger()
+    qtbot.waitUntil(lambda: link.rate.endswith("· +20 ms"), timeout=3000)
 
     # the client ends after its 4000 messages: the run ends on its own, editing comes back
     wait_phase(qtbot, window, ("ended",), 60)
@@ -83,16 +90,19 @@ def test_a_brokerless_run_shows_states_rates_and_locks_editing(window, qtbot, tm
     summary = rm.session.summary
     shown = rm.dashboard.counters.values()
     assert shown == {key: summary["total"][key] for key in shown}
-    assert shown["sent"] == 4000
+    assert shown["sent"] == 8000
     lines = rm.dashboard.events.lines()
     assert any("kill worker-b  (scenario)" in line for line in lines)
     assert any("pause worker-a  (by hand)" in line for line in lines)
     assert any("resume worker-a  (by hand)" in line for line in lines)
+    for expected in ("cut events->worker-a  (by hand)", "heal events->worker-a  (by hand)",
+                     "delay events->worker-a  (by hand)   latency_ms=20"):
+        assert any(expected in line for line in lines), expected
     verdicts = rm.dashboard.result.verdict_lines()
     assert len(verdicts) == 2 and all("PASS" in v for v in verdicts)
     # the fault periods went onto the plots: worker-b killed (open to the end), worker-a paused
     labels = {p.label for p in rm.sampler.periods()}
-    assert {"worker-b killed", "worker-a paused"} <= labels
+    assert {"worker-b killed", "worker-a paused", "events->worker-a cut", "events->worker-a delayed"} <= labels
     assert_run_left_nothing(window)
     # the HTML report, when the run has one, opens from the Result panel
     result = rm.dashboard.result
@@ -117,8 +127,11 @@ def test_stop_ends_the_run_in_order_and_still_counts(window, qtbot, tmp_path):
         data["scenario"] = []
     open_example(window, tmp_path, "06", endless)
     rm = window.run_mode
+    rm.link_faults_action.setChecked(False)  # links direct: the fastest run, no link faults
     rm.run()
     wait_state(qtbot, window, "events", ("ready",), 20)
+    cut = menu_action(window, window.scene.link_item("events->worker-a"), "cut")
+    assert not cut.isEnabled() and "Link faults by hand" in cut.toolTip()
     qtbot.waitUntil(lambda: (rm.dashboard.counters.values()["processed"] or 0) > 500, timeout=10000)
     rm.stop_action.trigger()
     assert rm.stop_action.text() == "Kill all now"  # a second Stop would not wait
