@@ -114,6 +114,15 @@ class Supervisor:
         topo = self.topology
         if topo.brokers():
             broker_support.opener()
+            if any(b.managed for b in topo.brokers()):
+                try:
+                    from engines.brokers.install import rabbitmq_available
+                except ImportError:  # a broker engine of another make: it says at start
+                    pass
+                else:
+                    why = rabbitmq_available()
+                    if why:
+                        raise RunError(f"this topology needs RabbitMQ on this machine: {why}")
         for client in topo.clients():
             for role in (CLIENT, SERVICE):
                 try:
