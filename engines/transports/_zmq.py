@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import struct
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from operator import itemgetter
+from typing import Any
 
 import zmq
 
@@ -67,6 +68,18 @@ def drain(sock: zmq.Socket, max_frames: int) -> list[list[bytes]]:
         except zmq.Again:
             break
     return out
+
+
+def replies(sock: zmq.Socket, recorder: Any, max_frames: int = 1000) -> Iterator[tuple[tuple[int, ...], bytes]]:
+    """(header, frame) of each reply already waiting; a malformed frame is counted, not raised."""
+    for parts in drain(sock, max_frames):
+        frame = parts[-1]
+        try:
+            header = wire.unpack(frame)
+        except wire.WireError:
+            recorder.error(-1, "malformed")
+            continue
+        yield header, frame
 
 
 _UNIFORM: dict[int, struct.Struct] = {}

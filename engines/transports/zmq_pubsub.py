@@ -31,6 +31,7 @@ from engines.transports._zmq import (
     drain,
     listener,
     receive,
+    replies,
     responder,
     responder_of,
     send_until_stopped,
@@ -126,13 +127,7 @@ def run_pub_collect(ctx: ClientContext) -> None:
             if closing:
                 wait_ms = min(wait_ms, max(0, (closing[0][0] - time.monotonic_ns()) / 1e6))
             if router.poll(wait_ms, zmq.POLLIN):
-                for parts in drain(router, 1000):
-                    frame = parts[-1]
-                    try:
-                        header = wire.unpack(frame)
-                    except wire.WireError:
-                        rec.error(-1, "malformed")
-                        continue
+                for header, frame in replies(router, rec):
                     seq = header[4]
                     if seq in open_windows:
                         open_windows[seq] += 1

@@ -24,9 +24,9 @@ from engines.transports._zmq import (
     TICK_MS,
     Accept,
     context,
-    drain,
     listener,
     receive,
+    replies,
     responder,
     responder_of,
     socket,
@@ -149,13 +149,7 @@ def run_dealer(ctx: ClientContext) -> None:
             if room > 0 and not pacer.finished:
                 wait_ms = min(wait_ms, pacer.next_due_in() * 1000)
             if sock.poll(wait_ms, zmq.POLLIN):
-                for parts in drain(sock, 1000):
-                    frame = parts[-1]
-                    try:
-                        header = wire.unpack(frame)
-                    except wire.WireError:
-                        rec.error(-1, "malformed")
-                        continue
+                for header, frame in replies(sock, rec):
                     seq = header[4]
                     if outstanding.pop(seq, None) is None:
                         rec.duplicate_reply(seq)  # answer to an attempt already answered or abandoned
