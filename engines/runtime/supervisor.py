@@ -24,9 +24,10 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from engines import topofile, transports
+from engines import topofile
 from engines.model import BrokerNode, Topology
 from engines.runtime import brokers as broker_support
+from engines.runtime import preflight
 from engines.runtime.control import POLL_S, Control
 from engines.runtime.errors import RunError
 from engines.runtime.events import EventLog
@@ -36,7 +37,6 @@ from engines.runtime.metrics import Collector
 from engines.runtime.ports import PortError, Ports
 from engines.runtime.proctable import RUNNING, NodeProcess, ProcessTable, log_tail
 from engines.runtime.specs import RunPlan, make_plan, node_spec, write_spec
-from engines.transports.base import CLIENT, SERVICE
 
 
 def _in_background(fn: Callable[[], None], name: str) -> Future[None]:
@@ -111,27 +111,7 @@ class Supervisor:
     # -- starting ---------------------------------------------------------------------
     def preflight(self) -> None:
         """Refuse, before any process starts, what cannot run here (RunError says why)."""
-        topo = self.topology
-        if topo.brokers():
-            broker_support.opener()
-            if any(b.managed for b in topo.brokers()):
-                try:
-                    from engines.brokers.install import rabbitmq_available
-                except ImportError:  # a broker engine of another make: it says at start
-                    pass
-                else:
-                    why = rabbitmq_available()
-                    if why:
-                        raise RunError(f"this topology needs RabbitMQ on this machine: {why}")
-        for client in topo.clients():
-            for role in (CLIENT, SERVICE):
-                try:
-                    transports.driver(client.transport.value, client.style.value, role)
-                except KeyError:
-                    raise RunError(
-                        f"client '{client.name}' speaks {client.style.value} over "
-                        f"{client.transport.value}, but no {role} driver for it is installed "
-                        f"(engines/transports/{client.transport.value}_*.py)") from None
+        preflight.check(self.topology)
 
     def start(self) -> None:
         """Brokers, then services (until ready), then clients. Raises RunError with the reason."""
