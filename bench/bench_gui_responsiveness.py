@@ -10,9 +10,9 @@ traffic flows, then measures the event loop's lag: a 10 ms precise QTimer's
 actual period minus 10 ms, for `--seconds`, while the run view samples and
 redraws on its own timer. Also prints what the run view's tick itself costs
 and how much the clients sent, then stops the run and checks nothing is left.
-By default every link goes through a fault proxy (Run > Link faults by hand,
-on by default); `--direct-links` measures without. Target (issue 7): lag p99
-under 50 ms.
+Links go direct, as by default in the GUI; `--link-proxies` measures with
+every link through a fault proxy (Run > Link faults by hand). Target
+(issue 7): lag p99 under 50 ms.
 """
 
 from __future__ import annotations
@@ -79,9 +79,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pairs", type=int, default=25, help="client/service pairs (nodes = 2 x pairs)")
     parser.add_argument("--seconds", type=float, default=10.0, help="how long to measure")
-    parser.add_argument("--direct-links", action="store_true",
-                        help="turn off Run > Link faults by hand (by default every link goes through "
-                        "a fault proxy in the GUI's process, as a user gets it)")
+    parser.add_argument("--link-proxies", action="store_true",
+                        help="turn on Run > Link faults by hand: every link through a fault proxy in "
+                        "the GUI's process (off by default, as a user gets it)")
     args = parser.parse_args()
 
     app = application()
@@ -89,7 +89,7 @@ def main() -> int:
     window.resize(1280, 800)
     window.show()
     rm = window.run_mode
-    rm.link_faults_action.setChecked(not args.direct_links)
+    rm.link_faults_action.setChecked(args.link_proxies)
     tick_costs: list[float] = []
     original = rm._tick
 
@@ -126,7 +126,7 @@ def main() -> int:
             ledger.join(10)
         left = [p for p in (rm.session.sup.table.all_pids()) if _alive(p)]
 
-    links = "direct links" if args.direct_links else "links through fault proxies"
+    links = "links through fault proxies" if args.link_proxies else "direct links"
     print(f"GUI event loop lag with {2 * args.pairs} nodes running at full rate "
           f"(zmq PUSH/PULL, rate 0, {links}), {args.seconds:g} s, {len(lag)} ticks of a {PERIOD_MS} ms timer:")
     print(f"  lag p50 {np.percentile(lag, 50):.1f} ms   p99 {np.percentile(lag, 99):.1f} ms   "

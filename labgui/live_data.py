@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from engines.report.build import fault_events
 from engines.report.periods import FaultPeriod, fault_periods
 from engines.runtime.events import STATES
 
@@ -91,13 +92,12 @@ class LiveSampler:
         self._life: dict[str, tuple[float, int]] = {}  # client -> (run-clock start of life, sent then)
         self._last_state: dict[str, str] = {}
         self.link_faults: dict[str, str] = {}  # link -> "cut", "+500 ms", "lossy" while in force
-        self._down: set[str] = set()  # nodes with a fault period open until they are ready again
         self.nodes: dict[str, NodeFigures] = {node.name: NodeFigures() for node in topo.nodes}
         for client in topo.clients():
             self.nodes[client.name].rate_setting = float(client.rate)
         self.link_rates: dict[str, float] = dict.fromkeys(self.links, 0.0)
         self._sources: dict[str, list[tuple[str, str, int]]] | None = None
-        self._actions: list[dict[str, Any]] = []
+        self._timeline: list[dict[str, Any]] = []  # every event, on the run clock
         self._new_events: list[dict[str, Any]] = []
         self._seen_events = 0
         self._last_count: dict[str, tuple[float, int]] = {}
@@ -228,9 +228,7 @@ class LiveSampler:
                 self._life[node] = (t, -1)  # a new life's pacer starts now (not a resume after a pause)
             if kind in STATES:
                 self._last_state[node] = str(kind)
-            action = self._fault_action(str(kind), node, e.get("action"))
-            if action is not None:
-                self._actions.append({"t": t, "action": action, "target": node})
+            self._timeline.append({**e, "t": t})
 
     def _link_event(self, link: str, action: str, latency_ms: Any) -> None:
         if action == "cut":
@@ -241,25 +239,6 @@ class LiveSampler:
             self.link_faults[link] = f"+{float(latency_ms or 0):g} ms"
         elif action == "lossy":
             self.link_faults[link] = "lossy"
-
-    def _fault_action(self, kind: str, node: Any, action: Any) -> str | None:
-        """What an event means for fault periods: a fault lasts until the node is ready again."""
-        if kind in ("scenario", "manual"):
-            if action in ("start", "restart"):  # closes when the node is ready, not when asked
-                if action == "restart" and node not in self._down:
-                    self._down.add(node)
-                    return "stop"
-                return None
-            if action in ("kill", "stop"):
-                self._down.add(node)
-            return str(action)
-        if kind == "crashed":
-            self._down.add(node)
-            return "crash"
-        if kind == "ready" and node in self._down:
-            self._down.discard(node)
-            return "start"
-        return None
 
     def take_events(self) -> list[dict[str, Any]]:
         """Events read since the last call (for the event log)."""
@@ -272,9 +251,10 @@ class LiveSampler:
         return 0.0 if origin is None else origin - self.sup.events.t0
 
     def periods(self) -> list[FaultPeriod]:
-        """Node and link faults so far, as spans on the run clock (open ones end now)."""
+        """Node and link faults so far, as spans on the run clock (open ones end now), paired
+        as the HTML report pairs them: an outage lasts until the node is ready again."""
         now = self.run_clock() or 0.0
-        return fault_periods(self._actions, now)
+        return fault_periods(fault_events(self._timeline), now)
 
     def queue_series(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """'broker/queue' -> (run-clock times, ready messages)."""

@@ -42,6 +42,7 @@ class ResultPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("resultPanel")
         self.run_dir: Path | None = None
+        self.report_problem: str | None = None
         self.headline = QLabel("No run yet.")
         self.headline.setWordWrap(True)
         self.verdicts = QListWidget()
@@ -73,12 +74,19 @@ class ResultPanel(QWidget):
         path = self.run_dir / "report.html"
         return path if path.exists() else None
 
-    def _set_buttons(self) -> None:
+    def _set_buttons(self, building: bool = False) -> None:
         self.open_folder.setEnabled(self.run_dir is not None)
-        has_report = self.report_path is not None
+        has_report = self.report_path is not None and not building
         self.open_report.setEnabled(has_report)
+        self.open_report.setText("Building the HTML report…" if building else "Open HTML report")
         self.open_report.setToolTip(str(self.report_path) if has_report else
-                                    "This run has no report.html (reports are written by engines.report)")
+                                    "The report is being built" if building else
+                                    self.report_problem or "This run has no report.html")
+
+    def show_report(self, building: bool, problem: str | None = None) -> None:
+        """The run's report.html (engines.report): being built, there, or why it is not."""
+        self.report_problem = f"No report: {problem}" if problem else None
+        self._set_buttons(building)
 
     def show_running(self, run_dir: Path) -> None:
         self.run_dir = run_dir
@@ -86,6 +94,7 @@ class ResultPanel(QWidget):
         self.headline.setStyleSheet("")
         self.verdicts.clear()
         self.table.setPlainText("")
+        self.report_problem = None
         self._set_buttons()
 
     def show_failure(self, message: str) -> None:

@@ -22,6 +22,8 @@ nice value, so they still compete with each other exactly as headless.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -29,6 +31,7 @@ from typing import Any
 
 from engines.model import Topology
 from engines.runtime import RunError, Supervisor
+from engines.runtime.proctable import PROJECT_ROOT
 from engines.runtime.scheduler import Scheduler
 from engines.runtime.summary import build_summary
 
@@ -48,7 +51,7 @@ NODE_ACTIONS = {
 class RunSession:
     """Start with `start()`; `stop()` ends in order, `abort()` kills at once; `act()` injects faults."""
 
-    def __init__(self, topology: Topology, run_dir: Path, *, link_faults: bool = True,
+    def __init__(self, topology: Topology, run_dir: Path, *, link_faults: bool = False,
                  **options: Any) -> None:
         self.topology = topology
         self.link_faults = link_faults
@@ -58,6 +61,11 @@ class RunSession:
         self.error: str | None = None
         self.summary: dict[str, Any] | None = None
         self.closed = threading.Event()  # set once nothing of the run is left running
+        self.done = threading.Event()  # set once the worker has finished (summary, report)
+        self.report: Path | None = None
+        self.report_error: str | None = None
+        self._close_lock = threading.Lock()
+        self._report_proc: subprocess.Popen[bytes] | None = None
         self.aborted = False
         self._stop = threading.Event()
         self._held: set[str] = set()  # clients ended by hand: they keep the run open
@@ -87,11 +95,15 @@ class RunSession:
         """Kill everything now (a second Stop, or the window closing); returns at once."""
         self._stop.set()
         self.aborted = True
-        threading.Thread(target=self.sup.close, name="gui-run-abort", daemon=True).start()
+        threading.Thread(target=self._close, name="gui-run-abort", daemon=True).start()
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait until nothing of the run is left (for a closing window or a test)."""
         return self.closed.wait(timeout)
+
+    def wait_done(self, timeout: float | None = None) -> bool:
+        """Wait until the worker has finished too (the summary and the report are written)."""
+        return self.done.wait(timeout)
 
     def _main(self) -> None:
         sup = self.sup
@@ -105,10 +117,15 @@ class RunSession:
             self._lower_priority()
             self.phase = RUNNING
             self._loop()
+            if self.aborted:
+                self._summary_after_abort()
+                return
             self.phase = FINISHING
             sup.finish()
             self.summary = build_summary(sup)
             self.phase = ENDED
+            self._close()
+            self._build_report()
         except Exception as exc:  # noqa: BLE001 - shown to the user; close() still cleans up
             if self.aborted and sup.metrics is not None:
                 self._summary_after_abort()
@@ -116,12 +133,45 @@ class RunSession:
                 self.error = f"{type(exc).__name__}: {exc}"
                 self.phase = FAILED
         finally:
-            sup.close()
-            self.closed.set()
+            self._close()
+            self.done.set()
+
+    def _close(self) -> None:
+        """Leave nothing of the run running; a second caller waits for the first."""
+        with self._close_lock:
+            self.sup.close()
+        self.closed.set()
+
+    def _build_report(self) -> None:
+        """The run's HTML report: `labgui report RUN_DIR` (engines.report), in a process of its own,
+        so matplotlib neither holds the window's interpreter nor outlives it half-way."""
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
+        try:
+            self._report_proc = proc = subprocess.Popen(
+                [sys.executable, "-m", "labgui", "report", str(self.sup.run_dir)], cwd=str(PROJECT_ROOT),
+                env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            os.setpriority(os.PRIO_PROCESS, proc.pid, self._nice)
+            _out, err = proc.communicate()
+        except OSError as exc:
+            self.report_error = str(exc)
+            return
+        page = self.sup.run_dir / "report.html"
+        if proc.returncode == 0 and page.exists():
+            self.report = page
+        else:
+            lines = err.decode("utf-8", "replace").strip().splitlines()
+            self.report_error = lines[-1] if lines else f"labgui report exited with {proc.returncode}"
+
+    def cancel_report(self) -> None:
+        """The window is closing: a report still being built is not waited for."""
+        proc = self._report_proc
+        if proc is not None and proc.poll() is None:
+            proc.kill()
 
     def _summary_after_abort(self) -> None:
         """Killed mid-way: the ledger still reads what the nodes committed and recorded."""
-        self.sup.close()
+        self._close()
         try:
             self.summary = build_summary(self.sup)
             self.phase = ENDED

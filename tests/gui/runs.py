@@ -73,6 +73,7 @@ def assert_run_left_nothing(window: MainWindow, extra_pids: list[int] = (), time
     """No node, beam or epmd process of the run: by recorded pid, and by the run folder in any cmdline."""
     session = window.run_mode.session
     assert session is not None and session.join(timeout_s), "the run did not close"
+    assert session.wait_done(timeout_s), "the run's worker (summary, report) did not finish"
     run_dir = session.sup.run_dir
     deadline = time.monotonic() + 5
     pids = set(recorded_pids(run_dir)) | set(extra_pids)
