@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 PAYLOAD = 256
-BODY = 22 + PAYLOAD  # the lab's header (engines.wire) + payload
+BODY = 22 + PAYLOAD  # the lab's header (engines.transports.wire) + payload
 WINDOW = 1000
 PREFETCH = 1000
 ACK_EVERY = 100
@@ -122,8 +122,8 @@ def raw_rate(url: str, n: int) -> float:
 
 def lab_rate(url: str, n: int) -> tuple[float, dict]:
     """Messages per second through a lab notification link over the same broker."""
-    from engines.model import BrokerNode, ClientNode, ServiceNode, Topology
     from engines.runtime import Supervisor
+    from engines.topology.model import BrokerNode, ClientNode, ServiceNode, Topology
 
     channel = f"bench-lab-{uuid.uuid4().hex[:8]}"
     topo = Topology(

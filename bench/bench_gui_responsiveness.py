@@ -27,9 +27,9 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QEventLoop, Qt, QTimer
 
-from engines.model import ClientNode, Link, ServiceNode, Topology
-from labgui.app import application
-from labgui.mainwindow import MainWindow
+from engines.topology.model import ClientNode, Link, ServiceNode, Topology
+from labgui.app.app import application
+from labgui.app.mainwindow import MainWindow
 
 PERIOD_MS = 10
 

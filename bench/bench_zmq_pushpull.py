@@ -67,8 +67,8 @@ def raw_rate(n: int) -> float:
 
 def lab_rate(n: int) -> tuple[float, dict]:
     """Messages per second through a lab PUSH/PULL link, counting and committing every one."""
-    from engines.model import ClientNode, ServiceNode, Topology
     from engines.runtime import Supervisor
+    from engines.topology.model import ClientNode, ServiceNode, Topology
 
     topo = Topology(
         name="bench-push-pull",
@@ -100,11 +100,11 @@ def hot_path_cost(n: int = 200_000) -> tuple[float, float]:
     """
     import logging
 
-    from engines import wire
     from engines.nodes.handler import Handler
     from engines.nodes.records import ClientRecorder
     from engines.nodes.stats import ServiceStats
     from engines.nodes.store import Store
+    from engines.transports import wire
     from engines.transports._zmq import Batch
     from engines.transports.base import ServiceConfig
 

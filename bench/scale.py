@@ -32,8 +32,8 @@ from typing import Any
 
 import psutil
 
-from engines.model import ClientNode, ServiceNode, Topology
 from engines.runtime import Supervisor
+from engines.topology.model import ClientNode, ServiceNode, Topology
 
 STYLES = ("notification", "async-request-response", "request-response", "publish-subscribe")
 

@@ -26,9 +26,9 @@ from typing import Any
 
 import psutil
 
-from engines import topofile
 from engines.brokers import rabbitmq_available
 from engines.runtime import Supervisor
+from engines.topology import topofile
 
 BROKERLESS = """
   - {name: push, kind: client, style: notification, transport: zmq, rate: 150}

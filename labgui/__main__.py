@@ -1,5 +1,5 @@
 import sys
 
-from labgui.cli import main
+from labgui.app.cli import main
 
 sys.exit(main())

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from engines import drafts, layout, refactor, topofile
-from engines.model import ClientNode, Link, ServiceNode, Topology
-from engines.problems import TopologyError
+from engines.topology import drafts, layout, refactor, topofile
+from engines.topology.model import ClientNode, Link, ServiceNode, Topology
+from engines.topology.problems import TopologyError
 from tests.conftest import EXAMPLES
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from engines import topofile
 from engines.cli import main as cli_main
+from engines.topology import topofile
 from tests.conftest import EXAMPLES
 
 STYLES_COVERED = {

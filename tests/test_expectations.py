@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engines.expectations import ExpectationError, evaluate_all, parse
+from engines.topology.expectations import ExpectationError, evaluate_all, parse
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engines import topofile
-from engines.problems import TopologyError
+from engines.topology import topofile
+from engines.topology.problems import TopologyError
 from tests.conftest import EXAMPLES
 
 BASES = [yaml.safe_load(p.read_text()) for p in EXAMPLES]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from engines import topofile
-from engines.problems import TopologyError
+from engines.topology import topofile
+from engines.topology.problems import TopologyError
 
 GOOD_HEAD = """\
 version: 1

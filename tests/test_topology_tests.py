@@ -64,7 +64,7 @@ def test_pytest_collects_topology_files_and_fails_with_the_table(tmp_path):
     good, bad = _write(tmp_path, 500), _write(tmp_path, 499)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:topology_lab", "-p", "engines.pytest_plugin",
+        [sys.executable, "-m", "pytest", "-p", "no:topology_lab", "-p", "engines.testing.pytest_plugin",
          "-p", "no:cacheprovider", "-q", "--rootdir", str(tmp_path), str(good), str(bad)],
         capture_output=True, text=True, timeout=110, env=env, cwd=tmp_path)
     assert proc.returncode == 1, proc.stdout + proc.stderr

@@ -15,7 +15,7 @@ from engines.brokers.install import INSTALL_HINT, rabbitmq_available
 from engines.brokers.managed import ManagedBroker, amqp_ready, cleanup_run_dir
 from engines.brokers.sampler import QueueDepth, QueueDepthSampler, SamplerThread
 from engines.brokers.telemetry import QueueDepthMonitor
-from engines.model import BrokerNode
+from engines.topology.model import BrokerNode
 
 # pika logs every failed connection attempt at ERROR with a traceback; the lab
 # expects them (readiness polls, a killed broker) and counts them instead.

@@ -3,7 +3,7 @@
 Runs in the supervisor (it reads the pydantic model); the specs are plain
 dicts shipped to the node processes in `Peer.channel` and `Inbound.channel`
 (see engines/transports/amqp_declare.py for the fields). Which queue or
-exchange a link uses comes from `engines.channels.plan`.
+exchange a link uses comes from `engines.topology.channels.plan`.
 
 - point to point (notification, request styles): one queue named after the
   channel, consumed by every service linked to it (competing consumers);
@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from engines.channels import Channel, plan
-from engines.model import BrokerNode, ClientNode, Link, ServiceNode, Topology
+from engines.topology.channels import Channel, plan
+from engines.topology.model import BrokerNode, ClientNode, Link, ServiceNode, Topology
 
 
 def _consumer_links(topology: Topology, channel: Channel, by_link: dict[str, Channel]) -> list[Link]:

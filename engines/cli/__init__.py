@@ -1,7 +1,7 @@
 """The headless command line: `validate`, `run`, `test`, `report`.
 
 Each subcommand lives in its own module with a `register(subparsers)` function;
-`labgui.cli` adds them next to the GUI launcher. Nothing here imports Qt.
+`labgui.app.cli` adds them next to the GUI launcher. Nothing here imports Qt.
 """
 
 from __future__ import annotations

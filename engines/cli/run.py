@@ -16,8 +16,8 @@ import threading
 import time
 from typing import Any
 
-from engines import topofile
-from engines.problems import TopologyError
+from engines.topology import topofile
+from engines.topology.problems import TopologyError
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -8,8 +8,8 @@ import threading
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from engines import topofile
 from engines.testing.runner import TopologyResult, run_file
+from engines.topology import topofile
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

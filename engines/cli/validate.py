@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from engines import topofile
-from engines.problems import TopologyError
+from engines.topology import topofile
+from engines.topology.problems import TopologyError
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -55,10 +55,10 @@ from typing import Any
 
 import numpy as np
 
-from engines.counters import CLIENT_SIDE
-from engines.histogram import Histogram, merged
+from engines.ledger.counters import CLIENT_SIDE
+from engines.ledger.histogram import Histogram, merged
 from engines.nodes import records
-from engines.wire import split_id
+from engines.transports.wire import split_id
 
 SERVICE_SIDE = ("delivered", "processed", "duplicates_delivered", "duplicates_processed",
                 "duplicates_suppressed", "redelivered")
@@ -174,7 +174,7 @@ def client_side(book: ClientBook) -> dict[str, int]:
 
 def compute(clients: list[ClientBook], services: Mapping[str, ServiceBook],
             histograms: Mapping[str, Histogram] | None = None, duration_s: float = 0.0) -> dict[str, Any]:
-    """Every counter of engines.counters, in total, per node and per link."""
+    """Every counter of engines.ledger.counters, in total, per node and per link."""
     histograms = histograms or {}
     total: dict[str, Any] = {}
     nodes: dict[str, dict[str, Any]] = {}

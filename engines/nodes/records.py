@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from engines.histogram import Histogram
+from engines.ledger.histogram import Histogram
 
 MAGIC = b"LABREC1\0"
 SLOTS = 64

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 
-from engines.histogram import Histogram
+from engines.ledger.histogram import Histogram
 
 
 class ServiceStats:

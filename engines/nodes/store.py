@@ -8,7 +8,7 @@ commit. The business table is keyed by message ID but not unique: a naive
 service (no PROCESSED_MESSAGES) can authorise the same order twice, which is
 exactly the double charge the lab shows.
 
-`message_id` is `client_index << 32 | seq` (engines.wire.message_id); the
+`message_id` is `client_index << 32 | seq` (engines.transports.wire.message_id); the
 `clients` table and the `authorisations_by_key` view turn it back into
 'client:seq'; `amount_cents` is derived from it (a generated column), so
 every row looks like a real authorisation at no cost per insert. WAL with synchronous=OFF: the failures the lab makes are process
@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from operator import itemgetter
 from pathlib import Path
 
-from engines.transports.base import APPLIED, DUPLICATE, Delivery
+from engines.transports.delivery import APPLIED, DUPLICATE, Delivery
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS clients (idx INTEGER PRIMARY KEY, name TEXT NOT NULL);

@@ -16,12 +16,12 @@ from typing import Any
 
 import numpy as np
 
-from engines import topofile
-from engines.expectations import evaluate_all
-from engines.problems import TopologyError
 from engines.report.html import ReportData, render
 from engines.report.periods import fault_periods
 from engines.report.plots import Panel, render_overview, render_panel
+from engines.topology import topofile
+from engines.topology.expectations import evaluate_all
+from engines.topology.problems import TopologyError
 
 REPORT_NAME = "report.html"
 BIN_S = 0.5  # rates are computed over half-second bins: 0.1 s samples are too noisy to read

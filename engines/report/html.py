@@ -13,9 +13,9 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from engines.counters import COUNTERS
-from engines.expectations import Verdict
+from engines.ledger.counters import COUNTERS
 from engines.report.periods import FaultPeriod
+from engines.topology.expectations import Verdict
 
 BIG_COUNTERS = ("sent", "processed", "lost", "in_doubt", "duplicates_delivered",
                 "duplicates_suppressed", "duplicates_processed")

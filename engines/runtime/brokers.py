@@ -21,8 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from engines.model import BrokerNode
 from engines.runtime.errors import RunError
+from engines.topology.model import BrokerNode
 
 
 class BrokerHandle(Protocol):

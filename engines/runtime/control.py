@@ -24,9 +24,9 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from engines.model import Topology
 from engines.runtime.events import EventLog
 from engines.runtime.proctable import RUNNING, NodeProcess, ProcessTable, log_tail
+from engines.topology.model import Topology
 from engines.transports.base import EXIT_CRASH, EXIT_GAVE_UP
 
 POLL_S = 0.05
@@ -149,6 +149,13 @@ class Control:
                 self.events.add("error", name, action=method, error=str(exc))
 
         return self.spawner.submit(call)
+
+    def node_states(self) -> dict[str, dict[str, Any]]:
+        """Each node's state, lives, exit code and reason (with its log tail after a crash)."""
+        with self.lock:
+            return {name: {"state": p.state, "lives": p.lives, "exit_code": p.exit_code,
+                           "reason": p.reason, **({"log_tail": p.crash_log} if p.crash_log else {})}
+                    for name, p in self.table.nodes.items()}
 
     def kill(self, name: str) -> None:
         """SIGKILL: no goodbye, no flush; what the node had not recorded is gone."""

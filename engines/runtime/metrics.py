@@ -30,7 +30,7 @@ import msgpack
 import numpy as np
 import zmq
 
-from engines.histogram import N_BUCKETS, Histogram
+from engines.ledger.histogram import N_BUCKETS, Histogram
 from engines.runtime.telegate import Gate
 
 INTERVAL_S = 0.1

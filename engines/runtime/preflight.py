@@ -7,9 +7,9 @@ leaves nothing behind (no broker, no node, no reaper).
 from __future__ import annotations
 
 from engines import transports
-from engines.model import Topology
 from engines.runtime import brokers as broker_support
 from engines.runtime.errors import RunError
+from engines.topology.model import Topology
 from engines.transports.base import CLIENT, SERVICE
 
 

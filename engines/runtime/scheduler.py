@@ -6,16 +6,40 @@ step the run cannot carry out is an error event, never a failed run.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
-from engines.model import Action, Step
+from engines.runtime.events import EventLog
+from engines.topology.model import Action, Step
 
-if TYPE_CHECKING:
-    from engines.runtime.supervisor import Supervisor
+
+class Controls(Protocol):
+    """What the scenario player may do to a run (the supervisor offers all of it)."""
+
+    events: EventLog
+
+    def cut_link(self, link: str) -> None: ...
+
+    def heal_link(self, link: str) -> None: ...
+
+    def delay_link(self, link: str, latency_ms: float, jitter_ms: float = 0.0) -> None: ...
+
+    def lossy_link(self, link: str, loss: float) -> None: ...
+
+    def kill(self, name: str) -> None: ...
+
+    def stop_node(self, name: str) -> None: ...
+
+    def start_node(self, name: str) -> Any: ...
+
+    def restart(self, name: str) -> Any: ...
+
+    def pause(self, name: str) -> None: ...
+
+    def resume(self, name: str) -> None: ...
 
 
 class Scheduler:
-    def __init__(self, steps: list[Step], supervisor: Supervisor) -> None:
+    def __init__(self, steps: list[Step], supervisor: Controls) -> None:
         self.pending = sorted(steps, key=lambda s: (s.at_s if s.at_s is not None else float("inf")))
         self.supervisor = supervisor
         self.fired: list[Step] = []

@@ -15,11 +15,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engines import channels, transports
-from engines.model import BrokerNode, ClientNode, Link, ServiceNode, Topology
+from engines import transports
 from engines.runtime.ports import Ports, connect_host
+from engines.topology import channels
+from engines.topology.model import BrokerNode, ClientNode, Link, ServiceNode, Topology
+from engines.topology.vocabulary import Transport
 from engines.transports.base import CLIENT, HTTP, SERVICE, Inbound, Peer
-from engines.vocabulary import Transport
 
 SPEC_FORMAT = 1
 

@@ -4,17 +4,37 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from engines import expectations, ledger, transports
-from engines.histogram import Histogram
+from engines import transports
+from engines.ledger import reconcile as ledger
+from engines.ledger.histogram import Histogram
 from engines.nodes import records
+from engines.runtime.metrics import Collector
+from engines.runtime.proctable import ProcessTable
+from engines.runtime.specs import RunPlan
+from engines.topology import expectations
+from engines.topology.model import Topology
 
-if TYPE_CHECKING:
-    from engines.runtime.supervisor import Supervisor
+
+class FinishedRun(Protocol):
+    """What the ledger needs of a run (the supervisor offers all of it)."""
+
+    topology: Topology
+    run_dir: Path
+    table: ProcessTable
+    metrics: Collector | None
+    plan: RunPlan | None
+
+    @property
+    def sigkilled(self) -> set[str]: ...
+
+    def elapsed(self) -> float: ...
+
+    def node_states(self) -> dict[str, dict[str, Any]]: ...
 
 
-def client_books(sup: Supervisor) -> list[ledger.ClientBook]:
+def client_books(sup: FinishedRun) -> list[ledger.ClientBook]:
     assert sup.plan is not None
     books = []
     for client in sup.topology.clients():
@@ -40,7 +60,7 @@ def client_books(sup: Supervisor) -> list[ledger.ClientBook]:
     return books
 
 
-def build_summary(sup: Supervisor) -> dict[str, Any]:
+def build_summary(sup: FinishedRun) -> dict[str, Any]:
     """Reconcile, evaluate the expectations, write summary.json; return the summary."""
     services = {s.name: ledger.read_service(s.name, sup.table.nodes[s.name].node_dir / "service.db")
                 for s in sup.topology.services()}
@@ -57,10 +77,7 @@ def build_summary(sup: Supervisor) -> dict[str, Any]:
             result["nodes"].setdefault(service.name, {})["input_errors"] = errors
     scoped = {**result["links"], **result["nodes"]}
     verdicts = expectations.evaluate_all(sup.topology.expectations, result["total"], scoped)
-    with sup._lock:
-        states = {name: {"state": p.state, "lives": p.lives, "exit_code": p.exit_code,
-                         "reason": p.reason, **({"log_tail": p.crash_log} if p.crash_log else {})}
-                  for name, p in sup.table.nodes.items()}
+    states = sup.node_states()
     summary = {
         "topology": sup.topology.name,
         "run_dir": str(sup.run_dir),
@@ -76,7 +93,7 @@ def build_summary(sup: Supervisor) -> dict[str, Any]:
     return summary
 
 
-def _extras(sup: Supervisor, name: str) -> dict[str, int]:
+def _extras(sup: FinishedRun, name: str) -> dict[str, int]:
     """Driver-specific counters of a client's last life (late replies, subscribers joined...)."""
     if sup.metrics is None:
         return {}

@@ -9,9 +9,8 @@ exits and restarts crashed services that ask for it; readers (`states`,
 `run(duration)`, which also plays the scenario and returns the summary.
 
 Order: brokers start first and stop last; services start before clients and
-must report ready; at the end clients stop first, then the supervisor waits
-until the services have caught up with what the clients sent, then stops the
-services, then the brokers.
+must report ready; at the end clients stop first, then services once they have
+caught up with what the clients sent, then brokers.
 """
 
 from __future__ import annotations
@@ -24,8 +23,6 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from engines import topofile
-from engines.model import BrokerNode, Topology
 from engines.runtime import brokers as broker_support
 from engines.runtime import preflight
 from engines.runtime.control import POLL_S, Control
@@ -37,6 +34,8 @@ from engines.runtime.metrics import Collector
 from engines.runtime.ports import PortError, Ports
 from engines.runtime.proctable import RUNNING, NodeProcess, ProcessTable, log_tail
 from engines.runtime.specs import RunPlan, make_plan, node_spec, write_spec
+from engines.topology import topofile
+from engines.topology.model import BrokerNode, Topology
 
 
 def _in_background(fn: Callable[[], None], name: str) -> Future[None]:
@@ -255,6 +254,9 @@ class Supervisor:
     # -- reading (any thread) ---------------------------------------------------------------
     def states(self) -> dict[str, str]:
         return self.control.states()
+
+    def node_states(self) -> dict[str, dict[str, Any]]:
+        return self.control.node_states()
 
     def elapsed(self) -> float:
         """Seconds since the clients started (0 before)."""

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from engines.model import Topology
+from engines.topology.model import Topology
 
 SCHEMA_PATH = Path(__file__).with_name("topology.schema.json")
 

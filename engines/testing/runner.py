@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engines import topofile
-from engines.expectations import Verdict, evaluate_all
-from engines.problems import TopologyError
+from engines.topology import topofile
+from engines.topology.expectations import Verdict, evaluate_all
+from engines.topology.problems import TopologyError
 
 
 @dataclass

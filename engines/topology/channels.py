@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engines.model import BrokerNode, ClientNode, ServiceNode, Topology
-from engines.vocabulary import Style
+from engines.topology.model import BrokerNode, ClientNode, ServiceNode, Topology
+from engines.topology.vocabulary import Style
 
 
 @dataclass(frozen=True)

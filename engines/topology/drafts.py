@@ -15,10 +15,10 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from engines import topofile
-from engines.model import FORMAT_VERSION, Topology
-from engines.problems import TopologyError
-from engines.yamlsource import YamlSyntaxError, parse
+from engines.topology import topofile
+from engines.topology.model import FORMAT_VERSION, Topology
+from engines.topology.problems import TopologyError
+from engines.topology.yamlsource import YamlSyntaxError, parse
 
 
 def _typed(text: str) -> Topology | None:

@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from engines.counters import COUNTERS
+from engines.ledger.counters import COUNTERS
 
 OPERATORS: dict[str, Callable[[float, float], bool]] = {
     "==": operator.eq,

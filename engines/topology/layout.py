@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import networkx as nx
 
-from engines.model import BrokerNode, ClientNode, Topology
+from engines.topology.model import BrokerNode, ClientNode, Topology
 
 COLUMN_GAP = 280.0
 ROW_GAP = 140.0

@@ -3,7 +3,7 @@
 Like Mininet's `Topo`, the model only describes; the runtime builds a running
 system from it and the GUI wraps it in a document that emits signals. Every
 field has the default a careful engineer would choose, so a short file is a
-safe file. Pydantic checks types and ranges; `engines.validation` checks the
+safe file. Pydantic checks types and ranges; `engines.topology.validation` checks the
 meaning (who can talk to whom).
 """
 
@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from engines.vocabulary import NodeKind, Style, Transport
+from engines.topology.vocabulary import NodeKind, Style, Transport
 
 FORMAT_VERSION = 1
 NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{0,62}$"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from engines.model import BrokerNode, ClientNode, Link, ServiceNode, Step, Topology
+from engines.topology.model import BrokerNode, ClientNode, Link, ServiceNode, Step, Topology
 
 AnyNode = ClientNode | ServiceNode | BrokerNode
 

@@ -7,8 +7,8 @@ field that does not matter is written only when it differs from its default.
 
 from __future__ import annotations
 
-from engines.model import BrokerNode, ClientNode, Link, ServiceNode, Topology
-from engines.vocabulary import Style, Transport
+from engines.topology.model import BrokerNode, ClientNode, Link, ServiceNode, Topology
+from engines.topology.vocabulary import Style, Transport
 
 _CLIENT_ALWAYS = ("style", "transport", "rate", "count", "payload_bytes", "timeout_ms", "retries")
 _SERVICE_ALWAYS = ("processing_ms", "reply", "idempotent")

@@ -20,11 +20,11 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from engines import relevance, validation
-from engines.model import FORMAT_VERSION, NODE_CLASSES, Link, Topology
-from engines.problems import Problem, Severity, TopologyError
-from engines.vocabulary import NodeKind
-from engines.yamlsource import SourceDoc, YamlSyntaxError, parse
+from engines.topology import relevance, validation
+from engines.topology.model import FORMAT_VERSION, NODE_CLASSES, Link, Topology
+from engines.topology.problems import Problem, Severity, TopologyError
+from engines.topology.vocabulary import NodeKind
+from engines.topology.yamlsource import SourceDoc, YamlSyntaxError, parse
 
 SUFFIX = ".topo.yaml"
 _KINDS = [k.value for k in NodeKind]

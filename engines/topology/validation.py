@@ -1,6 +1,6 @@
 """Semantic checks: who may talk to whom, over what, and whether anything is left unreachable.
 
-Types and ranges are pydantic's job (engines.topofile); this module checks what
+Types and ranges are pydantic's job (engines.topology.topofile); this module checks what
 only the whole topology can tell, using networkx on the topology graph. Each
 problem carries the path of the field it concerns, so the loader can give its
 line and the GUI can mark the node or link.
@@ -13,10 +13,10 @@ from collections import Counter
 
 import networkx as nx
 
-from engines import channels, expectations
-from engines.model import BrokerNode, ClientNode, ServiceNode, Topology
-from engines.problems import Problem, Severity
-from engines.vocabulary import Transport, supports, transports_for
+from engines.topology import channels, expectations
+from engines.topology.model import BrokerNode, ClientNode, ServiceNode, Topology
+from engines.topology.problems import Problem, Severity
+from engines.topology.vocabulary import Transport, supports, transports_for
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 

@@ -23,7 +23,7 @@ A new transport adds modules named `engines/transports/<transport>_*.py`
 Client driver `run(ctx)`:
   - loop `for seq in ctx.pacer.take(n)` (an empty range means: no more to
     send: count reached, duration over, or stop); send each message as
-    `engines.wire.pack(kind, ctx.client_index, seq, attempt, monotonic_ns(), ctx.payload)`;
+    `engines.transports.wire.pack(kind, ctx.client_index, seq, attempt, monotonic_ns(), ctx.payload)`;
     a retry or resend keeps `seq` and raises `attempt`;
   - record on `ctx.recorder`: `sent(seq)` or `sent_range(first, n)` before the
     first send, `retry(seq)` before each resend, then `reply(seq, ts_ns, peer)`,
@@ -48,7 +48,7 @@ streams of that group):
     threads). It does the processing time, the SQLite transaction (business
     row, PROCESSED_MESSAGES when idempotent, duplicates refused there) and the
     configured crash, so no transport reimplements idempotency. Only after it
-    returns may the driver reply (`engines.wire.reply_to(header, flags)`,
+    returns may the driver reply (`engines.transports.wire.reply_to(header, flags)`,
     FLAG_DUPLICATE for outcome DUPLICATE) or ack;
   - count transport-level events on `ctx.stats` (`count("replies_sent", n)`,
     `count("errors")`); deliveries are counted by the handler;

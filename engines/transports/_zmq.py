@@ -18,7 +18,7 @@ from typing import Any
 
 import zmq
 
-from engines import wire
+from engines.transports import wire
 from engines.transports.base import Delivery
 
 FLUSH_LINGER_MS = 3000  # a finished one-way sender waits this long, at most, for its queue to drain

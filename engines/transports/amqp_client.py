@@ -22,8 +22,7 @@ import time
 from collections import deque
 from typing import Any
 
-from engines import wire
-from engines.transports import register
+from engines.transports import register, wire
 from engines.transports.amqp_publisher import ConfirmWindow, Pending, Publisher
 from engines.transports.amqp_session import Session
 from engines.transports.base import ClientContext

@@ -16,7 +16,7 @@ from typing import Any
 
 import pika
 
-from engines import wire
+from engines.transports import wire
 
 Pending = tuple[int, int, int]  # (seq, attempt, ts_ns)
 

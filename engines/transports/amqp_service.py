@@ -18,8 +18,7 @@ from typing import Any
 
 import pika
 
-from engines import wire
-from engines.transports import register
+from engines.transports import register, wire
 from engines.transports.amqp_session import Session
 from engines.transports.base import DUPLICATE, Inbound, ServiceContext
 

@@ -12,13 +12,12 @@ import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any
 
-if TYPE_CHECKING:  # concrete classes live with the node programs
-    from engines.nodes.handler import Handler
-    from engines.nodes.pacer import Pacer
-    from engines.nodes.records import ClientRecorder
-    from engines.nodes.stats import ServiceStats
+from engines.transports.delivery import APPLIED as APPLIED  # re-exported for drivers
+from engines.transports.delivery import DUPLICATE as DUPLICATE
+from engines.transports.delivery import Delivery as Delivery
+from engines.transports.roles import Handler, Pacer, Recorder, Stats
 
 CLIENT = "client"
 SERVICE = "service"
@@ -47,7 +46,7 @@ def _from_dict(cls: type, data: Mapping[str, Any]) -> Any:
 
 @dataclass(frozen=True)
 class ClientConfig:
-    """A client node's settings (mirrors engines.model.ClientNode; values as in the file)."""
+    """A client node's settings (mirrors engines.topology.model.ClientNode; values as in the file)."""
 
     name: str
     style: str = "request-response"
@@ -74,7 +73,7 @@ class ClientConfig:
 
 @dataclass(frozen=True)
 class ServiceConfig:
-    """A service node's settings (mirrors engines.model.ServiceNode)."""
+    """A service node's settings (mirrors engines.topology.model.ServiceNode)."""
 
     name: str
     processing_ms: float = 0.0
@@ -137,27 +136,6 @@ class Inbound:
     channel: Mapping[str, Any] | None = None
 
 
-class Delivery(NamedTuple):
-    """One message as a service received it; the handler needs nothing else.
-
-    `keyed` is False when the service cannot know the message's ID (HTTP
-    without an Idempotency-Key): the lab still records the true ID so the
-    ledger can count the double charge, but the service cannot deduplicate.
-    `redelivered` is 0 or 1 (an int: SQLite binds it several times faster
-    than a bool). On the hot path a driver may pass plain tuples with these
-    six fields in this order; the handler only indexes them.
-    """
-
-    client: int
-    seq: int
-    attempt: int
-    redelivered: int
-    ts_ns: int
-    keyed: bool = True
-
-
-APPLIED = 1  # business effect committed now
-DUPLICATE = 2  # refused through PROCESSED_MESSAGES; answer as if applied (idempotent reply)
 
 
 @dataclass
@@ -174,7 +152,7 @@ class ClientContext:
     peers: list[Peer]
     listen: Mapping[str, str]
     pacer: Pacer
-    recorder: ClientRecorder
+    recorder: Recorder
     stop: threading.Event
     log: logging.Logger
     payload: bytes
@@ -199,7 +177,7 @@ class ServiceContext:
     listen: Mapping[str, str]
     inbound: list[Inbound]
     handler: Handler
-    stats: ServiceStats
+    stats: Stats
     stop: threading.Event
     log: logging.Logger
     clients: Mapping[str, int] = field(default_factory=dict)  # every client name -> index

@@ -32,8 +32,7 @@ import time
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from engines import wire
-from engines.transports import register
+from engines.transports import register, wire
 from engines.transports.base import (
     DUPLICATE,
     HTTP,

@@ -16,8 +16,7 @@ import time
 
 import zmq
 
-from engines import wire
-from engines.transports import register
+from engines.transports import register, wire
 from engines.transports._zmq import (
     TICK_MS,
     Accept,

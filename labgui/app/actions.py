@@ -12,8 +12,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QAction, QColor, QIcon, QKeySequence, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QStyle, QWidget
 
-from engines.vocabulary import NodeKind
-from labgui import theme
+from engines.topology.vocabulary import NodeKind
+from labgui.canvas import theme
 
 INK = QColor("#495057")
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
-from engines.examples import default_example
-from labgui.mainwindow import APP_NAME, MainWindow
+from engines.topology.examples import default_example
+from labgui.app.mainwindow import APP_NAME, MainWindow
 
 
 def application() -> QApplication:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from engines import __version__
 from engines import cli as headless
-from engines.examples import default_example
+from engines.topology.examples import default_example
 
 
 def has_display() -> bool:
@@ -50,11 +50,6 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    try:
-        from labgui.app import launch
-    except ModuleNotFoundError as exc:
-        if exc.name != "labgui.app":
-            raise
-        print("labgui: the editor is not built yet; use `labgui validate FILE`.", file=sys.stderr)
-        return 2
+    from labgui.app.app import launch
+
     return launch(path)

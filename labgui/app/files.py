@@ -1,7 +1,7 @@
 """New, Open, Save, Save As, recent files, autosave and recovery for one document.
 
-What is saved is exactly `engines.topofile.dumps`, the YAML the CLI runs.
-Opening goes through `engines.drafts`, so a work-in-progress file with
+What is saved is exactly `engines.topology.topofile.dumps`, the YAML the CLI runs.
+Opening goes through `engines.topology.drafts`, so a work-in-progress file with
 semantic errors still opens (its problems are listed); a file that is not a
 topology at all is refused with its problems in a dialog and the current
 document is kept. While the document has unsaved changes, a copy is written to
@@ -17,13 +17,13 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
-from engines import topofile
-from engines.drafts import load_draft, loads_draft
-from engines.model import NAME_PATTERN
-from engines.problems import Problem, TopologyError
-from labgui import dialogs
-from labgui.document import TopologyDocument, empty_topology
-from labgui.storage import RecentFiles, RecoveryStore
+from engines.topology import topofile
+from engines.topology.drafts import load_draft, loads_draft
+from engines.topology.model import NAME_PATTERN
+from engines.topology.problems import Problem, TopologyError
+from labgui.app.storage import RecentFiles, RecoveryStore
+from labgui.document.document import TopologyDocument, empty_topology
+from labgui.editor import dialogs
 
 AUTOSAVE_MS = 5000
 

@@ -20,23 +20,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engines import examples
-from engines.model import Topology
-from engines.problems import Problem
-from engines.vocabulary import NodeKind
-from labgui import commands
-from labgui.actions import EditorActions
-from labgui.clipboard import ClipboardController
-from labgui.document import TopologyDocument
-from labgui.files import FileController
-from labgui.inspector import Inspector
-from labgui.link_item import LinkItem
-from labgui.node_item import NodeItem
-from labgui.palette import Palette, make_node
-from labgui.problems_panel import ProblemsPanel
-from labgui.run_mode import RunController
-from labgui.scene import CanvasScene
-from labgui.view import CanvasView
+from engines.topology import examples
+from engines.topology.model import Topology
+from engines.topology.problems import Problem
+from engines.topology.vocabulary import NodeKind
+from labgui.app.actions import EditorActions
+from labgui.app.files import FileController
+from labgui.canvas.link_item import LinkItem
+from labgui.canvas.node_item import NodeItem
+from labgui.canvas.scene import CanvasScene
+from labgui.canvas.view import CanvasView
+from labgui.document import commands
+from labgui.document.document import TopologyDocument
+from labgui.editor.clipboard import ClipboardController
+from labgui.editor.inspector import Inspector
+from labgui.editor.palette import Palette, make_node
+from labgui.editor.problems_panel import ProblemsPanel
+from labgui.run.mode import RunController
 
 APP_NAME = "Topology Lab"
 STATUS_MS = 8000
@@ -317,6 +317,9 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     # -- status -------------------------------------------------------------------------------------
+    def has_recent_files(self) -> bool:
+        return bool(self.files.recent.paths())
+
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, STATUS_MS)
 

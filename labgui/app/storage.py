@@ -15,7 +15,7 @@ from pathlib import Path
 
 import platformdirs
 
-from engines.topofile import write_atomic
+from engines.topology.topofile import write_atomic
 
 RECENT_MAX = 10
 

@@ -23,10 +23,10 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-from engines.problems import Problem, Severity
-from engines.vocabulary import Transport
-from labgui import theme
-from labgui.node_item import NodeItem
+from engines.topology.problems import Problem, Severity
+from engines.topology.vocabulary import Transport
+from labgui.canvas import theme
+from labgui.canvas.node_item import NodeItem
 
 ARROW = 11.0
 GAP = 4.0  # between the arrow's ends and the tiles

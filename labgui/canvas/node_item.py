@@ -10,18 +10,21 @@ live line under the subtitle).
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-from engines.problems import Problem, Severity
-from engines.vocabulary import NodeKind
-from labgui import theme
+from engines.topology.problems import Problem, Severity
+from engines.topology.vocabulary import NodeKind
+from labgui.canvas import theme
 
-if TYPE_CHECKING:
-    from labgui.link_item import LinkItem
+
+class Attached(Protocol):
+    """A link drawn to this node: it follows the node when the node moves."""
+
+    def adjust(self) -> None: ...
 
 GRID = 10.0
 HALF = theme.TILE / 2
@@ -67,7 +70,7 @@ class NodeItem(QGraphicsItem):
         self.name = name
         self.kind = kind
         self.subtitle = subtitle
-        self.links: list[LinkItem] = []
+        self.links: list[Attached] = []
         self.problems: list[Problem] = []
         self.snap = True
         self.marked = False

@@ -3,7 +3,7 @@
 Like orange-canvas-core's CanvasScene, it never writes the topology itself:
 a drag ends in one MoveNodesCommand, a drag from a node's handle (or any drag
 with Shift held) ends in a ConnectCommand, or in a status message saying why
-`engines.validation.link_refusal` will not have it.
+`engines.topology.validation.link_refusal` will not have it.
 """
 
 from __future__ import annotations
@@ -14,12 +14,13 @@ from PySide6.QtCore import QLineF, QPointF, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QPen
 from PySide6.QtWidgets import QGraphicsLineItem, QGraphicsScene, QGraphicsSceneMouseEvent
 
-from engines.model import Link
-from engines.validation import link_refusal
-from labgui import commands, theme
-from labgui.document import TopologyDocument
-from labgui.link_item import LinkItem
-from labgui.node_item import GRID, NodeItem
+from engines.topology.model import Link
+from engines.topology.validation import link_refusal
+from labgui.canvas import theme
+from labgui.canvas.link_item import LinkItem
+from labgui.canvas.node_item import GRID, NodeItem
+from labgui.document import commands
+from labgui.document.document import TopologyDocument
 
 NUDGE = "nudge"
 

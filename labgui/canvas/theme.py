@@ -13,9 +13,9 @@ import math
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap, QPolygonF
 
-from engines.model import BrokerNode, ClientNode, ServiceNode, Topology
-from engines.refactor import AnyNode
-from engines.vocabulary import NodeKind, Transport
+from engines.topology.model import BrokerNode, ClientNode, ServiceNode, Topology
+from engines.topology.refactor import AnyNode
+from engines.topology.vocabulary import NodeKind, Transport
 
 KIND_COLOURS = {
     NodeKind.CLIENT: QColor("#1c7ed6"),

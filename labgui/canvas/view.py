@@ -17,9 +17,9 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QGraphicsView, QWidget
 
-from engines.vocabulary import NodeKind
-from labgui import theme
-from labgui.scene import CanvasScene
+from engines.topology.vocabulary import NodeKind
+from labgui.canvas import theme
+from labgui.canvas.scene import CanvasScene
 
 PALETTE_MIME = "application/x-topology-lab-node-kind"
 MIN_ZOOM, MAX_ZOOM, FIT_MAX = 0.2, 3.0, 1.25

@@ -14,10 +14,10 @@ from typing import Any
 from pydantic import ValidationError
 from PySide6.QtGui import QUndoCommand
 
-from engines import layout, refactor
-from engines.model import Link, Topology
-from engines.refactor import AnyNode
-from labgui.document import TopologyDocument
+from engines.topology import layout, refactor
+from engines.topology.model import Link, Topology
+from engines.topology.refactor import AnyNode
+from labgui.document.document import TopologyDocument
 
 Point = tuple[float, float]
 MOVE_ID = 1001

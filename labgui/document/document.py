@@ -1,9 +1,9 @@
 """The editor's document: an `engines` Topology wrapped in a QObject that says what changed.
 
-The topology stays plain data. Only the undo commands (labgui.commands) call
+The topology stays plain data. Only the undo commands (labgui.document.commands) call
 the mutators below; everything else (scene, inspector, problems panel) reads
 the topology and listens to the signals. Validation is Qt-free
-(`engines.validation`) and runs shortly after a burst of changes, not per edit.
+(`engines.topology.validation`) and runs shortly after a burst of changes, not per edit.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
-from engines import validation
-from engines.model import Link, Step, Topology
-from engines.problems import Problem, Severity
-from engines.refactor import AnyNode
+from engines.topology import validation
+from engines.topology.model import Link, Step, Topology
+from engines.topology.problems import Problem, Severity
+from engines.topology.refactor import AnyNode
 
 VALIDATE_DELAY_MS = 120
 
@@ -58,7 +58,7 @@ class TopologyDocument(QObject):
     # -- reading -----------------------------------------------------------------
     @property
     def topology(self) -> Topology:
-        """The live model. Read it; change it only through labgui.commands."""
+        """The live model. Read it; change it only through labgui.document.commands."""
         return self._topology
 
     @property
@@ -106,7 +106,7 @@ class TopologyDocument(QObject):
         self._problems = validation.validate(self._topology)
         self.problems_changed.emit()
 
-    # -- mutators: labgui.commands only --------------------------------------------
+    # -- mutators: labgui.document.commands only --------------------------------------------
     def insert_node(self, node: AnyNode, index: int | None = None) -> None:
         if self._topology.has_node(node.name):
             raise ValueError(f"a node named '{node.name}' already exists")
@@ -140,7 +140,7 @@ class TopologyDocument(QObject):
 
     def rename_node(self, old: str, node: AnyNode, links: list[Link], scenario: list[Step],
                     expectations: list[str]) -> None:
-        """Rename a node and swap in references rewritten by engines.refactor."""
+        """Rename a node and swap in references rewritten by engines.topology.refactor."""
         nodes = self._topology.nodes
         index = next(i for i, n in enumerate(nodes) if n.name == old)
         old_keys = [link.key for link in self._topology.links]

@@ -15,12 +15,12 @@ from pydantic import TypeAdapter, ValidationError
 from PySide6.QtCore import QMimeData
 from PySide6.QtGui import QGuiApplication
 
-from engines import refactor
-from engines.model import Link, Node
-from engines.refactor import AnyNode
-from labgui import commands
-from labgui.document import TopologyDocument
-from labgui.scene import CanvasScene
+from engines.topology import refactor
+from engines.topology.model import Link, Node
+from engines.topology.refactor import AnyNode
+from labgui.canvas.scene import CanvasScene
+from labgui.document import commands
+from labgui.document.document import TopologyDocument
 
 FRAGMENT_MIME = "application/x-topology-lab-fragment"
 STEP = 40.0

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from engines.problems import Problem
+from engines.topology.problems import Problem
 
 FILTER = "Topology files (*.topo.yaml);;YAML files (*.yaml *.yml);;All files (*)"
 

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engines.model import Crash, CrashPoint
+from engines.topology.model import Crash, CrashPoint
 
 INT_MAX = 2**31 - 1
 UNSET_WORDS = {

@@ -1,7 +1,7 @@
 """The inspector: a form built from the model for the selected node, link, or the topology.
 
 Fields that matter for the node's kind, style and transport
-(`engines.relevance`) come first, the rest under "More settings". Text is
+(`engines.topology.relevance`) come first, the rest under "More settings". Text is
 validated as you type through pydantic and the error shown under the field;
 every accepted change is one undoable command, and a refused one is never
 written (the message stays, the editor goes back to the model's value).
@@ -14,13 +14,15 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QFormLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
-from engines import expectations, relevance
-from engines.model import BrokerNode, Link, Topology
-from engines.problems import Severity
-from engines.refactor import AnyNode
-from labgui import commands, theme
-from labgui.document import TopologyDocument
-from labgui.fields import (
+from engines.topology import expectations, relevance
+from engines.topology.model import BrokerNode, Link, Topology
+from engines.topology.problems import Severity
+from engines.topology.refactor import AnyNode
+from labgui.canvas import theme
+from labgui.canvas.scene import CanvasScene
+from labgui.document import commands
+from labgui.document.document import TopologyDocument
+from labgui.editor.fields import (
     BoolEditor,
     FieldEditor,
     LinesEditor,
@@ -30,7 +32,6 @@ from labgui.fields import (
     error_label,
     label_for,
 )
-from labgui.scene import CanvasScene
 
 HIDDEN = {"kind", "position", "source", "target"}
 TOPOLOGY_FIELDS = ("name", "description", "duration_s", "expectations")

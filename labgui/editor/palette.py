@@ -6,11 +6,11 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, Signal
 from PySide6.QtGui import QDrag, QMouseEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from engines.model import BrokerNode, ClientNode, ServiceNode, Topology
-from engines.refactor import AnyNode
-from engines.vocabulary import NodeKind
-from labgui import theme
-from labgui.view import PALETTE_MIME
+from engines.topology.model import BrokerNode, ClientNode, ServiceNode, Topology
+from engines.topology.refactor import AnyNode
+from engines.topology.vocabulary import NodeKind
+from labgui.canvas import theme
+from labgui.canvas.view import PALETTE_MIME
 
 NAME_STEMS = {NodeKind.CLIENT: "client", NodeKind.SERVICE: "service", NodeKind.BROKER: "rabbit"}
 

@@ -6,9 +6,9 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
 
-from engines.problems import Problem, Severity
-from labgui import theme
-from labgui.document import TopologyDocument
+from engines.topology.problems import Problem, Severity
+from labgui.canvas import theme
+from labgui.document.document import TopologyDocument
 
 PROBLEM_ROLE = Qt.ItemDataRole.UserRole + 1
 

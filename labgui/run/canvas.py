@@ -1,6 +1,6 @@
 """The canvas during a run: node states and live figures, link rates, dashes that move with traffic.
 
-Reads the sampler's latest figures (labgui.live_data) and the live ledger; the
+Reads the sampler's latest figures (labgui.run.live_data) and the live ledger; the
 items only repaint when what they show changed. The one thing redrawn on
 every tick is the dash phase of links that carry traffic.
 """
@@ -12,11 +12,11 @@ from typing import Any
 
 from PySide6.QtGui import QColor
 
-from engines.vocabulary import NodeKind
-from labgui import theme
-from labgui.live_data import LiveSampler
-from labgui.node_item import STATE_COLOURS
-from labgui.scene import CanvasScene
+from engines.topology.vocabulary import NodeKind
+from labgui.canvas import theme
+from labgui.canvas.node_item import STATE_COLOURS
+from labgui.canvas.scene import CanvasScene
+from labgui.run.live_data import LiveSampler
 
 BAD_STATES = {"killed": "KILLED", "crashed": "CRASHED", "paused": "PAUSED", "exited": "EXITED",
               "starting": "STARTING"}

@@ -1,6 +1,6 @@
 """The big counters: sent, processed, lost, in doubt and the three kinds of duplicates.
 
-Live, they show the ledger recomputed so far (labgui.live_ledger); at the end,
+Live, they show the ledger recomputed so far (labgui.run.live_ledger); at the end,
 the ledger's final summary, and the caption says which. Colour carries the
 judgement: a lost message or a double charge is red, a duplicate an idempotent
 consumer refused is green (it did its job), doubt is amber.
@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
-from engines.counters import COUNTERS
+from engines.ledger.counters import COUNTERS
 
 # (counter, caption, colour when > 0)
 TILES = (

@@ -15,14 +15,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
 from engines import transports
-from labgui.counters_panel import CountersPanel
-from labgui.live_data import LiveSampler
-from labgui.logs_panel import EventLogPanel, NodeLogPanel
-from labgui.plots import LivePlot
-from labgui.result_panel import ResultPanel
+from labgui.run.counters_panel import CountersPanel
+from labgui.run.live_data import LiveSampler
+from labgui.run.logs_panel import EventLogPanel, NodeLogPanel
+from labgui.run.plots import LivePlot
+from labgui.run.result_panel import ResultPanel
 
 if TYPE_CHECKING:
-    from engines.model import Topology
+    from engines.topology.model import Topology
 
 MAX_LINK_CURVES = 8
 DOCK_TITLES = {

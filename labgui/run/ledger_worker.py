@@ -1,11 +1,11 @@
-"""`python -m labgui.ledger_worker`: the live ledger's passes, in a process of their own.
+"""`python -m labgui.run.ledger_worker`: the live ledger's passes, in a process of their own.
 
 A pass reads every row the services committed; at full rate that is millions
 of rows, and reading them in the GUI's process would hold its interpreter
 lock for seconds. Here it costs the window nothing. Protocol, pickles over
 the pipes: the GUI sends the job once ({"topology", "plan", "node_dirs"}),
 then one request per pass (the set of SIGKILLed nodes); the worker answers
-each with {"cost_s", "result"} where result is `engines.ledger.compute`'s
+each with {"cost_s", "result"} where result is `engines.ledger.reconcile.compute`'s
 output or None. End of input (the GUI stopped it, or died) ends the worker.
 No Qt here.
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from engines import ledger
+from engines.ledger import reconcile as ledger
 from engines.runtime.summary import client_books
 
 NICE = 10  # below the window (the nodes run in groups of their own, see run_session.py)

@@ -1,9 +1,9 @@
 """The ledger recomputed during a run, so the big counters are exact so far.
 
 The same functions as the end of a run (`engines.runtime.summary.client_books`,
-`engines.ledger.read_service`, `engines.ledger.compute`) over the same files,
+`engines.ledger.reconcile.read_service`, `engines.ledger.reconcile.compute`) over the same files,
 read while the nodes write them; the passes run in a helper process
-(labgui.ledger_worker) so that reading millions of rows never holds the
+(labgui.run.ledger_worker) so that reading millions of rows never holds the
 window's interpreter. "So far" has one caveat the GUI states: a message still
 in flight (queued, unconfirmed) counts as lost or in doubt until it is
 processed; the figures at the end are the ledger's final ones.
@@ -73,7 +73,7 @@ class LiveLedger:
     def _spawn(self) -> subprocess.Popen[bytes]:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
-        return subprocess.Popen([sys.executable, "-m", "labgui.ledger_worker"], stdin=subprocess.PIPE,
+        return subprocess.Popen([sys.executable, "-m", "labgui.run.ledger_worker"], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=str(PROJECT_ROOT),
                                 env=env, close_fds=True)
 

@@ -6,15 +6,14 @@ menu reads the same each time and a disabled entry's tooltip says why.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from PySide6.QtWidgets import QMenu
 
-from labgui.link_item import LinkItem
-from labgui.node_item import NodeItem
-
-if TYPE_CHECKING:
-    from labgui.run_mode import RunController
+from labgui.canvas.link_item import LinkItem
+from labgui.canvas.node_item import NodeItem
+from labgui.run.live_data import LiveSampler
+from labgui.run.session import RunSession
 
 RUNNING_STATES = ("starting", "ready", "done", "paused")
 ENDED_STATES = ("killed", "crashed", "exited")
@@ -33,7 +32,20 @@ LINKS_DIRECT = ("This run's links go direct, not through fault proxies: turn on 
 NO_PROXY = "Nothing connects over this link in this run, so it has no proxy to fault."
 
 
-def node_menu(ctl: RunController, item: NodeItem, menu: QMenu, running: bool) -> None:
+class MenuHost(Protocol):
+    """What the menus need of the run controller (labgui.run.mode.RunController)."""
+
+    sampler: LiveSampler | None
+    session: RunSession | None
+
+    def act(self, action: str, node: str) -> None: ...
+
+    def act_on_link(self, action: str, link: str, latency_ms: float = 0.0) -> None: ...
+
+    def show_log(self, node: str) -> None: ...
+
+
+def node_menu(ctl: MenuHost, item: NodeItem, menu: QMenu, running: bool) -> None:
     state = ctl.sampler.nodes[item.name].state if ctl.sampler else "idle"
     menu.addAction(f"{item.name}: {state}").setEnabled(False)
     for action, text, tip, states in NODE_MENU:
@@ -48,7 +60,7 @@ def node_menu(ctl: RunController, item: NodeItem, menu: QMenu, running: bool) ->
     log.triggered.connect(lambda _c=False, n=item.name: ctl.show_log(n))
 
 
-def link_menu(ctl: RunController, item: LinkItem, menu: QMenu, running: bool) -> None:
+def link_menu(ctl: MenuHost, item: LinkItem, menu: QMenu, running: bool) -> None:
     session, key = ctl.session, item.key
     fault = ctl.sampler.link_faults.get(key) if ctl.sampler else None
     menu.addAction(f"{key}: {fault or 'no fault'}").setEnabled(False)

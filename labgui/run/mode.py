@@ -1,6 +1,6 @@
 """Run mode: Run/Stop, the live canvas and dashboard, faults by hand from the context menu.
 
-The run itself happens on worker threads (labgui.run_session: the same
+The run itself happens on worker threads (labgui.run.session: the same
 Supervisor as `labgui run`); this controller only starts it, asks it to stop,
 and polls thread-safe readers on ONE QTimer: every tick moves the link dashes,
 every fourth (5 times a second) samples the run and redraws the canvas
@@ -14,27 +14,25 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import cast
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QLabel, QMenu, QStyle
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QStyle
 
-from engines.problems import Severity
 from engines.runtime import new_run_dir
-from labgui import dialogs
-from labgui.dashboard import Dashboard
-from labgui.link_item import LinkItem
-from labgui.live_data import LiveSampler
-from labgui.live_ledger import LiveLedger
-from labgui.node_item import NodeItem
-from labgui.result_panel import short
-from labgui.run_canvas import RunCanvas
-from labgui.run_menus import link_menu, node_menu
-from labgui.run_session import ENDED, FAILED, FINISHING, RUNNING, STARTING, RunSession
-
-if TYPE_CHECKING:
-    from labgui.mainwindow import MainWindow
+from engines.topology.problems import Severity
+from labgui.canvas.link_item import LinkItem
+from labgui.canvas.node_item import NodeItem
+from labgui.editor import dialogs
+from labgui.run.canvas import RunCanvas
+from labgui.run.dashboard import Dashboard
+from labgui.run.host import RunHost
+from labgui.run.live_data import LiveSampler
+from labgui.run.live_ledger import LiveLedger
+from labgui.run.menus import link_menu, node_menu
+from labgui.run.result_panel import short
+from labgui.run.session import ENDED, FAILED, FINISHING, RUNNING, STARTING, RunSession
 
 TICK_MS = 50  # the one timer: at most 20 redraws a second
 SWITCH_INTERVAL_S = 0.001
@@ -45,15 +43,17 @@ class RunController(QObject):
 
     phase_changed = Signal(str)
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
+    def __init__(self, window: RunHost) -> None:
+        qwindow = cast(QMainWindow, window)  # the host is a main window with the editor's parts
+        super().__init__(qwindow)
         self.window = window
+        self.qwindow = qwindow
         self.session: RunSession | None = None
         self.sampler: LiveSampler | None = None
         self.ledger: LiveLedger | None = None
         self.run_root: Path | None = None  # where run folders go; None: the user data directory
         self.canvas = RunCanvas(window.scene)
-        self.dashboard = Dashboard(window)
+        self.dashboard = Dashboard(qwindow)
         self.timer = QTimer(self)
         self.timer.setInterval(TICK_MS)
         self.timer.timeout.connect(self._tick)
@@ -79,24 +79,24 @@ class RunController(QObject):
 
     def _actions(self) -> None:
         w, sp = self.window, QStyle.StandardPixmap
-        self.run_action = QAction(w.style().standardIcon(sp.SP_MediaPlay), "&Run", w)
+        self.run_action = QAction(w.style().standardIcon(sp.SP_MediaPlay), "&Run", self.qwindow)
         self.run_action.setShortcut(QKeySequence("F5"))
         self.run_action.setToolTip("Run the topology as real processes (F5)")
-        self.stop_action = QAction(w.style().standardIcon(sp.SP_MediaStop), "S&top", w)
+        self.stop_action = QAction(w.style().standardIcon(sp.SP_MediaStop), "S&top", self.qwindow)
         self.stop_action.setShortcut(QKeySequence("Shift+F5"))
         self.stop_action.setToolTip("Stop the run in order: clients, then services, then brokers "
                                     "(Shift+F5; press again to kill everything at once)")
         self.stop_action.setEnabled(False)
         for action in (self.run_action, self.stop_action):
-            w.addAction(action)
+            self.qwindow.addAction(action)
         self.run_action.triggered.connect(self.run)
         self.stop_action.triggered.connect(self.stop)
         w.toolbar.addActions([self.run_action, self.stop_action])
-        menu = w.menuBar().insertMenu(w.menuBar().actions()[-1], QMenu("&Run", w)).menu()
+        menu = w.menuBar().insertMenu(w.menuBar().actions()[-1], QMenu("&Run", self.qwindow)).menu()
         assert menu is not None
         menu.addActions([self.run_action, self.stop_action])
         menu.addSeparator()
-        self.link_faults_action = QAction("Link &faults by hand", w)
+        self.link_faults_action = QAction("Link &faults by hand", self.qwindow)
         self.link_faults_action.setCheckable(True)
         # Off by default: the proxies copy every byte in this process, and an AMQP consumer whose
         # broker is killed behind a proxy can crash on reconnect (pika's getpeername ValueError is
@@ -135,7 +135,7 @@ class RunController(QObject):
             w.problems.choose(0)
             listing = "\n".join(f"• {p}" for p in errors[:10])
             more = f"\n… and {len(errors) - 10} more" if len(errors) > 10 else ""
-            dialogs.show_error(w, "Cannot run", f"This topology has {len(errors)} error"
+            dialogs.show_error(self.qwindow, "Cannot run", f"This topology has {len(errors)} error"
                                f"{'s' if len(errors) != 1 else ''}; fix them before running "
                                f"(they are in the Problems panel):\n\n{listing}{more}")
             return False
@@ -146,7 +146,7 @@ class RunController(QObject):
             session = RunSession(topology, new_run_dir(topology.name, out),
                                  link_faults=self.link_faults_action.isChecked())
         except OSError as exc:
-            dialogs.show_error(w, "Cannot run", f"No run folder: {exc}")
+            dialogs.show_error(self.qwindow, "Cannot run", f"No run folder: {exc}")
             return False
         self.session = session
         self.sampler = LiveSampler(session.sup)
@@ -210,9 +210,9 @@ class RunController(QObject):
         for action in (w.actions.new, w.actions.open):
             action.setEnabled(not locked)
         w.examples_menu.setEnabled(not locked)
-        w.recent_menu.setEnabled(not locked and bool(w.files.recent.paths()))
+        w.recent_menu.setEnabled(not locked and w.has_recent_files())
         self._update_actions()
-        w.resize(size)
+        self.qwindow.resize(size)
 
     def _update_actions(self) -> None:
         active = self.active
@@ -291,7 +291,7 @@ class RunController(QObject):
             self._lock(False)
             self.status.setText(self._status_text(phase))
             if phase == FAILED:
-                dialogs.show_error(self.window, "Cannot run", short(session.error or "the run failed"))
+                dialogs.show_error(self.qwindow, "Cannot run", short(session.error or "the run failed"))
             else:
                 self.window.show_message("Run ended: the counters now show the ledger's final summary")
         self._update_actions()

@@ -29,11 +29,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from engines.model import Topology
 from engines.runtime import RunError, Supervisor
 from engines.runtime.proctable import PROJECT_ROOT
 from engines.runtime.scheduler import Scheduler
 from engines.runtime.summary import build_summary
+from engines.topology.model import Topology
 
 TICK_S = 0.1
 NODE_NICE = 19  # added to the GUI's own niceness for every process of the run

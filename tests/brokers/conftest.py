@@ -10,7 +10,7 @@ import psutil
 import pytest
 
 from engines.brokers import ManagedBroker, nodeconf, procs, rabbitmq_available
-from engines.model import BrokerNode, ClientNode, Topology
+from engines.topology.model import BrokerNode, ClientNode, Topology
 from tests.runtime.conftest import Lab, assert_no_node_left
 
 RABBIT_MISSING = rabbitmq_available()

@@ -16,7 +16,7 @@ import uuid
 
 import pytest
 
-from engines import topofile
+from engines.topology import topofile
 from tests.brokers.conftest import isolate
 from tests.runtime.conftest import db_rows
 

@@ -15,7 +15,7 @@ import uuid
 
 import pytest
 
-from engines.model import ClientNode, ServiceNode
+from engines.topology.model import ClientNode, ServiceNode
 from tests.brokers.conftest import isolate
 from tests.runtime.conftest import db_rows, example
 

@@ -14,7 +14,7 @@ import textwrap
 
 import pytest
 
-from engines import topofile
+from engines.topology import topofile
 from tests.runtime.conftest import db_rows
 
 pytestmark = pytest.mark.rabbitmq

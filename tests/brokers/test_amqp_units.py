@@ -6,8 +6,8 @@ import textwrap
 
 import pytest
 
-from engines import topofile
 from engines.brokers.plan import link_specs, queue_names
+from engines.topology import topofile
 from engines.transports.amqp_declare import QUORUM_DELIVERY_LIMIT, declare_operations
 from engines.transports.amqp_publisher import ConfirmWindow
 
@@ -98,8 +98,7 @@ class _Props:
 
 
 def test_rpc_replies_to_unknown_or_repeated_ids_are_counted_and_dropped(tmp_path):
-    from engines import wire
-
+    from engines.transports import wire
     client, rec = _rpc_client(tmp_path)
     rec.sent(5)
     client.outstanding[5] = [0, 10**18, 1000, 0]

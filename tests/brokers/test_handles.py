@@ -16,7 +16,7 @@ from engines.brokers import (
     rabbitmq_available,
 )
 from engines.brokers import install as install_mod
-from engines.model import BrokerNode
+from engines.topology.model import BrokerNode
 
 
 def test_external_handle_declines_what_the_lab_cannot_do(tmp_path: Path) -> None:

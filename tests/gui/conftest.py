@@ -1,6 +1,6 @@
 """Fixtures for driving the editor offscreen: a window, example files, real mouse input.
 
-Every dialog goes through `labgui.dialogs`; by default each one fails the test
+Every dialog goes through `labgui.editor.dialogs`; by default each one fails the test
 (a modal dialog would hang it), and a test that expects a question answers it
 with `answer(...)`.
 """
@@ -17,8 +17,8 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
-from labgui import dialogs
-from labgui.mainwindow import MainWindow
+from labgui.app.mainwindow import MainWindow
+from labgui.editor import dialogs
 from tests.conftest import EXAMPLES
 
 DIALOGS = ("ask_unsaved_changes", "ask_recover", "show_problems", "show_error",
@@ -151,7 +151,7 @@ def drop_from_palette(window: MainWindow, kind: Any, scene_pos: tuple[float, flo
     """Drag a palette card onto the canvas: enter, move and drop events on the viewport."""
     from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 
-    from labgui.palette import mime_for
+    from labgui.editor.palette import mime_for
 
     mime = mime_for(kind)
     viewport = window.view.viewport()

@@ -11,7 +11,7 @@ from typing import Any
 import psutil
 import yaml
 
-from labgui.mainwindow import MainWindow
+from labgui.app.mainwindow import MainWindow
 from tests.conftest import EXAMPLES
 
 

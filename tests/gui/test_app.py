@@ -8,12 +8,12 @@ import pytest
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
-from engines.examples import default_example
-from labgui import app as app_module
-from labgui.app import launch
-from labgui.link_item import LinkItem
-from labgui.mainwindow import MainWindow
-from labgui.node_item import NodeItem
+from engines.topology.examples import default_example
+from labgui.app import app as app_module
+from labgui.app.app import launch
+from labgui.app.mainwindow import MainWindow
+from labgui.canvas.link_item import LinkItem
+from labgui.canvas.node_item import NodeItem
 from tests.gui.test_screenshots import shoot
 
 pytestmark = pytest.mark.gui

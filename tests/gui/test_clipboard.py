@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtGui import QGuiApplication
 
-from labgui.clipboard import FRAGMENT_MIME
+from labgui.editor.clipboard import FRAGMENT_MIME
 from tests.gui.conftest import drag
 
 pytestmark = pytest.mark.gui

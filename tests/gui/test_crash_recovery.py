@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from engines.drafts import load_draft
-from labgui.mainwindow import MainWindow
+from engines.topology.drafts import load_draft
+from labgui.app.mainwindow import MainWindow
 from tests.conftest import ROOT
 
 DRIVER = ROOT / "tests" / "hardening" / "drive_editor.py"

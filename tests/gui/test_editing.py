@@ -6,9 +6,9 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QApplication
 
-from engines import topofile
-from engines.model import ClientNode, ServiceNode
-from engines.vocabulary import NodeKind, Style, Transport
+from engines.topology import topofile
+from engines.topology.model import ClientNode, ServiceNode
+from engines.topology.vocabulary import NodeKind, Style, Transport
 from tests.gui.conftest import click, drag, drop_from_palette, handle_of
 
 pytestmark = pytest.mark.gui

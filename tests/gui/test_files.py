@@ -8,9 +8,9 @@ import time
 import pytest
 from PySide6.QtWidgets import QApplication
 
-from engines import topofile
-from engines.vocabulary import NodeKind
-from labgui.mainwindow import MainWindow
+from engines.topology import topofile
+from engines.topology.vocabulary import NodeKind
+from labgui.app.mainwindow import MainWindow
 from tests.conftest import EXAMPLES
 from tests.gui.conftest import drop_from_palette
 

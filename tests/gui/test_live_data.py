@@ -7,10 +7,10 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from engines.model import ClientNode, Link, ServiceNode, Topology
 from engines.runtime.events import EventLog
-from labgui.live_data import LiveSampler, RingBuffer
-from labgui.plots import nice_ceiling
+from engines.topology.model import ClientNode, Link, ServiceNode, Topology
+from labgui.run.live_data import LiveSampler, RingBuffer
+from labgui.run.plots import nice_ceiling
 
 pytestmark = pytest.mark.gui
 

@@ -7,8 +7,8 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 
-from engines.vocabulary import NodeKind, Transport
-from labgui import commands
+from engines.topology.vocabulary import NodeKind, Transport
+from labgui.document import commands
 from tests.gui.conftest import drag, drop_from_palette, handle_of
 
 pytestmark = pytest.mark.gui

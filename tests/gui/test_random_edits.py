@@ -9,9 +9,9 @@ import pytest
 from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QApplication
 
-from engines import topofile
-from engines.vocabulary import NodeKind, Style, Transport
-from labgui import commands
+from engines.topology import topofile
+from engines.topology.vocabulary import NodeKind, Style, Transport
+from labgui.document import commands
 from tests.gui.test_undo import scene_matches_document
 
 pytestmark = pytest.mark.gui

@@ -9,7 +9,7 @@ import pytest
 
 from engines.brokers import INSTALL_HINT
 from engines.cli import run as cli_run
-from labgui.node_item import STATE_COLOURS
+from labgui.canvas.node_item import STATE_COLOURS
 from tests.gui.runs import (
     assert_run_left_nothing,
     menu_action,
@@ -110,7 +110,7 @@ def test_a_brokerless_run_shows_states_rates_and_locks_editing(window, qtbot, tm
     qtbot.waitUntil(lambda: result.open_report.isEnabled(), timeout=30000)
     assert (rm.session.sup.run_dir / "report.html").exists()
     opened = []
-    monkeypatch.setattr("labgui.result_panel.QDesktopServices.openUrl", lambda url: opened.append(url))
+    monkeypatch.setattr("labgui.run.result_panel.QDesktopServices.openUrl", lambda url: opened.append(url))
     result.open_report.click()
     assert opened and opened[0].toLocalFile().endswith("report.html")
 

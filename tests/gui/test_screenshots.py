@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QApplication
 
-from engines.vocabulary import Transport
+from engines.topology.vocabulary import Transport
 from tests.conftest import EXAMPLES, ROOT
 
 pytestmark = pytest.mark.gui

@@ -29,7 +29,7 @@ def test_thousands_of_emits_keep_the_refcount_of_true(qapp):
 
 
 def test_editor_signals_keep_the_refcount_of_true(qapp):
-    from labgui.document import TopologyDocument
+    from labgui.document.document import TopologyDocument
 
     doc = TopologyDocument()
     before = sys.getrefcount(True)

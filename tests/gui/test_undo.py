@@ -6,8 +6,8 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QApplication
 
-from engines import topofile
-from engines.vocabulary import NodeKind
+from engines.topology import topofile
+from engines.topology.vocabulary import NodeKind
 from tests.gui.conftest import click, drag, drop_from_palette, handle_of
 
 pytestmark = pytest.mark.gui

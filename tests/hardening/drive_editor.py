@@ -17,10 +17,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QPointF, QTimer  # noqa: E402
 
-from engines.drafts import loads_draft  # noqa: E402
-from engines.vocabulary import NodeKind  # noqa: E402
-from labgui import commands  # noqa: E402
-from labgui.app import application, open_window  # noqa: E402
+from engines.topology.drafts import loads_draft  # noqa: E402
+from engines.topology.vocabulary import NodeKind  # noqa: E402
+from labgui.app.app import application, open_window  # noqa: E402
+from labgui.document import commands  # noqa: E402
 
 EDIT_MS = 50
 AUTOSAVE_MS = 200

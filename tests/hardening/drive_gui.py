@@ -1,6 +1,6 @@
 """The editor, offscreen, running a topology: `python drive_gui.py FILE RUN_ROOT SECONDS`.
 
-With the GUI's run mode (labgui.run_mode) it presses Run and, after SECONDS,
+With the GUI's run mode (labgui.run.mode) it presses Run and, after SECONDS,
 Stop; without it, it runs the same Supervisor from the Qt event loop as the
 run mode does (start and finish on worker threads, a timer on the GUI
 thread). The run directory is the one subdirectory of RUN_ROOT.
@@ -17,7 +17,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QTimer  # noqa: E402
 
-from labgui.app import application, open_window  # noqa: E402
+from labgui.app.app import application, open_window  # noqa: E402
 
 
 def main(argv: list[str]) -> int:

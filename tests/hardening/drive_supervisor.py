@@ -9,8 +9,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from engines import topofile
 from engines.runtime import Supervisor
+from engines.topology import topofile
 
 
 def main(argv: list[str]) -> int:

@@ -1,7 +1,7 @@
 """Saving is atomic: a process SIGKILLed at any moment of a save leaves the old file or the new one.
 
 A child process saves two big topologies (about 1 MB of YAML each) in turn,
-as fast as it can, with the lab's writer (`engines.topofile.write_atomic`,
+as fast as it can, with the lab's writer (`engines.topology.topofile.write_atomic`,
 what `save` and the editor's autosave use); the test kills it at random
 moments and reads the file each time. The same harness with a naive writer
 (open, write) finds broken files, which shows the check can fail.
@@ -21,14 +21,14 @@ from pathlib import Path
 
 import pytest
 
-from engines import topofile
-from engines.model import ClientNode, ServiceNode, Topology
+from engines.topology import topofile
+from engines.topology.model import ClientNode, ServiceNode, Topology
 from tests.conftest import ROOT
 
 CHILD = textwrap.dedent("""
     import sys
     from pathlib import Path
-    from engines.topofile import write_atomic
+    from engines.topology.topofile import write_atomic
     target, naive = Path(sys.argv[1]), sys.argv[4] == "naive"
     texts = [Path(sys.argv[2]).read_text(), Path(sys.argv[3]).read_text()]
     print("saving", flush=True)

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engines import wire
 from engines.runtime.metrics import Collector, parse
+from engines.transports import wire
 from engines.transports._zmq import Accept, Batch
 
 CLIENTS = {0, 3}

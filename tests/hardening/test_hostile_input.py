@@ -21,8 +21,9 @@ from pathlib import Path
 import pytest
 import zmq
 
-from engines import topofile, wire
 from engines.runtime import Supervisor
+from engines.topology import topofile
+from engines.transports import wire
 from engines.transports.base import HTTP, ZMQ_PULL, ZMQ_ROUTER
 from tests.conftest import ROOT
 

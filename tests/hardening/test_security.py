@@ -23,10 +23,10 @@ import psutil
 import pytest
 import zmq
 
-from engines import topofile
 from engines.brokers import amqp_ready
-from engines.problems import TopologyError
 from engines.runtime import RunError, Supervisor
+from engines.topology import topofile
+from engines.topology.problems import TopologyError
 from tests.brokers.conftest import RABBIT_MISSING
 from tests.conftest import ROOT
 from tests.hardening.leaks import run_processes

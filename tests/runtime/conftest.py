@@ -11,10 +11,10 @@ from typing import Any
 import psutil
 import pytest
 
-from engines import topofile
-from engines.model import Topology
-from engines.problems import Severity
 from engines.runtime import Supervisor
+from engines.topology import topofile
+from engines.topology.model import Topology
+from engines.topology.problems import Severity
 from tests.conftest import ROOT
 
 

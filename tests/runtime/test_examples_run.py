@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from engines.model import ClientNode, ServiceNode
+from engines.topology.model import ClientNode, ServiceNode
 from tests.runtime.conftest import assert_no_node_left, example
 
 BROKERLESS = ["01", "02", "04", "06", "08", "10", "15"]
@@ -70,7 +70,7 @@ def test_example_as_written_meets_its_expectations(lab, number):
 
 @pytest.mark.timeout(90)
 def test_http_async_and_notification_are_exact(lab):
-    from engines.model import Topology
+    from engines.topology.model import Topology
 
     topo = Topology(
         name="http-styles",

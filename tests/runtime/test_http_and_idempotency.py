@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from engines.model import Action, ClientNode, Crash, ServiceNode, Step, Topology
+from engines.topology.model import Action, ClientNode, Crash, ServiceNode, Step, Topology
 from tests.runtime.conftest import db_rows, events, example
 
 

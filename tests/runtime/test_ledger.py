@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from engines.counters import COUNTERS
-from engines.histogram import Histogram
-from engines.ledger import ClientBook, RouteBook, ServiceBook, compute
+from engines.ledger.counters import COUNTERS
+from engines.ledger.histogram import Histogram
+from engines.ledger.reconcile import ClientBook, RouteBook, ServiceBook, compute
 from engines.nodes.records import ACKED, SENT, TIMEOUT
 
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from engines.model import Action, ClientNode, Link, ServiceNode, Step, Topology
-from engines.vocabulary import Style, Transport
+from engines.topology.model import Action, ClientNode, Link, ServiceNode, Step, Topology
+from engines.topology.vocabulary import Style, Transport
 
 pytestmark = pytest.mark.timeout(90)
 

@@ -8,7 +8,7 @@ import pytest
 
 from engines.nodes.store import Store
 from engines.transports.base import APPLIED, DUPLICATE, Delivery
-from engines.wire import message_id
+from engines.transports.wire import message_id
 
 
 def _d(seq: int, client: int = 1, attempt: int = 0, redelivered: bool = False, keyed: bool = True):

@@ -10,8 +10,8 @@ import types
 import pytest
 
 from engines import transports
-from engines.model import Action, BrokerNode, ClientNode, ServiceNode, Step, Topology
 from engines.runtime import RunError, Supervisor
+from engines.topology.model import Action, BrokerNode, ClientNode, ServiceNode, Step, Topology
 from tests.runtime.conftest import assert_no_node_left, events, example
 
 

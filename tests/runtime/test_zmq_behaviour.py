@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from engines.model import Action, ClientNode, ServiceNode, Step, Topology
+from engines.topology.model import Action, ClientNode, ServiceNode, Step, Topology
 from engines.transports.base import EXIT_GAVE_UP
 from tests.runtime.conftest import db_rows, events, example
 
