@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "topologies"
+EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "topologies"
 DEFAULT_EXAMPLE = "12-broker-failure-rabbitmq.topo.yaml"
 
 
