@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from engines.brokers.procs import free_ports
+from engines.hygiene import RUN_MARK
 
 STATE_FILE = "state.json"
 
@@ -125,6 +126,8 @@ def environment(layout: NodeLayout) -> dict[str, str]:
         RABBITMQ_CONF_ENV_FILE=str(d / "rabbitmq-env.conf"),
         RABBITMQ_PID_FILE=str(d / "beam.pid"),
     )
+    env[RUN_MARK] = str(d.resolve().parents[1])  # <run>/brokers/<name>: beam's helpers inherit it
+
     return env
 
 

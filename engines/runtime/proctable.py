@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import engines
+from engines.hygiene import RUN_MARK
 
 PROJECT_ROOT = Path(engines.__file__).resolve().parent.parent
 RUNNING = ("starting", "ready", "done", "paused")
@@ -74,6 +75,7 @@ class ProcessTable:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
         env["PYTHONUNBUFFERED"] = "1"
+        env[RUN_MARK] = str(node.node_dir.resolve().parents[1])  # <run>/nodes/<name>: the reaper's mark
         node.node_dir.mkdir(parents=True, exist_ok=True)
         with open(node.log_path, "ab") as log:
             log.write(f"--- life {node.lives + 1} starting at {time.strftime('%H:%M:%S')}\n".encode())
