@@ -17,6 +17,7 @@ COUNTERS: dict[str, str] = {
     "lost": "acknowledged (or, where nothing acknowledges, sent) but never processed",
     "in_doubt": "sent, not acknowledged, not processed: the client could not know",
     "redelivered": "deliveries the broker flagged as redelivered",
+    "hostile": "messages a service committed whose ID no client sent (forged): never counted as delivered",
     "timeouts": "requests or confirms the client gave up waiting for",
     "errors": "errors the client saw (refused, reset, nack, malformed)",
     "retries": "resends of an ID already sent",
