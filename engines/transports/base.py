@@ -158,6 +158,7 @@ class ClientContext:
     payload: bytes
     expect_subscribers: int = 0  # publish styles: on-time subscribers to wait for
     clients: Mapping[str, int] = field(default_factory=dict)  # every client name -> index
+    run_token: str | None = None  # the run's secret (pub/sub: only the run's subscribers count)
 
 
 @dataclass
@@ -182,6 +183,7 @@ class ServiceContext:
     log: logging.Logger
     clients: Mapping[str, int] = field(default_factory=dict)  # every client name -> index
     ready: Callable[[], None] = field(default=lambda: None)  # call once bound or connected
+    run_token: str | None = None  # the run's secret (pub/sub: proves a subscriber is the run's)
 
     def max_batch(self) -> int:
         """How many deliveries to take at once: at most ~20 ms of work, so a slow
