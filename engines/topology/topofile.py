@@ -44,9 +44,33 @@ class Loaded:
 
 def load(path: str | os.PathLike[str]) -> Loaded:
     """Read and validate a topology file; raise TopologyError naming file and line."""
+    return loads(read_text(path), str(path))
+
+
+MAX_BYTES = 8 * 1024 * 1024  # far above any topology; /dev/zero or a log file is not one
+
+
+def read_text(path: str | os.PathLike[str]) -> str:
+    """A topology file's text; TopologyError for what is not a readable regular text file.
+
+    Never blocks and never reads without bound: a FIFO or a device is refused
+    before it is opened for reading (opening a FIFO would wait for a writer)."""
     name = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        info = os.stat(path)
+        if stat.S_ISDIR(info.st_mode):
+            raise TopologyError([Problem("is a directory, not a topology file", file=name)])
+        if not stat.S_ISREG(info.st_mode):
+            raise TopologyError([Problem("not a regular file (a pipe, socket or device): "
+                                         "a topology is a *.topo.yaml text file", file=name)])
+        if info.st_size > MAX_BYTES:
+            raise TopologyError([Problem(f"{info.st_size} bytes: too large for a topology file "
+                                         f"(at most {MAX_BYTES // (1024 * 1024)} MiB)", file=name)])
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
+            raise TopologyError([Problem("too large for a topology file", file=name)])
+        return data.decode("utf-8")
     except FileNotFoundError:
         raise TopologyError([Problem("no such file", file=name)]) from None
     except IsADirectoryError:
@@ -55,7 +79,6 @@ def load(path: str | os.PathLike[str]) -> Loaded:
         raise TopologyError([Problem(f"not UTF-8 text ({exc.reason})", file=name)]) from None
     except OSError as exc:
         raise TopologyError([Problem(f"cannot read: {exc.strerror}", file=name)]) from None
-    return loads(text, name)
 
 
 def loads(text: str, file: str | None = None) -> Loaded:
