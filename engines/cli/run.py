@@ -25,8 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "run",
         help="run a topology headless as real processes and print what was lost or duplicated",
         description="Run a topology headless: every node is its own process. Prints a progress "
-        "line, then the summary. Exit 0 when the run completed, 1 if it could not run, 130 "
-        "if interrupted (the summary is printed anyway).",
+        "line, then the summary. Exit 0 when the run completed, 1 if it could not run or the "
+        "disk filled up (the run is then stopped in order), 130 if interrupted (the summary is "
+        "printed anyway).",
     )
     parser.add_argument("file", metavar="FILE", help="topology file (*.topo.yaml)")
     parser.add_argument("--duration", type=float, metavar="S",
@@ -47,8 +48,17 @@ class _Progress:
         self.last = (time.monotonic(), 0)
         self.rate = 0.0
         self.width = 0
+        self.said_disk = False
+
+    def disk(self, sup: Any) -> None:
+        """Say once that the disk is full (or a run file could not be written)."""
+        if sup.disk.full and not self.said_disk:
+            self.said_disk = True
+            print(f"\nlabgui run: {sup.disk.message()}: stopping the run in order; "
+                  "what was written is kept", file=sys.stderr, flush=True)
 
     def __call__(self, sup: Any) -> None:
+        self.disk(sup)
         now = time.monotonic()
         if now - self.last_print < (0.25 if self.tty else 1.0):
             return
@@ -118,11 +128,15 @@ def run(args: argparse.Namespace) -> int:
         sup.close()
         for s, handler in previous.items():
             signal.signal(s, handler)
+    progress.disk(sup)  # if the first failed write came after the last tick
     progress.done()
+    if not summary.get("summary_written", True):
+        print(f"labgui run: summary.json was not written ({sup.disk.where} failed first); "
+              "the summary follows", file=sys.stderr)
     if args.json:
         print(json.dumps(summary, indent=1, default=str))
     else:
         from engines.runtime.table import format_summary
 
         print(format_summary(summary))
-    return 130 if stop.is_set() else 0
+    return 130 if stop.is_set() else 1 if sup.disk.full else 0

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import engines
 from engines.hygiene import RUN_MARK
+from engines.runtime.diskfull import DiskFull
 
 PROJECT_ROOT = Path(engines.__file__).resolve().parent.parent
 RUNNING = ("starting", "ready", "done", "paused")
@@ -60,8 +61,9 @@ class NodeProcess:
 
 
 class ProcessTable:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, disk: DiskFull | None = None) -> None:
         self.path = path
+        self.disk = disk or DiskFull()
         self.nodes: dict[str, NodeProcess] = {}
         self.extra_pids: dict[str, list[int]] = {}  # brokers: pids their handles report
         self.lock = threading.RLock()
@@ -107,8 +109,12 @@ class ProcessTable:
                 "brokers": self.extra_pids,
             }
             tmp = self.path.with_suffix(".tmp")  # one writer at a time: the lock is held
-            tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
-            os.replace(tmp, self.path)
+            try:
+                tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
+                os.replace(tmp, self.path)
+            except OSError as exc:  # a full disk must not kill the monitor thread that saves
+                tmp.unlink(missing_ok=True)
+                self.disk.note(self.path.name, exc)
 
     def all_pids(self) -> list[int]:
         with self.lock:

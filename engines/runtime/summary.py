@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -10,6 +9,7 @@ from engines import transports
 from engines.ledger import reconcile as ledger
 from engines.ledger.histogram import Histogram
 from engines.nodes import records
+from engines.runtime.diskfull import write_json_atomic
 from engines.runtime.metrics import Collector
 from engines.runtime.proctable import ProcessTable
 from engines.runtime.specs import RunPlan
@@ -88,8 +88,11 @@ def build_summary(sup: FinishedRun) -> dict[str, Any]:
         "client_extras": {b.name: _extras(sup, b.name) for b in books},
         "telemetry_rejected": rejected,
     }
-    (Path(sup.run_dir) / "summary.json").write_text(json.dumps(summary, indent=1, default=str),
-                                                    encoding="utf-8")
+    disk = getattr(sup, "disk", None)
+    if disk is not None and disk.full:
+        summary["disk_full"] = disk.message()
+    # whole or not at all: a full disk must never leave a truncated summary.json
+    summary["summary_written"] = write_json_atomic(Path(sup.run_dir) / "summary.json", summary, disk)
     return summary
 
 
