@@ -32,7 +32,8 @@ Position = tuple[float, float]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_enum_values=False, validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", use_enum_values=False, validate_assignment=True,
+                              allow_inf_nan=False)  # `.inf` and `.nan` are YAML floats: refused
 
 
 class ProcessingDistribution(str, Enum):
