@@ -34,7 +34,9 @@ class FinishedRun(Protocol):
     def node_states(self) -> dict[str, dict[str, Any]]: ...
 
 
-def client_books(sup: FinishedRun) -> list[ledger.ClientBook]:
+def client_books(sup: FinishedRun, unreadable: dict[str, str] | None = None) -> list[ledger.ClientBook]:
+    """Each client's book. A client whose record file cannot be read is left out (its rows at
+    the services too) and named in `unreadable`: one broken file must not cost the summary."""
     assert sup.plan is not None
     books = []
     for client in sup.topology.clients():
@@ -46,10 +48,14 @@ def client_books(sup: FinishedRun) -> list[ledger.ClientBook]:
                   for r in sup.plan.audience.get(client.name, [])]
         acknowledges = transports.acknowledges(client.transport.value, client.style.value,
                                                client.model_dump(mode="json"))
-        if path.exists():
+        try:
             status, masks, rec = ledger.read_client(path)
             counters, kinds, peer_replies = rec.counters, rec.errors_by_kind, rec.peer_replies
-        else:  # never started
+        except Exception as exc:  # noqa: BLE001 - never started, or its file is broken
+            if path.exists():
+                if unreadable is not None:
+                    unreadable[client.name] = f"{path.name}: {exc.strerror if isinstance(exc, OSError) else exc}"
+                continue  # neither its sends nor its rows at the services can be told apart
             status, masks, counters, kinds, peer_replies = (
                 ledger.np.zeros(0, dtype=ledger.np.uint8), None, {}, {}, [])
         books.append(ledger.ClientBook(
@@ -67,7 +73,8 @@ def build_summary(sup: FinishedRun) -> dict[str, Any]:
     histograms: dict[str, Histogram] = {}
     if sup.metrics is not None:
         histograms = {n.name: sup.metrics.histogram(n.name) for n in sup.topology.nodes}
-    books = client_books(sup)
+    unreadable: dict[str, str] = {}
+    books = client_books(sup, unreadable)
     result = ledger.compute(books, services, histograms, sup.elapsed())
     rejected: dict[str, int] = {}
     if sup.metrics is not None:  # what arrived that was not the lab's: counted, never processed
@@ -87,6 +94,7 @@ def build_summary(sup: FinishedRun) -> dict[str, Any]:
         "node_states": states,
         "client_extras": {b.name: _extras(sup, b.name) for b in books},
         "telemetry_rejected": rejected,
+        "unreadable_records": unreadable,
     }
     disk = getattr(sup, "disk", None)
     if disk is not None and disk.full:

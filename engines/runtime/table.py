@@ -48,6 +48,12 @@ def format_summary(summary: dict[str, Any]) -> str:
     for name, values in summary["nodes"].items():
         if values.get("input_errors"):
             lines.append(f"{name} refused {values['input_errors']} malformed or unexpected message(s)")
+    for name, values in summary["nodes"].items():
+        if values.get("hostile"):
+            lines.append(f"{name} committed {values['hostile']} message(s) whose ID no client sent "
+                         "(forged; not counted as delivered)")
+    for name, why in (summary.get("unreadable_records") or {}).items():
+        lines.append(f"{name}: its record file could not be read ({why}); its counts are missing")
     rejected = summary.get("telemetry_rejected") or {}
     if rejected:
         lines.append("telemetry refused (not from this run's nodes): "
