@@ -1,9 +1,10 @@
 """`labgui run FILE [--duration S] [--json] [--out DIR]`: run a topology headless and count.
 
 A progress line while it runs (elapsed, nodes up, messages per second), the
-summary table (or JSON) at the end. Ctrl-C or SIGTERM stops the run in order
-(clients, services, brokers) and still prints the summary; a second Ctrl-C
-kills the nodes at once.
+summary table (or JSON) at the end. Ctrl-C, SIGTERM or SIGHUP stops the run
+in order (clients, services, brokers) and still prints the summary; a second
+Ctrl-C kills the nodes at once, and the summary is still built from what
+they recorded.
 """
 
 from __future__ import annotations
@@ -83,6 +84,24 @@ class _Progress:
             print(file=sys.stderr)
 
 
+def _say(text: str) -> None:
+    """A line on stderr that a closed terminal (SIGHUP) must not turn into a crash."""
+    try:
+        print(f"\n{text}", file=sys.stderr, flush=True)
+    except OSError:
+        pass
+
+
+def _kill_every_node(sup: Any) -> None:
+    """SIGKILL every node (a thread of its own: never from inside a signal handler); the
+    ordered stop then finds them gone and the summary counts what they recorded."""
+    for node in sup.topology.nodes:
+        try:
+            sup.kill(node.name)
+        except Exception:  # noqa: BLE001 - a node that cannot be killed is reaped by close()
+            pass
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         loaded = topofile.load(args.file)
@@ -107,15 +126,19 @@ def run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     sup = Supervisor(topology, run_dir)
 
-    def on_signal(signum: int, frame: Any) -> None:
-        if stop.is_set() and signum == signal.SIGINT:
-            sup.close()  # second Ctrl-C: no more waiting
-            raise KeyboardInterrupt
-        stop.set()
-        print(f"\n{signal.Signals(signum).name}: stopping the run (clients, services, brokers)...",
-              file=sys.stderr, flush=True)
+    hurry = threading.Event()
 
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    def on_signal(signum: int, frame: Any) -> None:
+        if stop.is_set():
+            if signum == signal.SIGINT and not hurry.is_set():  # second Ctrl-C: no more waiting
+                hurry.set()
+                _say("second Ctrl-C: killing every node now; the summary follows")
+                threading.Thread(target=_kill_every_node, args=(sup,), daemon=True).start()
+            return
+        stop.set()
+        _say(f"{signal.Signals(signum).name}: stopping the run (clients, services, brokers)...")
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     progress = _Progress()
     summary = None
     try:
