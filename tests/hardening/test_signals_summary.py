@@ -75,3 +75,40 @@ def test_summary_after_a_second_ctrl_c_or_a_sighup(tmp_path: Path, signals: list
     while leftovers(run_dir) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not leftovers(run_dir)
+
+
+@pytest.mark.gui
+@pytest.mark.timeout(150)
+def test_gui_sigterm_stops_the_run_in_order_and_writes_its_summary(tmp_path: Path) -> None:
+    topo = tmp_path / "signals.topo.yaml"
+    topo.write_text(TOPOLOGY, encoding="utf-8")
+    root = tmp_path / "runs"
+    gui = subprocess.Popen([sys.executable, str(Path(__file__).parent / "drive_gui.py"), str(topo), str(root),
+                            "600"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                           env={**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen",
+                                "LAB_STATE_DIR": str(tmp_path / "state")})
+    run_dir = None
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and run_dir is None:
+            assert gui.poll() is None, gui.communicate()[1][-3000:]
+            for events in root.glob("*/events.jsonl"):
+                if "run-started" in events.read_text(encoding="utf-8"):
+                    run_dir = events.parent
+            time.sleep(0.05)
+        assert run_dir is not None, "the GUI's run never started"
+        time.sleep(1.0)
+        gui.send_signal(signal.SIGTERM)
+        _, err = gui.communicate(timeout=90)
+    finally:
+        if gui.poll() is None:
+            gui.kill()
+            gui.communicate()
+    assert gui.returncode == 0, err[-3000:]
+    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    assert summary["nodes"]["events"]["sent"] > 0
+    assert summary["node_states"]["events"]["state"] == "exited"  # stopped in order, not killed
+    deadline = time.monotonic() + 5
+    while leftovers(run_dir) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not leftovers(run_dir)
