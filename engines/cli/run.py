@@ -25,15 +25,19 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = sub.add_parser(
         "run",
         help="run a topology headless as real processes and print what was lost or duplicated",
-        description="Run a topology headless: every node is its own process. Prints a progress "
+        description="Run a topology headless: every node is its own process. A run lasts until "
+        "every client has finished, the last scenario step (at_s) has happened and what it set "
+        "going has settled (a restarted node is up again), or until duration_s (or --duration) "
+        "if that comes first; the services then drain what was sent. Prints a progress "
         "line, then the summary. Exit 0 when the run completed, 1 if it could not run or the "
         "disk filled up (the run is then stopped in order), 130 if interrupted (the summary is "
         "printed anyway).",
     )
     parser.add_argument("file", metavar="FILE", help="topology file (*.topo.yaml)")
     parser.add_argument("--duration", type=float, metavar="S",
-                        help="stop after S seconds (default: the topology's duration_s, "
-                        "else when every client is done)")
+                        help="stop after S seconds at the latest (default: the topology's "
+                        "duration_s; without either, when every client is done and the last "
+                        "scenario step has happened)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument("--out", metavar="DIR", help="run directory (default: a new one under the "
                         "user data directory)")

@@ -252,6 +252,12 @@ class Control:
         with self.lock:
             return {name: proc.state for name, proc in self.table.nodes.items()}
 
+    def settling(self) -> bool:
+        """A node is coming (back) up: a restart or start a scenario step set going."""
+        with self.lock:
+            return any(p.start_pending or (p.lives > 0 and p.state == "starting")
+                       for p in self.table.nodes.values())
+
     def kill_all(self) -> None:
         """SIGKILL every live node and reap it (the last resort of close())."""
         self.closing = self.closed = True

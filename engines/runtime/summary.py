@@ -90,7 +90,8 @@ def build_summary(sup: FinishedRun) -> dict[str, Any]:
         "run_dir": str(sup.run_dir),
         **result,
         "expectations": [{"text": v.expectation.text, "passed": v.passed, "measured": v.measured,
-                          "compared_to": v.compared_to, "problem": v.problem} for v in verdicts],
+                          "compared_to": v.compared_to, "problem": v.problem, "values": v.values}
+                         for v in verdicts],
         "node_states": states,
         "client_extras": {b.name: _extras(sup, b.name) for b in books},
         "telemetry_rejected": rejected,

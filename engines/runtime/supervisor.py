@@ -281,8 +281,9 @@ class Supervisor:
                 break
             if limit is not None and now >= limit:
                 break
-            if all(self.client_finished(c) for c in clients) and not scheduler.pending_for(clients):
-                break
+            if all(self.client_finished(c) for c in clients) and not scheduler.pending_for(clients) \
+                    and not scheduler.holds_run() and not self.control.settling():
+                break  # every client done, every timed step fired and settled
             time.sleep(tick_s)
         self.finish()
         self.summary = build_summary(self)

@@ -68,7 +68,9 @@ def format_summary(summary: dict[str, Any]) -> str:
         lines.append("expectations:")
         for v in verdicts:
             mark = "PASS" if v["passed"] else "FAIL"
-            detail = v["problem"] or f"measured {v['measured']:g}"
+            values = v.get("values") or {}
+            detail = v["problem"] or ("measured " + ", ".join(f"{k} = {x:g}" for k, x in values.items())
+                                      if len(values) > 1 else f"measured {v['measured']:g}")
             lines.append(f"  {mark}  {v['text']}  ({detail})")
     lines.append(f"run directory: {summary['run_dir']}")
     return "\n".join(lines)
