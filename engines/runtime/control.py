@@ -72,8 +72,9 @@ class Control:
             proc = self.table.nodes.get(node)
             if proc is None or proc.pid != pid:
                 return
-            if event == "ready" and proc.state == "starting":
-                self._set_state(proc, "ready")
+            if event == "ready" and proc.state == "starting":  # a late joiner says when it joins
+                self._set_state(proc, "ready", **({"joining_in_ms": msg["joining_in_ms"]}
+                                                  if msg.get("joining_in_ms") else {}))
             elif event == "done" and proc.state in ("ready", "starting"):
                 self._set_state(proc, "done", sent=msg.get("sent"))
             elif event == "gave-up":
