@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
+
 from engines import transports
 from engines.ledger import reconcile as ledger
 from engines.ledger.histogram import Histogram
@@ -57,7 +59,7 @@ def client_books(sup: FinishedRun, unreadable: dict[str, str] | None = None) -> 
                     unreadable[client.name] = f"{path.name}: {exc.strerror if isinstance(exc, OSError) else exc}"
                 continue  # neither its sends nor its rows at the services can be told apart
             status, masks, counters, kinds, peer_replies = (
-                ledger.np.zeros(0, dtype=ledger.np.uint8), None, {}, {}, [])
+                np.zeros(0, dtype=np.uint8), None, {}, {}, [])
         books.append(ledger.ClientBook(
             name=client.name, index=sup.plan.clients[client.name], status=status, counters=counters,
             acknowledges=acknowledges, one_to_many=client.style.one_to_many, routes=routes,

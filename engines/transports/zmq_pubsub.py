@@ -62,14 +62,14 @@ def join_topic(run_token: str | None, client_index: int) -> bytes:
     return b"\x00lab-join:" + digest[:16]
 
 
-def _publisher(ctx: ClientContext, zctx: zmq.Context) -> zmq.Socket:
+def _publisher(ctx: ClientContext, zctx: zmq.Context[zmq.Socket[bytes]]) -> zmq.Socket[bytes]:
     hwm = next((p.link_hwm for p in ctx.peers if p.link_hwm is not None), 1000)
     sock = socket(zctx, zmq.XPUB, SNDHWM=hwm, XPUB_VERBOSE=1)
     sock.bind(ctx.listen[ZMQ_PUB])
     return sock
 
 
-def _await_subscribers(sock: zmq.Socket, ctx: ClientContext) -> int:
+def _await_subscribers(sock: zmq.Socket[bytes], ctx: ClientContext) -> int:
     """Wait until the on-time subscribers have subscribed (bounded); return how many did."""
     joined = 0
     mine = b"\x01" + join_topic(ctx.run_token, ctx.client_index)
@@ -85,7 +85,7 @@ def _await_subscribers(sock: zmq.Socket, ctx: ClientContext) -> int:
     return joined
 
 
-def _read_subscriptions(sock: zmq.Socket, ctx: ClientContext) -> None:
+def _read_subscriptions(sock: zmq.Socket[bytes], ctx: ClientContext) -> None:
     mine = b"\x01" + join_topic(ctx.run_token, ctx.client_index)
     for parts in drain(sock, 100):
         if parts[-1] == mine:
@@ -141,7 +141,7 @@ def run_pub_collect(ctx: ClientContext) -> None:
             wait_ms = TICK_MS if pacer.finished else min(TICK_MS, pacer.next_due_in() * 1000)
             if closing:
                 wait_ms = min(wait_ms, max(0, (closing[0][0] - time.monotonic_ns()) / 1e6))
-            if router.poll(wait_ms, zmq.POLLIN):
+            if router.poll(int(wait_ms), zmq.POLLIN):
                 for header, frame in replies(router, rec):
                     seq = header[4]
                     if seq in open_windows:
@@ -161,7 +161,7 @@ def run_pub_collect(ctx: ClientContext) -> None:
         zctx.term()
 
 
-def _subscriber(ctx: ServiceContext, zctx: zmq.Context, inbound: list[Inbound]) -> zmq.Socket:
+def _subscriber(ctx: ServiceContext, zctx: zmq.Context[zmq.Socket[bytes]], inbound: list[Inbound]) -> zmq.Socket[bytes]:
     sock = listener(zctx, zmq.SUB, RCVHWM=ctx.config.hwm)
     sock.setsockopt(zmq.SUBSCRIBE, b"")
     for ib in inbound:  # the join topics go to every publisher; each counts only its own
@@ -196,7 +196,7 @@ def run_sub(ctx: ServiceContext, inbound: list[Inbound]) -> None:
 def run_sub_reply(ctx: ServiceContext, inbound: list[Inbound]) -> None:
     zctx = context()
     sub = _subscriber(ctx, zctx, inbound)
-    dealers: dict[int, tuple[zmq.Socket, bytes]] = {}
+    dealers: dict[int, tuple[zmq.Socket[bytes], bytes]] = {}
     for ib in inbound:
         dealer = socket(zctx, zmq.DEALER, SNDHWM=0)
         dealer.connect(ib.publisher[ZMQ_REPLIES])
