@@ -34,6 +34,20 @@ links:
 """
 
 
+def _client_ready(events: Path) -> bool:
+    """The `events` client is sending (on a loaded machine it may take seconds after the start)."""
+    if not events.exists():
+        return False
+    for line in events.read_text(encoding="utf-8").splitlines():
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        if event.get("event") == "ready" and event.get("node") == "events":
+            return True
+    return False
+
+
 def _run_and_signal(tmp_path: Path, signals: list[signal.Signals]) -> tuple[int, str, str, Path]:
     topo = tmp_path / "signals.topo.yaml"
     topo.write_text(TOPOLOGY, encoding="utf-8")
@@ -44,8 +58,7 @@ def _run_and_signal(tmp_path: Path, signals: list[signal.Signals]) -> tuple[int,
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            events = run_dir / "events.jsonl"
-            if events.exists() and "run-started" in events.read_text(encoding="utf-8"):
+            if _client_ready(run_dir / "events.jsonl"):
                 break
             assert runner.poll() is None, runner.communicate()
             time.sleep(0.05)
@@ -93,7 +106,7 @@ def test_gui_sigterm_stops_the_run_in_order_and_writes_its_summary(tmp_path: Pat
         while time.monotonic() < deadline and run_dir is None:
             assert gui.poll() is None, gui.communicate()[1][-3000:]
             for events in root.glob("*/events.jsonl"):
-                if "run-started" in events.read_text(encoding="utf-8"):
+                if _client_ready(events):
                     run_dir = events.parent
             time.sleep(0.05)
         assert run_dir is not None, "the GUI's run never started"
