@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from engines.topology import expectations
+
 COLUMNS = (
     ("sent", "sent"), ("acknowledged", "acked"), ("delivered", "delivered"),
     ("processed", "processed"), ("lost", "lost"), ("in_doubt", "in_doubt"),
@@ -68,9 +70,7 @@ def format_summary(summary: dict[str, Any]) -> str:
         lines.append("expectations:")
         for v in verdicts:
             mark = "PASS" if v["passed"] else "FAIL"
-            values = v.get("values") or {}
-            detail = v["problem"] or ("measured " + ", ".join(f"{k} = {x:g}" for k, x in values.items())
-                                      if len(values) > 1 else f"measured {v['measured']:g}")
+            detail = expectations.detail(v["problem"], v["measured"], v.get("values"))
             lines.append(f"  {mark}  {v['text']}  ({detail})")
     lines.append(f"run directory: {summary['run_dir']}")
     return "\n".join(lines)

@@ -164,14 +164,20 @@ class Verdict:
 
     def detail(self) -> str:
         """'measured 3' for one counter; every counter's value when it read several."""
-        if self.problem:
-            return self.problem
-        if len(self.values) > 1:
-            return "measured " + ", ".join(f"{name} = {value:g}" for name, value in self.values.items())
-        return f"measured {self.measured:g}" if self.measured is not None else "no value"
+        return detail(self.problem, self.measured, self.values)
 
     def __str__(self) -> str:
         return f"{'PASS' if self.passed else 'FAIL'}  {self.expectation.text}  ({self.detail()})"
+
+
+def detail(problem: str | None, measured: float | None, values: Mapping[str, float] | None) -> str:
+    """How a verdict reads (also from summary.json's fields): its problem, every counter's
+    value when it read several, else 'measured X'."""
+    if problem:
+        return problem
+    if values and len(values) > 1:
+        return "measured " + ", ".join(f"{name} = {value:g}" for name, value in values.items())
+    return f"measured {measured:g}" if measured is not None else "no value"
 
 
 def _operand(kind: str, value: str) -> Operand:
