@@ -190,6 +190,9 @@ class RunSession:
             scheduler.tick(now, sup.sent_total())
             if limit is not None and now >= limit:
                 return
+            if sup.disk.full:  # the first failed write of the run: stop in order (engines.runtime.diskfull)
+                sup.events.add("disk-full", note=sup.disk.message())
+                return
             with self._lock:
                 held = bool(self._held)
             if clients and not held and all(sup.client_finished(c) for c in clients) \
