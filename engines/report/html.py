@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from engines.ledger.counters import COUNTERS
+from engines.report.messages import CSS as _MESSAGES_CSS
 from engines.report.periods import FaultPeriod
 from engines.topology.expectations import Verdict
 
@@ -59,6 +60,7 @@ class ReportData:
     events: Sequence[Mapping[str, Any]] = ()
     notes: Sequence[str] = ()
     meta: Mapping[str, str] = field(default_factory=dict)
+    messages_html: str = ""  # engines.report.messages: already-escaped HTML
 
 
 def _fmt(value: Any) -> str:
@@ -138,12 +140,13 @@ def render(data: ReportData, plots: Sequence[Path], path: Path) -> Path:
     notes = "".join(f'<p class="note">{escape(n)}</p>' for n in data.notes)
     meta = " · ".join(f"{escape(k)}: {escape(v)}" for k, v in data.meta.items())
     html = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>{escape(data.title)} – Topology Lab report</title><style>{_CSS}</style></head><body><main>
+<title>{escape(data.title)} – Topology Lab report</title><style>{_CSS}{_MESSAGES_CSS}</style></head><body><main>
 <h1>{escape(data.title)} {_verdict_badge(data.verdicts)}</h1>
 <p class="meta">run of {data.duration_s:.1f} s{' · ' + meta if meta else ''}</p>
 <p class="desc">{escape(data.description)}</p>
 {notes}
 {_cards(data.totals)}
+{data.messages_html}
 <h2>Expectations</h2>{_verdicts(data.verdicts)}
 <h2>Over time</h2>{''.join(_img(p) for p in plots)}
 {'<h2>Faults</h2><ul>' + faults + '</ul>' if faults else ''}

@@ -73,3 +73,17 @@ def test_every_lost_id_has_a_trace_that_ends_before_a_commit(mode: str, tmp_path
 
 def test_ids_file_of_a_run_that_never_summarised_reads_empty(tmp_path: Path) -> None:
     assert idlists.read(tmp_path) == {}
+
+
+@pytest.mark.timeout(120)
+def test_report_lists_each_counters_ids_and_draws_their_diagrams(redelivery_run: TopologyResult) -> None:
+    assert redelivery_run.report is not None
+    page = redelivery_run.report.read_text(encoding="utf-8")
+    section = page.split('<h2 id="messages">', 1)[1].split("<h2>", 1)[0]
+    suppressed = open_run(redelivery_run.run_dir).ids["duplicates_suppressed"]["ids"]  # type: ignore[arg-type]
+    assert "duplicates suppressed (1)" in section
+    anchor = "msg-" + suppressed[0].replace(":", "-")
+    assert f'href="#{anchor}"' in section and f'id="{anchor}"' in section
+    diagram = section.split(f'id="{anchor}"', 1)[1].split("</svg>", 1)[0]
+    assert "duplicate-refused" in diagram and "deliver (redelivered)" in diagram
+    assert "card-authoriser crashed" in diagram
