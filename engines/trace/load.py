@@ -56,3 +56,18 @@ def open_run(run_dir: str | Path) -> RunTraces:
     end = max([float(e.get("t", 0)) for e in events] + [0.0])
     periods = fault_periods(fault_events(events), run_end=end)
     return RunTraces(path, topology, merge.load(path), client_indexes(path), periods, idlists.read(path))
+
+
+def ids_now(sup: Any) -> dict[str, dict[str, Any]]:
+    """The counters' IDs of a run still going (a supervisor with a plan): the same sets as at the
+    end, "so far" (a message in flight counts as lost or in doubt until it is processed)."""
+    from engines.ledger import reconcile as ledger
+    from engines.runtime.summary import client_books
+
+    if getattr(sup, "plan", None) is None:
+        return {}
+    services = {s.name: ledger.read_service(s.name, sup.table.nodes[s.name].node_dir / "service.db")
+                for s in sup.topology.services()}
+    found = idlists.compute(client_books(sup), services, sup.run_dir)
+    return {k: {"count": len(v), "ids": [f"{c}:{s}" for c, s in sorted(v)[:idlists.LIMIT]]}
+            for k, v in found.items()}

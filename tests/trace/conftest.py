@@ -20,7 +20,7 @@ def run_example(number: str, out: Path) -> TopologyResult:
     return result
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def redelivery_run(tmp_path_factory: pytest.TempPathFactory) -> TopologyResult:
     """Example 13: the consumer dies after its commit, RabbitMQ redelivers, the duplicate is refused."""
     return run_example("13", tmp_path_factory.mktemp("redelivery"))
