@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.rabbitmq, pytest.mark.gui]
 def test_dialog_lists_a_counters_ids_and_draws_the_chosen_story(qtbot, redelivery_run: TopologyResult) -> None:  # noqa: ANN001
     assert redelivery_run.run_dir is not None
     highlighted: list[tuple[list[str], list[str]]] = []
-    dialog = MessagesDialog(redelivery_run.run_dir, highlight=lambda n, l: highlighted.append((n, l)))
+    dialog = MessagesDialog(redelivery_run.run_dir, highlight=lambda n, k: highlighted.append((n, k)))
     qtbot.addWidget(dialog)
     dialog.choose_counter("duplicates_suppressed")
     assert dialog.counter.currentText() == "duplicates suppressed (1)"
