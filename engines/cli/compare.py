@@ -22,6 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--transports", help="comma-separated: zmq,amqp,http")
     p.add_argument("--out", help="the HTML file to write (default: comparison.html here, or in --runs)")
     p.add_argument("--runs", help="with --transports: where the variants' run directories go")
+    p.add_argument("--gui", action="store_true",
+                   help="open the run directories side by side in the GUI instead (needs a display)")
     p.set_defaults(handler=main)
 
 

@@ -42,6 +42,10 @@ def main(argv: list[str] | None = None) -> int:
         from labgui.replay.cli import main as replay
 
         return replay(argv[1:], has_display())
+    if argv and argv[0] == "compare" and "--gui" in argv:
+        from labgui.replay.cli import compare_gui
+
+        return compare_gui(argv[1:], has_display())
     if argv and argv[0] in headless.available():
         return headless.main(argv)
     args = _gui_parser().parse_args(argv)

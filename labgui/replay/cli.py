@@ -41,3 +41,31 @@ def main(argv: list[str], display: bool = True) -> int:
     if args.at is not None:
         window.seek(args.at)
     return app.exec()
+
+
+def compare_gui(argv: list[str], display: bool = True) -> int:
+    """`labgui compare RUN_A RUN_B --gui`: the runs side by side in replay views on one slider."""
+    paths = [a for a in argv if a != "--gui"]
+    if len(paths) < 2:
+        print("labgui compare --gui: give two or more run directories", file=sys.stderr)
+        return 2
+    try:
+        for path in paths:
+            Recording.open(path)
+        from engines.replay.compare import open_side
+
+        for path in paths:
+            open_side(path)
+    except RunDirError as exc:
+        print(f"labgui compare: {exc}", file=sys.stderr)
+        return 2
+    if not display:
+        print("labgui compare --gui: no display here; without --gui it writes the HTML comparison",
+              file=sys.stderr)
+        return 2
+    from labgui.app.app import application
+    from labgui.replay.compare_window import open_compare
+
+    app = application()
+    window = open_compare(list(paths))  # noqa: F841 - kept alive while the loop runs
+    return app.exec()

@@ -40,10 +40,30 @@ def attach(window: QMainWindow) -> QAction:
             open_run(window, path)
 
     action.triggered.connect(choose)
+    compare = QAction("Co&mpare Runs...", window)
+    compare.setToolTip("Open two finished runs side by side on one time slider")
+
+    def choose_two() -> None:
+        root = default_root()
+        start = str(root if root.exists() else Path.home())
+        first = QFileDialog.getExistingDirectory(window, "First run directory", start)
+        second = QFileDialog.getExistingDirectory(window, "Second run directory", first or start) if first else ""
+        if first and second:
+            from labgui.replay.compare_window import open_compare
+
+            try:
+                view = open_compare([first, second])
+            except RunDirError as exc:
+                dialogs.show_error(window, "Cannot compare these runs", str(exc))
+                return
+            window.setProperty("replays", [*(window.property("replays") or []), view])
+
+    compare.triggered.connect(choose_two)
     for top in window.menuBar().actions():
         menu = top.menu()
         if top.text() == "&File" and menu is not None:
             after = next((a for a in menu.actions() if a.menu() is not None), None)  # before Open Recent
-            menu.insertAction(after, action) if after is not None else menu.addAction(action)
+            for item in (action, compare):
+                menu.insertAction(after, item) if after is not None else menu.addAction(item)
     window.addAction(action)
     return action

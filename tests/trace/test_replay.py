@@ -119,3 +119,20 @@ def test_a_corrupt_or_truncated_run_directory_opens_with_a_clear_message(
     assert labgui_main(["replay", str(tmp_path / "garbage-metrics")]) == 2
     err = capsys.readouterr().err
     assert "metrics.csv" in err and "line 6" in err and "Traceback" not in err
+
+
+@pytest.mark.gui
+@pytest.mark.timeout(120)
+def test_two_runs_side_by_side_move_on_one_slider(qtbot, redelivery_run: TopologyResult, tmp_path: Path) -> None:  # noqa: ANN001
+    from labgui.replay.compare_window import CompareWindow
+
+    assert redelivery_run.run_dir is not None
+    other = tmp_path / "copy"
+    shutil.copytree(redelivery_run.run_dir, other)
+    window = CompareWindow([redelivery_run.run_dir, other])
+    qtbot.addWidget(window)
+    window.seek(1.0)
+    assert [v.t - s.origin for v, s in zip(window.views, window.sides, strict=True)] == pytest.approx([1.0, 1.0])
+    assert window.views[0].dashboard.counters.values() == window.views[1].dashboard.counters.values()
+    assert window.views[0].dashboard.counters.values()["sent"] > 0
+    assert labgui_main(["compare", str(other), str(tmp_path / "nothing"), "--gui"]) == 2
