@@ -53,6 +53,7 @@ class MessagesDialog(QDialog):
         self.run: RunTraces | None = None
         self.ids: dict[str, dict[str, Any]] = {}
         self.counter = QComboBox()
+        self.counter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.counter.currentIndexChanged.connect(self._fill_ids)
         self.list = QListWidget()
         self.list.setObjectName("messageIds")
@@ -86,7 +87,7 @@ class MessagesDialog(QDialog):
         split = QSplitter()
         split.addWidget(left)
         split.addWidget(right)
-        split.setSizes([260, 840])
+        split.setSizes([300, 800])
         layout = QVBoxLayout(self)
         layout.addWidget(split)
         self.refresh()
