@@ -13,12 +13,12 @@ from collections.abc import Sequence
 from operator import itemgetter
 
 from engines.nodes import tracefile as tf
-from engines.transports.delivery import DUPLICATE, Delivery
+from engines.transports.delivery import DUPLICATE, DeliveryRow
 
 _CLIENT, _SEQ, _ATTEMPT, _REDELIVERED = itemgetter(0), itemgetter(1), itemgetter(2), itemgetter(3)
 
 
-def _plain_range(batch: Sequence[Delivery], outcomes: Sequence[int] | None) -> bool:
+def _plain_range(batch: Sequence[DeliveryRow], outcomes: Sequence[int] | None) -> bool:
     if any(map(_REDELIVERED, batch)) or any(map(_ATTEMPT, batch)):
         return False
     if outcomes is not None and DUPLICATE in outcomes:
@@ -32,7 +32,7 @@ def _plain_range(batch: Sequence[Delivery], outcomes: Sequence[int] | None) -> b
     return seqs == list(range(first[1], first[1] + len(seqs)))
 
 
-def trace_batch(trace: tf.TraceWriter, batch: Sequence[Delivery], outcomes: Sequence[int] | None,
+def trace_batch(trace: tf.TraceWriter, batch: Sequence[DeliveryRow], outcomes: Sequence[int] | None,
                 t_in: int, t_commit: int) -> None:
     """Record `batch` as delivered at `t_in` and (with `outcomes`) committed at `t_commit`."""
     add = trace.add
