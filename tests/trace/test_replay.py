@@ -136,3 +136,21 @@ def test_two_runs_side_by_side_move_on_one_slider(qtbot, redelivery_run: Topolog
     assert window.views[0].dashboard.counters.values() == window.views[1].dashboard.counters.values()
     assert window.views[0].dashboard.counters.values()["sent"] > 0
     assert labgui_main(["compare", str(other), str(tmp_path / "nothing"), "--gui"]) == 2
+
+
+@pytest.mark.gui
+def test_file_open_run_on_a_damaged_directory_shows_the_reason(qtbot, tmp_path: Path,  # noqa: ANN001
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from PySide6.QtWidgets import QMainWindow
+
+    from labgui.replay import menu
+
+    shown: list[str] = []
+    monkeypatch.setattr(menu.dialogs, "show_error", lambda _w, _title, text: shown.append(text))
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    window.menuBar().addMenu("&File")
+    action = menu.attach(window)
+    assert action.text() == "Open &Run..."
+    assert menu.open_run(window, tmp_path) is None
+    assert shown and "not a run directory" in shown[0] and str(tmp_path) in shown[0]
