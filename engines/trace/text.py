@@ -13,13 +13,13 @@ def render(story: Story) -> str:
     if story.counted_as:
         lines.append("counted as: " + ", ".join(story.counted_as))
     lines.append("lifelines: " + " | ".join(story.lifelines))
-    lines.append(f"{'t (s)':>9}  {'node':<16} {'event':<18} {'hop':<28} outcome")
+    lines.append(f"{'t (s)':>9}  {'node':<16} {'event':<30} {'hop':<28} outcome")
     rows: list[tuple[float, str]] = []
     for s in story.steps:
         hop = f"{s.src} -> {s.dst}" if s.src != s.dst else ""
         extra = f" (attempt {s.attempt})" if s.attempt else ""
         detail = f"  [{s.detail}]" if s.detail else ""
-        rows.append((s.t, f"{s.t:9.3f}  {s.node:<16} {s.kind + extra:<18} {hop:<28} "
+        rows.append((s.t, f"{s.t:9.3f}  {s.node:<16} {s.kind + extra:<30} {hop:<28} "
                           f"{_MARK.get(s.outcome, s.outcome)}{detail}"))
     for p in story.periods:
         until = "end of run" if p.open_ended else f"{p.end:.3f}"
