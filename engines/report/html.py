@@ -34,7 +34,7 @@ h1{font-size:22px;margin:0 0 4px} h2{font-size:16px;margin:28px 0 8px}
 .cards{display:grid;grid-template-columns:repeat(7,1fr);gap:8px}
 .card{background:#fff;border-radius:8px;padding:10px 12px;box-shadow:0 1px 2px #0002}
 .card .v{font-size:24px;font-weight:650}.card .k{font-size:12px;color:#57606a}
-.card.bad .v{color:#cf222e}.card.good .v{color:#1a7f37}
+.card .v a{color:inherit;text-decoration:none}.card.bad .v{color:#cf222e}.card.good .v{color:#1a7f37}
 .scroll{overflow-x:auto;box-shadow:0 1px 2px #0002;border-radius:6px}
 table{border-collapse:collapse;background:#fff;width:100%;font-size:12px}
 th,td{padding:5px 6px;border-bottom:1px solid #eaeef2;text-align:right;white-space:nowrap}
@@ -94,8 +94,10 @@ def _cards(totals: Mapping[str, Any]) -> str:
         tone = ""
         if key in ("lost", "in_doubt", "duplicates_processed"):
             tone = "bad" if value else "good"
+        link = value and key not in ("sent", "processed")  # a click opens its messages (engines.report.messages)
+        v = f'<a href="#ids-{key}">{_fmt(value)}</a>' if link else _fmt(value)
         out.append(f'<div class="card {tone}" title="{escape(COUNTERS[key])}">'
-                   f'<div class="v">{_fmt(value)}</div><div class="k">{key.replace("_", " ")}</div></div>')
+                   f'<div class="v">{v}</div><div class="k">{key.replace("_", " ")}</div></div>')
     return '<div class="cards">' + "".join(out) + "</div>"
 
 

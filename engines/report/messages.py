@@ -38,7 +38,7 @@ _TEMPLATE = """
 <h2 id="messages">Messages behind the counters</h2>
 {% if not counters %}<p class="meta">No message was lost, in doubt, duplicated, redelivered, retried or timed out.</p>{% endif %}
 <div class="counters">
-{% for c in counters %}<details{% if c.open %} open{% endif %}><summary>{{ c.name }} ({{ c.count }})</summary>
+{% for c in counters %}<details id="ids-{{ c.key }}"{% if c.open %} open{% endif %}><summary>{{ c.name }} ({{ c.count }})</summary>
 <div class="ids">{% for i in c.ids %}<a href="#{{ i.anchor }}">{{ i.id }}</a>{% endfor %}</div>
 {% if c.more %}<p class="meta">{{ c.more }} more without a diagram here: <code>labgui trace {{ run_dir }} ID</code> tells any of them.</p>{% endif %}
 </details>{% endfor %}
@@ -82,8 +82,8 @@ def section(run_dir: Path, topology: Topology, periods: list[FaultPeriod]) -> st
                 s = story.build(trace, topology, text_id, clients, periods, ids)  # type: ignore[arg-type]
                 diagrams[text_id] = {"anchor": anchor(text_id), "svg": Markup(svg.render(s)),
                                      "notes": s.notes}
-        counters.append({"name": name.replace("_", " "), "count": data["count"],
+        counters.append({"key": name, "name": name.replace("_", " "), "count": data["count"],
                          "ids": [{"id": i, "anchor": anchor(i)} for i in drawn],
-                         "more": int(data["count"]) - len(drawn), "open": name in ("lost", "duplicates_processed")})
+                         "more": int(data["count"]) - len(drawn), "open": True})
     return _env.from_string(_TEMPLATE).render(counters=counters, diagrams=list(diagrams.values()),
                                               run_dir=str(run_dir), note=note)
