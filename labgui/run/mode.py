@@ -25,7 +25,6 @@ from engines.topology.problems import Severity
 from labgui.canvas.link_item import LinkItem
 from labgui.canvas.node_item import NodeItem
 from labgui.editor import dialogs
-from labgui.replay import menu as replay_menu
 from labgui.run import trace_view
 from labgui.run.canvas import RunCanvas
 from labgui.run.dashboard import Dashboard
@@ -74,7 +73,6 @@ class RunController(QObject):
         window.statusBar().addPermanentWidget(self.status)
         window.doc.edited.connect(self._edited)
         trace_view.attach(self)  # counter tiles -> message IDs -> sequence diagrams
-        self.open_run_action = replay_menu.attach(qwindow)  # File > Open Run...
 
     def _edited(self) -> None:
         """The first edit after a run: the canvas drops the run's figures (the docks keep them)."""
