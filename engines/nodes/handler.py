@@ -100,6 +100,11 @@ class Handler:
             raise RuntimeError("the transaction this delivery was part of failed (see the node log)")
         return int(slot[1])  # type: ignore[call-overload]
 
+    def committed(self, client: int, seq: int) -> bool:
+        """Whether a business row for (client, seq) is in the database (any life of the service)."""
+        with self._lock:
+            return self.store.has_effect(client, seq)
+
     def _locked(self, deliveries: Sequence[Delivery], work: bool) -> list[int]:
         batch = list(deliveries)
         if not batch:

@@ -83,7 +83,7 @@ __all__ = ["register", "driver", "drivers", "load_all", "known", "acknowledges",
 _REGISTRY: dict[tuple[str, str, str], DriverInfo] = {}
 _FAILED: dict[str, str] = {}  # module -> why it could not be imported
 _LOADED = False
-_PREFIXES = ("zmq_", "http_", "amqp")
+_PREFIXES = ("zmq_", "http_", "amqp", "smtp_", "imap_")
 
 
 def register(
