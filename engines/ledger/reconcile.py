@@ -213,6 +213,7 @@ def compute(clients: list[ClientBook], services: Mapping[str, ServiceBook],
         for route in book.routes:
             if route.via is not None:
                 values = _reader_values(book, route, services, n)
+                total["read"] = total.get("read", 0) + values["read"]
                 _add(links.setdefault(route.link, {}), values)
                 _add(nodes.setdefault(route.service, {}), values)
                 continue
@@ -284,7 +285,7 @@ def compute(clients: list[ClientBook], services: Mapping[str, ServiceBook],
         for key in SERVICE_SIDE:
             node.setdefault(key, 0)
     for key in ("sent", "acknowledged", "attempts", "retries", "replies", "confirms", "nacks",
-                "timeouts", "errors", *RECONCILED):
+                "timeouts", "errors", "resent_in_doubt", "read", "stored", *RECONCILED):
         total.setdefault(key, 0)
     _latency(total, merged(latency_sources.values()))
     total["duration_s"] = round(duration_s, 3)

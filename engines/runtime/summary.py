@@ -80,6 +80,7 @@ def build_summary(sup: FinishedRun) -> dict[str, Any]:
         if sup.topology.receives_mail(service.name):  # mails held in its Maildir(s), one per commit
             node = result["nodes"].setdefault(service.name, {})
             node["stored"] = int(node.get("processed", 0)) + int(node.get("duplicates_processed", 0))
+            result["total"]["stored"] = result["total"].get("stored", 0) + node["stored"]
     scoped = {**result["links"], **result["nodes"]}
     verdicts = expectations.evaluate_all(sup.topology.expectations, result["total"], scoped)
     states = sup.node_states()
