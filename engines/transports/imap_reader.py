@@ -26,7 +26,7 @@ from engines.transports import register
 from engines.transports.base import IMAP, Delivery, Inbound, ServiceContext
 from engines.transports.smtp_service import parse_mail
 
-POLL_S = 0.1
+POLL_S = 0.2  # between rounds that found nothing: each round is a SELECT and a SEARCH
 RECONNECT_S = 0.5
 READY_AFTER_S = 25.0  # report ready anyway: the mailbox may come up later (it is polled)
 FIELDS = "(UID BODY.PEEK[HEADER.FIELDS (MESSAGE-ID X-LAB-ATTEMPT X-LAB-SENT-NS)])"

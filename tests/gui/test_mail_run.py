@@ -1,0 +1,64 @@
+"""Mail on the canvas during a run: its own glyphs and link colours, the mailbox depth as a badge.
+
+Example 27 with slow readers, so mail piles up unseen: the mail service's
+badge shows the unseen mails like a broker's queue depth. Written to
+test-output/run-mail.png; with LAB_UPDATE_SCREENSHOTS=1 also to
+docs/images/run-mail.png (the README shows it).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import psutil
+import pytest
+
+from engines.topology.vocabulary import Transport
+from labgui.canvas import theme
+from tests.conftest import ROOT
+from tests.gui.runs import assert_run_left_nothing, node, open_example, wait_phase, wait_state
+from tests.gui.test_screenshots import shoot
+
+pytestmark = [pytest.mark.gui]
+IMAGES = ROOT / "docs" / "images"
+
+
+def _slow_readers(data: dict[str, Any]) -> None:
+    node(data, "shop")["rate"] = 60
+    node(data, "shop")["count"] = 600
+    for name in ("reader", "reader-naive"):
+        node(data, name)["processing_ms"] = 30  # ~33 mails/s: the mailbox fills
+
+
+def _mailbox_depth(window: Any) -> int:
+    badge = window.scene.node_item("mail").badge or ""
+    return int(badge.split()[1]) if badge.startswith("mailbox ") else -1
+
+
+@pytest.mark.timeout(150)
+def test_mail_run_shows_mailbox_depth_and_its_own_look(window, qtbot, tmp_path):
+    open_example(window, tmp_path, "27", _slow_readers)
+    scene = window.scene
+    assert scene.node_item("mail").glyph == theme.MAIL_SERVICE
+    assert scene.node_item("reader").glyph == theme.MAIL_READER
+    assert scene.node_item("shop").glyph is None
+    assert scene.link_item("shop->mail").transport is Transport.SMTP
+    assert scene.link_item("mail->reader").transport is Transport.IMAP
+    rm = window.run_mode
+    rm.run()
+    wait_state(qtbot, window, "shop", ("ready",), 60)
+    qtbot.waitUntil(lambda: _mailbox_depth(window) >= 20, timeout=60000)
+    qtbot.waitUntil(lambda: rm.session.now() > 6, timeout=30000)
+    qtbot.wait(300)
+    path = shoot(window, "run-mail.png")
+    assert scene.link_item("shop->mail").rate not in (None, "–")
+    rm.stop()
+    wait_phase(qtbot, window, ("ended",), 90)
+    assert_run_left_nothing(window)
+    left = [p for p in psutil.Process().children(recursive=True)
+            if "mailbox_server" in " ".join(p.cmdline())]
+    assert not left, "an IMAP server outlived the run"
+    if os.environ.get("LAB_UPDATE_SCREENSHOTS") == "1":
+        IMAGES.mkdir(parents=True, exist_ok=True)
+        (IMAGES / path.name).write_bytes(path.read_bytes())
