@@ -141,19 +141,19 @@ def make_plan(topology: Topology, ports: Ports, broker_urls: dict[str, str]) -> 
         plan.audience[client.name] = routes
         if client.style.one_to_many:
             plan.expect_subscribers[client.name] = sum(
-                1 for r in routes if topology.node(r.service).join_after_ms == 0)  # type: ignore[union-attr]
+                1 for r in routes if getattr(topology.node(r.service), "join_after_ms", 0) == 0)
 
     # streams each service consumes
     for client in topology.clients():
         peers = plan.peers[client.name]
         for route in plan.audience[client.name]:
-            service = topology.node(route.service)
+            target = topology.node(route.service)
             if route.via is not None:
-                plan.inbound.setdefault(service.name, []).append(Inbound(
+                plan.inbound.setdefault(target.name, []).append(Inbound(
                     client=client.name, client_index=clients[client.name], link=route.link,
                     style=client.style.value, transport=Transport.IMAP.value,
                     publisher={IMAP: plan.listen[route.via][IMAP]},
-                    channel={"mail_service": route.via, "user": service.name,
+                    channel={"mail_service": route.via, "user": target.name,
                              "password": mailboxes[route.link]}))
                 continue
             info = transports.driver(client.transport.value, client.style.value, SERVICE)
@@ -163,9 +163,9 @@ def make_plan(topology: Topology, ports: Ports, broker_urls: dict[str, str]) -> 
             channel = _channel(amqp_specs, link) if client.transport is Transport.AMQP else None
             if client.transport is Transport.SMTP:  # the mailboxes it delivers into
                 channel = {"mailboxes": {lk.target: mailboxes[lk.key]
-                                         for lk in topology.mail_readers(service.name)}}
+                                         for lk in topology.mail_readers(target.name)}}
             broker = topology.node(link.source) if isinstance(topology.node(link.source), BrokerNode) else None
-            plan.inbound.setdefault(service.name, []).append(Inbound(
+            plan.inbound.setdefault(target.name, []).append(Inbound(
                 client=client.name, client_index=clients[client.name], link=route.link,
                 style=client.style.value, transport=client.transport.value, peer_index=peer_index,
                 listener=info.listens[0] if info.listens else None,
