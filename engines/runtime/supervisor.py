@@ -322,7 +322,7 @@ class Supervisor:
         assert self.metrics is not None and self.plan is not None
         quiet_since, last, cap = time.monotonic(), -1, time.monotonic() + self.drain_timeout_s
         while time.monotonic() < cap:
-            caught_up = True
+            caught_up, reading = True, False
             total = 0
             for client in self.topology.clients():
                 sent = self.metrics.totals(client.name).get("sent", 0)
@@ -333,7 +333,9 @@ class Supervisor:
                     n = counts[index] if index < len(counts) else 0
                     if route.via is not None:  # a mail reader: must read all the mail itself
                         total += n
-                        caught_up = caught_up and n >= sent
+                        if n < sent:
+                            caught_up = False
+                            reading = reading or self._mail_waits(route.via, route.service)
                         continue
                     got.append(n)
                 total += sum(got)
@@ -341,11 +343,20 @@ class Supervisor:
                     caught_up = False
             if caught_up:
                 return
-            if total != last:
+            if total != last or reading:
                 last, quiet_since = total, time.monotonic()
             elif time.monotonic() - quiet_since >= self.drain_quiet_s:
                 return
             time.sleep(POLL_S)
+
+    def _mail_waits(self, mail_service: str, reader: str) -> bool:
+        """Unseen mail and a reader alive (or restarting) to read it: the run is not quiet yet."""
+        assert self.metrics is not None
+        if self.metrics.totals(mail_service).get("mailbox_unseen", 0) <= 0:
+            return False
+        with self._lock:
+            proc = self.table.nodes[reader]
+            return proc.state in RUNNING or proc.start_pending
 
     def finish_async(self) -> Future[None]:
         """`finish()` in a background thread (a GUI's Stop button)."""
