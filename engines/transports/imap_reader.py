@@ -28,6 +28,8 @@ from engines.transports.smtp_service import parse_mail
 
 POLL_S = 0.2  # between rounds that found nothing: each round is a SELECT and a SEARCH
 RECONNECT_S = 0.5
+MIN_BATCH = 100
+TIMEOUT_S = 30.0  # one IMAP command; pymap is slow on a loaded machine
 READY_AFTER_S = 25.0  # report ready anyway: the mailbox may come up later (it is polled)
 FIELDS = "(UID BODY.PEEK[HEADER.FIELDS (MESSAGE-ID X-LAB-ATTEMPT X-LAB-SENT-NS)])"
 
@@ -80,7 +82,7 @@ class _Reader:
     def __init__(self, ctx: ServiceContext, box: Mailbox, allowed: set[int],
                  ready: threading.Event) -> None:
         self.ctx, self.box, self.allowed, self.ready = ctx, box, allowed, ready
-        self.timeout_s = 5.0
+        self.timeout_s = TIMEOUT_S
 
     def run(self) -> None:
         while not self.ctx.stop.is_set():
@@ -103,13 +105,18 @@ class _Reader:
                         pass
 
     def _poll(self, conn: imaplib.IMAP4) -> None:
-        batch = self.ctx.max_batch()
+        batch = max(self.ctx.max_batch(), MIN_BATCH)  # a round costs several commands: take many
         while not self.ctx.stop.is_set():
             # SELECT again each round: pymap writes \Seen to the Maildir at once only for
-            # mails it knew at SELECT (for newer ones it keeps the flag in memory until later)
+            # mails it knew at SELECT (for newer ones it keeps the flag in memory until later).
+            # Its [UNSEEN n] answer is the first unseen mail: searching from there keeps the
+            # SEARCH short (pymap reads every mail of the range it searches).
             _ok(conn.select("INBOX"), "SELECT")
-            found = _ok(conn.uid("SEARCH", "UNSEEN"), "SEARCH")
-            uids = bytes(found[0] or b"").split() if found else []
+            first = conn.untagged_responses.get("UNSEEN", [None])[0]
+            uids: list[bytes] = []
+            if first is not None and bytes(first).isdigit():
+                found = _ok(conn.uid("SEARCH", f"{int(first)}:*", "UNSEEN"), "SEARCH")
+                uids = bytes(found[0] or b"").split() if found else []
             if not uids:
                 self.ctx.stop.wait(POLL_S)
                 continue

@@ -10,7 +10,7 @@ the sender resends, and only the Message-ID tells the retry from a new mail.
 
 When services read its mailbox, the mail service also starts pymap, an IMAP4rev1
 server, on its `imap` listener (engines.transports.mailbox_server) and reports
-the unseen mails as `mailbox_unseen`, like a queue depth.
+the unseen mails of its slowest reader as `mailbox_unseen`, like a queue depth.
 
 The SMTP port is a loopback port any local process can write to: every
 answer of class 4xx or 5xx (a malformed command, a command out of order, a
@@ -112,10 +112,10 @@ def _mailboxes(inbound: list[Inbound]) -> dict[str, str]:
 
 
 def _watch_depth(ctx: ServiceContext, boxes: list[Path]) -> None:
-    """`mailbox_unseen`: mails no reader has flagged \\Seen, kept as a gauge in a counter."""
+    """`mailbox_unseen`: the slowest reader's mails not yet flagged \\Seen (a gauge in a counter)."""
     shown = 0
     while not ctx.stop.wait(DEPTH_EVERY_S):
-        depth = sum(maildirs.unseen(box) for box in boxes)
+        depth = max(maildirs.unseen(box) for box in boxes)
         if depth != shown:
             ctx.stats.count("mailbox_unseen", depth - shown)
             shown = depth

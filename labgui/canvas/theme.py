@@ -178,7 +178,7 @@ def subtitle(topology: Topology, node: AnyNode) -> str:
         parts = ["idempotent" if node.idempotent else "not idempotent"]
         mail = role(topology, node)
         if mail is not None:
-            parts.insert(0, "mail (smtp)" if mail == MAIL_SERVICE else "reads mail (imap)")
+            parts.insert(0, "mail service" if mail == MAIL_SERVICE else "mail reader")
         if node.crash is not None:
             parts.append(f"crashes on #{node.crash.after}")
         return " · ".join(parts)

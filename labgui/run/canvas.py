@@ -166,7 +166,7 @@ class RunCanvas:
             link.set_flow(None)
 
     def _mail_service(self, item: Any, t: dict[str, int], books: dict[str, Any], word: str | None) -> None:
-        """Unseen mails on the badge (what the readers have not flagged \\Seen yet), stored below."""
+        """Unseen mails on the badge (what the slowest reader has not flagged \\Seen yet), stored below."""
         unseen = max(0, int(t.get("mailbox_unseen", 0)))
         if not self._state_badge(item, word):
             item.set_badge(f"mailbox {count_text(unseen)}", WARN if unseen >= PILING else DARK)

@@ -49,7 +49,7 @@ def test_mail_run_shows_mailbox_depth_and_its_own_look(window, qtbot, tmp_path):
     rm.run()
     wait_state(qtbot, window, "shop", ("ready",), 60)
     qtbot.waitUntil(lambda: _mailbox_depth(window) >= 20, timeout=60000)
-    qtbot.waitUntil(lambda: rm.session.now() > 6, timeout=30000)
+    qtbot.waitUntil(lambda: rm.sampler.nodes["shop"].totals.get("sent", 0) >= 240, timeout=60000)
     qtbot.wait(300)
     path = shoot(window, "run-mail.png")
     assert scene.link_item("shop->mail").rate not in (None, "–")
