@@ -173,3 +173,32 @@ def test_garbage_on_the_mail_port_is_counted_and_nothing_is_left(tmp_path: Path)
     assert seen["servers"], "the mail service started no IMAP server"
     assert not _mailbox_servers()
     assert not _listening(ports)
+
+
+CUT = """
+version: 1
+name: mail-cut
+nodes:
+  - {name: shop, kind: client, style: notification, transport: smtp, rate: 50, count: 200,
+     timeout_ms: 500, retries: 8}
+  - {name: mail, kind: service}
+  - {name: reader, kind: service}
+links:
+  - {from: shop, to: mail}
+  - {from: mail, to: reader}
+scenario:
+  - {action: cut, target: shop->mail, at_s: 1}
+  - {action: heal, target: shop->mail, at_s: 2}
+  - {action: cut, target: mail->reader, at_s: 2.5}
+  - {action: heal, target: mail->reader, at_s: 3.5}
+"""
+
+
+@pytest.mark.timeout(120)
+def test_cut_smtp_and_imap_links_heal_without_loss(lab: Lab) -> None:
+    summary, _ = lab.run(topofile.loads(CUT).topology)
+    nodes = summary["nodes"]
+    assert nodes["shop"]["errors_by_kind"].get("reset", 0) >= 1  # the cut closed its session
+    assert nodes["shop"]["acknowledged"] == nodes["mail"]["processed"] == 200
+    assert nodes["reader"]["processed"] == 200 and nodes["reader"]["lost"] == 0
+    assert summary["total"]["lost"] == 0
