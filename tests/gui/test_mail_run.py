@@ -62,3 +62,29 @@ def test_mail_run_shows_mailbox_depth_and_its_own_look(window, qtbot, tmp_path):
     if os.environ.get("LAB_UPDATE_SCREENSHOTS") == "1":
         IMAGES.mkdir(parents=True, exist_ok=True)
         (IMAGES / path.name).write_bytes(path.read_bytes())
+
+
+def test_a_mail_service_links_to_its_reader_by_drag(window, qtbot, tmp_path):
+    """smtp client -> service makes a mail service: its + handle draws an imap link to a reader."""
+    from engines.topology.vocabulary import NodeKind
+    from tests.gui.conftest import drag, drop_from_palette, handle_of
+
+    drop_from_palette(window, NodeKind.CLIENT, (0, 0))
+    drop_from_palette(window, NodeKind.SERVICE, (300, 0))
+    drop_from_palette(window, NodeKind.SERVICE, (600, 0))
+    scene = window.scene
+    assert not scene.node_item("service").is_source
+    drag(window, handle_of(window, "client"), scene.node_item("service").pos())
+    scene.select(["client"])
+    qtbot.waitUntil(lambda: window.inspector.target == ("node", "client"))
+    qtbot.waitUntil(lambda: "transport" in window.inspector.editors)
+    combo = window.inspector.editors["transport"].widget
+    combo.setCurrentIndex(combo.findData(Transport.SMTP))  # the inspector, as a user would
+    qtbot.waitUntil(lambda: window.doc.topology.node("client").transport is Transport.SMTP, timeout=2000)
+    qtbot.waitUntil(lambda: scene.node_item("service").glyph == theme.MAIL_SERVICE, timeout=2000)
+    assert scene.node_item("service").is_source
+    drag(window, handle_of(window, "service"), scene.node_item("service-2").pos())
+    assert window.doc.topology.has_link("service->service-2")
+    assert scene.link_item("service->service-2").transport is Transport.IMAP
+    qtbot.waitUntil(lambda: scene.node_item("service-2").glyph == theme.MAIL_READER, timeout=2000)
+    assert scene.node_item("service-2").subtitle.startswith("mail reader")
