@@ -202,3 +202,27 @@ def test_cut_smtp_and_imap_links_heal_without_loss(lab: Lab) -> None:
     assert nodes["shop"]["acknowledged"] == nodes["mail"]["processed"] == 200
     assert nodes["reader"]["processed"] == 200 and nodes["reader"]["lost"] == 0
     assert summary["total"]["lost"] == 0
+
+
+KILL = CUT.replace("name: mail-cut", "name: mail-kill").split("scenario:")[0] + """
+scenario:
+  - {action: kill, target: mail, at_s: 1}
+  - {action: start, target: mail, at_s: 2}
+"""
+
+
+@pytest.mark.timeout(120)
+def test_a_killed_mail_service_takes_its_imap_server_along(lab: Lab) -> None:
+    servers: set[int] = set()
+
+    def on_tick(_sup: Supervisor) -> None:
+        servers.update(p.pid for p in _mailbox_servers())
+
+    summary, _ = lab.run(topofile.loads(KILL).topology, on_tick=on_tick)
+    nodes = summary["nodes"]
+    assert nodes["shop"]["acknowledged"] == nodes["mail"]["processed"] == 200
+    assert nodes["reader"]["processed"] == 200 and summary["total"]["lost"] == 0
+    assert len(servers) >= 2  # one IMAP server per life of the mail service
+    assert not _mailbox_servers()
+    assert not any(psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+                   for pid in servers)
