@@ -112,9 +112,9 @@ class _Reader:
             # Its [UNSEEN n] answer is the first unseen mail: searching from there keeps the
             # SEARCH short (pymap reads every mail of the range it searches).
             _ok(conn.select("INBOX"), "SELECT")
-            first = conn.untagged_responses.get("UNSEEN", [None])[0]
+            first = conn.untagged_responses.get("UNSEEN", [b""])[0]
             uids: list[bytes] = []
-            if first is not None and bytes(first).isdigit():
+            if isinstance(first, bytes) and first.isdigit():
                 found = _ok(conn.uid("SEARCH", f"{int(first)}:*", "UNSEEN"), "SEARCH")
                 uids = bytes(found[0] or b"").split() if found else []
             if not uids:
