@@ -16,6 +16,7 @@ import psutil
 import pytest
 
 from engines.runtime import Supervisor
+from engines.runtime.table import format_summary
 from engines.topology import topofile
 from engines.transports.base import IMAP, SMTP
 from tests.runtime.conftest import Lab, example
@@ -51,6 +52,9 @@ def test_rfc1047_window_mail_service_killed_before_250(lab: Lab) -> None:
     assert twice >= 1 and len(naive) == 200 + twice == nodes["mail-naive"]["stored"]
     assert len(set(naive)) == 200
     assert summary["total"]["in_doubt"] == 0 and summary["total"]["lost"] == 0
+    text = format_summary(summary)  # what `labgui run` prints
+    assert "mail stored 200 mail(s) in its Maildir" in text
+    assert f"mail-naive stored {200 + twice} mail(s)" in text and "shop resent " in text
 
 
 @pytest.mark.timeout(120)
