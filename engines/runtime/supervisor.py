@@ -37,6 +37,8 @@ from engines.runtime.specs import RunPlan, make_plan, node_spec, write_spec
 from engines.topology import topofile
 from engines.topology.model import BrokerNode, Topology
 
+MAIL_SETTLE_S = 1.5  # drain: a mailbox must show no unseen mail this long before its readers are done
+
 
 def _in_background(fn: Callable[[], None], name: str) -> Future[None]:
     future: Future[None] = Future()
@@ -321,6 +323,7 @@ class Supervisor:
         """Wait until the services have what the clients sent, or nothing moves for a while."""
         assert self.metrics is not None and self.plan is not None
         quiet_since, last, cap = time.monotonic(), -1, time.monotonic() + self.drain_timeout_s
+        mail_busy_at = time.monotonic()  # last time a mailbox had unseen mail
         while time.monotonic() < cap:
             caught_up, reading = True, False
             total = 0
@@ -333,9 +336,15 @@ class Supervisor:
                     n = counts[index] if index < len(counts) else 0
                     if route.via is not None:  # a mail reader: must read all the mail itself
                         total += n
-                        if n < sent:
+                        # its count includes reads again after a kill, so it is caught up only
+                        # when its mailbox has also shown no unseen mail for a while (the
+                        # mail service samples it every 0.5 s)
+                        waits = self._mail_waits(route.via, route.service)
+                        reading = reading or waits
+                        if waits or self.metrics.totals(route.via).get("mailbox_unseen", 0) > 0:
+                            mail_busy_at = time.monotonic()
+                        if n < sent or time.monotonic() - mail_busy_at < MAIL_SETTLE_S:
                             caught_up = False
-                            reading = reading or self._mail_waits(route.via, route.service)
                         continue
                     got.append(n)
                 total += sum(got)
