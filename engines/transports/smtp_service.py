@@ -76,11 +76,13 @@ class _MailHandler:
         if delivery is None:
             return "550 5.6.0 Not a lab mail for this service (Message-ID, X-Lab-Attempt, X-Lab-Sent-Ns)"
         loop = asyncio.get_running_loop()
+        paths: list[Path] = []
         try:
             paths = await loop.run_in_executor(self.pool, maildirs.write_tmp, self.boxes, data)
             outcome = await loop.run_in_executor(self.pool, self.ctx.handler.handle, delivery)
         except Exception:  # noqa: BLE001 - answered and counted; the server goes on
             self.ctx.log.exception("mail not committed")
+            maildirs.discard(paths)  # not in the database: not in the mailbox either
             return "451 4.3.0 Mail not committed, try again later"
         if outcome == DUPLICATE:
             maildirs.discard(paths)
@@ -135,7 +137,10 @@ async def _serve(ctx: ServiceContext, handler: _MailHandler) -> None:
             await asyncio.sleep(POLL_S)
     finally:
         server.close()
-        await server.wait_closed()
+        try:  # a session still open (a client that never quits) must not hold the stop
+            await asyncio.wait_for(server.wait_closed(), timeout=2.0)
+        except asyncio.TimeoutError:
+            ctx.log.info("SMTP sessions still open at stop: closed with the process")
 
 
 @register("smtp", "notification", "service", listens=(SMTP,), group="smtp")

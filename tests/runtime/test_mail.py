@@ -142,7 +142,12 @@ def test_garbage_on_the_mail_port_is_counted_and_nothing_is_left(tmp_path: Path)
     seen: dict[str, object] = {}
     started: list[threading.Thread] = []
 
+    idle: list[socket.socket] = []
+
     def attack(address: str) -> None:
+        host, _, port = address.rpartition(":")
+        idle.append(socket.create_connection((host, int(port)), timeout=10))
+        idle[0].sendall(b"EHLO idle\r\nMAIL FROM:<a@b>\r\n")  # a session left open to the end
         answers.extend(_talk(address, data) for data in SMTP_GARBAGE)
         noise = bytes(range(256)) * 64
         answers.append(_talk(address, noise))
@@ -161,6 +166,8 @@ def test_garbage_on_the_mail_port_is_counted_and_nothing_is_left(tmp_path: Path)
     with Supervisor(topology, tmp_path / "run") as sup:
         summary = sup.run(on_tick=on_tick)
     started[0].join(30)
+    for sock in idle:
+        sock.close()
     nodes = summary["nodes"]
     assert nodes["shop"]["sent"] == nodes["shop"]["acknowledged"] == nodes["mail"]["processed"] == 300
     assert nodes["mail"]["duplicates_processed"] == 0 and nodes["reader"]["processed"] == 300
