@@ -26,7 +26,7 @@ IMAGES = ROOT / "docs" / "images"
 
 def _slow_readers(data: dict[str, Any]) -> None:
     node(data, "shop")["rate"] = 60
-    node(data, "shop")["count"] = 600
+    node(data, "shop")["count"] = 400
     for name in ("reader", "reader-naive"):
         node(data, name)["processing_ms"] = 30  # ~33 mails/s: the mailbox fills
 
@@ -36,7 +36,7 @@ def _mailbox_depth(window: Any) -> int:
     return int(badge.split()[1]) if badge.startswith("mailbox ") else -1
 
 
-@pytest.mark.timeout(150)
+@pytest.mark.timeout(240)
 def test_mail_run_shows_mailbox_depth_and_its_own_look(window, qtbot, tmp_path):
     open_example(window, tmp_path, "27", _slow_readers)
     scene = window.scene
@@ -49,7 +49,9 @@ def test_mail_run_shows_mailbox_depth_and_its_own_look(window, qtbot, tmp_path):
     rm.run()
     wait_state(qtbot, window, "shop", ("ready",), 60)
     qtbot.waitUntil(lambda: _mailbox_depth(window) >= 20, timeout=60000)
-    qtbot.waitUntil(lambda: rm.sampler.nodes["shop"].totals.get("sent", 0) >= 240, timeout=60000)
+    # a fuller picture when the machine allows it (SMTP takes four round trips per mail)
+    qtbot.waitUntil(lambda: rm.sampler.nodes["shop"].totals.get("sent", 0) >= 200
+                    or rm.session.now() > 12, timeout=60000)
     qtbot.wait(300)
     path = shoot(window, "run-mail.png")
     assert scene.link_item("shop->mail").rate not in (None, "–")
