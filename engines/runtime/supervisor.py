@@ -26,6 +26,7 @@ from typing import Any
 from engines.runtime import brokers as broker_support
 from engines.runtime import preflight
 from engines.runtime.control import POLL_S, Control
+from engines.runtime.drain import wait_drained
 from engines.runtime.errors import RunError
 from engines.runtime.events import EventLog
 from engines.runtime.guard import RunGuard
@@ -36,8 +37,6 @@ from engines.runtime.proctable import RUNNING, NodeProcess, ProcessTable, log_ta
 from engines.runtime.specs import RunPlan, make_plan, node_spec, write_spec
 from engines.topology import topofile
 from engines.topology.model import BrokerNode, Topology
-
-MAIL_SETTLE_S = 1.5  # drain: a mailbox must show no unseen mail this long before its readers are done
 
 
 def _in_background(fn: Callable[[], None], name: str) -> Future[None]:
@@ -320,52 +319,8 @@ class Supervisor:
             self.kill(name)
 
     def _drain(self) -> None:
-        """Wait until the services have what the clients sent, or nothing moves for a while."""
-        assert self.metrics is not None and self.plan is not None
-        quiet_since, last, cap = time.monotonic(), -1, time.monotonic() + self.drain_timeout_s
-        mail_busy_at = time.monotonic()  # last time a mailbox had unseen mail
-        while time.monotonic() < cap:
-            caught_up, reading = True, False
-            total = 0
-            for client in self.topology.clients():
-                sent = self.metrics.totals(client.name).get("sent", 0)
-                index = self.plan.clients[client.name]
-                got = []
-                for route in self.plan.audience.get(client.name, []):
-                    counts = self.metrics.by_client(route.service)
-                    n = counts[index] if index < len(counts) else 0
-                    if route.via is not None:  # a mail reader: must read all the mail itself
-                        total += n
-                        # its count includes reads again after a kill, so it is caught up only
-                        # when its mailbox has also shown no unseen mail for a while (the
-                        # mail service samples it every 0.5 s)
-                        waits = self._mail_waits(route.via, route.service)
-                        reading = reading or waits
-                        if waits or self.metrics.totals(route.via).get("mailbox_unseen", 0) > 0:
-                            mail_busy_at = time.monotonic()
-                        if n < sent or time.monotonic() - mail_busy_at < MAIL_SETTLE_S:
-                            caught_up = False
-                        continue
-                    got.append(n)
-                total += sum(got)
-                if got and (min(got) < sent if client.style.one_to_many else sum(got) < sent):
-                    caught_up = False
-            if caught_up:
-                return
-            if total != last or reading:
-                last, quiet_since = total, time.monotonic()
-            elif time.monotonic() - quiet_since >= self.drain_quiet_s:
-                return
-            time.sleep(POLL_S)
-
-    def _mail_waits(self, mail_service: str, reader: str) -> bool:
-        """Unseen mail and a reader alive (or restarting) to read it: the run is not quiet yet."""
-        assert self.metrics is not None
-        if self.metrics.totals(mail_service).get("mailbox_unseen", 0) <= 0:
-            return False
-        with self._lock:
-            proc = self.table.nodes[reader]
-            return proc.state in RUNNING or proc.start_pending
+        """Wait until the services have what the clients sent (engines.runtime.drain)."""
+        wait_drained(self)
 
     def finish_async(self) -> Future[None]:
         """`finish()` in a background thread (a GUI's Stop button)."""
