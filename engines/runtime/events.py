@@ -32,6 +32,9 @@ class EventLog:
         self._file = GuardedFile(open(path, "a", encoding="utf-8"), path.name,  # noqa: SIM115
                                  self.disk) if path else None
         self.t0 = time.monotonic()
+        if path is not None:  # the run's clock zero, for the message traces (engines.trace)
+            clock = {"t0_monotonic_ns": int(self.t0 * 1e9), "wall": time.time()}
+            (Path(path).parent / "clock.json").write_text(json.dumps(clock), encoding="utf-8")
 
     def add(self, kind: str, node: str | None = None, /, **fields: Any) -> Event:
         event: Event = {"t": round(time.monotonic() - self.t0, 3), "wall": round(time.time(), 3),
