@@ -191,15 +191,15 @@ def client_side(book: ClientBook) -> dict[str, int]:
 
 
 def _reader_values(book: ClientBook, route: RouteBook, services: Mapping[str, ServiceBook],
-                   n: int) -> dict[str, int]:
+                   sent: np.ndarray) -> dict[str, int]:
     """A mail reader's account of one client's mail: what it read against what was stored.
 
     A reader is a second stage, not another recipient: its counts never add to
     the client's. lost = stored at the mail service and never processed by the
     reader (at the end of the run: unread, or read and not committed).
     """
-    values, e, _ = _route_values(book, services.get(route.service, ServiceBook(route.service)), n)
-    _, stored, _ = _route_values(book, services.get(route.via or "", ServiceBook("")), n)
+    values, e, _ = _route_values(book, services.get(route.service, ServiceBook(route.service)), sent)
+    _, stored, _ = _route_values(book, services.get(route.via or "", ServiceBook("")), sent)
     values["read"] = values["delivered"]
     values["lost"] = int(np.count_nonzero((stored > 0) & (e == 0)))
     values["in_doubt"] = 0
@@ -226,7 +226,7 @@ def compute(clients: list[ClientBook], services: Mapping[str, ServiceBook],
         any_delivered = np.zeros(n, dtype=bool)
         for route in book.routes:
             if route.via is not None:
-                values = _reader_values(book, route, services, n)
+                values = _reader_values(book, route, services, sent)
                 total["read"] = total.get("read", 0) + values["read"]
                 _add(links.setdefault(route.link, {}), values)
                 _add(nodes.setdefault(route.service, {}), values)

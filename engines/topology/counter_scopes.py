@@ -21,9 +21,9 @@ SERVICE_SIDE = ("delivered", "processed", "duplicates_delivered", "duplicates_pr
                 "duplicates_suppressed", "redelivered")
 RECONCILED = (*SERVICE_SIDE, "lost", "in_doubt")
 OVER_TIME = ("p50_latency_ms", "p90_latency_ms", "p99_latency_ms", "max_latency_ms", "throughput", "duration_s")
-CLIENT = (*CLIENT_SIDE, *RECONCILED, *OVER_TIME)
+CLIENT = (*CLIENT_SIDE, "resent_in_doubt", *RECONCILED, *OVER_TIME)
 SERVICE = (*RECONCILED, "hostile", "replies", *OVER_TIME)
-FROM_CLIENT = (*CLIENT_SIDE, *RECONCILED, "hostile")
+FROM_CLIENT = (*CLIENT_SIDE, "resent_in_doubt", *RECONCILED, "hostile")
 INTO_SERVICE = (*RECONCILED, "hostile", "replies")
 
 
@@ -52,6 +52,13 @@ def _feeders(topology: Topology, name: str) -> list[str]:
     return sorted(clients)
 
 
+def _mail_extra(topology: Topology, service: str) -> tuple[str, ...]:
+    """A mail service counts what it `stored`; a reader of a mailbox what it `read`."""
+    reads = any(lk.target == service and topology.has_node(lk.source) and topology.receives_mail(lk.source)
+                for lk in topology.links)
+    return (("stored",) if topology.receives_mail(service) else ()) + (("read",) if reads else ())
+
+
 def counters_of(topology: Topology, scope: str) -> tuple[str, tuple[str, ...]] | None:
     """(what the scope is, the counters it has), or None for a scope that is no node or link."""
     if topology.has_node(scope):
@@ -60,13 +67,14 @@ def counters_of(topology: Topology, scope: str) -> tuple[str, tuple[str, ...]] |
             return "client", CLIENT
         if node.kind is NodeKind.BROKER:
             return "broker", ()
-        return "service", SERVICE + _one_to_many_extra(topology, scope)
+        return "service", SERVICE + _one_to_many_extra(topology, scope) + _mail_extra(topology, scope)
     link = next((lk for lk in topology.links if lk.key == scope), None)
     if link is None:
         return None
     if topology.has_node(link.source) and topology.node(link.source).kind is NodeKind.CLIENT:
         return "link from a client", FROM_CLIENT
-    return "link into a service", INTO_SERVICE + _one_to_many_extra(topology, link.target)
+    read = ("read",) if topology.has_node(link.source) and topology.receives_mail(link.source) else ()
+    return "link into a service", INTO_SERVICE + _one_to_many_extra(topology, link.target) + read
 
 
 def refusal(topology: Topology, scope: str, counter: str) -> tuple[str, str] | None:
