@@ -35,6 +35,16 @@ def _client_links(topology: Topology, channel: Channel, by_link: dict[str, Chann
     ]
 
 
+def queue_type(topology: Topology, link: Link, broker: str) -> str:
+    """The link's queue type; on a clustered broker, quorum unless the link says otherwise
+    (a classic queue lives on one member only: a cluster is there to survive members)."""
+    if "queue_type" not in link.model_fields_set:
+        node = topology.node(broker) if topology.has_node(broker) else None
+        if isinstance(node, BrokerNode) and node.clustered:
+            return "quorum"
+    return str(link.queue_type.value)
+
+
 def channel_spec(topology: Topology, channel: Channel, by_link: dict[str, Channel]) -> dict[str, Any]:
     """The full spec of one channel (both sides declare all of it)."""
     consumers = _consumer_links(topology, channel, by_link)
@@ -44,7 +54,7 @@ def channel_spec(topology: Topology, channel: Channel, by_link: dict[str, Channe
         kind = producers[0].exchange_type.value if producers else "fanout"
         queues = [
             {"name": f"{channel.name}.{link.target}", "service": link.target,
-             "durable": link.durable, "queue_type": link.queue_type.value,
+             "durable": link.durable, "queue_type": queue_type(topology, link, channel.broker),
              "bind": (link.routing_key if kind == "topic" else "")}
             for link in consumers
         ]
@@ -58,7 +68,8 @@ def channel_spec(topology: Topology, channel: Channel, by_link: dict[str, Channe
     first = consumers[0] if consumers else (producers[0] if producers else None)
     queue = {"name": channel.name, "service": services[0] if services else None,
              "durable": first.durable if first else True,
-             "queue_type": first.queue_type.value if first else "classic", "bind": None}
+             "queue_type": queue_type(topology, first, channel.broker) if first else "classic",
+             "bind": None}
     return {
         "broker": channel.broker, "name": channel.name, "publish": False, "exchange": "",
         "exchange_type": "direct", "exchange_durable": True, "routing_key": channel.name,

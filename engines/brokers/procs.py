@@ -47,6 +47,37 @@ def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
             sock.close()
 
 
+def stable_ports(count: int, host: str = "127.0.0.1") -> list[int]:
+    """`count` distinct free ports below the kernel's ephemeral range.
+
+    A cluster member's ports are chosen when the cluster is made but bound only
+    when that member boots, seconds later; meanwhile the other members' own
+    outgoing connections take ephemeral ports, and one of them could be ours
+    (measured: "AMQP port taken"). Ports outside that range are never handed
+    out as a connection's source port.
+    """
+    import random
+
+    from engines.hygiene.portreg import held_ports
+
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range", encoding="ascii") as fh:
+            low = int(fh.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    held = held_ports()
+    candidates = random.sample(range(10000, max(10001 + count, low)), min(4000, max(1, low - 10000)))
+    ports: list[int] = []
+    for port in candidates:
+        if port not in held and port_is_free(port, host):
+            ports.append(port)
+            if len(ports) == count:
+                return ports
+    if len(ports) < count:
+        return free_ports(count, host)
+    return ports
+
+
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

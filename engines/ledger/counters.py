@@ -30,6 +30,10 @@ COUNTERS: dict[str, str] = {
     "max_latency_ms": "largest latency seen",
     "throughput": "processed messages per second over the run",
     "duration_s": "length of the run in seconds",
+    "reconnects": "amqp connections a node opened again after losing one",
+    "failovers": "reconnects to another member of a clustered broker (once per connection)",
+    "leader_changes": "times a queue of a clustered broker got a new leader member",
+    "max_leaderless_s": "longest time a queue had no leader (from its leader's outage)",
 }
 
 # Counters that a SIGKILLed client can under-report (it dies before recording).

@@ -60,7 +60,7 @@ def run(spec: NodeSpec, stop: threading.Event, telemetry: Telemetry, log: loggin
     for group, (run_group, inbound) in groups.items():
         ctx = ServiceContext(config=config, listen=spec.listen, inbound=inbound, handler=handler,
                              stats=stats, stop=stop, log=log, clients=spec.clients,
-                             ready=ready_for(group))
+                             ready=ready_for(group), event=telemetry.event)
         thread = threading.Thread(target=guard, args=(run_group, ctx, inbound), name=group, daemon=True)
         thread.start()
         threads.append(thread)

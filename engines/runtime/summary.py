@@ -75,6 +75,7 @@ def build_summary(sup: FinishedRun) -> dict[str, Any]:
         for service in sup.topology.services():
             errors = sup.metrics.totals(service.name).get("errors", 0)
             result["nodes"].setdefault(service.name, {})["input_errors"] = errors
+    _failover_counters(sup, result, books)
     scoped = {**result["links"], **result["nodes"]}
     verdicts = expectations.evaluate_all(sup.topology.expectations, result["total"], scoped)
     states = sup.node_states()
@@ -88,9 +89,37 @@ def build_summary(sup: FinishedRun) -> dict[str, Any]:
         "client_extras": {b.name: _extras(sup, b.name) for b in books},
         "telemetry_rejected": rejected,
     }
+    clusters = getattr(sup, "clusters", None)
+    if clusters is not None and clusters.handles:
+        summary["clusters"] = clusters.report()
     (Path(sup.run_dir) / "summary.json").write_text(json.dumps(summary, indent=1, default=str),
                                                     encoding="utf-8")
     return summary
+
+
+def _failover_counters(sup: FinishedRun, result: dict[str, Any], books: list[ledger.ClientBook]) -> None:
+    """Reconnects and failovers of every amqp node (client extras, service stats), and the
+    clusters' leader changes, into the totals and each node's counters (expectations see them)."""
+    total = result["total"]
+    total["reconnects"] = total["failovers"] = 0
+    names = [b.name for b in books]
+    for name in names:
+        extras = _extras(sup, name)
+        node = result["nodes"].setdefault(name, {})
+        for key in ("reconnects", "failovers"):
+            node[key] = extras.get(key, 0)
+            total[key] += node[key]
+    if sup.metrics is not None:
+        for service in sup.topology.services():
+            totals = sup.metrics.totals(service.name)
+            node = result["nodes"].setdefault(service.name, {})
+            for key in ("reconnects", "failovers"):
+                node[key] = int(totals.get(key, 0))
+                total[key] += node[key]
+    clusters = getattr(sup, "clusters", None)
+    changes = clusters.leader_changes() if clusters is not None else []
+    total["leader_changes"] = len(changes)
+    total["max_leaderless_s"] = max((c["leaderless_s"] for c in changes), default=0.0)
 
 
 def _extras(sup: FinishedRun, name: str) -> dict[str, int]:

@@ -25,6 +25,7 @@ from typing import Any
 
 from engines.runtime import brokers as broker_support
 from engines.runtime import preflight
+from engines.runtime.clusters import Clusters
 from engines.runtime.control import POLL_S, Control
 from engines.runtime.errors import RunError
 from engines.runtime.events import EventLog
@@ -84,6 +85,7 @@ class Supervisor:
             self.table.add(NodeProcess(node.name, node.kind.value, self.run_dir / "nodes" / node.name))
         self.control = Control(topology, self.table, self.events, stop_timeout_s, ready_timeout_s)
         self.link_faults = LinkFaults(self.events)
+        self.clusters = Clusters(self.control, self.events, self.run_dir)
         self.metrics: Collector | None = None
         self.plan: RunPlan | None = None
         self.queue_depths: Any = None  # engines.brokers.QueueDepthMonitor when there are brokers
@@ -179,6 +181,7 @@ class Supervisor:
             proc.state = "ready"
             self.table.extra_pids[node.name] = list(handle.pids())
             self.events.add("ready", node.name, role="broker")
+            self.clusters.add(node.name, handle)
         self.table.save()
         return urls
 
@@ -361,6 +364,7 @@ class Supervisor:
         self._stop_group(services)
         if self.queue_depths is not None:
             self.queue_depths.close()
+        self.clusters.close()
         for name, handle in self.brokers.items():
             try:
                 self.control.spawner.submit(handle.stop, self.stop_timeout_s).result(self.stop_timeout_s + 30)
@@ -377,6 +381,7 @@ class Supervisor:
         self._closed = True
         self.control.kill_all()
         self.link_faults.close()
+        self.clusters.close()
         if self.queue_depths is not None:
             self.queue_depths.close()
         for handle in self.brokers.values():

@@ -132,6 +132,10 @@ class BrokerNode(NodeBase):
 
     kind: Literal[NodeKind.BROKER] = NodeKind.BROKER
     url: str | None = Field(default=None, description="External AMQP URL; unset = a managed node.")
+    urls: list[str] | None = Field(
+        default=None, description="External cluster: one AMQP URL per member (clients fail over).")
+    cluster_size: Literal[1, 3, 5] = Field(
+        default=1, description="Managed: how many rabbitmq-server members form this broker (1, 3, 5).")
 
     @field_validator("url")
     @classmethod
@@ -140,9 +144,32 @@ class BrokerNode(NodeBase):
             raise ValueError("must start with amqp:// or amqps://")
         return value
 
+    @field_validator("urls")
+    @classmethod
+    def _amqp_urls(cls, value: list[str] | None) -> list[str] | None:
+        for url in value or []:
+            if not url.startswith(("amqp://", "amqps://")) or " " in url:
+                raise ValueError(f"'{url}' must start with amqp:// or amqps:// (no spaces)")
+        return value
+
     @property
     def managed(self) -> bool:
-        return self.url is None
+        return self.url is None and not self.urls
+
+    @property
+    def clustered(self) -> bool:
+        return self.cluster_size > 1 or len(self.urls or []) > 1
+
+    @property
+    def external_url(self) -> str | None:
+        """What clients of an external broker get: its URL, or its members' URLs space separated."""
+        return " ".join(self.urls) if self.urls else self.url
+
+    def member_names(self) -> list[str]:
+        """Managed cluster members as scenarios and the GUI name them: `rabbit/1` ... `rabbit/N`."""
+        if not self.managed or self.cluster_size < 2:
+            return []
+        return [f"{self.name}/{i}" for i in range(1, self.cluster_size + 1)]
 
 
 Node = Annotated[ClientNode | ServiceNode | BrokerNode, Field(discriminator="kind")]

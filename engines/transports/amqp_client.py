@@ -14,6 +14,13 @@ queue died with the connection) are in doubt; with `resend_in_doubt` they go
 again after the reconnect with the same ID and the next attempt number.
 Failed reconnects count as errors, so the error rate rises while the broker
 is down and the send rate falls to zero.
+
+Clustered broker (several URLs): the session fails over along the member
+list; a publisher nack ("not taken", e.g. a quorum queue without a leader) is
+resent after a short pause; and a publish unconfirmed for `timeout_ms` drops
+the connection (a paused member accepts TCP and never answers), so the
+in-doubt messages go again through another member. Reconnects and failovers
+are counted (client extras) and sent as events for the timeline.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from engines.transports.base import ClientContext
 
 CONFIRM_WINDOW = 1000  # publishes in flight awaiting confirms (PERFORMANCE.md: ~10x one-by-one)
 CHUNK = 256  # publishes per ioloop turn at rate 0, so confirms and replies get read in between
+NACK_PAUSE_S = 0.2  # a nacked publish goes again after this (a new leader takes ~0.5 s)
 
 REQUEST_STYLES = ("request-response", "async-request-response")
 COLLECT = "publish-async-responses"
@@ -66,6 +74,7 @@ class AmqpClient:
         self.publisher: Publisher | None = None
         self.window: ConfirmWindow | None = None
         self._pump_at: float | None = None
+        self._delayed = 0  # nacked publishes waiting for their pause before the resend
         # After the last send, a broker that stays away this long ends the client.
         give_up_s = max(5.0, cfg.timeout_ms * (cfg.retries + 1) / 1000)
         self.session = Session(self.url, [self.spec], ctx.stop, ctx.log, name=cfg.name,
@@ -74,6 +83,7 @@ class AmqpClient:
         self.session.on_lost = self._lost
         self.session.on_tick = self._tick
         self.session.on_connect_error = self._connect_error
+        self.session.on_reconnect = self._reconnected
 
     # -- lifecycle ---------------------------------------------------------------
     def run(self) -> None:
@@ -134,6 +144,13 @@ class AmqpClient:
     def _connect_error(self, _reason: str) -> None:
         self.rec.error(-1, "connection")
 
+    def _reconnected(self, failover: bool, index: int) -> None:
+        self.rec.count("reconnects")
+        if failover:
+            self.rec.count("failovers")
+        self.ctx.event("failover" if failover else "reconnect", member=index + 1,
+                       in_doubt=len(self.resend))
+
     # -- sending -------------------------------------------------------------------
     def _room(self) -> int:
         room = self.window.room() if self.window is not None else CHUNK
@@ -188,7 +205,7 @@ class AmqpClient:
         self.session.call_later(delay, fire)
 
     def _check_done(self) -> None:
-        if not self.pacer.finished or self.resend or self.outstanding:
+        if not self.pacer.finished or self.resend or self.outstanding or self._delayed:
             return
         if self.window is not None and len(self.window):
             return
@@ -208,10 +225,21 @@ class AmqpClient:
         seq, attempt, _ts = item
         self.rec.nack(seq)
         self.outstanding.pop(seq, None)
-        if attempt < self.cfg.retries:
-            self.resend.append((seq, attempt))
-        else:
+        if attempt >= self.cfg.retries:
             self.rec.gave_up(seq)
+        elif not self.session.clustered:
+            self.resend.append((seq, attempt))
+        else:  # no leader right now: resend on a fresh channel once a new one is elected
+            self._delayed += 1
+            if self.session.connected:
+                self.session.abandon("publish nacked (queue without leader)")
+
+            def again() -> None:
+                self._delayed -= 1
+                self.resend.append((seq, attempt))
+                self._schedule(0.0)
+
+            self.session.call_later(NACK_PAUSE_S, again)
 
     def _returned(self, seq: int) -> None:
         self.rec.error(seq, "unroutable")
@@ -255,6 +283,10 @@ class AmqpClient:
         if self.window is not None and not self.replies:
             for seq, _attempt, _ts in self.window.overdue(now - self.timeout_ns):
                 self.rec.timeout(seq)
+            oldest = self.window.oldest_ts()
+            if self.session.clustered and oldest is not None and now - oldest > self.timeout_ns:
+                self.session.abandon(f"no confirm within {self.cfg.timeout_ms} ms")
+                return
         if self.outstanding:
             self._expire(now)
         self._pump()

@@ -158,6 +158,7 @@ class ClientContext:
     payload: bytes
     expect_subscribers: int = 0  # publish styles: on-time subscribers to wait for
     clients: Mapping[str, int] = field(default_factory=dict)  # every client name -> index
+    event: Callable[..., None] = field(default=lambda kind, **fields: None)  # a timeline event
 
 
 @dataclass
@@ -182,6 +183,7 @@ class ServiceContext:
     log: logging.Logger
     clients: Mapping[str, int] = field(default_factory=dict)  # every client name -> index
     ready: Callable[[], None] = field(default=lambda: None)  # call once bound or connected
+    event: Callable[..., None] = field(default=lambda kind, **fields: None)  # a timeline event
 
     def max_batch(self) -> int:
         """How many deliveries to take at once: at most ~20 ms of work, so a slow
