@@ -18,6 +18,7 @@ from typing import Any
 from engines.brokers.procs import free_ports, stable_ports
 
 STATE_FILE = "state.json"
+NET_TICKTIME_S = 8
 
 
 @dataclass
@@ -125,6 +126,11 @@ def write_files(layout: NodeLayout) -> None:
         plugins = "[rabbitmq_management]"
         lines += [f"management.tcp.port = {layout.mgmt_port}", "management.tcp.ip = 127.0.0.1",
                   "collect_statistics_interval = 1000"]
+    if layout.cookie is not None:  # a cluster member
+        # A paused (SIGSTOPped) member is seen as down after about net_ticktime (default 60 s:
+        # the followers of a quorum queue would wait that long to elect a leader); the
+        # minority side of a partition pauses itself until it can rejoin the majority.
+        lines += [f"net_ticktime = {NET_TICKTIME_S}", "cluster_partition_handling = pause_minority"]
     if layout.seed is not None:
         lines += ["cluster_formation.peer_discovery_backend = classic_config",
                   f"cluster_formation.classic_config.nodes.1 = {layout.seed}"]

@@ -18,6 +18,7 @@ from typing import Any
 
 from engines.topology.channels import Channel, plan
 from engines.topology.model import BrokerNode, ClientNode, Link, ServiceNode, Topology
+from engines.topology.relevance import effective_queue_type
 
 
 def _consumer_links(topology: Topology, channel: Channel, by_link: dict[str, Channel]) -> list[Link]:
@@ -35,14 +36,8 @@ def _client_links(topology: Topology, channel: Channel, by_link: dict[str, Chann
     ]
 
 
-def queue_type(topology: Topology, link: Link, broker: str) -> str:
-    """The link's queue type; on a clustered broker, quorum unless the link says otherwise
-    (a classic queue lives on one member only: a cluster is there to survive members)."""
-    if "queue_type" not in link.model_fields_set:
-        node = topology.node(broker) if topology.has_node(broker) else None
-        if isinstance(node, BrokerNode) and node.clustered:
-            return "quorum"
-    return str(link.queue_type.value)
+def queue_type(topology: Topology, link: Link, _broker: str) -> str:
+    return effective_queue_type(topology, link)
 
 
 def channel_spec(topology: Topology, channel: Channel, by_link: dict[str, Channel]) -> dict[str, Any]:

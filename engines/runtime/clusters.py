@@ -18,6 +18,7 @@ from engines.runtime.control import Control
 from engines.runtime.events import EventLog
 from engines.runtime.proctable import NodeProcess
 
+DRAIN_QUIET_S = 10.0
 MEMBER_EVENTS = ("ready", "starting", "killed", "exited", "paused", "crashed", "error")
 
 
@@ -47,10 +48,18 @@ class Clusters:
         if not os.environ.get("LAB_NO_LEADER_MONITOR"):
             self.monitors[name] = handle.leader_monitor(self.events.add)
 
+    def drain_quiet_s(self, base: float) -> float:
+        """How long nothing may move before the end of a run stops waiting for the services:
+        a consumer failing over from a paused member needs a few seconds to notice it."""
+        return max(base, DRAIN_QUIET_S) if self.handles else base
+
     def member_names(self) -> list[str]:
         return [m for h in self.handles.values() for m in h.member_names()]
 
-    def close(self) -> None:
+    def close(self, queue_depths: Any = None) -> None:
+        """Stop sampling: the leader monitors, and the run's queue depth monitor if given."""
+        if queue_depths is not None:
+            queue_depths.close()
         for monitor in self.monitors.values():
             monitor.stop()
 

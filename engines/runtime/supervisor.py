@@ -8,9 +8,8 @@ exits and restarts crashed services that ask for it; readers (`states`,
 `events.since`, `metrics.series`) are thread-safe. Headless use is
 `run(duration)`, which also plays the scenario and returns the summary.
 
-Order: brokers start first and stop last; services start before clients and
-must report ready; at the end clients stop first, then services once they have
-caught up with what the clients sent, then brokers.
+Order: brokers start first and stop last; services start before clients and must report
+ready; at the end clients stop, then services once caught up with the clients, then brokers.
 """
 
 from __future__ import annotations
@@ -177,8 +176,7 @@ class Supervisor:
             except Exception as exc:  # noqa: BLE001 - any broker failure is a clear RunError
                 raise RunError(f"broker '{node.name}' did not start: {exc}") from None
             urls[node.name] = handle.url
-            proc = self.table.nodes[node.name]
-            proc.state = "ready"
+            self.table.nodes[node.name].state = "ready"
             self.table.extra_pids[node.name] = list(handle.pids())
             self.events.add("ready", node.name, role="broker")
             self.clusters.add(node.name, handle)
@@ -224,8 +222,7 @@ class Supervisor:
         self.link_faults.lossy(link, loss)
 
     def start_async(self) -> Future[None]:
-        """`start()` in a background thread, for a GUI that must not block (the future carries
-        a RunError if the run cannot start)."""
+        """`start()` in a background thread for a GUI (the future carries a RunError if any)."""
         self._start_future = _in_background(self.start, "start")
         return self._start_future
 
@@ -324,6 +321,7 @@ class Supervisor:
         """Wait until the services have what the clients sent, or nothing moves for a while."""
         assert self.metrics is not None and self.plan is not None
         quiet_since, last, cap = time.monotonic(), -1, time.monotonic() + self.drain_timeout_s
+        quiet_s = self.clusters.drain_quiet_s(self.drain_quiet_s)  # a failover takes seconds
         while time.monotonic() < cap:
             caught_up = True
             total = 0
@@ -341,7 +339,7 @@ class Supervisor:
                 return
             if total != last:
                 last, quiet_since = total, time.monotonic()
-            elif time.monotonic() - quiet_since >= self.drain_quiet_s:
+            elif time.monotonic() - quiet_since >= quiet_s:
                 return
             time.sleep(POLL_S)
 
@@ -362,9 +360,7 @@ class Supervisor:
             self._drain()
         self.control.closing = True  # no restart after a crash from now on
         self._stop_group(services)
-        if self.queue_depths is not None:
-            self.queue_depths.close()
-        self.clusters.close()
+        self.clusters.close(self.queue_depths)
         for name, handle in self.brokers.items():
             try:
                 self.control.spawner.submit(handle.stop, self.stop_timeout_s).result(self.stop_timeout_s + 30)
@@ -381,9 +377,7 @@ class Supervisor:
         self._closed = True
         self.control.kill_all()
         self.link_faults.close()
-        self.clusters.close()
-        if self.queue_depths is not None:
-            self.queue_depths.close()
+        self.clusters.close(self.queue_depths)
         for handle in self.brokers.values():
             try:
                 handle.close()
