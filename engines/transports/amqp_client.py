@@ -232,7 +232,7 @@ class AmqpClient:
         else:  # no leader right now: resend on a fresh channel once a new one is elected
             self._delayed += 1
             if self.session.connected:
-                self.session.abandon("publish nacked (queue without leader)")
+                self.session.abandon("publish nacked (queue without leader)", member_failed=False)
 
             def again() -> None:
                 self._delayed -= 1

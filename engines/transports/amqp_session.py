@@ -92,6 +92,8 @@ class Session:
         self.failovers = 0
         self._finishing = False
         self._finish_at = 0.0
+        self._failed_index: int | None = None  # the member whose loss we are failing over from
+        self._quiet_loss = False  # the next loss is our own doing on a healthy member
         self._reasons_logged: set[str] = set()
 
     # -- driver API ------------------------------------------------------------
@@ -113,11 +115,17 @@ class Session:
     def clustered(self) -> bool:
         return len(self.urls) > 1
 
-    def abandon(self, reason: str) -> None:
-        """Drop a connection that stopped answering (no close handshake); reconnects."""
+    def abandon(self, reason: str, member_failed: bool = True) -> None:
+        """Drop a connection that stopped answering (no close handshake); reconnects.
+
+        `member_failed=False`: the member is fine but this channel is not (a nack while
+        its queue had no leader); the reconnect that follows is not another failover.
+        """
         conn = self.connection
         if conn is None or conn.is_closed:
             return
+        if not member_failed:
+            self._quiet_loss = True
         self._lost(reason)
         try:  # what pika's own heartbeat checker does: close() would wait for close-ok
             conn._terminate_stream(pika.exceptions.AMQPConnectionError(reason))  # noqa: SLF001
@@ -200,9 +208,11 @@ class Session:
         self.connected_once_this_round = True
         self.connects += 1
         previous, self.last_index = self.last_index, self.index
+        failed, self._failed_index, self._quiet_loss = self._failed_index, None, False
         if previous is not None:
+            # one failover per member that failed under us, however many tries it took
             self.reconnects += 1
-            failover = previous != self.index
+            failover = failed is not None and failed != self.index
             self.failovers += failover
             self.on_reconnect(failover, self.index)
         self.on_ready(channel)
@@ -231,6 +241,8 @@ class Session:
 
     def _lost(self, reason: str) -> None:
         was = self.connected
+        if was and not self._quiet_loss and self._failed_index is None:
+            self._failed_index = self.last_index
         self.connected = False
         self.channel = None
         if was and not self._finishing:
