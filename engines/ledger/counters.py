@@ -30,6 +30,11 @@ COUNTERS: dict[str, str] = {
     "max_latency_ms": "largest latency seen",
     "throughput": "processed messages per second over the run",
     "duration_s": "length of the run in seconds",
+}
+
+# Counters of the run's connections rather than of its messages: the supervisor adds them
+# to the ledger's totals (engines.runtime.summary); expectations may use them too.
+RUN_COUNTERS: dict[str, str] = {
     "reconnects": "amqp connections a node opened again after losing one",
     "failovers": "reconnects to another member of a clustered broker (once per connection)",
     "leader_changes": "times a queue of a clustered broker got a new leader member",

@@ -75,8 +75,11 @@ class Clusters:
         """Per cluster: boot time, per member its state and what happened, leader changes."""
         states = self.control.states()
         happened: dict[str, list[dict[str, Any]]] = {}
+        failovers: dict[str, list[float]] = {}
         for event in self.events.since(0):
             node = event.get("node")
+            if event.get("event") == "failover" and node:
+                failovers.setdefault(str(node), []).append(float(event.get("after_s") or 0.0))
             if node in states and event.get("event") in (*MEMBER_EVENTS, "scenario"):
                 happened.setdefault(node, []).append(
                     {k: event[k] for k in ("t", "event", "action", "error") if k in event})
@@ -93,5 +96,6 @@ class Clusters:
                             for m in handle.member_names()},
                 "leader_changes": changes,
                 "max_leaderless_s": max((c["leaderless_s"] for c in changes), default=None),
+                "failover_s": failovers,  # per client or service: loss to ready on the next member
             }
         return out

@@ -83,7 +83,8 @@ class Control:
             elif event == "joined":
                 self.events.add("joined", node, pid=pid)
             elif event in ("failover", "reconnect"):  # an amqp node found its broker again
-                self.events.add(event, node, pid=pid, member=msg.get("member"))
+                self.events.add(event, node, pid=pid, member=msg.get("member"),
+                                after_s=msg.get("after_s"))
 
     def _watch(self) -> None:
         while not self._stop.is_set():

@@ -19,7 +19,10 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from engines.ledger.counters import COUNTERS
+from engines.ledger.counters import COUNTERS as MESSAGE_COUNTERS
+from engines.ledger.counters import RUN_COUNTERS
+
+COUNTERS = {**MESSAGE_COUNTERS, **RUN_COUNTERS}
 
 OPERATORS: dict[str, Callable[[float, float], bool]] = {
     "==": operator.eq,

@@ -149,6 +149,7 @@ class AmqpClient:
         if failover:
             self.rec.count("failovers")
         self.ctx.event("failover" if failover else "reconnect", member=index + 1,
+                       after_s=self.session.last_outage_s,
                        in_doubt=len(self.resend))
 
     # -- sending -------------------------------------------------------------------

@@ -109,7 +109,8 @@ class AmqpConsumer:
         self.ctx.stats.count("reconnects")
         if failover:
             self.ctx.stats.count("failovers")
-        self.ctx.event("failover" if failover else "reconnect", member=index + 1)
+        self.ctx.event("failover" if failover else "reconnect", member=index + 1,
+                       after_s=self.session.last_outage_s)
 
     # -- deliveries -------------------------------------------------------------------
     def _on_message(self, _channel: Any, method: Any, props: Any, body: bytes) -> None:

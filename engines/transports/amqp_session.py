@@ -94,6 +94,8 @@ class Session:
         self._finish_at = 0.0
         self._failed_index: int | None = None  # the member whose loss we are failing over from
         self._quiet_loss = False  # the next loss is our own doing on a healthy member
+        self._lost_at = time.monotonic()
+        self.last_outage_s = 0.0  # from the loss of a member to ready again on the next one
         self._reasons_logged: set[str] = set()
 
     # -- driver API ------------------------------------------------------------
@@ -212,6 +214,7 @@ class Session:
         if previous is not None:
             # one failover per member that failed under us, however many tries it took
             self.reconnects += 1
+            self.last_outage_s = round(time.monotonic() - self._lost_at, 3)
             failover = failed is not None and failed != self.index
             self.failovers += failover
             self.on_reconnect(failover, self.index)
@@ -243,6 +246,7 @@ class Session:
         was = self.connected
         if was and not self._quiet_loss and self._failed_index is None:
             self._failed_index = self.last_index
+            self._lost_at = time.monotonic()
         self.connected = False
         self.channel = None
         if was and not self._finishing:

@@ -15,7 +15,14 @@ import pytest
 
 from engines.brokers import rabbitmq_available
 from tests.conftest import ROOT
-from tests.gui.runs import assert_run_left_nothing, menu_action, node, open_example, wait_phase, wait_state
+from tests.gui.runs import (
+    assert_run_left_nothing,
+    menu_action,
+    node,
+    open_example,
+    wait_phase,
+    wait_state,
+)
 from tests.gui.test_run_broker_failure import processed
 from tests.gui.test_screenshots import shoot
 
