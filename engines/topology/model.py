@@ -152,6 +152,14 @@ class BrokerNode(NodeBase):
                 raise ValueError(f"'{url}' must start with amqp:// or amqps:// (no spaces)")
         return value
 
+    @model_validator(mode="after")
+    def _one_kind_of_broker(self) -> BrokerNode:
+        if self.url is not None and self.urls:
+            raise ValueError("give either url (one external broker) or urls (an external cluster)")
+        if (self.url is not None or self.urls) and self.cluster_size > 1:
+            raise ValueError("cluster_size is for a managed cluster; an external one is its urls")
+        return self
+
     @property
     def managed(self) -> bool:
         return self.url is None and not self.urls
