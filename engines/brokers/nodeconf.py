@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from engines.brokers.procs import free_ports, stable_ports
+from engines.brokers.procs import free_ports
 
 STATE_FILE = "state.json"
 NET_TICKTIME_S = 8
@@ -84,7 +84,7 @@ def member_layouts(name: str, size: int, run_dir: Path) -> list[NodeLayout]:
     Member i lives in `brokers/<name>.<i>/` (the crash cleanup finds it like a
     single node); members 2..N name member 1 as the seed they join.
     """
-    ports = stable_ports(3 * size + 1)
+    ports = free_ports(3 * size + 1)  # below the ephemeral range: bound seconds later
     epmd = ports.pop()
     user, password = f"lab-{secrets.token_hex(4)}", new_password()
     cookie = secrets.token_hex(20).upper()

@@ -25,57 +25,22 @@ _LIBC = ctypes.CDLL(None, use_errno=True)
 
 
 def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
-    """`count` distinct loopback ports free right now (held open together so they differ),
-    none of them held by another live run of the lab (engines.hygiene.portreg)."""
+    """`count` distinct loopback ports free right now, below the kernel's ephemeral range
+    (engines.hygiene.portrange), none of them held by another live run of the lab
+    (engines.hygiene.portreg)."""
+    from engines.hygiene.portrange import bind_free, candidates
     from engines.hygiene.portreg import held_ports
 
     held = held_ports()
-    sockets: list[socket.socket] = []
     ports: list[int] = []
-    try:
-        for _ in range(count + 100):
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.bind((host, 0))
-            sockets.append(sock)
-            if sock.getsockname()[1] not in held:
-                ports.append(sock.getsockname()[1])
-            if len(ports) == count:
-                return ports
-        raise OSError(f"no {count} free ports outside those held by live runs")
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
-def stable_ports(count: int, host: str = "127.0.0.1") -> list[int]:
-    """`count` distinct free ports below the kernel's ephemeral range.
-
-    A cluster member's ports are chosen when the cluster is made but bound only
-    when that member boots, seconds later; meanwhile the other members' own
-    outgoing connections take ephemeral ports, and one of them could be ours
-    (measured: "AMQP port taken"). Ports outside that range are never handed
-    out as a connection's source port.
-    """
-    import random
-
-    from engines.hygiene.portreg import held_ports
-
-    try:
-        with open("/proc/sys/net/ipv4/ip_local_port_range", encoding="ascii") as fh:
-            low = int(fh.read().split()[0])
-    except (OSError, ValueError, IndexError):
-        low = 32768
-    held = held_ports()
-    candidates = random.sample(range(10000, max(10001 + count, low)), min(4000, max(1, low - 10000)))
-    ports: list[int] = []
-    for port in candidates:
-        if port not in held and port_is_free(port, host):
+    tries = candidates()
+    for _ in range(count + 500):
+        port = bind_free(host, next(tries))
+        if port is not None and port not in held and port not in ports:
             ports.append(port)
-            if len(ports) == count:
-                return ports
-    if len(ports) < count:
-        return free_ports(count, host)
-    return ports
+        if len(ports) == count:
+            return ports
+    raise OSError(f"no {count} free ports outside those held by live runs")
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
