@@ -92,11 +92,12 @@ class ClusterBroker:
         """Member `index` (1-based) as a broker handle of its own."""
         return MemberHandle(self, index)
 
-    def leader_monitor(self, sink: Callable[..., None], period_s: float = 0.25) -> Any:
+    def leader_monitor(self, sink: Callable[..., None], period_s: float = 0.25,
+                       on_tick: Callable[[], None] | None = None) -> Any:
         """A started `LeaderMonitor` sending leader changes to `sink(kind, node, **fields)`."""
-        from engines.brokers.leaders import LeaderMonitor  # leaders imports this module
+        from engines.brokers.leaders import LeaderMonitor
 
-        monitor = LeaderMonitor(self, sink, period_s)
+        monitor = LeaderMonitor(self, sink, period_s, on_tick)
         monitor.start()
         return monitor
 

@@ -27,7 +27,6 @@ from typing import Any, Protocol
 from engines.brokers.handle import BrokerState
 from engines.brokers.nodeconf import NodeLayout
 
-_TRACE = __import__("os").environ.get("LAB_LEADER_TRACE")
 EventSink = Callable[..., None]  # events.add(kind, node, **fields)
 
 
@@ -87,10 +86,12 @@ def _view(row: dict[str, Any], by_node: dict[str, str]) -> QueueView:
 class LeaderMonitor(threading.Thread):
     """Samples a cluster's queues every `period_s`; turns leader changes into events."""
 
-    def __init__(self, cluster: ClusterBroker, sink: EventSink, period_s: float = 0.25) -> None:
+    def __init__(self, cluster: ClusterBroker, sink: EventSink, period_s: float = 0.25,
+                 on_tick: Callable[[], None] | None = None) -> None:
         super().__init__(name=f"leaders:{cluster.name}", daemon=True)
         self.cluster = cluster
         self.sink = sink
+        self.on_tick = on_tick  # called every period (the run checks its members' processes)
         self.period_s = period_s
         self._stop_event = threading.Event()
         self._lock = threading.Lock()
@@ -110,10 +111,9 @@ class LeaderMonitor(threading.Thread):
         while not self._stop_event.is_set():
             try:
                 views = fetch_queues(self.cluster)
+                if self.on_tick is not None:
+                    self.on_tick()
                 if views is not None:
-                    if _TRACE:
-                        with open(_TRACE, "a") as fh:
-                            fh.write(f"{time.monotonic():.2f} {views} {self.cluster.down_since}\n")
                     self._update(views, time.monotonic())
                     self.samples += 1
                 else:

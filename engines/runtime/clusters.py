@@ -10,7 +10,7 @@ summary gets per member what happened and the failover figures.
 
 from __future__ import annotations
 
-import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +45,22 @@ class Clusters:
             table.add(proc)
             table.extra_pids[member] = list(mh.pids())
             self.events.add("ready", member, role="member", cluster=name)
-        if not os.environ.get("LAB_NO_LEADER_MONITOR"):
-            self.monitors[name] = handle.leader_monitor(self.events.add)
+        self.monitors[name] = handle.leader_monitor(
+            self.events.add, on_tick=lambda: self.check_members(name))
+
+    def check_members(self, name: str) -> None:
+        """A member whose beam.smp died without the lab asking (OOM, a crash) is `crashed`."""
+        handle = self.handles[name]
+        for member in handle.member_names():
+            proc = self.control.table.nodes.get(member)
+            mh = self.control.members.get(member)
+            if proc is None or mh is None or member in handle.down_since:
+                continue  # the lab took it down itself (kill, stop, pause, restart)
+            if proc.state in ("ready", "paused") and mh.state.value == "killed":
+                handle.down_since.setdefault(member, time.monotonic())
+                with self.control.lock:
+                    self.control._set_state(proc, "crashed", role="member",  # noqa: SLF001
+                                            reason="beam.smp exited on its own")
 
     def drain_quiet_s(self, base: float) -> float:
         """How long nothing may move before the end of a run stops waiting for the services:

@@ -75,6 +75,7 @@ class AmqpClient:
         self.window: ConfirmWindow | None = None
         self._pump_at: float | None = None
         self._delayed = 0  # nacked publishes waiting for their pause before the resend
+        self._heard_ns = time.monotonic_ns()  # the last confirm (or nack) from the broker
         # After the last send, a broker that stays away this long ends the client.
         give_up_s = max(5.0, cfg.timeout_ms * (cfg.retries + 1) / 1000)
         self.session = Session(self.url, [self.spec], ctx.stop, ctx.log, name=cfg.name,
@@ -98,6 +99,7 @@ class AmqpClient:
                              self.cfg.name, len(self.resend) + len(self.outstanding))
 
     def _ready(self, channel: Any) -> None:
+        self._heard_ns = time.monotonic_ns()
         self.window = ConfirmWindow(self.window_size) if self.cfg.confirms else None
         if not self.replies:
             self._start(channel, None)
@@ -214,6 +216,7 @@ class AmqpClient:
 
     # -- broker callbacks -------------------------------------------------------------
     def _acked(self, item: Pending) -> None:
+        self._heard_ns = time.monotonic_ns()
         seq, _attempt, ts_ns = item
         if self.replies:  # the broker has the request; the reply acknowledges it
             self.rec.confirmed(seq)
@@ -223,6 +226,7 @@ class AmqpClient:
             self._schedule(0.0)
 
     def _nacked(self, item: Pending) -> None:
+        self._heard_ns = time.monotonic_ns()
         seq, attempt, _ts = item
         self.rec.nack(seq)
         self.outstanding.pop(seq, None)
@@ -285,7 +289,10 @@ class AmqpClient:
             for seq, _attempt, _ts in self.window.overdue(now - self.timeout_ns):
                 self.rec.timeout(seq)
             oldest = self.window.oldest_ts()
-            if self.session.clustered and oldest is not None and now - oldest > self.timeout_ns:
+            # a member that answers nothing (paused), not merely a slow one: no confirm at all
+            # for timeout_ms while publishes wait
+            if (self.session.clustered and oldest is not None and now - oldest > self.timeout_ns
+                    and now - self._heard_ns > self.timeout_ns):
                 self.session.abandon(f"no confirm within {self.cfg.timeout_ms} ms")
                 return
         if self.outstanding:

@@ -26,7 +26,7 @@ from engines.transports.base import DUPLICATE, Inbound, ServiceContext
 # Deliveries committed and acked together: acks per ~100 let RabbitMQ confirm
 # persistent messages that are already consumed without waiting for its disk.
 ACK_BATCH = 128
-WATCH_S = 2.0  # clustered broker: how often a consumer checks that its channel still works
+WATCH_S = 5.0  # clustered broker: how often a consumer checks that its channel still works
 
 STYLES = ("notification", "publish-subscribe", "request-response", "async-request-response",
           "publish-async-responses")

@@ -53,8 +53,8 @@ def test_kill_the_leader_member_by_hand(window, qtbot, tmp_path):
     qtbot.waitUntil(lambda: "rabbit/1 KILLED" in (tile.detail or ""), timeout=20000)
     before = processed(window)
     lines = rm.dashboard.events.lines
-    qtbot.waitUntil(lambda: any("leader-change rabbit" in line for line in lines()), timeout=30000)
-    qtbot.waitUntil(lambda: processed(window) > before + 400, timeout=30000)  # it goes on
+    qtbot.waitUntil(lambda: any("leader-change rabbit" in line for line in lines()), timeout=60000)
+    qtbot.waitUntil(lambda: processed(window) > before + 400, timeout=60000)  # it goes on
     qtbot.wait(500)
     shot = shoot(window, "cluster-leader-killed.png")
     assert sum("failover checkout" in line for line in lines()) == 1, "counted once per client"
