@@ -29,6 +29,7 @@ from engines.brokers.install import epmd_binary, rabbitmq_available
 from engines.brokers.managed import ManagedBroker, start_epmd, stop_epmd
 
 SIZES = (1, 3, 5)
+MEMBER_BOOT_S = 90.0  # the least time one member (or the joining ones) may take to boot
 
 
 class ClusterBroker:
@@ -102,23 +103,27 @@ class ClusterBroker:
         return monitor
 
     def start(self, timeout: float = 90) -> None:
-        """Member 1 alone, then the others together (they join member 1)."""
+        """Member 1 alone, then the others together (they join member 1).
+
+        `timeout` is for each phase, at least MEMBER_BOOT_S: a run's ready timeout is sized
+        for one node, and a loaded machine boots each member more slowly.
+        """
+        each = max(timeout, MEMBER_BOOT_S)
         with self._lock:
             if self._closed:
                 raise BrokerError(f"broker '{self.name}' is closed")
             began = time.monotonic()
             self._ensure_epmd()
-            self.members[0].start(timeout=timeout)
-            rest = self.members[1:]
+            self.members[0].start(timeout=each)
             errors: list[BaseException] = []
 
             def boot(member: ManagedBroker) -> None:
                 try:
-                    member.start(timeout=max(5.0, timeout - (time.monotonic() - began)))
+                    member.start(timeout=each)
                 except BaseException as exc:  # noqa: BLE001 - handed back below
                     errors.append(exc)
 
-            threads = [threading.Thread(target=boot, args=(m,), daemon=True) for m in rest]
+            threads = [threading.Thread(target=boot, args=(m,), daemon=True) for m in self.members[1:]]
             for thread in threads:
                 thread.start()
             for thread in threads:
@@ -192,12 +197,12 @@ class ClusterBroker:
 
     def start_member(self, member: ManagedBroker, timeout: float = 90) -> None:
         self._ensure_epmd()
-        member.start(timeout)
+        member.start(max(timeout, MEMBER_BOOT_S))
         self.down_since.pop(member.name, None)
 
     def restart_member(self, member: ManagedBroker, timeout: float = 90) -> None:
         self.down_since.setdefault(member.name, time.monotonic())
-        member.restart(timeout)
+        member.restart(max(timeout, MEMBER_BOOT_S))
         self.down_since.pop(member.name, None)
 
     def _ensure_epmd(self) -> None:
