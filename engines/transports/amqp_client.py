@@ -36,6 +36,7 @@ from engines.transports.base import ClientContext
 
 CONFIRM_WINDOW = 1000  # publishes in flight awaiting confirms (PERFORMANCE.md: ~10x one-by-one)
 CHUNK = 256  # publishes per ioloop turn at rate 0, so confirms and replies get read in between
+STUCK_CONFIRMS = 3  # a publish unconfirmed for this many timeouts is in doubt, confirms or not
 NACK_PAUSE_S = 0.2  # a nacked publish goes again after this (a new leader takes ~0.5 s)
 
 REQUEST_STYLES = ("request-response", "async-request-response")
@@ -291,8 +292,11 @@ class AmqpClient:
             oldest = self.window.oldest_ts()
             # a member that answers nothing (paused), not merely a slow one: no confirm at all
             # for timeout_ms while publishes wait
+            # (or one publish left behind far longer: a channel opened while its queue had no
+            # leader may never confirm what it took then)
             if (self.session.clustered and oldest is not None and now - oldest > self.timeout_ns
-                    and now - self._heard_ns > self.timeout_ns):
+                    and (now - self._heard_ns > self.timeout_ns
+                         or now - oldest > STUCK_CONFIRMS * self.timeout_ns)):
                 self.session.abandon(f"no confirm within {self.cfg.timeout_ms} ms")
                 return
         if self.outstanding:
