@@ -17,9 +17,10 @@ is down and the send rate falls to zero.
 
 Clustered broker (several URLs): the session fails over along the member
 list; a publisher nack ("not taken", e.g. a quorum queue without a leader) is
-resent after a short pause; and a publish unconfirmed for `timeout_ms` drops
-the connection (a paused member accepts TCP and never answers), so the
-in-doubt messages go again through another member. Reconnects and failovers
+resent on a fresh channel after the session's pause; and a publisher that
+hears no confirm for `timeout_ms` drops the connection (a paused member
+accepts TCP and never answers), so the in-doubt messages go again through
+another member. Reconnects and failovers
 are counted (client extras) and sent as events for the timeline.
 """
 
@@ -37,7 +38,6 @@ from engines.transports.base import ClientContext
 CONFIRM_WINDOW = 1000  # publishes in flight awaiting confirms (PERFORMANCE.md: ~10x one-by-one)
 CHUNK = 256  # publishes per ioloop turn at rate 0, so confirms and replies get read in between
 STUCK_CONFIRMS = 3  # a publish unconfirmed for this many timeouts is in doubt, confirms or not
-NACK_PAUSE_S = 0.2  # a nacked publish goes again after this (a new leader takes ~0.5 s)
 
 REQUEST_STYLES = ("request-response", "async-request-response")
 COLLECT = "publish-async-responses"
@@ -75,7 +75,6 @@ class AmqpClient:
         self.publisher: Publisher | None = None
         self.window: ConfirmWindow | None = None
         self._pump_at: float | None = None
-        self._delayed = 0  # nacked publishes waiting for their pause before the resend
         self._heard_ns = time.monotonic_ns()  # the last confirm (or nack) from the broker
         # After the last send, a broker that stays away this long ends the client.
         give_up_s = max(5.0, cfg.timeout_ms * (cfg.retries + 1) / 1000)
@@ -209,7 +208,7 @@ class AmqpClient:
         self.session.call_later(delay, fire)
 
     def _check_done(self) -> None:
-        if not self.pacer.finished or self.resend or self.outstanding or self._delayed:
+        if not self.pacer.finished or self.resend or self.outstanding:
             return
         if self.window is not None and len(self.window):
             return
@@ -233,19 +232,12 @@ class AmqpClient:
         self.outstanding.pop(seq, None)
         if attempt >= self.cfg.retries:
             self.rec.gave_up(seq)
-        elif not self.session.clustered:
+        else:
             self.resend.append((seq, attempt))
-        else:  # no leader right now: resend on a fresh channel once a new one is elected
-            self._delayed += 1
-            if self.session.connected:
+            if self.session.clustered and self.session.connected:
+                # no leader right now: resend on a fresh channel, after the session's pause
+                # before reconnecting (a timer on this connection would die with it)
                 self.session.abandon("publish nacked (queue without leader)", member_failed=False)
-
-            def again() -> None:
-                self._delayed -= 1
-                self.resend.append((seq, attempt))
-                self._schedule(0.0)
-
-            self.session.call_later(NACK_PAUSE_S, again)
 
     def _returned(self, seq: int) -> None:
         self.rec.error(seq, "unroutable")
