@@ -172,7 +172,7 @@ class Session:
         params.heartbeat = CLUSTER_HEARTBEAT_S if self.clustered else HEARTBEAT_S
         params.connection_attempts = 1
         params.socket_timeout = 1.0 if self.clustered else 2.0
-        params.stack_timeout = 2.0 if self.clustered else 4.0
+        params.stack_timeout = 3.0 if self.clustered else 4.0
         params.client_properties = {"connection_name": self.name}
         try:
             self.connection = SelectConnection(
