@@ -35,6 +35,14 @@ def _client_links(topology: Topology, channel: Channel, by_link: dict[str, Chann
     ]
 
 
+# Link fields that become queue arguments (engines/transports/amqp_declare.py names them).
+QUEUE_SETTINGS = ("delivery_limit",)
+
+
+def _queue_settings(link: Link | None) -> dict[str, Any]:
+    return {key: getattr(link, key) if link is not None else None for key in QUEUE_SETTINGS}
+
+
 def channel_spec(topology: Topology, channel: Channel, by_link: dict[str, Channel]) -> dict[str, Any]:
     """The full spec of one channel (both sides declare all of it)."""
     consumers = _consumer_links(topology, channel, by_link)
@@ -45,7 +53,7 @@ def channel_spec(topology: Topology, channel: Channel, by_link: dict[str, Channe
         queues = [
             {"name": f"{channel.name}.{link.target}", "service": link.target,
              "durable": link.durable, "queue_type": link.queue_type.value,
-             "bind": (link.routing_key if kind == "topic" else "")}
+             "bind": (link.routing_key if kind == "topic" else ""), **_queue_settings(link)}
             for link in consumers
         ]
         return {
@@ -58,7 +66,8 @@ def channel_spec(topology: Topology, channel: Channel, by_link: dict[str, Channe
     first = consumers[0] if consumers else (producers[0] if producers else None)
     queue = {"name": channel.name, "service": services[0] if services else None,
              "durable": first.durable if first else True,
-             "queue_type": first.queue_type.value if first else "classic", "bind": None}
+             "queue_type": first.queue_type.value if first else "classic", "bind": None,
+             **_queue_settings(first)}
     return {
         "broker": channel.broker, "name": channel.name, "publish": False, "exchange": "",
         "exchange_type": "direct", "exchange_durable": True, "routing_key": channel.name,

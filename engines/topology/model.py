@@ -164,6 +164,11 @@ class Link(_Strict):
     routing_key: str = "#"
     durable: bool = Field(default=True, description="amqp: durable queue and exchange.")
     queue_type: QueueType = QueueType.CLASSIC
+    delivery_limit: int | None = Field(
+        default=None, ge=0,
+        description="amqp quorum queue: x-delivery-limit, deliveries of one message before it is "
+                    "dropped or dead-lettered; unset = no limit (RabbitMQ 3.10 has no default).",
+    )
     hwm: int | None = Field(default=None, ge=0, description="zmq: send high-water mark.")
 
     @property

@@ -7,7 +7,15 @@ field that does not matter is written only when it differs from its default.
 
 from __future__ import annotations
 
-from engines.topology.model import BrokerNode, ClientNode, Link, ServiceNode, Topology
+from engines.topology.model import (
+    AckMode,
+    BrokerNode,
+    ClientNode,
+    Link,
+    QueueType,
+    ServiceNode,
+    Topology,
+)
 from engines.topology.vocabulary import Style, Transport
 
 _CLIENT_ALWAYS = ("style", "transport", "rate", "count", "payload_bytes", "timeout_ms", "retries")
@@ -32,7 +40,9 @@ def node_fields(topology: Topology, node: ClientNode | ServiceNode | BrokerNode)
         fields = list(_SERVICE_ALWAYS)
         feeding = {topology.link_transport(lk) for lk in topology.links_to(node.name)}
         if Transport.AMQP in feeding:
-            fields += ["ack", "prefetch"]
+            fields.append("ack")
+            if node.ack is AckMode.MANUAL:  # basic.qos means nothing to an auto-ack consumer
+                fields.append("prefetch")
         if Transport.ZMQ in feeding:
             fields.append("hwm")
         return fields
@@ -45,6 +55,8 @@ def link_fields(topology: Topology, link: Link) -> list[str]:
     source = topology.node(link.source)
     if isinstance(source, BrokerNode):
         fields = ["durable", "queue_type"]
+        if link.queue_type is QueueType.QUORUM:
+            fields.append("delivery_limit")
         publish = any(
             isinstance(c, ClientNode) and c.style.one_to_many
             for lk in topology.links_to(source.name)

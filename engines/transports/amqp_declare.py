@@ -9,8 +9,9 @@ topology, shipped to the node inside `Peer.channel` / `Inbound.channel`):
     exchange_type   "fanout" or "topic" (publish styles)
     exchange_durable
     routing_key     what the client publishes with
-    queues          [{name, service, durable, queue_type, bind}]; `bind` is the binding key
-                    of a subscriber queue, None for the default exchange
+    queues          [{name, service, durable, queue_type, bind, delivery_limit...}]; `bind`
+                    is the binding key of a subscriber queue, None for the default exchange;
+                    the other keys are the queue settings of QUEUE_ARGUMENTS (None = unset)
     subscribers     publish styles: subscriber service names, in order (reply peer index)
     consume         service side: the queue this service consumes
 
@@ -24,21 +25,27 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-# RabbitMQ 3.10 quorum queues have no default delivery limit: a message that is
-# rejected forever would loop forever (DESIGN trap). Crash-and-redeliver runs
-# need a few deliveries; twenty is plenty and still ends a poison loop.
-QUORUM_DELIVERY_LIMIT = 20
+# Queue settings -> the x-arguments RabbitMQ reads. Nothing is added that the
+# file did not set: RabbitMQ 3.10 quorum queues have no default delivery limit,
+# so neither does the lab (a message rejected forever loops forever: DESIGN trap).
+QUEUE_ARGUMENTS = (
+    ("delivery_limit", "x-delivery-limit"),
+)
 
 
 def queue_arguments(queue: Mapping[str, Any]) -> dict[str, Any] | None:
-    if queue.get("queue_type") == "quorum":
-        return {"x-queue-type": "quorum", "x-delivery-limit": QUORUM_DELIVERY_LIMIT}
-    return None
+    args: dict[str, Any] = {}
+    if queue.get("queue_type", "classic") != "classic":
+        args["x-queue-type"] = queue["queue_type"]
+    for key, argument in QUEUE_ARGUMENTS:
+        if queue.get(key) is not None:
+            args[argument] = queue[key]
+    return args or None
 
 
 def queue_durable(queue: Mapping[str, Any]) -> bool:
-    """Quorum queues are always durable; classic ones as the link says."""
-    return bool(queue.get("durable", True)) or queue.get("queue_type") == "quorum"
+    """As the link says: validation refuses what the broker would (a non-durable quorum queue)."""
+    return bool(queue.get("durable", True))
 
 
 def declare_operations(spec: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:

@@ -42,6 +42,7 @@ UNSET_WORDS = {
     "url": "managed by the lab",
     "channel": "derived",
     "name": "from->to",
+    "delivery_limit": "no limit",
 }
 LABELS = {
     "rate": "Rate (msg/s)",
@@ -63,6 +64,7 @@ LABELS = {
     "queue_type": "Queue type",
     "exchange_type": "Exchange type",
     "routing_key": "Routing key",
+    "delivery_limit": "Delivery limit",
 }
 
 

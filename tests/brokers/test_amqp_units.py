@@ -8,7 +8,7 @@ import pytest
 
 from engines.brokers.plan import link_specs, queue_names
 from engines.topology import topofile
-from engines.transports.amqp_declare import QUORUM_DELIVERY_LIMIT, declare_operations
+from engines.transports.amqp_declare import declare_operations
 from engines.transports.amqp_publisher import ConfirmWindow
 
 
@@ -28,14 +28,36 @@ def test_confirm_window_settles_multiple_and_single_acks_once():
     assert window.settle(1, multiple=True) == [(9, 1, 3000)]
 
 
-def test_quorum_queues_get_a_delivery_limit_and_are_durable():
+def test_queue_arguments_are_only_what_the_file_sets():
     spec = {"exchange": "", "queues": [
-        {"name": "q", "durable": False, "queue_type": "quorum"},
+        {"name": "q", "durable": True, "queue_type": "quorum", "delivery_limit": None},
+        {"name": "l", "durable": True, "queue_type": "quorum", "delivery_limit": 4},
         {"name": "c", "durable": False, "queue_type": "classic"}]}
     ops = dict((kw["queue"], kw) for name, kw in declare_operations(spec) if name == "queue_declare")
-    assert ops["q"]["durable"] is True
-    assert ops["q"]["arguments"] == {"x-queue-type": "quorum", "x-delivery-limit": QUORUM_DELIVERY_LIMIT}
+    assert ops["q"]["arguments"] == {"x-queue-type": "quorum"}  # 3.10 has no default delivery limit
+    assert ops["l"]["arguments"] == {"x-queue-type": "quorum", "x-delivery-limit": 4}
     assert ops["c"]["durable"] is False and ops["c"]["arguments"] is None
+
+
+def test_prefetch_with_automatic_acks_is_a_warning():
+    text = textwrap.dedent("""
+        version: 1
+        name: prefetch
+        nodes:
+          - {name: feed, kind: client, style: notification, transport: amqp}
+          - {name: rabbit, kind: broker}
+          - {name: a, kind: service, ack: auto, prefetch: 10}
+          - {name: b, kind: service, ack: auto}
+        links:
+          - {from: feed, to: rabbit}
+          - {from: rabbit, to: a}
+          - {from: rabbit, to: b}
+        """)
+    loaded = topofile.loads(text)
+    [warning] = loaded.warnings
+    assert warning.node == "a" and "prefetch 10 is ignored with 'ack: auto'" in warning.message
+    assert warning.line == 7  # the line of node a (after the leading blank line)
+    assert topofile.dumps(loaded.topology).count("prefetch:") == 1  # a set it; for b it does not matter
 
 
 def test_channel_specs_for_queue_and_publish_styles():
@@ -60,14 +82,14 @@ def test_channel_specs_for_queue_and_publish_styles():
     work = specs["orders->rabbit"]
     assert work["exchange"] == "" and work["routing_key"] == "work" and not work["publish"]
     assert work["queues"] == [{"name": "work", "service": "a", "durable": True,
-                               "queue_type": "quorum", "bind": None}]
+                               "queue_type": "quorum", "bind": None, "delivery_limit": None}]
     assert work["services"] == ["a", "b"]  # competing consumers of one queue
     assert specs["rabbit->b"]["consume"] == "work"
     feed = specs["feed-a"]
     assert feed["publish"] and feed["exchange"] == "feed" and feed["exchange_type"] == "topic"
     assert feed["consume"] == "feed.a"
     assert feed["queues"] == [{"name": "feed.a", "service": "a", "durable": False,
-                               "queue_type": "classic", "bind": "eu.*"}]
+                               "queue_type": "classic", "bind": "eu.*", "delivery_limit": None}]
     assert specs["news->rabbit"]["routing_key"] == "eu.#"
     assert queue_names(topo) == {"rabbit": ["feed.a", "work"]}
 

@@ -1,0 +1,118 @@
+"""What RabbitMQ would refuse or ignore in a topology's queue settings, said before the run.
+
+The broker answers an invalid `queue.declare` by closing the channel with a
+PRECONDITION_FAILED text; a run would then only show a consumer that never
+starts. These checks give the same answer up front, next to the link that set
+it, in the broker's own words (texts measured on Debian's RabbitMQ 3.10 and
+asserted against it in tests/brokers/test_amqp_settings.py). Settings the
+broker accepts but ignores (a prefetch with automatic acks) are warnings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from engines.topology import channels
+from engines.topology.model import AckMode, BrokerNode, Link, ServiceNode, Topology
+
+VHOST = "/"
+
+
+def invalid_property(prop: str, queue: str) -> str:
+    """RabbitMQ 3.10's answer to a queue property its queue type cannot have."""
+    return f"PRECONDITION_FAILED - invalid property '{prop}' for queue '{queue}' in vhost '{VHOST}'"
+
+
+def invalid_arg(arg: str, queue: str, queue_type: str) -> str:
+    """RabbitMQ 3.10's answer to an x-argument its queue type does not take."""
+    return (f"PRECONDITION_FAILED - invalid arg '{arg}' for queue '{queue}' in vhost '{VHOST}' "
+            f"of queue type rabbit_{queue_type}_queue")
+
+
+def inequivalent_arg(arg: str, queue: str, current: object, received: object) -> str:
+    """RabbitMQ 3.10's answer to a second declaration of a queue with other settings.
+
+    Values as pika sends them: None for an argument not sent, str, int or bool.
+    """
+    return (f"PRECONDITION_FAILED - inequivalent arg '{arg}' for queue '{queue}' in vhost "
+            f"'{VHOST}': received {_shown(received, current is None)} but current is "
+            f"{_shown(current, received is None)}")
+
+
+def _shown(value: object, typed: bool) -> str:
+    if value is None:
+        return "none"
+    text = str(value).lower() if isinstance(value, bool) else str(value)
+    if typed:
+        kind = "longstr" if isinstance(value, str) else "signedint"
+        return f"the value '{text}' of type '{kind}'"
+    return f"'{text}'"
+
+
+@dataclass(frozen=True)
+class Finding:
+    link: int | None  # index into topology.links, or None for a node finding
+    node: int | None  # index into topology.nodes
+    field: str | None
+    message: str
+    hint: str | None = None
+    warning: bool = False
+
+
+# Link field -> (what the broker calls it, the value pika sends for it); checked in this order.
+_DECLARED: dict[str, tuple[str, Callable[[Link], object]]] = {
+    "durable": ("durable", lambda lk: lk.durable),
+    "queue_type": ("x-queue-type",
+                   lambda lk: None if lk.queue_type.value == "classic" else lk.queue_type.value),
+    "delivery_limit": ("x-delivery-limit", lambda lk: lk.delivery_limit),
+}
+
+
+def queue_of(link: Link, channel: channels.Channel) -> str:
+    """The queue a broker->service link consumes (engines/brokers/plan.py names them alike)."""
+    return f"{channel.name}.{link.target}" if channel.publish else channel.name
+
+
+def check(topology: Topology) -> list[Finding]:
+    """Every queue setting the broker would refuse or ignore."""
+    found: list[Finding] = []
+    by_link = channels.plan(topology).by_link
+    owners: dict[tuple[str, str], int] = {}  # (broker, queue) -> first link declaring it
+    for j, link in enumerate(topology.links):
+        channel = by_link.get(link.key)
+        if channel is None or not isinstance(topology.node(link.source), BrokerNode):
+            continue
+        queue = queue_of(link, channel)
+        kind = link.queue_type.value
+        if kind == "quorum" and not link.durable:
+            found.append(Finding(j, None, "durable", invalid_property("non-durable", queue),
+                                 "quorum queues are always durable: remove 'durable: false' or "
+                                 "use a classic queue"))
+        if link.delivery_limit is not None and kind != "quorum":
+            found.append(Finding(j, None, "delivery_limit",
+                                 invalid_arg("x-delivery-limit", queue, kind),
+                                 "delivery limits exist on quorum queues only"))
+        first = owners.setdefault((channel.broker, queue), j)
+        if first != j:
+            other = topology.links[first]
+            for key, (arg, sent) in _DECLARED.items():
+                if sent(link) != sent(other):
+                    found.append(Finding(j, None, key, inequivalent_arg(
+                        arg, queue, sent(other), sent(link)),
+                        f"competing consumers share queue '{queue}': give this link the "
+                        f"settings of '{other.key}'"))
+                    break  # the broker stops at the first difference
+    for i, node in enumerate(topology.nodes):
+        if not isinstance(node, ServiceNode) or node.ack is not AckMode.AUTO:
+            continue
+        fed = any(isinstance(topology.node(lk.source), BrokerNode)
+                  for lk in topology.links_to(node.name) if topology.has_node(lk.source))
+        if fed and ("prefetch" in node.model_fields_set
+                    or node.prefetch != ServiceNode.model_fields["prefetch"].default):
+            found.append(Finding(None, i, "prefetch",
+                                 f"prefetch {node.prefetch} is ignored with 'ack: auto'",
+                                 "basic.qos limits unacknowledged deliveries, and an auto-ack "
+                                 "consumer has none: the broker pushes as fast as it can",
+                                 warning=True))
+    return found
