@@ -24,6 +24,28 @@ COUNTERS: dict[str, str] = {
     "confirms": "publisher confirms received",
     "nacks": "publisher negative acknowledgements received",
     "attempts": "sends including retries",
+    "unroutable": "IDs the broker returned to the client as unroutable (mandatory): neither lost nor "
+                  "in doubt, the client was told",
+    "gave_up": "IDs a client stopped retrying",
+    "late_replies": "replies that came after the client stopped waiting for them",
+    "duplicate_replies": "second replies to a request already answered",
+    "errors_refused": "errors: connection refused",
+    "errors_reset": "errors: connection reset",
+    "errors_timeout": "errors: timed out at the transport",
+    "errors_http": "errors: HTTP error status",
+    "errors_malformed": "errors: an answer the client could not read",
+    "errors_gave_up": "errors: retries exhausted",
+    "errors_unroutable": "errors: returned by the broker as unroutable",
+    "errors_connection": "errors: broker connection lost or not made",
+    "errors_nack": "errors: publisher negative acknowledgements",
+    "errors_other": "errors of any other kind",
+    # recorded by the nodes themselves (telemetry), summed over a node's lives
+    "input_errors": "deliveries a service could not read (not the lab's wire format)",
+    "replies_sent": "replies a service sent",
+    "connection_losses": "times a service lost its broker connection",
+    "amqp_received": "deliveries a service took from the broker",
+    "amqp_acked": "deliveries a service acknowledged to the broker",
+    "subscribers_joined": "subscribers a publisher saw join",
     "p50_latency_ms": "median round trip or delivery latency",
     "p90_latency_ms": "90th percentile latency",
     "p99_latency_ms": "99th percentile latency",
@@ -33,7 +55,15 @@ COUNTERS: dict[str, str] = {
 }
 
 # Counters that a SIGKILLed client can under-report (it dies before recording).
-CLIENT_SIDE = ("sent", "acknowledged", "timeouts", "errors", "retries", "replies", "confirms", "nacks", "attempts")
+CLIENT_SIDE = ("sent", "acknowledged", "timeouts", "errors", "retries", "replies", "confirms", "nacks",
+               "attempts", "gave_up", "late_replies", "duplicate_replies")
+
+
+# Counters a node records in its telemetry (engines.nodes.stats and drivers' `count`), added to
+# its summary scope; the ledger's own values win where a name is both.
+NODE_RECORDED = ("replies_sent", "connection_losses", "amqp_received", "amqp_acked",
+                 "subscribers_joined")
+NODE_RECORDED_PREFIXES = ("dead_lettered", "rejected", "requeued")
 
 
 def is_counter(name: str) -> bool:

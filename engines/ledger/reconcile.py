@@ -85,6 +85,7 @@ class ClientBook:
     one_to_many: bool
     routes: list[RouteBook]
     masks: np.ndarray | None = None  # uint32 per sequence: peers that replied (publish-async)
+    flags: np.ndarray | None = None  # uint8 per sequence: records.RETURNED, records.CONFIRMED
     errors_by_kind: Mapping[str, int] = field(default_factory=dict)
     peer_replies: list[int] = field(default_factory=list)  # replies per peer index
     killed: bool = False
@@ -107,6 +108,10 @@ def read_client(path: Path) -> tuple[np.ndarray, np.ndarray | None, records.Reco
     status = np.frombuffer(rec.status, dtype=np.uint8)
     masks = np.frombuffer(rec.masks, dtype=np.uint32) if rec.masks is not None else None
     return status, masks, rec
+
+
+def read_flags(rec: records.RecordFile) -> np.ndarray | None:
+    return np.frombuffer(rec.flags, dtype=np.uint8) if rec.flags is not None else None
 
 
 def read_service(name: str, db_path: Path) -> ServiceBook:
@@ -171,6 +176,21 @@ def client_side(book: ClientBook) -> dict[str, int]:
     out = {key: int(c.get(key, 0)) for key in CLIENT_SIDE if key != "sent"}
     out["sent"] = int(np.count_nonzero(book.status & records.SENT))
     out["acknowledged"] = int(np.count_nonzero(book.status & records.ACKED))
+    for kind in records.ERROR_KINDS:  # each kind its own counter, so expectations can name it
+        out[error_counter(kind)] = int(book.errors_by_kind.get(kind, 0))
+    return out
+
+
+def error_counter(kind: str) -> str:
+    """The counter of one error kind: 'gave-up' -> 'errors_gave_up'."""
+    return "errors_" + kind.replace("-", "_")
+
+
+def _flag(book: ClientBook, n: int, bit: int) -> np.ndarray:
+    out = np.zeros(n, dtype=bool)
+    if book.flags is not None:
+        m = min(n, len(book.flags))
+        out[:m] = (book.flags[:m] & bit) != 0
     return out
 
 
@@ -190,6 +210,9 @@ def compute(clients: list[ClientBook], services: Mapping[str, ServiceBook],
         status[:len(book.status)] = book.status
         sent = (status & records.SENT) != 0
         acked = (status & records.ACKED) != 0
+        # Returned (mandatory, unroutable): the client was told; neither lost nor in doubt.
+        returned = _flag(book, n, records.RETURNED)
+        confirmed = _flag(book, n, records.CONFIRMED)
         mine = client_side(book)
         group: dict[str, float] = {}
         any_processed = np.zeros(n, dtype=bool)
@@ -200,15 +223,20 @@ def compute(clients: list[ClientBook], services: Mapping[str, ServiceBook],
             scoped: dict[str, Any] = dict(values)
             processed_here = e > 0
             if book.one_to_many:
+                open_here = ~processed_here & ~returned
                 if book.acknowledges and book.masks is not None:
                     masks = np.zeros(n, dtype=np.uint32)
                     masks[:len(book.masks)] = book.masks
                     answered = (masks >> np.uint32(route.peer_index)) & 1 == 1
-                    scoped["lost"] = int(np.count_nonzero(answered & ~processed_here))
-                    scoped["in_doubt"] = int(np.count_nonzero(sent & ~answered & ~processed_here))
+                    promised = answered | confirmed  # a broker's confirm: its queues have it
+                    scoped["lost"] = int(np.count_nonzero(promised & open_here))
+                    scoped["in_doubt"] = int(np.count_nonzero(sent & ~promised & open_here))
                     scoped["acknowledged"] = int(np.count_nonzero(answered))
+                elif book.acknowledges:  # publisher confirms, as for notification
+                    scoped["lost"] = int(np.count_nonzero(acked & open_here))
+                    scoped["in_doubt"] = int(np.count_nonzero(sent & ~acked & open_here))
                 else:
-                    scoped["lost"] = int(np.count_nonzero(sent & ~processed_here))
+                    scoped["lost"] = int(np.count_nonzero(sent & open_here))
                     scoped["in_doubt"] = 0
                 scoped["sent"] = mine["sent"]
                 _add(group, scoped, RECONCILED)
@@ -227,16 +255,17 @@ def compute(clients: list[ClientBook], services: Mapping[str, ServiceBook],
             group["duplicates_processed"] = int(effects) - processed
             group["duplicates_delivered"] = int(group.get("delivered", 0)) - int(np.count_nonzero(any_delivered))
             promised = acked if book.acknowledges else sent
-            group["lost"] = int(np.count_nonzero(promised & ~any_processed))
-            group["in_doubt"] = int(np.count_nonzero(sent & ~acked & ~any_processed)) if book.acknowledges else 0
+            open_ids = ~any_processed & ~returned
+            group["lost"] = int(np.count_nonzero(promised & open_ids))
+            group["in_doubt"] = int(np.count_nonzero(sent & ~acked & open_ids)) if book.acknowledges else 0
             if len(book.routes) == 1:  # the only route carries the client's whole account
                 route = book.routes[0]
                 for key in ("lost", "in_doubt"):
                     links[route.link][key] = links[route.link].get(key, 0) + group[key]
                     nodes[route.service][key] = nodes[route.service].get(key, 0) + group[key]
+        mine["unroutable"] = int(np.count_nonzero(returned & sent))
         node: dict[str, Any] = {**mine, **{k: int(v) for k, v in group.items()}}
         node["errors_by_kind"] = dict(book.errors_by_kind)
-        node["gave_up"] = int(book.counters.get("gave_up", 0))
         hist = histograms.get(book.name, Histogram())
         if book.acknowledges:  # round trips as the client saw them
             latency_sources[book.name] = hist
@@ -262,7 +291,8 @@ def compute(clients: list[ClientBook], services: Mapping[str, ServiceBook],
         for key in SERVICE_SIDE:
             node.setdefault(key, 0)
     for key in ("sent", "acknowledged", "attempts", "retries", "replies", "confirms", "nacks",
-                "timeouts", "errors", *RECONCILED):
+                "timeouts", "errors", "unroutable", "late_replies", "duplicate_replies", "gave_up",
+                *(error_counter(k) for k in records.ERROR_KINDS), *RECONCILED):
         total.setdefault(key, 0)
     _latency(total, merged(latency_sources.values()))
     total["duration_s"] = round(duration_s, 3)

@@ -9,7 +9,8 @@ in the same mapping.
 
 File layout: MAGIC (8 bytes), then SLOTS int64 counters, then `capacity`
 status bytes, then (publish-async-responses) `capacity` uint32 masks of the
-peers that replied within the collection window.
+peers that replied within the collection window, then `capacity` bytes of
+more flags (RETURNED, CONFIRMED) when the FLAGS2 slot says so.
 """
 
 from __future__ import annotations
@@ -34,9 +35,13 @@ SENT, ACKED, TIMEOUT, ERROR, GAVE_UP, RETRIED, NACKED, IN_DOUBT = (1 << i for i 
 CAPACITY, NEXT, ATTEMPTS, RETRIES, REPLIES, CONFIRMS, NACKS, TIMEOUTS = range(8)
 ERRORS, GAVE_UPS, IN_DOUBTS, ACKNOWLEDGED, SENT_IDS, LATE_REPLIES, DUP_REPLIES, LIVES = range(8, 16)
 RESPONDERS_FLAG = 16
+FLAGS2_FLAG = 17  # 1 when the file has the second flag bytes
+# second flag byte per sequence number
+RETURNED = 1  # the broker returned it: unroutable (mandatory), a publish error the client saw
+CONFIRMED = 2  # the broker confirmed it (a request's confirm, which acknowledges nothing alone)
 ERROR_KINDS = ("refused", "reset", "timeout", "http", "malformed", "gave-up", "unroutable",
-               "connection", "other")
-ERROR_KIND_BASE = 20  # 20..28
+               "connection", "nack", "other")
+ERROR_KIND_BASE = 20  # 20..29
 PEER_REPLIES_BASE = 32  # replies per peer index, 32..63
 MAX_PEERS = SLOTS - PEER_REPLIES_BASE
 
@@ -48,8 +53,8 @@ COUNTER_NAMES = {
 }
 
 
-def _size(capacity: int, responders: bool) -> int:
-    return HEAD + capacity + (capacity * 4 if responders else 0)
+def _size(capacity: int, responders: bool, flags2: bool = True) -> int:
+    return HEAD + capacity + (capacity * 4 if responders else 0) + (capacity if flags2 else 0)
 
 
 class ClientRecorder:
@@ -71,9 +76,12 @@ class ClientRecorder:
                 capacity = int.from_bytes(head[8:16], "little", signed=True)
                 responders = bool(int.from_bytes(head[8 + RESPONDERS_FLAG * 8:8 + RESPONDERS_FLAG * 8 + 8],
                                                  "little", signed=True))
+                flags2 = bool(int.from_bytes(head[8 + FLAGS2_FLAG * 8:8 + FLAGS2_FLAG * 8 + 8],
+                                             "little", signed=True))
             else:
+                flags2 = True
                 os.ftruncate(fd, _size(capacity, responders))
-            self._mm = mmap.mmap(fd, _size(capacity, responders))
+            self._mm = mmap.mmap(fd, _size(capacity, responders, flags2))
         finally:
             os.close(fd)
         self._mv = memoryview(self._mm)
@@ -81,11 +89,14 @@ class ClientRecorder:
             self._mv[:8] = MAGIC
         self.c = self._mv[8:HEAD].cast("q")
         self.status = self._mv[HEAD:HEAD + capacity]
-        self.masks = self._mv[HEAD + capacity:].cast("I") if responders else None
+        masks_end = HEAD + capacity + (capacity * 4 if responders else 0)
+        self.masks = self._mv[HEAD + capacity:masks_end].cast("I") if responders else None
+        self.flags = self._mv[masks_end:masks_end + capacity] if flags2 else None
         self.capacity = capacity
         if not exists:
             self.c[CAPACITY] = capacity
             self.c[RESPONDERS_FLAG] = 1 if responders else 0
+            self.c[FLAGS2_FLAG] = 1
         self.c[LIVES] += 1
         self.latency = Histogram()
         self.extra: dict[str, int] = {}
@@ -174,11 +185,22 @@ class ClientRecorder:
         """A publisher confirm that acknowledges nothing by itself (a request waits for its reply)."""
         with self._lock:
             self.c[CONFIRMS] += 1
+            if self.flags is not None:
+                self.flags[seq] |= CONFIRMED
 
     def nack(self, seq: int) -> None:
+        """The broker refused `seq` (Basic.Nack): an error of kind 'nack' the client saw."""
         with self._lock:
             self.status[seq] |= NACKED
             self.c[NACKS] += 1
+        self.error(seq, "nack")
+
+    def returned(self, seq: int) -> None:
+        """The broker returned `seq` as unroutable (mandatory): an error of kind 'unroutable'."""
+        with self._lock:
+            if self.flags is not None:
+                self.flags[seq] |= RETURNED
+        self.error(seq, "unroutable")
 
     def timeout(self, seq: int) -> None:
         with self._lock:
@@ -240,7 +262,7 @@ class ClientRecorder:
 
     def close(self) -> None:
         """Flush and unmap (the kernel would keep the pages anyway)."""
-        for view in (self.masks, self.status, self.c):
+        for view in (self.flags, self.masks, self.status, self.c):
             if view is not None:
                 view.release()
         self._mv.release()
@@ -258,6 +280,7 @@ class RecordFile:
     status: bytes
     masks: bytes | None
     next_seq: int
+    flags: bytes | None = None  # RETURNED, CONFIRMED per sequence
 
 
 def read(path: Path) -> RecordFile:
@@ -274,8 +297,11 @@ def read(path: Path) -> RecordFile:
                  if slots[ERROR_KIND_BASE + i]}
         peers = [int(slots[PEER_REPLIES_BASE + i]) for i in range(MAX_PEERS)]
         status = fh.read(used)
-        masks = None
+        masks = flags = None
         if slots[RESPONDERS_FLAG]:
             fh.seek(HEAD + capacity)
             masks = fh.read(used * 4)
-    return RecordFile(counters, kinds, peers, status, masks, used)
+        if slots[FLAGS2_FLAG]:
+            fh.seek(HEAD + capacity + (capacity * 4 if slots[RESPONDERS_FLAG] else 0))
+            flags = fh.read(used)
+    return RecordFile(counters, kinds, peers, status, masks, used, flags)

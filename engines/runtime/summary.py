@@ -10,6 +10,7 @@ import numpy as np
 
 from engines import transports
 from engines.ledger import reconcile as ledger
+from engines.ledger.counters import NODE_RECORDED, NODE_RECORDED_PREFIXES
 from engines.ledger.histogram import Histogram
 from engines.nodes import records
 from engines.runtime.metrics import Collector
@@ -48,16 +49,18 @@ def client_books(sup: FinishedRun) -> list[ledger.ClientBook]:
                   for r in sup.plan.audience.get(client.name, [])]
         acknowledges = transports.acknowledges(client.transport.value, client.style.value,
                                                client.model_dump(mode="json"))
+        flags = None
         if path.exists():
             status, masks, rec = ledger.read_client(path)
             counters, kinds, peer_replies = rec.counters, rec.errors_by_kind, rec.peer_replies
+            flags = ledger.read_flags(rec)
         else:  # never started
             status, masks, counters, kinds, peer_replies = (
                 np.zeros(0, dtype=np.uint8), None, {}, {}, [])
         books.append(ledger.ClientBook(
             name=client.name, index=sup.plan.clients[client.name], status=status, counters=counters,
             acknowledges=acknowledges, one_to_many=client.style.one_to_many, routes=routes,
-            masks=masks, errors_by_kind=kinds, peer_replies=peer_replies,
+            masks=masks, flags=flags, errors_by_kind=kinds, peer_replies=peer_replies,
             killed=client.name in sup.sigkilled))
     return books
 
@@ -75,8 +78,12 @@ def build_summary(sup: FinishedRun) -> dict[str, Any]:
     if sup.metrics is not None:  # what arrived that was not the lab's: counted, never processed
         rejected = sup.metrics.rejected()
         for service in sup.topology.services():
-            errors = sup.metrics.totals(service.name).get("errors", 0)
-            result["nodes"].setdefault(service.name, {})["input_errors"] = errors
+            recorded = sup.metrics.totals(service.name)
+            node = result["nodes"].setdefault(service.name, {})
+            node["input_errors"] = recorded.get("errors", 0)
+            _add_recorded(node, recorded)
+        for client in sup.topology.clients():
+            _add_recorded(result["nodes"].setdefault(client.name, {}), _extras(sup, client.name))
     scoped = {**result["links"], **result["nodes"]}
     verdicts = expectations.evaluate_all(sup.topology.expectations, result["total"], scoped)
     states = sup.node_states()
@@ -93,6 +100,13 @@ def build_summary(sup: FinishedRun) -> dict[str, Any]:
     (Path(sup.run_dir) / "summary.json").write_text(json.dumps(summary, indent=1, default=str),
                                                     encoding="utf-8")
     return summary
+
+
+def _add_recorded(node: dict[str, Any], recorded: dict[str, int]) -> None:
+    """A node's own counters (telemetry) into its scope, where the ledger has no value of that name."""
+    for key, value in recorded.items():
+        if key in NODE_RECORDED or key.startswith(NODE_RECORDED_PREFIXES):
+            node.setdefault(key, int(value))
 
 
 def _extras(sup: FinishedRun, name: str) -> dict[str, int]:

@@ -214,7 +214,7 @@ class AmqpClient:
             self.rec.gave_up(seq)
 
     def _returned(self, seq: int) -> None:
-        self.rec.error(seq, "unroutable")
+        self.rec.returned(seq)
         if self.outstanding.pop(seq, None) is not None:
             self._schedule(0.0)
 
