@@ -36,15 +36,29 @@ def _client_links(topology: Topology, channel: Channel, by_link: dict[str, Chann
 
 
 # Link fields that become queue arguments (engines/transports/amqp_declare.py names them).
-QUEUE_SETTINGS = ("delivery_limit",)
+QUEUE_SETTINGS = ("delivery_limit", "dead_letter_exchange", "dead_letter_routing_key")
 
 
 def _queue_settings(link: Link | None) -> dict[str, Any]:
     return {key: getattr(link, key) if link is not None else None for key in QUEUE_SETTINGS}
 
 
-def channel_spec(topology: Topology, channel: Channel, by_link: dict[str, Channel]) -> dict[str, Any]:
-    """The full spec of one channel (both sides declare all of it)."""
+def channel_spec(topology: Topology, channel: Channel, by_link: dict[str, Channel],
+                 dead_letters: dict[tuple[str, str], Channel] | None = None) -> dict[str, Any]:
+    """The full spec of one channel (both sides declare all of it).
+
+    `dead_letter_specs`: the channels its queues dead-letter into, declared
+    first so that a dead letter always finds its queue.
+    """
+    spec = _channel_spec(topology, channel, by_link)
+    targets = [dl for dl in (dead_letters or {}).values()
+               if dl.broker == channel.broker and channel.name in dl.dead_letters_of]
+    if targets:
+        spec["dead_letter_specs"] = [_channel_spec(topology, dl, by_link) for dl in targets]
+    return spec
+
+
+def _channel_spec(topology: Topology, channel: Channel, by_link: dict[str, Channel]) -> dict[str, Any]:
     consumers = _consumer_links(topology, channel, by_link)
     producers = _client_links(topology, channel, by_link)
     services = [link.target for link in consumers]
@@ -88,7 +102,8 @@ def link_specs(topology: Topology) -> dict[str, dict[str, Any]]:
         channel = by_link.get(link.key)
         if channel is None:
             continue
-        spec = cache.setdefault(channel, channel_spec(topology, channel, by_link))
+        spec = cache.setdefault(channel, channel_spec(topology, channel, by_link,
+                                                      channel_plan.dead_letters))
         if isinstance(topology.node(link.source), BrokerNode):
             consume = f"{channel.name}.{link.target}" if channel.publish else channel.name
             specs[link.key] = {**spec, "consume": consume}
@@ -101,6 +116,7 @@ def queue_names(topology: Topology) -> dict[str, list[str]]:
     """Every queue of every broker (for the queue depth sampler), by broker name."""
     found: dict[str, set[str]] = {}
     for spec in link_specs(topology).values():
-        for queue in spec["queues"]:
-            found.setdefault(spec["broker"], set()).add(queue["name"])
+        for one in (spec, *spec.get("dead_letter_specs", ())):
+            for queue in one["queues"]:
+                found.setdefault(one["broker"], set()).add(queue["name"])
     return {broker: sorted(names) for broker, names in found.items()}

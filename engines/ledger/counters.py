@@ -46,6 +46,14 @@ COUNTERS: dict[str, str] = {
     "amqp_received": "deliveries a service took from the broker",
     "amqp_acked": "deliveries a service acknowledged to the broker",
     "subscribers_joined": "subscribers a publisher saw join",
+    "rejected": "deliveries a service rejected without requeue (dropped or dead-lettered)",
+    "requeued": "deliveries a service rejected with requeue (the broker delivers them again)",
+    "dead_lettered": "dead letters a service committed (RabbitMQ's x-death header)",
+    "dead_lettered_rejected": "dead letters whose latest death was a reject",
+    "dead_lettered_expired": "dead letters whose latest death was a TTL expiry",
+    "dead_lettered_maxlen": "dead letters whose latest death was a length limit",
+    "dead_lettered_delivery_limit": "dead letters whose latest death was a quorum delivery limit",
+    "x_death_count": "sum of the x-death counts of committed dead letters (times dead-lettered)",
     "p50_latency_ms": "median round trip or delivery latency",
     "p90_latency_ms": "90th percentile latency",
     "p99_latency_ms": "99th percentile latency",
@@ -63,7 +71,7 @@ CLIENT_SIDE = ("sent", "acknowledged", "timeouts", "errors", "retries", "replies
 # its summary scope; the ledger's own values win where a name is both.
 NODE_RECORDED = ("replies_sent", "connection_losses", "amqp_received", "amqp_acked",
                  "subscribers_joined")
-NODE_RECORDED_PREFIXES = ("dead_lettered", "rejected", "requeued")
+NODE_RECORDED_PREFIXES = ("dead_lettered", "rejected", "requeued", "x_death")
 
 
 def is_counter(name: str) -> bool:

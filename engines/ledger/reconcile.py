@@ -29,8 +29,15 @@ the client's transport acknowledges (reply, HTTP 2xx, confirm), else the sent ID
 
 One-to-many styles (publish-subscribe, publish-async-responses: each message
 is for every subscriber) count per route, with A the IDs that subscriber
-acknowledged (replied to within the window) or, for PUB/SUB, the sent IDs,
-and sum the routes. Client-side counters (sent, acknowledged, attempts,
+acknowledged (replied to within the window) or the broker confirmed, or, for
+PUB/SUB, the confirmed IDs (sent IDs without confirms), and sum the routes.
+
+IDs the broker returned to the client (mandatory, unroutable) are neither lost
+nor in doubt: the client was told; they are counted as `unroutable`. A route
+to a service that consumes dead letters (RabbitMQ's dead-letter queue) counts
+what reached it there, not as the client's processed IDs (no business effect);
+for one-to-one styles an ID that reached it is not lost; for one-to-many ones
+the subscriber that rejected it still counts it lost on its own route. Client-side counters (sent, acknowledged, attempts,
 retries, replies, confirms, nacks, timeouts, errors) come from the record
 files. Totals sum the clients; a service's scope sums its routes; a link's
 scope is its route (a client's link to a broker carries the client's values).
@@ -71,6 +78,7 @@ class RouteBook:
     link: str  # the link into the service
     client_link: str  # the client's own link
     peer_index: int = 0
+    dead_letter: bool = False  # consumes the dead letters of the client's queues
 
 
 @dataclass
@@ -217,6 +225,7 @@ def compute(clients: list[ClientBook], services: Mapping[str, ServiceBook],
         group: dict[str, float] = {}
         any_processed = np.zeros(n, dtype=bool)
         any_delivered = np.zeros(n, dtype=bool)
+        dead_handled = np.zeros(n, dtype=bool)  # reached a dead-letter consumer's commit
         for route in book.routes:
             service = services.get(route.service, ServiceBook(route.service))
             values, e, d = _route_values(book, service, n)
@@ -224,7 +233,9 @@ def compute(clients: list[ClientBook], services: Mapping[str, ServiceBook],
             processed_here = e > 0
             if book.one_to_many:
                 open_here = ~processed_here & ~returned
-                if book.acknowledges and book.masks is not None:
+                if route.dead_letter:  # only what was dead-lettered is for it: nothing to lose
+                    scoped["lost"] = scoped["in_doubt"] = 0
+                elif book.acknowledges and book.masks is not None:
                     masks = np.zeros(n, dtype=np.uint32)
                     masks[:len(book.masks)] = book.masks
                     answered = (masks >> np.uint32(route.peer_index)) & 1 == 1
@@ -240,6 +251,8 @@ def compute(clients: list[ClientBook], services: Mapping[str, ServiceBook],
                     scoped["in_doubt"] = 0
                 scoped["sent"] = mine["sent"]
                 _add(group, scoped, RECONCILED)
+            elif route.dead_letter:  # not the business effect, but not lost either
+                dead_handled |= (e + d) > 0
             else:
                 _add(group, values)
                 any_processed |= processed_here
@@ -255,7 +268,7 @@ def compute(clients: list[ClientBook], services: Mapping[str, ServiceBook],
             group["duplicates_processed"] = int(effects) - processed
             group["duplicates_delivered"] = int(group.get("delivered", 0)) - int(np.count_nonzero(any_delivered))
             promised = acked if book.acknowledges else sent
-            open_ids = ~any_processed & ~returned
+            open_ids = ~any_processed & ~dead_handled & ~returned
             group["lost"] = int(np.count_nonzero(promised & open_ids))
             group["in_doubt"] = int(np.count_nonzero(sent & ~acked & open_ids)) if book.acknowledges else 0
             if len(book.routes) == 1:  # the only route carries the client's whole account

@@ -45,7 +45,8 @@ def client_books(sup: FinishedRun) -> list[ledger.ClientBook]:
         peers = sup.plan.peers.get(client.name, [])
         routes = [ledger.RouteBook(r.service, r.link, r.client_link,
                                    r.peer_index if r.peer_index is not None else
-                                   next((p.index for p in peers if p.link == r.client_link), 0))
+                                   next((p.index for p in peers if p.link == r.client_link), 0),
+                                   dead_letter=r.dead_letter)
                   for r in sup.plan.audience.get(client.name, [])]
         acknowledges = transports.acknowledges(client.transport.value, client.style.value,
                                                client.model_dump(mode="json"))

@@ -14,7 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from engines.topology import channels
-from engines.topology.model import AckMode, BrokerNode, Link, ServiceNode, Topology
+from engines.topology.model import (
+    AckMode,
+    BrokerNode,
+    ClientNode,
+    Link,
+    RejectMode,
+    ServiceNode,
+    Topology,
+)
 
 VHOST = "/"
 
@@ -22,6 +30,11 @@ VHOST = "/"
 def invalid_property(prop: str, queue: str) -> str:
     """RabbitMQ 3.10's answer to a queue property its queue type cannot have."""
     return f"PRECONDITION_FAILED - invalid property '{prop}' for queue '{queue}' in vhost '{VHOST}'"
+
+
+def invalid_arg_reason(arg: str, queue: str, reason: str) -> str:
+    """RabbitMQ 3.10's answer to an x-argument it cannot use, with its reason."""
+    return f"PRECONDITION_FAILED - invalid arg '{arg}' for queue '{queue}' in vhost '{VHOST}': {reason}"
 
 
 def invalid_arg(arg: str, queue: str, queue_type: str) -> str:
@@ -66,6 +79,8 @@ _DECLARED: dict[str, tuple[str, Callable[[Link], object]]] = {
     "queue_type": ("x-queue-type",
                    lambda lk: None if lk.queue_type.value == "classic" else lk.queue_type.value),
     "delivery_limit": ("x-delivery-limit", lambda lk: lk.delivery_limit),
+    "dead_letter_exchange": ("x-dead-letter-exchange", lambda lk: lk.dead_letter_exchange),
+    "dead_letter_routing_key": ("x-dead-letter-routing-key", lambda lk: lk.dead_letter_routing_key),
 }
 
 
@@ -93,6 +108,7 @@ def check(topology: Topology) -> list[Finding]:
             found.append(Finding(j, None, "delivery_limit",
                                  invalid_arg("x-delivery-limit", queue, kind),
                                  "delivery limits exist on quorum queues only"))
+        found += _dead_letters(topology, j, link, queue, by_link)
         first = owners.setdefault((channel.broker, queue), j)
         if first != j:
             other = topology.links[first]
@@ -104,6 +120,8 @@ def check(topology: Topology) -> list[Finding]:
                         f"settings of '{other.key}'"))
                     break  # the broker stops at the first difference
     for i, node in enumerate(topology.nodes):
+        if isinstance(node, ServiceNode):
+            found += _rejects(i, node)
         if not isinstance(node, ServiceNode) or node.ack is not AckMode.AUTO:
             continue
         fed = any(isinstance(topology.node(lk.source), BrokerNode)
@@ -115,4 +133,54 @@ def check(topology: Topology) -> list[Finding]:
                                  "basic.qos limits unacknowledged deliveries, and an auto-ack "
                                  "consumer has none: the broker pushes as fast as it can",
                                  warning=True))
+    return found
+
+
+def _dead_letters(topology: Topology, j: int, link: Link, queue: str,
+                  by_link: dict[str, channels.Channel]) -> list[Finding]:
+    if link.dead_letter_exchange is None:
+        if link.dead_letter_routing_key is not None:
+            return [Finding(j, None, "dead_letter_routing_key", invalid_arg_reason(
+                "x-dead-letter-routing-key", queue, "routing_key_but_no_dlx_defined"),
+                "set dead_letter_exchange too ('' for the default exchange)")]
+        return []
+    if link.queue_type.value == "stream":
+        return [Finding(j, None, "dead_letter_exchange",
+                        invalid_arg("x-dead-letter-exchange", queue, "stream"))]
+    target = channels.dead_letter_target(link)
+    if target is None:  # the default exchange with the message's own routing key
+        return [Finding(j, None, "dead_letter_routing_key",
+                        "dead letters through the default exchange keep their routing key, "
+                        f"so they go back to '{queue}' (or nowhere)",
+                        "set dead_letter_routing_key to the dead-letter queue's name")]
+    name, _exchange = target
+    broker = link.source
+    fed = any(isinstance(topology.node(lk.source), ClientNode) and by_link.get(lk.key) is not None
+              and by_link[lk.key].broker == broker and by_link[lk.key].name == name
+              for lk in topology.links if topology.has_node(lk.source))
+    if fed:
+        return [Finding(j, None, "dead_letter_routing_key" if not _exchange else "dead_letter_exchange",
+                        f"dead letters would go to channel '{name}', which a client sends to",
+                        "give the dead-letter queue a name of its own")]
+    consumed = any(lk.source == broker and lk.channel == name for lk in topology.links)
+    if not consumed:
+        where = f"pile up in queue '{name}'" if not _exchange else \
+            f"are dropped by exchange '{name}' (no queue is bound to it)"
+        return [Finding(j, None, "dead_letter_exchange", f"dead letters {where}: no service consumes them",
+                        f"link a service from '{broker}' with 'channel: {name}' to count them",
+                        warning=True)]
+    return []
+
+
+def _rejects(i: int, node: ServiceNode) -> list[Finding]:
+    found: list[Finding] = []
+    if node.reject is not RejectMode.NEVER and node.ack is AckMode.AUTO:
+        found.append(Finding(None, i, "reject", "a consumer with 'ack: auto' cannot reject: the "
+                             "broker forgot each message when it sent it", "set 'ack: manual'"))
+    if node.reject is RejectMode.FAILED and node.fail_every is None:
+        found.append(Finding(None, i, "fail_every", "'reject: failed' needs messages that fail",
+                             "set 'fail_every: N' (every Nth message fails, every time)"))
+    if node.fail_every is not None and node.reject is not RejectMode.FAILED:
+        found.append(Finding(None, i, "reject", "'fail_every' makes messages fail, and only "
+                             "'reject: failed' says what happens to them", "set 'reject: failed'"))
     return found

@@ -58,6 +58,15 @@ class QueueType(str, Enum):
     QUORUM = "quorum"
 
 
+class RejectMode(str, Enum):
+    """Which deliveries an amqp service rejects (basic.reject) instead of processing."""
+
+    NEVER = "never"
+    FRACTION = "fraction"  # each delivery with probability reject_fraction
+    NTH = "nth"  # every reject_nth-th delivery of the service's life
+    FAILED = "failed"  # the messages whose processing fails (fail_every)
+
+
 class ExchangeType(str, Enum):
     FANOUT = "fanout"
     TOPIC = "topic"
@@ -124,6 +133,16 @@ class ServiceNode(NodeBase):
     ack: AckMode = AckMode.MANUAL
     prefetch: int = Field(default=100, ge=0, description="amqp: unacked deliveries at once (0 = unlimited).")
     hwm: int = Field(default=1000, ge=0, description="zmq: receive high-water mark (0 = unlimited).")
+    reject: RejectMode = Field(default=RejectMode.NEVER,
+                               description="amqp: reject deliveries instead of processing them.")
+    reject_fraction: float = Field(default=0.1, ge=0, le=1, description="reject: fraction: the share rejected.")
+    reject_nth: int = Field(default=10, ge=1, description="reject: nth: every Nth delivery is rejected.")
+    fail_every: int | None = Field(
+        default=None, ge=1,
+        description="Processing fails, every time, for the messages whose sequence number + 1 is a "
+                    "multiple of this (poison messages); reject: failed rejects them.")
+    requeue: bool = Field(default=False, description="amqp: rejected deliveries go back to the queue "
+                          "(nack with requeue) rather than being dead-lettered or dropped.")
     join_after_ms: int = Field(default=0, ge=0, description="Subscribe or connect this late.")
 
 
@@ -168,6 +187,16 @@ class Link(_Strict):
         default=None, ge=0,
         description="amqp quorum queue: x-delivery-limit, deliveries of one message before it is "
                     "dropped or dead-lettered; unset = no limit (RabbitMQ 3.10 has no default).",
+    )
+    dead_letter_exchange: str | None = Field(
+        default=None,
+        description="amqp: x-dead-letter-exchange of this queue: where rejected, expired or "
+                    "dropped messages go; '' = the default exchange; unset = they are discarded.",
+    )
+    dead_letter_routing_key: str | None = Field(
+        default=None,
+        description="amqp: x-dead-letter-routing-key; unset = the message's own routing key. With "
+                    "the default exchange it names the dead-letter queue.",
     )
     hwm: int | None = Field(default=None, ge=0, description="zmq: send high-water mark.")
 

@@ -13,6 +13,7 @@ from engines.topology.model import (
     ClientNode,
     Link,
     QueueType,
+    RejectMode,
     ServiceNode,
     Topology,
 )
@@ -20,6 +21,8 @@ from engines.topology.vocabulary import Style, Transport
 
 _CLIENT_ALWAYS = ("style", "transport", "rate", "count", "payload_bytes", "timeout_ms", "retries")
 _SERVICE_ALWAYS = ("processing_ms", "reply", "idempotent")
+_REJECT_DETAIL = {RejectMode.FRACTION: ("reject_fraction",), RejectMode.NTH: ("reject_nth",),
+                  RejectMode.FAILED: ("fail_every",)}
 
 
 def node_fields(topology: Topology, node: ClientNode | ServiceNode | BrokerNode) -> list[str]:
@@ -43,6 +46,10 @@ def node_fields(topology: Topology, node: ClientNode | ServiceNode | BrokerNode)
             fields.append("ack")
             if node.ack is AckMode.MANUAL:  # basic.qos means nothing to an auto-ack consumer
                 fields.append("prefetch")
+            if node.reject is not RejectMode.NEVER:  # written once chosen (files stay short)
+                fields += ["reject", *_REJECT_DETAIL.get(node.reject, ()), "requeue"]
+            if node.fail_every is not None and "fail_every" not in fields:
+                fields.append("fail_every")
         if Transport.ZMQ in feeding:
             fields.append("hwm")
         return fields
@@ -57,6 +64,8 @@ def link_fields(topology: Topology, link: Link) -> list[str]:
         fields = ["durable", "queue_type"]
         if link.queue_type is QueueType.QUORUM:
             fields.append("delivery_limit")
+        if link.dead_letter_exchange is not None:
+            fields += ["dead_letter_exchange", "dead_letter_routing_key"]
         publish = any(
             isinstance(c, ClientNode) and c.style.one_to_many
             for lk in topology.links_to(source.name)

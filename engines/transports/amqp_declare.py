@@ -13,6 +13,7 @@ topology, shipped to the node inside `Peer.channel` / `Inbound.channel`):
                     is the binding key of a subscriber queue, None for the default exchange;
                     the other keys are the queue settings of QUEUE_ARGUMENTS (None = unset)
     subscribers     publish styles: subscriber service names, in order (reply peer index)
+    dead_letter_specs  channel specs its queues dead-letter into (declared first)
     consume         service side: the queue this service consumes
 
 Both sides declare everything of the channel, after every (re)connect: a
@@ -30,6 +31,8 @@ from typing import Any
 # so neither does the lab (a message rejected forever loops forever: DESIGN trap).
 QUEUE_ARGUMENTS = (
     ("delivery_limit", "x-delivery-limit"),
+    ("dead_letter_exchange", "x-dead-letter-exchange"),
+    ("dead_letter_routing_key", "x-dead-letter-routing-key"),
 )
 
 
@@ -51,6 +54,8 @@ def queue_durable(queue: Mapping[str, Any]) -> bool:
 def declare_operations(spec: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """The declare/bind calls for a channel, in order, as (method name, kwargs)."""
     ops: list[tuple[str, dict[str, Any]]] = []
+    for dead in spec.get("dead_letter_specs", ()):  # where dead letters go exists first
+        ops += declare_operations(dead)
     exchange = spec.get("exchange") or ""
     if exchange:
         ops.append(("exchange_declare", {

@@ -8,10 +8,17 @@ commit and its ack therefore leaves the batch unacked: RabbitMQ redelivers it
 with the redelivered flag, and the idempotent consumer refuses the duplicates.
 With `ack: auto` the broker forgets a message as soon as it sends it, so a
 killed consumer loses what it held. prefetch bounds the unacked deliveries.
+
+A service may reject deliveries instead of processing them (`reject`: a
+fraction, every Nth, or the messages that fail): basic.reject, with or
+without requeue, before the batch's ack; the queue then drops, dead-letters
+or redelivers them. Dead letters arrive with RabbitMQ's `x-death` header,
+counted by its latest reason (rejected, expired, maxlen, delivery_limit).
 """
 
 from __future__ import annotations
 
+import random
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -43,6 +50,8 @@ class AmqpConsumer:
         self.batch: list[tuple[int, Any, bool, Any]] = []
         self._flush_scheduled = False
         self._ready = ready
+        self._seen = 0  # deliveries of this life (reject: nth)
+        self._rng = random.Random()
         self.session = Session(inbound[0].broker_url or "", self.specs, ctx.stop, ctx.log,
                                name=self.cfg.name, tick_s=0.05)
         self.session.on_ready = self._on_ready
@@ -102,7 +111,9 @@ class AmqpConsumer:
         chunk, self.batch = self.batch[:self.max_batch], self.batch[self.max_batch:]
         if not chunk:
             return
-        work = [item for item in chunk if item[1] is not None]
+        rejected = [item for item in chunk if item[1] is not None and self._rejects(item[1])]
+        work = [item for item in chunk if item[1] is not None and item not in rejected] \
+            if rejected else [item for item in chunk if item[1] is not None]
         if work:
             # plain tuples in Delivery's field order (client, seq, attempt, redelivered, ts_ns, keyed)
             deliveries = [(h[2], h[4], h[3], 1 if r else 0, h[5], True) for _t, h, r, _p in work]
@@ -111,12 +122,44 @@ class AmqpConsumer:
                 self._reply(channel, work, outcomes)
         stats = self.ctx.stats
         stats.count("amqp_received", len(chunk))
-        if self.manual and channel.is_open:
-            channel.basic_ack(chunk[-1][0], multiple=True)
-            stats.count("amqp_acked", len(chunk))
+        self._count_dead_letters(work)
+        if rejected and channel.is_open:
+            for tag, *_rest in rejected:
+                channel.basic_reject(tag, requeue=self.cfg.requeue)
+            stats.count("requeued" if self.cfg.requeue else "rejected", len(rejected))
+        kept = [item for item in chunk if item not in rejected] if rejected else chunk
+        if self.manual and channel.is_open and kept:
+            channel.basic_ack(kept[-1][0], multiple=True)  # rejected tags are settled already
+            stats.count("amqp_acked", len(kept))
         if self.batch:
             self._flush_scheduled = True
             self.session.call_later(0, self._flush)
+
+    def _rejects(self, header: tuple[int, ...]) -> bool:
+        """Whether this delivery is rejected rather than processed (the `reject` setting)."""
+        mode = self.cfg.reject
+        if mode == "never" or not self.manual:
+            return False
+        self._seen += 1
+        if mode == "fraction":
+            return self._rng.random() < self.cfg.reject_fraction
+        if mode == "nth":
+            return self._seen % self.cfg.reject_nth == 0
+        every = self.cfg.fail_every
+        return mode == "failed" and every is not None and (header[4] + 1) % every == 0
+
+    def _count_dead_letters(self, work: list[tuple[int, Any, bool, Any]]) -> None:
+        """Committed dead letters, by the reason of their latest death (x-death[0])."""
+        stats = self.ctx.stats
+        for _tag, _header, _redelivered, props in work:
+            deaths = (props.headers or {}).get("x-death") if props.headers else None
+            if not deaths:
+                continue
+            reason = deaths[0].get("reason", "unknown")
+            reason = reason.decode() if isinstance(reason, bytes) else str(reason)
+            stats.count("dead_lettered")
+            stats.count(f"dead_lettered_{reason}")
+            stats.count("x_death_count", int(deaths[0].get("count", 1)))
 
     def _reply(self, channel: Any, batch: list[tuple[int, Any, bool, Any]],
                outcomes: Sequence[int]) -> None:

@@ -87,6 +87,11 @@ class ServiceConfig:
     prefetch: int = 100
     hwm: int = 1000
     join_after_ms: int = 0
+    reject: str = "never"  # never | fraction | nth | failed (amqp: basic.reject instead of processing)
+    reject_fraction: float = 0.1
+    reject_nth: int = 10
+    fail_every: int | None = None  # message N fails every time when N % fail_every == 0
+    requeue: bool = False
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ServiceConfig:

@@ -43,6 +43,9 @@ UNSET_WORDS = {
     "channel": "derived",
     "name": "from->to",
     "delivery_limit": "no limit",
+    "dead_letter_exchange": 'none ("" = default exchange)',
+    "dead_letter_routing_key": "the message's own",
+    "fail_every": "never",
 }
 LABELS = {
     "rate": "Rate (msg/s)",
@@ -65,6 +68,11 @@ LABELS = {
     "exchange_type": "Exchange type",
     "routing_key": "Routing key",
     "delivery_limit": "Delivery limit",
+    "dead_letter_exchange": "Dead-letter exchange",
+    "dead_letter_routing_key": "Dead-letter key",
+    "reject_fraction": "Reject fraction",
+    "reject_nth": "Reject every Nth",
+    "fail_every": "Fail every Nth",
 }
 
 
@@ -215,9 +223,14 @@ class TextEditor(FieldEditor):
 
     def value(self) -> Any:
         text = self.widget.text().strip()
+        if self.optional and text in ('""', "''"):
+            return ""  # an empty value that is set (the default exchange), unlike an empty box
         return None if self.optional and not text else text
 
     def set_value(self, value: Any) -> None:
+        if self.optional and value == "":
+            self.widget.setText('""')
+            return
         self.widget.setText("" if value is None else str(value))
         self.widget.setCursorPosition(0)  # show the start of a long name, not its end
 

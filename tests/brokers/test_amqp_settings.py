@@ -81,7 +81,8 @@ def _own_declaration(topology: Topology, key: str) -> dict[str, Any]:
     spec = link_specs(topology)[key]
     link = topology.link(key)
     queue = dict(spec["queues"][0], durable=link.durable, queue_type=link.queue_type.value,
-                 delivery_limit=link.delivery_limit)
+                 delivery_limit=link.delivery_limit, dead_letter_exchange=link.dead_letter_exchange,
+                 dead_letter_routing_key=link.dead_letter_routing_key)
     return {**spec, "queues": [queue]}
 
 
@@ -93,8 +94,11 @@ def _own_declaration(topology: Topology, key: str) -> dict[str, Any]:
     "- {from: rabbit, to: b, queue_type: quorum, delivery_limit: 5}",
     "- {from: rabbit, to: a}\n- {from: rabbit, to: b, durable: false}",
     "- {from: rabbit, to: a}\n- {from: rabbit, to: b, queue_type: quorum}",
+    "- {from: rabbit, to: a, dead_letter_routing_key: dead}",
+    "- {from: rabbit, to: a, dead_letter_exchange: dlx}\n- {from: rabbit, to: b}",
 ], ids=["non-durable-quorum", "classic-delivery-limit", "quorum-then-classic",
-        "two-delivery-limits", "durable-then-not", "classic-then-quorum"])
+        "two-delivery-limits", "durable-then-not", "classic-then-quorum",
+        "dead-letter-key-without-exchange", "dead-letter-exchange-then-none"])
 def test_validation_gives_the_broker_s_own_refusal(rabbit: Rabbit, links: str) -> None:
     topology = _topology(links)
     errors = [p for p in validation.validate(topology) if p.severity is Severity.ERROR and p.link]
