@@ -36,7 +36,8 @@ def _client_links(topology: Topology, channel: Channel, by_link: dict[str, Chann
 
 
 # Link fields that become queue arguments (engines/transports/amqp_declare.py names them).
-QUEUE_SETTINGS = ("delivery_limit", "dead_letter_exchange", "dead_letter_routing_key")
+QUEUE_SETTINGS = ("delivery_limit", "message_ttl_ms", "expires_ms", "dead_letter_exchange",
+                  "dead_letter_routing_key")
 
 
 def _queue_settings(link: Link | None) -> dict[str, Any]:
@@ -113,10 +114,15 @@ def link_specs(topology: Topology) -> dict[str, dict[str, Any]]:
 
 
 def queue_names(topology: Topology) -> dict[str, list[str]]:
-    """Every queue of every broker (for the queue depth sampler), by broker name."""
+    """Every queue of every broker (for the queue depth sampler), by broker name.
+
+    Not the queues with x-expires: the sampler's passive queue.declare counts
+    as a use and would keep them from ever expiring.
+    """
     found: dict[str, set[str]] = {}
     for spec in link_specs(topology).values():
         for one in (spec, *spec.get("dead_letter_specs", ())):
             for queue in one["queues"]:
-                found.setdefault(one["broker"], set()).add(queue["name"])
+                if queue.get("expires_ms") is None:
+                    found.setdefault(one["broker"], set()).add(queue["name"])
     return {broker: sorted(names) for broker, names in found.items()}

@@ -79,6 +79,8 @@ _DECLARED: dict[str, tuple[str, Callable[[Link], object]]] = {
     "queue_type": ("x-queue-type",
                    lambda lk: None if lk.queue_type.value == "classic" else lk.queue_type.value),
     "delivery_limit": ("x-delivery-limit", lambda lk: lk.delivery_limit),
+    "message_ttl_ms": ("x-message-ttl", lambda lk: lk.message_ttl_ms),
+    "expires_ms": ("x-expires", lambda lk: lk.expires_ms),
     "dead_letter_exchange": ("x-dead-letter-exchange", lambda lk: lk.dead_letter_exchange),
     "dead_letter_routing_key": ("x-dead-letter-routing-key", lambda lk: lk.dead_letter_routing_key),
 }

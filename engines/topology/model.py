@@ -112,6 +112,11 @@ class ClientNode(NodeBase):
     persistent: bool = Field(default=True, description="amqp: delivery_mode 2.")
     mandatory: bool = Field(default=True, description="amqp: unroutable messages come back.")
     resend_in_doubt: bool = Field(default=True, description="amqp: resend unconfirmed messages after a reconnect.")
+    expiration_ms: int | None = Field(
+        default=None, ge=0,
+        description="amqp: per-message TTL (the expiration property); the queue drops or "
+                    "dead-letters the message when it expires; unset = none.",
+    )
 
     @model_validator(mode="after")
     def _has_an_end(self) -> ClientNode:
@@ -187,6 +192,16 @@ class Link(_Strict):
         default=None, ge=0,
         description="amqp quorum queue: x-delivery-limit, deliveries of one message before it is "
                     "dropped or dead-lettered; unset = no limit (RabbitMQ 3.10 has no default).",
+    )
+    message_ttl_ms: int | None = Field(
+        default=None, ge=0,
+        description="amqp: x-message-ttl, how long a message may wait in this queue; expired "
+                    "messages are dropped or dead-lettered; unset = forever.",
+    )
+    expires_ms: int | None = Field(
+        default=None, ge=1,
+        description="amqp: x-expires, the queue is deleted (with its messages) after this long "
+                    "unused (no consumer, no redeclare); unset = never.",
     )
     dead_letter_exchange: str | None = Field(
         default=None,

@@ -38,6 +38,8 @@ def node_fields(topology: Topology, node: ClientNode | ServiceNode | BrokerNode)
             fields.append("idempotency_key")
         if node.transport is Transport.AMQP:
             fields += ["confirms", "persistent", "mandatory", "resend_in_doubt"]
+            if node.expiration_ms is not None:
+                fields.append("expiration_ms")
         return fields
     if isinstance(node, ServiceNode):
         fields = list(_SERVICE_ALWAYS)
@@ -64,6 +66,7 @@ def link_fields(topology: Topology, link: Link) -> list[str]:
         fields = ["durable", "queue_type"]
         if link.queue_type is QueueType.QUORUM:
             fields.append("delivery_limit")
+        fields += [key for key in ("message_ttl_ms", "expires_ms") if getattr(link, key) is not None]
         if link.dead_letter_exchange is not None:
             fields += ["dead_letter_exchange", "dead_letter_routing_key"]
         publish = any(

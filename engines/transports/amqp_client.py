@@ -108,6 +108,7 @@ class AmqpClient:
             channel, exchange, self.spec.get("routing_key", ""), self.kind, self.ctx.client_index,
             self.ctx.payload, self.cfg.persistent, self.cfg.mandatory, self.window,
             self._acked, self._nacked, self._returned, reply_to=reply_queue,
+            expiration_ms=self.cfg.expiration_ms,
         )
         self._pump()
 

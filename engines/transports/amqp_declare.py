@@ -31,6 +31,8 @@ from typing import Any
 # so neither does the lab (a message rejected forever loops forever: DESIGN trap).
 QUEUE_ARGUMENTS = (
     ("delivery_limit", "x-delivery-limit"),
+    ("message_ttl_ms", "x-message-ttl"),
+    ("expires_ms", "x-expires"),
     ("dead_letter_exchange", "x-dead-letter-exchange"),
     ("dead_letter_routing_key", "x-dead-letter-routing-key"),
 )

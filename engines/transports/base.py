@@ -66,6 +66,7 @@ class ClientConfig:
     persistent: bool = True
     mandatory: bool = True
     resend_in_doubt: bool = True
+    expiration_ms: int | None = None  # amqp: per-message TTL
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ClientConfig:

@@ -46,6 +46,9 @@ UNSET_WORDS = {
     "dead_letter_exchange": 'none ("" = default exchange)',
     "dead_letter_routing_key": "the message's own",
     "fail_every": "never",
+    "message_ttl_ms": "forever",
+    "expires_ms": "never",
+    "expiration_ms": "none",
 }
 LABELS = {
     "rate": "Rate (msg/s)",
@@ -73,6 +76,9 @@ LABELS = {
     "reject_fraction": "Reject fraction",
     "reject_nth": "Reject every Nth",
     "fail_every": "Fail every Nth",
+    "message_ttl_ms": "Message TTL (ms)",
+    "expires_ms": "Queue expires (ms)",
+    "expiration_ms": "Message expiration (ms)",
 }
 
 
