@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from engines.topology.channels import Channel, plan
-from engines.topology.model import BrokerNode, ClientNode, Link, ServiceNode, Topology
+from engines.topology.model import BrokerNode, ClientNode, Link, Overflow, ServiceNode, Topology
 
 
 def _consumer_links(topology: Topology, channel: Channel, by_link: dict[str, Channel]) -> list[Link]:
@@ -36,12 +36,16 @@ def _client_links(topology: Topology, channel: Channel, by_link: dict[str, Chann
 
 
 # Link fields that become queue arguments (engines/transports/amqp_declare.py names them).
-QUEUE_SETTINGS = ("delivery_limit", "message_ttl_ms", "expires_ms", "dead_letter_exchange",
-                  "dead_letter_routing_key")
+QUEUE_SETTINGS = ("delivery_limit", "message_ttl_ms", "expires_ms", "max_length",
+                  "max_length_bytes", "overflow", "dead_letter_exchange", "dead_letter_routing_key")
 
 
 def _queue_settings(link: Link | None) -> dict[str, Any]:
-    return {key: getattr(link, key) if link is not None else None for key in QUEUE_SETTINGS}
+    out = {key: getattr(link, key) if link is not None else None for key in QUEUE_SETTINGS}
+    # x-overflow only when it is not RabbitMQ's default (drop-head): nothing the file did not say
+    overflow = out["overflow"]
+    out["overflow"] = None if overflow is None or overflow is Overflow.DROP_HEAD else overflow.value
+    return out
 
 
 def channel_spec(topology: Topology, channel: Channel, by_link: dict[str, Channel],

@@ -26,6 +26,8 @@ COUNTERS: dict[str, str] = {
     "attempts": "sends including retries",
     "unroutable": "IDs the broker returned to the client as unroutable (mandatory): neither lost nor "
                   "in doubt, the client was told",
+    "nacked": "IDs the broker refused (publisher nack, e.g. a full queue with reject-publish) "
+               "and the client gave up on: the client was told, neither lost nor in doubt",
     "gave_up": "IDs a client stopped retrying",
     "late_replies": "replies that came after the client stopped waiting for them",
     "duplicate_replies": "second replies to a request already answered",

@@ -220,6 +220,8 @@ def compute(clients: list[ClientBook], services: Mapping[str, ServiceBook],
         acked = (status & records.ACKED) != 0
         # Returned (mandatory, unroutable): the client was told; neither lost nor in doubt.
         returned = _flag(book, n, records.RETURNED)
+        # Nacked and given up (a full queue with reject-publish): the broker said no; not in doubt.
+        refused = (status & (records.NACKED | records.GAVE_UP)) == (records.NACKED | records.GAVE_UP)
         confirmed = _flag(book, n, records.CONFIRMED)
         mine = client_side(book)
         group: dict[str, float] = {}
@@ -245,7 +247,7 @@ def compute(clients: list[ClientBook], services: Mapping[str, ServiceBook],
                     scoped["acknowledged"] = int(np.count_nonzero(answered))
                 elif book.acknowledges:  # publisher confirms, as for notification
                     scoped["lost"] = int(np.count_nonzero(acked & open_here))
-                    scoped["in_doubt"] = int(np.count_nonzero(sent & ~acked & open_here))
+                    scoped["in_doubt"] = int(np.count_nonzero(sent & ~acked & open_here & ~refused))
                 else:
                     scoped["lost"] = int(np.count_nonzero(sent & open_here))
                     scoped["in_doubt"] = 0
@@ -270,13 +272,15 @@ def compute(clients: list[ClientBook], services: Mapping[str, ServiceBook],
             promised = acked if book.acknowledges else sent
             open_ids = ~any_processed & ~dead_handled & ~returned
             group["lost"] = int(np.count_nonzero(promised & open_ids))
-            group["in_doubt"] = int(np.count_nonzero(sent & ~acked & open_ids)) if book.acknowledges else 0
+            group["in_doubt"] = int(np.count_nonzero(sent & ~acked & open_ids & ~refused)) \
+                if book.acknowledges else 0
             if len(book.routes) == 1:  # the only route carries the client's whole account
                 route = book.routes[0]
                 for key in ("lost", "in_doubt"):
                     links[route.link][key] = links[route.link].get(key, 0) + group[key]
                     nodes[route.service][key] = nodes[route.service].get(key, 0) + group[key]
         mine["unroutable"] = int(np.count_nonzero(returned & sent))
+        mine["nacked"] = int(np.count_nonzero(refused & sent & ~acked))
         node: dict[str, Any] = {**mine, **{k: int(v) for k, v in group.items()}}
         node["errors_by_kind"] = dict(book.errors_by_kind)
         hist = histograms.get(book.name, Histogram())
@@ -304,7 +308,8 @@ def compute(clients: list[ClientBook], services: Mapping[str, ServiceBook],
         for key in SERVICE_SIDE:
             node.setdefault(key, 0)
     for key in ("sent", "acknowledged", "attempts", "retries", "replies", "confirms", "nacks",
-                "timeouts", "errors", "unroutable", "late_replies", "duplicate_replies", "gave_up",
+                "timeouts", "errors", "unroutable", "nacked", "late_replies", "duplicate_replies",
+                "gave_up",
                 *(error_counter(k) for k in records.ERROR_KINDS), *RECONCILED):
         total.setdefault(key, 0)
     _latency(total, merged(latency_sources.values()))

@@ -81,6 +81,10 @@ _DECLARED: dict[str, tuple[str, Callable[[Link], object]]] = {
     "delivery_limit": ("x-delivery-limit", lambda lk: lk.delivery_limit),
     "message_ttl_ms": ("x-message-ttl", lambda lk: lk.message_ttl_ms),
     "expires_ms": ("x-expires", lambda lk: lk.expires_ms),
+    "max_length": ("x-max-length", lambda lk: lk.max_length),
+    "max_length_bytes": ("x-max-length-bytes", lambda lk: lk.max_length_bytes),
+    "overflow": ("x-overflow",
+                 lambda lk: None if lk.overflow.value == "drop-head" else lk.overflow.value),
     "dead_letter_exchange": ("x-dead-letter-exchange", lambda lk: lk.dead_letter_exchange),
     "dead_letter_routing_key": ("x-dead-letter-routing-key", lambda lk: lk.dead_letter_routing_key),
 }

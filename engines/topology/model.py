@@ -67,6 +67,14 @@ class RejectMode(str, Enum):
     FAILED = "failed"  # the messages whose processing fails (fail_every)
 
 
+class Overflow(str, Enum):
+    """What a full queue (x-max-length / x-max-length-bytes) does with one more message."""
+
+    DROP_HEAD = "drop-head"  # RabbitMQ's default: the oldest goes (dead-lettered: maxlen)
+    REJECT_PUBLISH = "reject-publish"  # the new one is refused: the publisher gets a nack
+    REJECT_PUBLISH_DLX = "reject-publish-dlx"  # refused, nacked, and dead-lettered
+
+
 class ExchangeType(str, Enum):
     FANOUT = "fanout"
     TOPIC = "topic"
@@ -203,6 +211,15 @@ class Link(_Strict):
         description="amqp: x-expires, the queue is deleted (with its messages) after this long "
                     "unused (no consumer, no redeclare); unset = never.",
     )
+    max_length: int | None = Field(
+        default=None, ge=0, description="amqp: x-max-length, messages the queue holds; unset = no limit.")
+    max_length_bytes: int | None = Field(
+        default=None, ge=0,
+        description="amqp: x-max-length-bytes, message body bytes the queue holds; unset = no limit.")
+    overflow: Overflow = Field(
+        default=Overflow.DROP_HEAD,
+        description="amqp: x-overflow, what a full queue does (sent only when not drop-head, "
+                    "RabbitMQ's default).")
     dead_letter_exchange: str | None = Field(
         default=None,
         description="amqp: x-dead-letter-exchange of this queue: where rejected, expired or "

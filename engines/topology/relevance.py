@@ -66,7 +66,10 @@ def link_fields(topology: Topology, link: Link) -> list[str]:
         fields = ["durable", "queue_type"]
         if link.queue_type is QueueType.QUORUM:
             fields.append("delivery_limit")
-        fields += [key for key in ("message_ttl_ms", "expires_ms") if getattr(link, key) is not None]
+        fields += [key for key in ("message_ttl_ms", "expires_ms", "max_length", "max_length_bytes")
+                   if getattr(link, key) is not None]
+        if link.max_length is not None or link.max_length_bytes is not None:
+            fields.append("overflow")
         if link.dead_letter_exchange is not None:
             fields += ["dead_letter_exchange", "dead_letter_routing_key"]
         publish = any(

@@ -33,6 +33,9 @@ QUEUE_ARGUMENTS = (
     ("delivery_limit", "x-delivery-limit"),
     ("message_ttl_ms", "x-message-ttl"),
     ("expires_ms", "x-expires"),
+    ("max_length", "x-max-length"),
+    ("max_length_bytes", "x-max-length-bytes"),
+    ("overflow", "x-overflow"),
     ("dead_letter_exchange", "x-dead-letter-exchange"),
     ("dead_letter_routing_key", "x-dead-letter-routing-key"),
 )

@@ -49,6 +49,8 @@ UNSET_WORDS = {
     "message_ttl_ms": "forever",
     "expires_ms": "never",
     "expiration_ms": "none",
+    "max_length": "no limit",
+    "max_length_bytes": "no limit",
 }
 LABELS = {
     "rate": "Rate (msg/s)",
@@ -79,6 +81,8 @@ LABELS = {
     "message_ttl_ms": "Message TTL (ms)",
     "expires_ms": "Queue expires (ms)",
     "expiration_ms": "Message expiration (ms)",
+    "max_length": "Max length",
+    "max_length_bytes": "Max length (bytes)",
 }
 
 

@@ -1,6 +1,6 @@
 """Expiry on the real broker, through the runtime (one shared node).
 
-Consumers join late (2 s), so messages wait in their queues:
+Consumers join late (5 s), so messages wait in their queues:
 - a queue TTL (x-message-ttl) expires them into its dead-letter queue, whose
   consumer counts the reason `expired`;
 - a per-message TTL (the client's `expiration`) on a queue without a
@@ -31,9 +31,9 @@ EXPIRY = """
          expiration_ms: 200}
       - {name: fading, kind: client, style: notification, transport: amqp, rate: 200, count: 400}
       - {name: rabbit, kind: broker}
-      - {name: late, kind: service, reply: false, join_after_ms: 3000}
-      - {name: late-2, kind: service, reply: false, join_after_ms: 3000}
-      - {name: late-3, kind: service, reply: false, join_after_ms: 3000}
+      - {name: late, kind: service, reply: false, join_after_ms: 5000}
+      - {name: late-2, kind: service, reply: false, join_after_ms: 5000}
+      - {name: late-3, kind: service, reply: false, join_after_ms: 5000}
       - {name: morgue, kind: service, reply: false}
     links:
       - {from: stale, to: rabbit, channel: stale}
