@@ -47,6 +47,8 @@ COUNTERS: dict[str, str] = {
     "connection_losses": "times a service lost its broker connection",
     "amqp_received": "deliveries a service took from the broker",
     "amqp_acked": "deliveries a service acknowledged to the broker",
+    "amqp_redelivered": "deliveries flagged redelivered, processed or not (a poison message's "
+                        "repeated deliveries)",
     "subscribers_joined": "subscribers a publisher saw join",
     "rejected": "deliveries a service rejected without requeue (dropped or dead-lettered)",
     "requeued": "deliveries a service rejected with requeue (the broker delivers them again)",
@@ -71,7 +73,7 @@ CLIENT_SIDE = ("sent", "acknowledged", "timeouts", "errors", "retries", "replies
 
 # Counters a node records in its telemetry (engines.nodes.stats and drivers' `count`), added to
 # its summary scope; the ledger's own values win where a name is both.
-NODE_RECORDED = ("replies_sent", "connection_losses", "amqp_received", "amqp_acked",
+NODE_RECORDED = ("replies_sent", "connection_losses", "amqp_received", "amqp_acked", "amqp_redelivered",
                  "subscribers_joined")
 NODE_RECORDED_PREFIXES = ("dead_lettered", "rejected", "requeued", "x_death")
 

@@ -122,6 +122,9 @@ class AmqpConsumer:
                 self._reply(channel, work, outcomes)
         stats = self.ctx.stats
         stats.count("amqp_received", len(chunk))
+        again = sum(1 for item in chunk if item[2])
+        if again:  # every redelivery, processed or not (a poison message's count shows here)
+            stats.count("amqp_redelivered", again)
         self._count_dead_letters(work)
         if rejected and channel.is_open:
             for tag, *_rest in rejected:
