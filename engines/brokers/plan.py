@@ -36,12 +36,13 @@ def _client_links(topology: Topology, channel: Channel, by_link: dict[str, Chann
 
 
 # Link fields that become queue arguments (engines/transports/amqp_declare.py names them).
-QUEUE_SETTINGS = ("delivery_limit", "message_ttl_ms", "expires_ms", "max_length",
+QUEUE_SETTINGS = ("exclusive", "auto_delete", "delivery_limit", "message_ttl_ms", "expires_ms", "max_length",
                   "max_length_bytes", "overflow", "dead_letter_exchange", "dead_letter_routing_key")
 
 
 def _queue_settings(link: Link | None) -> dict[str, Any]:
     out = {key: getattr(link, key) if link is not None else None for key in QUEUE_SETTINGS}
+    out["exclusive"], out["auto_delete"] = bool(out["exclusive"]), bool(out["auto_delete"])
     # x-overflow only when it is not RabbitMQ's default (drop-head): nothing the file did not say
     overflow = out["overflow"]
     out["overflow"] = None if overflow is None or overflow is Overflow.DROP_HEAD else overflow.value
@@ -120,13 +121,14 @@ def link_specs(topology: Topology) -> dict[str, dict[str, Any]]:
 def queue_names(topology: Topology) -> dict[str, list[str]]:
     """Every queue of every broker (for the queue depth sampler), by broker name.
 
-    Not the queues with x-expires: the sampler's passive queue.declare counts
-    as a use and would keep them from ever expiring.
+    Not the queues with x-expires (the sampler's passive queue.declare counts
+    as a use and would keep them from ever expiring), nor exclusive ones (only
+    their owner's connection may touch them).
     """
     found: dict[str, set[str]] = {}
     for spec in link_specs(topology).values():
         for one in (spec, *spec.get("dead_letter_specs", ())):
             for queue in one["queues"]:
-                if queue.get("expires_ms") is None:
+                if queue.get("expires_ms") is None and not queue.get("exclusive"):
                     found.setdefault(one["broker"], set()).add(queue["name"])
     return {broker: sorted(names) for broker, names in found.items()}

@@ -43,6 +43,13 @@ def invalid_arg(arg: str, queue: str, queue_type: str) -> str:
             f"of queue type rabbit_{queue_type}_queue")
 
 
+def resource_locked(queue: str) -> str:
+    """RabbitMQ 3.10's answer to a second connection touching an exclusive queue."""
+    return (f"RESOURCE_LOCKED - cannot obtain exclusive access to locked queue '{queue}' in vhost "
+            f"'{VHOST}'. It could be originally declared on another connection or the exclusive "
+            "property value does not match that of the original declaration.")
+
+
 def inequivalent_arg(arg: str, queue: str, current: object, received: object) -> str:
     """RabbitMQ 3.10's answer to a second declaration of a queue with other settings.
 
@@ -76,6 +83,7 @@ class Finding:
 # Link field -> (what the broker calls it, the value pika sends for it); checked in this order.
 _DECLARED: dict[str, tuple[str, Callable[[Link], object]]] = {
     "durable": ("durable", lambda lk: lk.durable),
+    "auto_delete": ("auto_delete", lambda lk: lk.auto_delete),
     "queue_type": ("x-queue-type",
                    lambda lk: None if lk.queue_type.value == "classic" else lk.queue_type.value),
     "delivery_limit": ("x-delivery-limit", lambda lk: lk.delivery_limit),
@@ -110,12 +118,23 @@ def check(topology: Topology) -> list[Finding]:
             found.append(Finding(j, None, "durable", invalid_property("non-durable", queue),
                                  "quorum queues are always durable: remove 'durable: false' or "
                                  "use a classic queue"))
+        if kind == "quorum" and link.exclusive:
+            found.append(Finding(j, None, "exclusive", invalid_property("exclusive-owner", queue),
+                                 "quorum queues cannot be exclusive: use a classic queue"))
+        elif kind == "quorum" and link.auto_delete:
+            found.append(Finding(j, None, "auto_delete", invalid_property("auto-delete", queue),
+                                 "quorum queues cannot auto-delete: use a classic queue"))
         if link.delivery_limit is not None and kind != "quorum":
             found.append(Finding(j, None, "delivery_limit",
                                  invalid_arg("x-delivery-limit", queue, kind),
                                  "delivery limits exist on quorum queues only"))
         found += _dead_letters(topology, j, link, queue, by_link)
         first = owners.setdefault((channel.broker, queue), j)
+        if first != j and (link.exclusive or topology.links[first].exclusive):
+            found.append(Finding(j, None, "exclusive", resource_locked(queue),
+                                 "an exclusive queue has one consumer: give the others their own "
+                                 "queue, or make it not exclusive"))
+            continue
         if first != j:
             other = topology.links[first]
             for key, (arg, sent) in _DECLARED.items():

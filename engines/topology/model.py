@@ -196,6 +196,12 @@ class Link(_Strict):
     routing_key: str = "#"
     durable: bool = Field(default=True, description="amqp: durable queue and exchange.")
     queue_type: QueueType = QueueType.CLASSIC
+    exclusive: bool = Field(
+        default=False,
+        description="amqp: an exclusive queue, declared by its consumer alone and deleted with its "
+                    "connection (a subscriber that is away has no queue: it misses what is sent).")
+    auto_delete: bool = Field(
+        default=False, description="amqp: the queue is deleted when its last consumer goes.")
     delivery_limit: int | None = Field(
         default=None, ge=0,
         description="amqp quorum queue: x-delivery-limit, deliveries of one message before it is "

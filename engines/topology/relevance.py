@@ -64,6 +64,7 @@ def link_fields(topology: Topology, link: Link) -> list[str]:
     source = topology.node(link.source)
     if isinstance(source, BrokerNode):
         fields = ["durable", "queue_type"]
+        fields += [key for key in ("exclusive", "auto_delete") if getattr(link, key)]
         if link.queue_type is QueueType.QUORUM:
             fields.append("delivery_limit")
         fields += [key for key in ("message_ttl_ms", "expires_ms", "max_length", "max_length_bytes")

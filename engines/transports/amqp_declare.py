@@ -56,11 +56,15 @@ def queue_durable(queue: Mapping[str, Any]) -> bool:
     return bool(queue.get("durable", True))
 
 
-def declare_operations(spec: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    """The declare/bind calls for a channel, in order, as (method name, kwargs)."""
+def declare_operations(spec: Mapping[str, Any], owner: str | None = None) -> list[tuple[str, dict[str, Any]]]:
+    """The declare/bind calls for a channel, in order, as (method name, kwargs).
+
+    An exclusive queue belongs to one connection: only its consumer (`owner`,
+    the node declaring) declares and binds it; anyone else would be locked out.
+    """
     ops: list[tuple[str, dict[str, Any]]] = []
     for dead in spec.get("dead_letter_specs", ()):  # where dead letters go exists first
-        ops += declare_operations(dead)
+        ops += declare_operations(dead, owner)
     exchange = spec.get("exchange") or ""
     if exchange:
         ops.append(("exchange_declare", {
@@ -69,9 +73,13 @@ def declare_operations(spec: Mapping[str, Any]) -> list[tuple[str, dict[str, Any
             "durable": bool(spec.get("exchange_durable", True)),
         }))
     for queue in spec.get("queues", ()):
+        if queue.get("exclusive") and queue.get("service") != owner:
+            continue
         ops.append(("queue_declare", {
             "queue": queue["name"],
             "durable": queue_durable(queue),
+            "exclusive": bool(queue.get("exclusive", False)),
+            "auto_delete": bool(queue.get("auto_delete", False)),
             "arguments": queue_arguments(queue),
         }))
         if exchange:
@@ -82,13 +90,14 @@ def declare_operations(spec: Mapping[str, Any]) -> list[tuple[str, dict[str, Any
     return ops
 
 
-def declare(channel: Any, specs: Sequence[Mapping[str, Any]], done: Callable[[], None]) -> None:
+def declare(channel: Any, specs: Sequence[Mapping[str, Any]], done: Callable[[], None],
+            owner: str | None = None) -> None:
     """Run every spec's declarations on a pika (async) channel, one after another, then `done()`.
 
     A declaration the broker refuses (e.g. a queue that exists with other
     settings) closes the channel; the session's channel-closed callback sees it.
     """
-    ops = [op for spec in specs for op in declare_operations(spec)]
+    ops = [op for spec in specs for op in declare_operations(spec, owner)]
     seen: set[tuple[str, str]] = set()
     unique = []
     for name, kwargs in ops:

@@ -148,7 +148,7 @@ class Session:
     def _on_channel(self, channel: Any) -> None:
         self.channel = channel
         channel.add_on_close_callback(self._on_channel_closed)
-        declare(channel, self.specs, lambda: self._declared(channel))
+        declare(channel, self.specs, lambda: self._declared(channel), owner=self.name)
 
     def _declared(self, channel: Any) -> None:
         if channel is not self.channel or not channel.is_open:

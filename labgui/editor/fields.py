@@ -83,6 +83,7 @@ LABELS = {
     "expiration_ms": "Message expiration (ms)",
     "max_length": "Max length",
     "max_length_bytes": "Max length (bytes)",
+    "auto_delete": "Auto-delete",
 }
 
 

@@ -39,11 +39,12 @@ class Rabbit:
             self.conn = pika.BlockingConnection(pika.URLParameters(self.url))
         return self.conn.channel()
 
-    def declare(self, spec: dict[str, Any]) -> str | None:
-        """Run the lab's declarations of a channel spec; the broker's refusal text, or None."""
+    def declare(self, spec: dict[str, Any], owner: str | None = None) -> str | None:
+        """Run the lab's declarations of a channel spec (as node `owner`); the broker's refusal
+        text, or None."""
         channel = self.channel()
         try:
-            for method, kwargs in declare_operations(spec):
+            for method, kwargs in declare_operations(spec, owner):
                 getattr(channel, method)(**kwargs)
         except pika.exceptions.ChannelClosedByBroker as exc:
             return str(exc.reply_text)
@@ -81,6 +82,7 @@ def _own_declaration(topology: Topology, key: str) -> dict[str, Any]:
     spec = link_specs(topology)[key]
     link = topology.link(key)
     queue = dict(spec["queues"][0], durable=link.durable, queue_type=link.queue_type.value,
+                 exclusive=link.exclusive, auto_delete=link.auto_delete, service=link.target,
                  delivery_limit=link.delivery_limit, dead_letter_exchange=link.dead_letter_exchange,
                  dead_letter_routing_key=link.dead_letter_routing_key)
     return {**spec, "queues": [queue]}
@@ -96,16 +98,27 @@ def _own_declaration(topology: Topology, key: str) -> dict[str, Any]:
     "- {from: rabbit, to: a}\n- {from: rabbit, to: b, queue_type: quorum}",
     "- {from: rabbit, to: a, dead_letter_routing_key: dead}",
     "- {from: rabbit, to: a, dead_letter_exchange: dlx}\n- {from: rabbit, to: b}",
+    "- {from: rabbit, to: a, queue_type: quorum, exclusive: true}",
+    "- {from: rabbit, to: a, queue_type: quorum, auto_delete: true}",
+    "- {from: rabbit, to: a, exclusive: true}\n- {from: rabbit, to: b, exclusive: true}",
+    "- {from: rabbit, to: a, auto_delete: true}\n- {from: rabbit, to: b}",
 ], ids=["non-durable-quorum", "classic-delivery-limit", "quorum-then-classic",
         "two-delivery-limits", "durable-then-not", "classic-then-quorum",
-        "dead-letter-key-without-exchange", "dead-letter-exchange-then-none"])
+        "dead-letter-key-without-exchange", "dead-letter-exchange-then-none", "exclusive-quorum",
+        "auto-delete-quorum", "exclusive-two-consumers", "auto-delete-then-not"])
 def test_validation_gives_the_broker_s_own_refusal(rabbit: Rabbit, links: str) -> None:
     topology = _topology(links)
     errors = [p for p in validation.validate(topology) if p.severity is Severity.ERROR and p.link]
     assert len(errors) == 1, errors
     problem = errors[0]
-    answers = [rabbit.declare(_own_declaration(topology, lk.key))
-               for lk in topology.links if lk.source == "rabbit"]
+    answers, connections = [], []
+    for lk in topology.links:  # each consumer on a connection of its own, as in a run
+        if lk.source == "rabbit":
+            connections.append(Rabbit(rabbit.url))
+            answers.append(connections[-1].declare(_own_declaration(topology, lk.key), lk.target))
+    for connection in connections:
+        if connection.conn.is_open:
+            connection.conn.close()
     assert answers[-1] == problem.message, answers  # the declaration of the link it names
     assert problem.link == topology.links[-1].key
     assert problem.hint

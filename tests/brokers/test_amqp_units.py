@@ -11,7 +11,7 @@ from engines.topology import topofile
 from engines.transports.amqp_declare import declare_operations
 from engines.transports.amqp_publisher import ConfirmWindow
 
-UNSET = {key: None for key in QUEUE_SETTINGS}
+UNSET = {**{key: None for key in QUEUE_SETTINGS}, "exclusive": False, "auto_delete": False}
 
 
 def test_confirm_window_settles_multiple_and_single_acks_once():
