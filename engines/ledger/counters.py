@@ -44,6 +44,8 @@ COUNTERS: dict[str, str] = {
     # recorded by the nodes themselves (telemetry), summed over a node's lives
     "input_errors": "deliveries a service could not read (not the lab's wire format)",
     "replies_sent": "replies a service sent",
+    "replies_returned": "replies the broker returned to the service (reply_mandatory): the "
+                        "requester's reply queue or direct reply-to channel was gone",
     "connection_losses": "times a service lost its broker connection",
     "amqp_received": "deliveries a service took from the broker",
     "amqp_acked": "deliveries a service acknowledged to the broker",
@@ -73,7 +75,7 @@ CLIENT_SIDE = ("sent", "acknowledged", "timeouts", "errors", "retries", "replies
 
 # Counters a node records in its telemetry (engines.nodes.stats and drivers' `count`), added to
 # its summary scope; the ledger's own values win where a name is both.
-NODE_RECORDED = ("replies_sent", "connection_losses", "amqp_received", "amqp_acked", "amqp_redelivered",
+NODE_RECORDED = ("replies_sent", "replies_returned", "connection_losses", "amqp_received", "amqp_acked", "amqp_redelivered",
                  "subscribers_joined")
 NODE_RECORDED_PREFIXES = ("dead_lettered", "rejected", "requeued", "x_death")
 

@@ -147,6 +147,12 @@ def check(topology: Topology) -> list[Finding]:
     for i, node in enumerate(topology.nodes):
         if isinstance(node, ServiceNode):
             found += _rejects(i, node)
+            if node.reply_mandatory and _direct_callers(topology, node):
+                found.append(Finding(None, i, "reply_mandatory",
+                                     "RabbitMQ 3.10 returns every mandatory reply to a direct reply-to "
+                                     "address, delivered or not: replies_returned will count them all",
+                                     f"callers with 'reply_to: direct': "
+                                     f"{', '.join(_direct_callers(topology, node))}", warning=True))
         if not isinstance(node, ServiceNode) or node.ack is not AckMode.AUTO:
             continue
         fed = any(isinstance(topology.node(lk.source), BrokerNode)
@@ -209,3 +215,11 @@ def _rejects(i: int, node: ServiceNode) -> list[Finding]:
         found.append(Finding(None, i, "reject", "'fail_every' makes messages fail, and only "
                              "'reject: failed' says what happens to them", "set 'reject: failed'"))
     return found
+
+
+def _direct_callers(topology: Topology, service: ServiceNode) -> list[str]:
+    """Clients with direct reply-to whose requests reach `service` through a broker."""
+    by_link = channels.plan(topology).by_link
+    mine = {by_link[lk.key] for lk in topology.links_to(service.name) if lk.key in by_link}
+    return [c.name for c in topology.clients() if c.reply_to.value == "direct"
+            and any(by_link.get(lk.key) in mine for lk in topology.links_from(c.name))]

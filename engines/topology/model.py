@@ -75,6 +75,13 @@ class Overflow(str, Enum):
     REJECT_PUBLISH_DLX = "reject-publish-dlx"  # refused, nacked, and dead-lettered
 
 
+class ReplyTo(str, Enum):
+    """Where an amqp request's reply goes."""
+
+    QUEUE = "queue"  # a private, exclusive, auto-delete reply queue of the client's connection
+    DIRECT = "direct"  # RabbitMQ's direct reply-to (amq.rabbitmq.reply-to): no queue, at most once
+
+
 class ExchangeType(str, Enum):
     FANOUT = "fanout"
     TOPIC = "topic"
@@ -120,6 +127,10 @@ class ClientNode(NodeBase):
     persistent: bool = Field(default=True, description="amqp: delivery_mode 2.")
     mandatory: bool = Field(default=True, description="amqp: unroutable messages come back.")
     resend_in_doubt: bool = Field(default=True, description="amqp: resend unconfirmed messages after a reconnect.")
+    reply_to: ReplyTo = Field(
+        default=ReplyTo.QUEUE,
+        description="amqp request styles: replies to a private reply queue, or direct reply-to "
+                    "(amq.rabbitmq.reply-to, no queue: a reply whose requester is gone is dropped).")
     expiration_ms: int | None = Field(
         default=None, ge=0,
         description="amqp: per-message TTL (the expiration property); the queue drops or "
@@ -154,6 +165,10 @@ class ServiceNode(NodeBase):
         default=None, ge=1,
         description="Processing fails, every time, for the messages whose sequence number + 1 is a "
                     "multiple of this (poison messages); reject: failed rejects them.")
+    reply_mandatory: bool = Field(
+        default=False,
+        description="amqp: publish replies with mandatory, so the broker returns those it cannot "
+                    "route (the requester's reply queue or channel is gone): replies_returned.")
     requeue: bool = Field(default=False, description="amqp: rejected deliveries go back to the queue "
                           "(nack with requeue) rather than being dead-lettered or dropped.")
     join_after_ms: int = Field(default=0, ge=0, description="Subscribe or connect this late.")

@@ -14,6 +14,7 @@ from engines.topology.model import (
     Link,
     QueueType,
     RejectMode,
+    ReplyTo,
     ServiceNode,
     Topology,
 )
@@ -40,6 +41,9 @@ def node_fields(topology: Topology, node: ClientNode | ServiceNode | BrokerNode)
             fields += ["confirms", "persistent", "mandatory", "resend_in_doubt"]
             if node.expiration_ms is not None:
                 fields.append("expiration_ms")
+            if node.style.expects_reply and node.style is not Style.PUBLISH_ASYNC_RESPONSES \
+                    and node.reply_to is not ReplyTo.QUEUE:
+                fields.append("reply_to")
         return fields
     if isinstance(node, ServiceNode):
         fields = list(_SERVICE_ALWAYS)
@@ -48,6 +52,8 @@ def node_fields(topology: Topology, node: ClientNode | ServiceNode | BrokerNode)
             fields.append("ack")
             if node.ack is AckMode.MANUAL:  # basic.qos means nothing to an auto-ack consumer
                 fields.append("prefetch")
+            if node.reply_mandatory:
+                fields.append("reply_mandatory")
             if node.reject is not RejectMode.NEVER:  # written once chosen (files stay short)
                 fields += ["reject", *_REJECT_DETAIL.get(node.reject, ()), "requeue"]
             if node.fail_every is not None and "fail_every" not in fields:

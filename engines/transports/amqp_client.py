@@ -2,8 +2,8 @@
 
 - notification: default exchange -> the channel's queue (competing consumers)
 - publish-subscribe: fanout/topic exchange -> one queue per subscriber
-- request-response / async-request-response: reply_to (an exclusive queue) +
-  correlation_id (the message's sequence number, the same on every attempt);
+- request-response / async-request-response: reply_to (an exclusive queue, or
+  RabbitMQ's direct reply-to with `reply_to: direct`) + correlation_id (the message's sequence number, the same on every attempt);
   in flight: 1 / `in_flight`; replies to unknown or repeated IDs are counted
   (late_replies, duplicate_replies) and dropped
 - publish-async-responses: the exchange carries the request to every
@@ -31,6 +31,7 @@ CONFIRM_WINDOW = 1000  # publishes in flight awaiting confirms (PERFORMANCE.md: 
 CHUNK = 256  # publishes per ioloop turn at rate 0, so confirms and replies get read in between
 
 REQUEST_STYLES = ("request-response", "async-request-response")
+DIRECT_REPLY_TO = "amq.rabbitmq.reply-to"
 COLLECT = "publish-async-responses"
 
 
@@ -98,6 +99,10 @@ class AmqpClient:
             channel.basic_consume(queue, self._on_reply, auto_ack=True,
                                   callback=lambda _f: self._start(channel, queue))
 
+        if self.cfg.reply_to == "direct":  # consume the pseudo-queue (no-ack) before publishing
+            channel.basic_consume(DIRECT_REPLY_TO, self._on_reply, auto_ack=True,
+                                  callback=lambda _f: self._start(channel, DIRECT_REPLY_TO))
+            return
         channel.queue_declare("", exclusive=True, auto_delete=True, callback=declared)
 
     def _start(self, channel: Any, reply_queue: str | None) -> None:

@@ -62,6 +62,8 @@ class AmqpConsumer:
 
     # -- session callbacks -----------------------------------------------------------
     def _on_ready(self, channel: Any) -> None:
+        if self.cfg.reply_mandatory:
+            channel.add_on_return_callback(self._reply_returned)
         if self.manual:
             channel.basic_qos(prefetch_count=self.cfg.prefetch, callback=lambda _f: self._consume(channel))
         else:
@@ -138,6 +140,10 @@ class AmqpConsumer:
             self._flush_scheduled = True
             self.session.call_later(0, self._flush)
 
+    def _reply_returned(self, *_args: Any) -> None:
+        """The broker could not route a reply: its requester's queue or channel is gone."""
+        self.ctx.stats.count("replies_returned")
+
     def _rejects(self, header: tuple[int, ...]) -> bool:
         """Whether this delivery is rejected rather than processed (the `reject` setting)."""
         mode = self.cfg.reject
@@ -173,7 +179,8 @@ class AmqpConsumer:
                 continue
             flags = wire.FLAG_DUPLICATE if outcome == DUPLICATE else 0
             reply_props = pika.BasicProperties(correlation_id=props.correlation_id, app_id=name)
-            channel.basic_publish("", props.reply_to, wire.reply_to(header, flags), reply_props)
+            channel.basic_publish("", props.reply_to, wire.reply_to(header, flags), reply_props,
+                                  mandatory=self.cfg.reply_mandatory)
             sent += 1
         if sent:
             self.ctx.stats.count("replies_sent", sent)

@@ -67,6 +67,7 @@ class ClientConfig:
     mandatory: bool = True
     resend_in_doubt: bool = True
     expiration_ms: int | None = None  # amqp: per-message TTL
+    reply_to: str = "queue"  # amqp request styles: "queue" or "direct" (amq.rabbitmq.reply-to)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ClientConfig:
@@ -93,6 +94,7 @@ class ServiceConfig:
     reject_nth: int = 10
     fail_every: int | None = None  # message N fails every time when N % fail_every == 0
     requeue: bool = False
+    reply_mandatory: bool = False
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ServiceConfig:

@@ -84,6 +84,8 @@ LABELS = {
     "max_length": "Max length",
     "max_length_bytes": "Max length (bytes)",
     "auto_delete": "Auto-delete",
+    "reply_to": "Reply to",
+    "reply_mandatory": "Mandatory replies",
 }
 
 

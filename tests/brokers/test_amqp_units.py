@@ -218,3 +218,22 @@ def test_dead_letter_specs_are_declared_before_the_queue_that_uses_them():
     assert ops[1][1]["arguments"] == {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": "dead"}
     assert specs["rabbit->m"]["consume"] == "dead"
     assert queue_names(topo) == {"rabbit": ["dead", "work"]}
+
+
+def test_mandatory_replies_to_direct_reply_to_are_a_warning():
+    text = textwrap.dedent("""
+        version: 1
+        name: direct
+        nodes:
+          - {name: caller, kind: client, style: request-response, transport: amqp, reply_to: direct}
+          - {name: rabbit, kind: broker}
+          - {name: svc, kind: service, reply_mandatory: true}
+        links:
+          - {from: caller, to: rabbit}
+          - {from: rabbit, to: svc}
+        """)
+    loaded = topofile.loads(text)
+    [warning] = loaded.warnings
+    assert warning.node == "svc" and "RabbitMQ 3.10 returns every mandatory reply" in warning.message
+    dumped = topofile.dumps(loaded.topology)
+    assert "reply_to: direct" in dumped and "reply_mandatory: true" in dumped
