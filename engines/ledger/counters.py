@@ -40,6 +40,8 @@ COUNTERS: dict[str, str] = {
     "errors_unroutable": "errors: returned by the broker as unroutable",
     "errors_connection": "errors: broker connection lost or not made",
     "errors_nack": "errors: publisher negative acknowledgements",
+    "errors_channel_closed": "errors: the broker closed the channel (e.g. 404, no such exchange)",
+    "reconnects": "times a client connected again to its broker",
     "errors_other": "errors of any other kind",
     # recorded by the nodes themselves (telemetry), summed over a node's lives
     "input_errors": "deliveries a service could not read (not the lab's wire format)",
@@ -75,7 +77,7 @@ CLIENT_SIDE = ("sent", "acknowledged", "timeouts", "errors", "retries", "replies
 
 # Counters a node records in its telemetry (engines.nodes.stats and drivers' `count`), added to
 # its summary scope; the ledger's own values win where a name is both.
-NODE_RECORDED = ("replies_sent", "replies_returned", "connection_losses", "amqp_received", "amqp_acked", "amqp_redelivered",
+NODE_RECORDED = ("reconnects", "replies_sent", "replies_returned", "connection_losses", "amqp_received", "amqp_acked", "amqp_redelivered",
                  "subscribers_joined")
 NODE_RECORDED_PREFIXES = ("dead_lettered", "rejected", "requeued", "x_death")
 

@@ -40,8 +40,8 @@ FLAGS2_FLAG = 17  # 1 when the file has the second flag bytes
 RETURNED = 1  # the broker returned it: unroutable (mandatory), a publish error the client saw
 CONFIRMED = 2  # the broker confirmed it (a request's confirm, which acknowledges nothing alone)
 ERROR_KINDS = ("refused", "reset", "timeout", "http", "malformed", "gave-up", "unroutable",
-               "connection", "nack", "other")
-ERROR_KIND_BASE = 20  # 20..29
+               "connection", "nack", "channel-closed", "other")
+ERROR_KIND_BASE = 20  # 20..30
 PEER_REPLIES_BASE = 32  # replies per peer index, 32..63
 MAX_PEERS = SLOTS - PEER_REPLIES_BASE
 

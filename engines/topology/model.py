@@ -127,6 +127,11 @@ class ClientNode(NodeBase):
     persistent: bool = Field(default=True, description="amqp: delivery_mode 2.")
     mandatory: bool = Field(default=True, description="amqp: unroutable messages come back.")
     resend_in_doubt: bool = Field(default=True, description="amqp: resend unconfirmed messages after a reconnect.")
+    declare: bool = Field(
+        default=True,
+        description="amqp: declare the exchange and queues before publishing; false = rely on the "
+                    "consumers to have declared them (a publish to an exchange that does not exist "
+                    "closes the channel: 404 NOT_FOUND, counted, reconnected).")
     reply_to: ReplyTo = Field(
         default=ReplyTo.QUEUE,
         description="amqp request styles: replies to a private reply queue, or direct reply-to "

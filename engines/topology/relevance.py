@@ -41,6 +41,8 @@ def node_fields(topology: Topology, node: ClientNode | ServiceNode | BrokerNode)
             fields += ["confirms", "persistent", "mandatory", "resend_in_doubt"]
             if node.expiration_ms is not None:
                 fields.append("expiration_ms")
+            if not node.declare:
+                fields.append("declare")
             if node.style.expects_reply and node.style is not Style.PUBLISH_ASYNC_RESPONSES \
                     and node.reply_to is not ReplyTo.QUEUE:
                 fields.append("reply_to")

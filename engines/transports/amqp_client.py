@@ -69,7 +69,9 @@ class AmqpClient:
         self._pump_at: float | None = None
         # After the last send, a broker that stays away this long ends the client.
         give_up_s = max(5.0, cfg.timeout_ms * (cfg.retries + 1) / 1000)
-        self.session = Session(self.url, [self.spec], ctx.stop, ctx.log, name=cfg.name,
+        # declare: false publishes to what the consumers declared (nothing declared here)
+        declared = [self.spec] if cfg.declare else []
+        self.session = Session(self.url, declared, ctx.stop, ctx.log, name=cfg.name,
                                give_up_after=lambda: give_up_s if self.pacer.finished else None)
         self.session.on_ready = self._ready
         self.session.on_lost = self._lost
@@ -89,6 +91,8 @@ class AmqpClient:
                              self.cfg.name, len(self.resend) + len(self.outstanding))
 
     def _ready(self, channel: Any) -> None:
+        if self.session.connects > 1:
+            self.rec.count("reconnects")
         self.window = ConfirmWindow(self.window_size) if self.cfg.confirms else None
         if not self.replies:
             self._start(channel, None)
@@ -117,8 +121,11 @@ class AmqpClient:
         )
         self._pump()
 
-    def _lost(self, _reason: str) -> None:
-        self.rec.error(-1, "connection")
+    def _lost(self, reason: str) -> None:
+        # A channel the broker closed (e.g. 404: a publish to an exchange that does not exist)
+        # is its own kind of error; the session reconnects either way.
+        closed = "ChannelClosedByBroker" in reason
+        self.rec.error(-1, "channel-closed" if closed else "connection")
         self.publisher = None
         doubt: list[tuple[int, int]] = []
         if self.window is not None:

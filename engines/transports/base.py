@@ -68,6 +68,7 @@ class ClientConfig:
     resend_in_doubt: bool = True
     expiration_ms: int | None = None  # amqp: per-message TTL
     reply_to: str = "queue"  # amqp request styles: "queue" or "direct" (amq.rabbitmq.reply-to)
+    declare: bool = True  # amqp: declare the channel before publishing
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ClientConfig:
