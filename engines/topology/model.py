@@ -51,6 +51,7 @@ class CrashPoint(str, Enum):
 class AckMode(str, Enum):
     AUTO = "auto"
     MANUAL = "manual"  # ack after the database commit
+    NEVER = "never"  # manual acks that never come: the consumer holds its prefetch for ever
 
 
 class QueueType(str, Enum):

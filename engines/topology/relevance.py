@@ -52,7 +52,7 @@ def node_fields(topology: Topology, node: ClientNode | ServiceNode | BrokerNode)
         feeding = {topology.link_transport(lk) for lk in topology.links_to(node.name)}
         if Transport.AMQP in feeding:
             fields.append("ack")
-            if node.ack is AckMode.MANUAL:  # basic.qos means nothing to an auto-ack consumer
+            if node.ack is not AckMode.AUTO:  # basic.qos means nothing to an auto-ack consumer
                 fields.append("prefetch")
             if node.reply_mandatory:
                 fields.append("reply_mandatory")

@@ -7,7 +7,8 @@ batch with one `basic_ack(multiple=True)`. A consumer killed between its
 commit and its ack therefore leaves the batch unacked: RabbitMQ redelivers it
 with the redelivered flag, and the idempotent consumer refuses the duplicates.
 With `ack: auto` the broker forgets a message as soon as it sends it, so a
-killed consumer loses what it held. prefetch bounds the unacked deliveries.
+killed consumer loses what it held. prefetch bounds the unacked deliveries;
+`ack: never` commits and never acks, so it holds its prefetch for ever.
 
 A service may reject deliveries instead of processing them (`reject`: a
 fraction, every Nth, or the messages that fail): basic.reject, with or
@@ -133,7 +134,7 @@ class AmqpConsumer:
                 channel.basic_reject(tag, requeue=self.cfg.requeue)
             stats.count("requeued" if self.cfg.requeue else "rejected", len(rejected))
         kept = [item for item in chunk if item not in rejected] if rejected else chunk
-        if self.manual and channel.is_open and kept:
+        if self.manual and channel.is_open and kept and self.cfg.ack != "never":
             channel.basic_ack(kept[-1][0], multiple=True)  # rejected tags are settled already
             stats.count("amqp_acked", len(kept))
         if self.batch:
