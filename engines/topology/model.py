@@ -137,6 +137,10 @@ class ClientNode(NodeBase):
         default=ReplyTo.QUEUE,
         description="amqp request styles: replies to a private reply queue, or direct reply-to "
                     "(amq.rabbitmq.reply-to, no queue: a reply whose requester is gone is dropped).")
+    heartbeat_s: int = Field(
+        default=5, ge=0, le=65535,
+        description="amqp: connection heartbeat the node asks for, in seconds (0 = off). The lab's "
+                    "default is 5 (RabbitMQ proposes 60); the broker drops a peer silent for two.")
     expiration_ms: int | None = Field(
         default=None, ge=0,
         description="amqp: per-message TTL (the expiration property); the queue drops or "
@@ -171,6 +175,10 @@ class ServiceNode(NodeBase):
         default=None, ge=1,
         description="Processing fails, every time, for the messages whose sequence number + 1 is a "
                     "multiple of this (poison messages); reject: failed rejects them.")
+    heartbeat_s: int = Field(
+        default=5, ge=0, le=65535,
+        description="amqp: connection heartbeat the node asks for, in seconds (0 = off). The lab's "
+                    "default is 5 (RabbitMQ proposes 60); the broker drops a peer silent for two.")
     reply_mandatory: bool = Field(
         default=False,
         description="amqp: publish replies with mandatory, so the broker returns those it cannot "

@@ -22,6 +22,7 @@ from engines.topology.vocabulary import Style, Transport
 
 _CLIENT_ALWAYS = ("style", "transport", "rate", "count", "payload_bytes", "timeout_ms", "retries")
 _SERVICE_ALWAYS = ("processing_ms", "reply", "idempotent")
+HEARTBEAT_DEFAULT = 5
 _REJECT_DETAIL = {RejectMode.FRACTION: ("reject_fraction",), RejectMode.NTH: ("reject_nth",),
                   RejectMode.FAILED: ("fail_every",)}
 
@@ -43,6 +44,8 @@ def node_fields(topology: Topology, node: ClientNode | ServiceNode | BrokerNode)
                 fields.append("expiration_ms")
             if not node.declare:
                 fields.append("declare")
+            if node.heartbeat_s != HEARTBEAT_DEFAULT:
+                fields.append("heartbeat_s")
             if node.style.expects_reply and node.style is not Style.PUBLISH_ASYNC_RESPONSES \
                     and node.reply_to is not ReplyTo.QUEUE:
                 fields.append("reply_to")
@@ -56,6 +59,8 @@ def node_fields(topology: Topology, node: ClientNode | ServiceNode | BrokerNode)
                 fields.append("prefetch")
             if node.reply_mandatory:
                 fields.append("reply_mandatory")
+            if node.heartbeat_s != HEARTBEAT_DEFAULT:
+                fields.append("heartbeat_s")
             if node.reject is not RejectMode.NEVER:  # written once chosen (files stay short)
                 fields += ["reject", *_REJECT_DETAIL.get(node.reject, ()), "requeue"]
             if node.fail_every is not None and "fail_every" not in fields:

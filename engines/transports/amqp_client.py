@@ -72,7 +72,8 @@ class AmqpClient:
         # declare: false publishes to what the consumers declared (nothing declared here)
         declared = [self.spec] if cfg.declare else []
         self.session = Session(self.url, declared, ctx.stop, ctx.log, name=cfg.name,
-                               give_up_after=lambda: give_up_s if self.pacer.finished else None)
+                               give_up_after=lambda: give_up_s if self.pacer.finished else None,
+                               heartbeat_s=cfg.heartbeat_s)
         self.session.on_ready = self._ready
         self.session.on_lost = self._lost
         self.session.on_tick = self._tick

@@ -54,7 +54,7 @@ class AmqpConsumer:
         self._seen = 0  # deliveries of this life (reject: nth)
         self._rng = random.Random()
         self.session = Session(inbound[0].broker_url or "", self.specs, ctx.stop, ctx.log,
-                               name=self.cfg.name, tick_s=0.05)
+                               name=self.cfg.name, tick_s=0.05, heartbeat_s=self.cfg.heartbeat_s)
         self.session.on_ready = self._on_ready
         self.session.on_lost = self._on_lost
 

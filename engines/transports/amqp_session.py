@@ -56,6 +56,7 @@ class Session:
         name: str,
         tick_s: float = 0.02,
         give_up_after: Callable[[], float | None] = lambda: None,
+        heartbeat_s: int = HEARTBEAT_S,
     ) -> None:
         self.url = url
         self.specs = specs
@@ -64,6 +65,7 @@ class Session:
         self.name = name
         self.tick_s = tick_s
         self.give_up_after = give_up_after
+        self.heartbeat_s = heartbeat_s  # 0: no heartbeats (a stuck peer is noticed only by TCP)
         self.on_ready: Callable[[Any], None] = lambda channel: None
         self.on_lost: Callable[[str], None] = lambda reason: None
         self.on_tick: Callable[[], None] = lambda: None
@@ -116,7 +118,7 @@ class Session:
     def _run_once(self) -> None:
         self.connected_once_this_round = False
         params = pika.URLParameters(self.url)
-        params.heartbeat = HEARTBEAT_S
+        params.heartbeat = self.heartbeat_s
         params.connection_attempts = 1
         params.socket_timeout = 2.0
         params.stack_timeout = 4.0

@@ -69,6 +69,7 @@ class ClientConfig:
     expiration_ms: int | None = None  # amqp: per-message TTL
     reply_to: str = "queue"  # amqp request styles: "queue" or "direct" (amq.rabbitmq.reply-to)
     declare: bool = True  # amqp: declare the channel before publishing
+    heartbeat_s: int = 5  # amqp: connection heartbeat asked for (0 = off)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ClientConfig:
@@ -96,6 +97,7 @@ class ServiceConfig:
     fail_every: int | None = None  # message N fails every time when N % fail_every == 0
     requeue: bool = False
     reply_mandatory: bool = False
+    heartbeat_s: int = 5  # amqp: connection heartbeat asked for (0 = off)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ServiceConfig:

@@ -86,6 +86,7 @@ LABELS = {
     "auto_delete": "Auto-delete",
     "reply_to": "Reply to",
     "reply_mandatory": "Mandatory replies",
+    "heartbeat_s": "Heartbeat (s)",
 }
 
 

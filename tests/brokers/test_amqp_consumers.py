@@ -2,7 +2,8 @@
 
 A consumer that commits but never acks holds its prefetch: the broker gives
 it exactly `prefetch` messages and no more, and its competing consumer gets
-the rest; nothing is lost.
+the rest; nothing is lost. A stuck (paused) consumer is dropped by the broker
+after two missed heartbeats, and what it held is redelivered to the other.
 """
 
 from __future__ import annotations
@@ -41,3 +42,43 @@ def test_a_consumer_that_never_acks_holds_its_prefetch(lab, shared_broker):
     assert stuck["processed"] == stuck["amqp_received"] == 10 and stuck.get("amqp_acked", 0) == 0
     assert worker["processed"] >= 490  # the rest (and the 10, if it outlives the stuck one)
     assert summary["nodes"]["orders"]["lost"] == 0
+
+
+HEARTBEATS = """
+    version: 1
+    name: heartbeats
+    nodes:
+      - {name: jobs, kind: client, style: notification, transport: amqp, rate: 100, count: 900}
+      - {name: tasks, kind: client, style: notification, transport: amqp, rate: 100, count: 900}
+      - {name: rabbit, kind: broker}
+      - {name: sleepy, kind: service, reply: false, prefetch: 20, processing_ms: 20, heartbeat_s: 1}
+      - {name: helper, kind: service, reply: false, processing_ms: 20}
+      - {name: sleepy-deaf, kind: service, reply: false, prefetch: 20, processing_ms: 20, heartbeat_s: 0}
+      - {name: helper-2, kind: service, reply: false, processing_ms: 20}
+    links:
+      - {from: jobs, to: rabbit, channel: jobs}
+      - {from: tasks, to: rabbit, channel: tasks}
+      - {from: rabbit, to: sleepy, channel: jobs}
+      - {from: rabbit, to: helper, channel: jobs}
+      - {from: rabbit, to: sleepy-deaf, channel: tasks}
+      - {from: rabbit, to: helper-2, channel: tasks}
+    scenario:
+      - {action: pause, target: sleepy, after_messages: 300}
+      - {action: pause, target: sleepy-deaf, after_messages: 300}
+      - {action: resume, target: sleepy, after_messages: 1400}
+      - {action: resume, target: sleepy-deaf, after_messages: 1400}
+    """
+
+
+@pytest.mark.timeout(180)
+def test_heartbeats_let_the_broker_drop_a_stuck_consumer_and_redeliver(lab, shared_broker):
+    """Both sleepy consumers are paused (SIGSTOP) for about five seconds holding deliveries.
+    With 1 s heartbeats the broker drops the silent connection after two and hands what it
+    held to the helper (redelivered); with heartbeats off it waits for it."""
+    topo = isolate(topofile.loads(textwrap.dedent(HEARTBEATS)).topology, shared_broker.url,
+                   uuid.uuid4().hex[:8])
+    summary, _ = lab.run(topo)
+    n = summary["nodes"]
+    assert n["helper"]["redelivered"] > 0 and n["sleepy"]["connection_losses"] >= 1
+    assert n["helper-2"]["redelivered"] == 0 and n["sleepy-deaf"].get("connection_losses", 0) == 0
+    assert n["jobs"]["lost"] == 0 and n["tasks"]["lost"] == 0
