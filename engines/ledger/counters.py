@@ -61,6 +61,7 @@ COUNTERS: dict[str, str] = {
     "dead_lettered_expired": "dead letters whose latest death was a TTL expiry",
     "dead_lettered_maxlen": "dead letters whose latest death was a length limit",
     "dead_lettered_delivery_limit": "dead letters whose latest death was a quorum delivery limit",
+    "heavy": "heavy messages a service worked on (heavy_every), redeliveries included",
     "x_death_count": "sum of the x-death counts of committed dead letters (times dead-lettered)",
     "p50_latency_ms": "median round trip or delivery latency",
     "p90_latency_ms": "90th percentile latency",
@@ -77,7 +78,7 @@ CLIENT_SIDE = ("sent", "acknowledged", "timeouts", "errors", "retries", "replies
 
 # Counters a node records in its telemetry (engines.nodes.stats and drivers' `count`), added to
 # its summary scope; the ledger's own values win where a name is both.
-NODE_RECORDED = ("reconnects", "replies_sent", "replies_returned", "connection_losses", "amqp_received", "amqp_acked", "amqp_redelivered",
+NODE_RECORDED = ("heavy", "reconnects", "replies_sent", "replies_returned", "connection_losses", "amqp_received", "amqp_acked", "amqp_redelivered",
                  "subscribers_joined")
 NODE_RECORDED_PREFIXES = ("dead_lettered", "rejected", "requeued", "x_death")
 

@@ -160,6 +160,12 @@ class ServiceNode(NodeBase):
     kind: Literal[NodeKind.SERVICE] = NodeKind.SERVICE
     processing_ms: float = Field(default=0.0, ge=0, description="Mean work per message.")
     processing: ProcessingDistribution = ProcessingDistribution.FIXED
+    heavy_every: int | None = Field(
+        default=None, ge=1,
+        description="Every Nth message (sequence number + 1 a multiple of N) is heavy: it costs "
+                    "heavy_ms more (e.g. 2: every other message), which shows prefetch's effect "
+                    "on fair dispatch.")
+    heavy_ms: float = Field(default=0.0, ge=0, description="Extra work of a heavy message.")
     reply: bool = Field(default=True, description="Reply to styles that expect one.")
     idempotent: bool = Field(default=True, description="Record message IDs in PROCESSED_MESSAGES.")
     crash: Crash | None = None

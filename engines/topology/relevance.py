@@ -52,6 +52,8 @@ def node_fields(topology: Topology, node: ClientNode | ServiceNode | BrokerNode)
         return fields
     if isinstance(node, ServiceNode):
         fields = list(_SERVICE_ALWAYS)
+        if node.heavy_every is not None:
+            fields += ["heavy_every", "heavy_ms"]
         feeding = {topology.link_transport(lk) for lk in topology.links_to(node.name)}
         if Transport.AMQP in feeding:
             fields.append("ack")

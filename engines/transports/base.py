@@ -97,6 +97,8 @@ class ServiceConfig:
     fail_every: int | None = None  # message N fails every time when N % fail_every == 0
     requeue: bool = False
     reply_mandatory: bool = False
+    heavy_every: int | None = None  # every Nth message (by sequence number) costs heavy_ms more
+    heavy_ms: float = 0.0
     heartbeat_s: int = 5  # amqp: connection heartbeat asked for (0 = off)
 
     @classmethod

@@ -46,6 +46,7 @@ UNSET_WORDS = {
     "dead_letter_exchange": 'none ("" = default exchange)',
     "dead_letter_routing_key": "the message's own",
     "fail_every": "never",
+    "heavy_every": "none",
     "message_ttl_ms": "forever",
     "expires_ms": "never",
     "expiration_ms": "none",
@@ -87,6 +88,8 @@ LABELS = {
     "reply_to": "Reply to",
     "reply_mandatory": "Mandatory replies",
     "heartbeat_s": "Heartbeat (s)",
+    "heavy_every": "Heavy every Nth",
+    "heavy_ms": "Heavy extra (ms)",
 }
 
 

@@ -4,6 +4,8 @@ A consumer that commits but never acks holds its prefetch: the broker gives
 it exactly `prefetch` messages and no more, and its competing consumer gets
 the rest; nothing is lost. A stuck (paused) consumer is dropped by the broker
 after two missed heartbeats, and what it held is redelivered to the other.
+Prefetch and fair dispatch: every other message heavy, unlimited prefetch
+versus prefetch 1.
 """
 
 from __future__ import annotations
@@ -82,3 +84,41 @@ def test_heartbeats_let_the_broker_drop_a_stuck_consumer_and_redeliver(lab, shar
     assert n["helper"]["redelivered"] > 0 and n["sleepy"]["connection_losses"] >= 1
     assert n["helper-2"]["redelivered"] == 0 and n["sleepy-deaf"].get("connection_losses", 0) == 0
     assert n["jobs"]["lost"] == 0 and n["tasks"]["lost"] == 0
+
+
+FAIRNESS = """
+    version: 1
+    name: fair-dispatch
+    nodes:
+      - {name: eager, kind: client, style: notification, transport: amqp, rate: 0, count: 400}
+      - {name: fair, kind: client, style: notification, transport: amqp, rate: 0, count: 400}
+      - {name: rabbit, kind: broker}
+      - {name: e1, kind: service, reply: false, prefetch: 0, heavy_every: 2, heavy_ms: 10}
+      - {name: e2, kind: service, reply: false, prefetch: 0, heavy_every: 2, heavy_ms: 10}
+      - {name: f1, kind: service, reply: false, prefetch: 1, heavy_every: 2, heavy_ms: 10}
+      - {name: f2, kind: service, reply: false, prefetch: 1, heavy_every: 2, heavy_ms: 10}
+    links:
+      - {from: eager, to: rabbit, channel: eager}
+      - {from: fair, to: rabbit, channel: fair}
+      - {from: rabbit, to: e1, channel: eager}
+      - {from: rabbit, to: e2, channel: eager}
+      - {from: rabbit, to: f1, channel: fair}
+      - {from: rabbit, to: f2, channel: fair}
+    """
+
+
+@pytest.mark.timeout(180)
+def test_unlimited_prefetch_deals_every_other_heavy_message_to_one_consumer(lab, shared_broker):
+    """Every other message is heavy. Unlimited prefetch deals messages round-robin as they
+    arrive, so one consumer gets (nearly) every heavy one; prefetch 1 hands the next message
+    to whoever is free, so both get heavy ones."""
+    topo = isolate(topofile.loads(textwrap.dedent(FAIRNESS)).topology, shared_broker.url,
+                   uuid.uuid4().hex[:8])
+    summary, _ = lab.run(topo)
+    n = summary["nodes"]
+    eager = sorted(n[s].get("heavy", 0) for s in ("e1", "e2"))
+    fair = sorted(n[s].get("heavy", 0) for s in ("f1", "f2"))
+    assert sum(eager) == sum(fair) == 200  # messages 2, 4, ... 400, each handled once
+    assert eager[0] <= 20  # one consumer got (nearly) all the heavy work
+    assert fair[0] >= 40  # both did heavy work
+    assert n["eager"]["lost"] == n["fair"]["lost"] == 0
