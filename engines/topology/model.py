@@ -185,6 +185,11 @@ class ServiceNode(NodeBase):
         default=5, ge=0, le=65535,
         description="amqp: connection heartbeat the node asks for, in seconds (0 = off). The lab's "
                     "default is 5 (RabbitMQ proposes 60); the broker drops a peer silent for two.")
+    handler_thread: bool = Field(
+        default=False,
+        description="amqp: do the work in a thread of its own so the connection's I/O loop keeps "
+                    "sending heartbeats (false: work on the loop, like a pika BlockingConnection "
+                    "callback; work longer than two heartbeats gets the connection dropped).")
     reply_mandatory: bool = Field(
         default=False,
         description="amqp: publish replies with mandatory, so the broker returns those it cannot "

@@ -61,6 +61,8 @@ def node_fields(topology: Topology, node: ClientNode | ServiceNode | BrokerNode)
                 fields.append("prefetch")
             if node.reply_mandatory:
                 fields.append("reply_mandatory")
+            if node.handler_thread:
+                fields.append("handler_thread")
             if node.heartbeat_s != HEARTBEAT_DEFAULT:
                 fields.append("heartbeat_s")
             if node.reject is not RejectMode.NEVER:  # written once chosen (files stay short)

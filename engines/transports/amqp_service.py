@@ -10,6 +10,11 @@ With `ack: auto` the broker forgets a message as soon as it sends it, so a
 killed consumer loses what it held. prefetch bounds the unacked deliveries;
 `ack: never` commits and never acks, so it holds its prefetch for ever.
 
+The work runs on the connection's I/O loop, like a pika BlockingConnection
+callback: work longer than two heartbeats starves them, the broker drops the
+connection and redelivers. `handler_thread` runs it in a thread of its own and
+settles (reply, ack) back on the loop: the fix.
+
 A service may reject deliveries instead of processing them (`reject`: a
 fraction, every Nth, or the messages that fail): basic.reject, with or
 without requeue, before the batch's ack; the queue then drops, dead-letters
@@ -34,6 +39,8 @@ from engines.transports.base import DUPLICATE, Inbound, ServiceContext
 # persistent messages that are already consumed without waiting for its disk.
 ACK_BATCH = 128
 
+Batch = list[tuple[int, Any, bool, Any]]  # (delivery tag, header, redelivered, properties)
+
 STYLES = ("notification", "publish-subscribe", "request-response", "async-request-response",
           "publish-async-responses")
 
@@ -52,6 +59,7 @@ class AmqpConsumer:
         self._flush_scheduled = False
         self._ready = ready
         self._seen = 0  # deliveries of this life (reject: nth)
+        self._busy = False  # handler_thread: a batch is being handled
         self._rng = random.Random()
         self.session = Session(inbound[0].broker_url or "", self.specs, ctx.stop, ctx.log,
                                name=self.cfg.name, tick_s=0.05, heartbeat_s=self.cfg.heartbeat_s)
@@ -85,6 +93,7 @@ class AmqpConsumer:
     def _on_lost(self, _reason: str) -> None:
         # Unacked deliveries go back to the queue; the broker redelivers them flagged.
         self.batch.clear()  # delivery tags of the old channel mean nothing on the next one
+        self._busy = False  # a batch still in its thread settles nothing on the next channel
         self.ctx.stats.count("connection_losses")
 
     # -- deliveries -------------------------------------------------------------------
@@ -107,6 +116,8 @@ class AmqpConsumer:
         a kill then would redeliver (and duplicate) all of it.
         """
         self._flush_scheduled = False
+        if self._busy:
+            return  # a batch is being handled in its thread; settling it flushes again
         channel = self.session.channel
         if channel is None or not channel.is_open:
             self.batch.clear()
@@ -117,27 +128,60 @@ class AmqpConsumer:
         rejected = [item for item in chunk if item[1] is not None and self._rejects(item[1])]
         work = [item for item in chunk if item[1] is not None and item not in rejected] \
             if rejected else [item for item in chunk if item[1] is not None]
-        if work:
-            # plain tuples in Delivery's field order (client, seq, attempt, redelivered, ts_ns, keyed)
-            deliveries = [(h[2], h[4], h[3], 1 if r else 0, h[5], True) for _t, h, r, _p in work]
-            outcomes = self.ctx.handler.handle_batch(deliveries)  # commits; may crash as configured
-            if self.cfg.reply:
-                self._reply(channel, work, outcomes)
+        # plain tuples in Delivery's field order (client, seq, attempt, redelivered, ts_ns, keyed)
+        deliveries = [(h[2], h[4], h[3], 1 if r else 0, h[5], True) for _t, h, r, _p in work]
+        if self.cfg.handler_thread and deliveries:
+            self._handle_in_thread(channel, chunk, work, rejected, deliveries)
+            return
+        outcomes = self.ctx.handler.handle_batch(deliveries) if deliveries else []  # may crash
+        self._settle(channel, chunk, work, rejected, outcomes)
+
+    def _handle_in_thread(self, channel: Any, chunk: Batch, work: Batch, rejected: Batch,
+                          deliveries: list[tuple[int, int, int, int, int, bool]]) -> None:
+        """The work in a thread of its own: the I/O loop goes on (heartbeats), then settles."""
+        conn = self.session.connection
+        if conn is None:
+            return  # no connection: its deliveries come back
+        self._busy = True
+
+        def job() -> None:
+            try:
+                outcomes = self.ctx.handler.handle_batch(deliveries)
+            except Exception:  # noqa: BLE001 - reported; the node stops as the driver would
+                self.ctx.log.exception("handling a batch failed")
+                self.ctx.stop.set()
+                return
+            try:
+                conn.ioloop.add_callback_threadsafe(
+                    lambda: self._settle(channel, chunk, work, rejected, outcomes))
+            except Exception:  # noqa: BLE001 - the connection is gone: its deliveries come back
+                self._busy = False
+
+        threading.Thread(target=job, name="amqp:work", daemon=True).start()
+
+    def _settle(self, channel: Any, chunk: Batch, work: Batch, rejected: Batch,
+                outcomes: Sequence[int]) -> None:
+        """Reply, reject and ack a handled batch on the I/O loop; then go on with the next."""
+        self._busy = False
+        if channel is not self.session.channel or not channel.is_open:
+            return  # the channel died while the work ran: the broker redelivers the batch
+        if work and self.cfg.reply:
+            self._reply(channel, work, outcomes)
         stats = self.ctx.stats
         stats.count("amqp_received", len(chunk))
         again = sum(1 for item in chunk if item[2])
         if again:  # every redelivery, processed or not (a poison message's count shows here)
             stats.count("amqp_redelivered", again)
         self._count_dead_letters(work)
-        if rejected and channel.is_open:
+        if rejected:
             for tag, *_rest in rejected:
                 channel.basic_reject(tag, requeue=self.cfg.requeue)
             stats.count("requeued" if self.cfg.requeue else "rejected", len(rejected))
         kept = [item for item in chunk if item not in rejected] if rejected else chunk
-        if self.manual and channel.is_open and kept and self.cfg.ack != "never":
+        if self.manual and kept and self.cfg.ack != "never":
             channel.basic_ack(kept[-1][0], multiple=True)  # rejected tags are settled already
             stats.count("amqp_acked", len(kept))
-        if self.batch:
+        if self.batch and not self._flush_scheduled:
             self._flush_scheduled = True
             self.session.call_later(0, self._flush)
 

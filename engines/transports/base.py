@@ -99,6 +99,7 @@ class ServiceConfig:
     reply_mandatory: bool = False
     heavy_every: int | None = None  # every Nth message (by sequence number) costs heavy_ms more
     heavy_ms: float = 0.0
+    handler_thread: bool = False  # amqp: the work in a thread of its own (heartbeats go on)
     heartbeat_s: int = 5  # amqp: connection heartbeat asked for (0 = off)
 
     @classmethod

@@ -90,6 +90,7 @@ LABELS = {
     "heartbeat_s": "Heartbeat (s)",
     "heavy_every": "Heavy every Nth",
     "heavy_ms": "Heavy extra (ms)",
+    "handler_thread": "Work in a thread",
 }
 
 

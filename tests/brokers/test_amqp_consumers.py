@@ -122,3 +122,36 @@ def test_unlimited_prefetch_deals_every_other_heavy_message_to_one_consumer(lab,
     assert eager[0] <= 20  # one consumer got (nearly) all the heavy work
     assert fair[0] >= 40  # both did heavy work
     assert n["eager"]["lost"] == n["fair"]["lost"] == 0
+
+
+BLOCKING = """
+    version: 1
+    name: blocking-handler
+    nodes:
+      - {name: jobs, kind: client, style: notification, transport: amqp, rate: 0, count: 2}
+      - {name: tasks, kind: client, style: notification, transport: amqp, rate: 0, count: 2}
+      - {name: rabbit, kind: broker}
+      - {name: blocked, kind: service, reply: false, prefetch: 1, processing_ms: 3500, heartbeat_s: 1}
+      - {name: threaded, kind: service, reply: false, prefetch: 1, processing_ms: 3500, heartbeat_s: 1,
+         handler_thread: true}
+    links:
+      - {from: jobs, to: rabbit, channel: jobs}
+      - {from: tasks, to: rabbit, channel: tasks}
+      - {from: rabbit, to: blocked, channel: jobs}
+      - {from: rabbit, to: threaded, channel: tasks}
+    """
+
+
+@pytest.mark.timeout(180)
+def test_work_longer_than_the_heartbeat_gets_the_connection_dropped_unless_threaded(lab, shared_broker):
+    """3.5 s of work per message with 1 s heartbeats: on the I/O loop (pika's blocking-connection
+    trap) the broker drops the silent connection and redelivers what was committed but not
+    acked, and the idempotent consumer refuses it; in a thread of its own nothing is dropped."""
+    topo = isolate(topofile.loads(textwrap.dedent(BLOCKING)).topology, shared_broker.url,
+                   uuid.uuid4().hex[:8])
+    summary, _ = lab.run(topo, drain_quiet_s=8.0, drain_timeout_s=40.0)
+    blocked, threaded = summary["nodes"]["blocked"], summary["nodes"]["threaded"]
+    assert blocked["connection_losses"] >= 1 and blocked["redelivered"] >= 1
+    assert blocked["duplicates_suppressed"] >= 1  # committed before the drop, delivered again
+    assert threaded.get("connection_losses", 0) == 0 and threaded["redelivered"] == 0
+    assert threaded["processed"] == 2 and threaded["duplicates_delivered"] == 0
