@@ -114,16 +114,18 @@ def check(topology: Topology) -> list[Finding]:
             continue
         queue = queue_of(link, channel)
         kind = link.queue_type.value
-        if kind == "quorum" and not link.durable:
+        if kind == "stream":
+            found += _stream(topology, j, link, queue)
+        if kind in ("quorum", "stream") and not link.durable:
             found.append(Finding(j, None, "durable", invalid_property("non-durable", queue),
-                                 "quorum queues are always durable: remove 'durable: false' or "
+                                 f"{kind} queues are always durable: remove 'durable: false' or "
                                  "use a classic queue"))
-        if kind == "quorum" and link.exclusive:
+        if kind in ("quorum", "stream") and link.exclusive:
             found.append(Finding(j, None, "exclusive", invalid_property("exclusive-owner", queue),
-                                 "quorum queues cannot be exclusive: use a classic queue"))
-        elif kind == "quorum" and link.auto_delete:
+                                 f"{kind} queues cannot be exclusive: use a classic queue"))
+        elif kind in ("quorum", "stream") and link.auto_delete:
             found.append(Finding(j, None, "auto_delete", invalid_property("auto-delete", queue),
-                                 "quorum queues cannot auto-delete: use a classic queue"))
+                                 f"{kind} queues cannot auto-delete: use a classic queue"))
         if link.delivery_limit is not None and kind != "quorum":
             found.append(Finding(j, None, "delivery_limit",
                                  invalid_arg("x-delivery-limit", queue, kind),
@@ -223,3 +225,24 @@ def _direct_callers(topology: Topology, service: ServiceNode) -> list[str]:
     mine = {by_link[lk.key] for lk in topology.links_to(service.name) if lk.key in by_link}
     return [c.name for c in topology.clients() if c.reply_to.value == "direct"
             and any(by_link.get(lk.key) in mine for lk in topology.links_from(c.name))]
+
+
+def no_prefetch(queue: str) -> str:
+    """RabbitMQ 3.10's answer to a stream consumer without a prefetch (or with automatic acks)."""
+    return f"PRECONDITION_FAILED - consumer prefetch count is not set for 'queue '{queue}' in vhost '{VHOST}''"
+
+
+def _stream(topology: Topology, j: int, link: Link, queue: str) -> list[Finding]:
+    """A stream takes no message TTL (it has x-max-age) and no dead-lettering; its consumers
+    need manual acks and a prefetch."""
+    found: list[Finding] = []
+    if link.message_ttl_ms is not None:
+        found.append(Finding(j, None, "message_ttl_ms", invalid_arg("x-message-ttl", queue, "stream"),
+                             "a stream keeps messages by size or age, not per-message TTL"))
+    consumer = topology.node(link.target) if topology.has_node(link.target) else None
+    if isinstance(consumer, ServiceNode) and (consumer.ack is AckMode.AUTO or consumer.prefetch == 0):
+        found.append(Finding(j, None, "queue_type", no_prefetch(queue),
+                             f"a stream consumer needs 'ack: manual' and a prefetch above 0 "
+                             f"('{consumer.name}' has ack {consumer.ack.value}, prefetch "
+                             f"{consumer.prefetch})"))
+    return found

@@ -57,6 +57,7 @@ class AckMode(str, Enum):
 class QueueType(str, Enum):
     CLASSIC = "classic"
     QUORUM = "quorum"
+    STREAM = "stream"  # an append-only log: consumers read from an offset, nothing is removed
 
 
 class RejectMode(str, Enum):
@@ -196,6 +197,11 @@ class ServiceNode(NodeBase):
                     "route (the requester's reply queue or channel is gone): replies_returned.")
     requeue: bool = Field(default=False, description="amqp: rejected deliveries go back to the queue "
                           "(nack with requeue) rather than being dead-lettered or dropped.")
+    stream_offset: str = Field(
+        default="next", pattern=r"^(first|last|next|\d+)$",
+        description="amqp stream queues: where this consumer starts (first, last, next or an offset) "
+                    "unless it stored an offset earlier in the run; it stores the offset of what "
+                    "it acked and, restarted, goes on after it.")
     join_after_ms: int = Field(default=0, ge=0, description="Subscribe or connect this late.")
 
 

@@ -63,6 +63,9 @@ def node_fields(topology: Topology, node: ClientNode | ServiceNode | BrokerNode)
                 fields.append("reply_mandatory")
             if node.handler_thread:
                 fields.append("handler_thread")
+            streams = [lk for lk in topology.links_to(node.name) if lk.queue_type is QueueType.STREAM]
+            if streams:
+                fields.append("stream_offset")
             if node.heartbeat_s != HEARTBEAT_DEFAULT:
                 fields.append("heartbeat_s")
             if node.reject is not RejectMode.NEVER:  # written once chosen (files stay short)

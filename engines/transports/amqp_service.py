@@ -27,6 +27,7 @@ from __future__ import annotations
 import random
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pika
@@ -60,6 +61,10 @@ class AmqpConsumer:
         self._ready = ready
         self._seen = 0  # deliveries of this life (reject: nth)
         self._busy = False  # handler_thread: a batch is being handled
+        self.streams = {q["name"] for spec in self.specs for q in spec.get("queues", ())
+                        if q.get("queue_type") == "stream" and q["name"] in self.queues}
+        self._queue_of_tag: dict[str, str] = {}
+        self._stream_of: dict[int, str] = {}  # delivery tag -> stream queue, until acked
         self._rng = random.Random()
         self.session = Session(inbound[0].broker_url or "", self.specs, ctx.stop, ctx.log,
                                name=self.cfg.name, tick_s=0.05, heartbeat_s=self.cfg.heartbeat_s)
@@ -87,12 +92,43 @@ class AmqpConsumer:
                 self._ready.set()
 
         for queue in self.queues:
-            channel.basic_consume(queue, self._on_message, auto_ack=not self.manual,
-                                  callback=lambda _f, q=queue: consuming(q))
+            args = None
+            if queue in self.streams:  # where to start: after the stored offset, or as configured
+                args = {"x-stream-offset": self._stream_start(queue)}
+            tag = channel.basic_consume(queue, self._on_message, auto_ack=not self.manual,
+                                        arguments=args, callback=lambda _f, q=queue: consuming(q))
+            self._queue_of_tag[tag] = queue
+
+    # -- stream offsets ------------------------------------------------------------------
+    def _offset_file(self, queue: str) -> Path:
+        return Path(self.ctx.node_dir or ".") / f"stream-offset.{queue}"
+
+    def _stream_start(self, queue: str) -> Any:
+        try:
+            return int(self._offset_file(queue).read_text()) + 1  # after the last one acked
+        except (OSError, ValueError):
+            offset = self.cfg.stream_offset
+            return int(offset) if offset.isdigit() else offset
+
+    def _store_offsets(self, kept: Batch) -> None:
+        """After the ack: the offset of the last message acked, per stream (a consumer killed
+        between its commit and this store reads those messages again when it restarts)."""
+        last: dict[str, int] = {}
+        for _tag, _header, _redelivered, props in kept:
+            offset = (props.headers or {}).get("x-stream-offset") if props.headers else None
+            queue = self._stream_of.pop(_tag, None)
+            if offset is not None and queue is not None:
+                last[queue] = max(int(offset), last.get(queue, -1))
+        for queue, offset in last.items():
+            path = self._offset_file(queue)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(str(offset))
+            tmp.replace(path)
 
     def _on_lost(self, _reason: str) -> None:
         # Unacked deliveries go back to the queue; the broker redelivers them flagged.
         self.batch.clear()  # delivery tags of the old channel mean nothing on the next one
+        self._stream_of.clear()
         self._busy = False  # a batch still in its thread settles nothing on the next channel
         self.ctx.stats.count("connection_losses")
 
@@ -104,6 +140,10 @@ class AmqpConsumer:
             header = None
             self.ctx.stats.count("errors")
         self.batch.append((method.delivery_tag, header, method.redelivered, props))
+        if self.streams:
+            queue = self._queue_of_tag.get(method.consumer_tag)
+            if queue is not None and queue in self.streams:
+                self._stream_of[method.delivery_tag] = queue
         if not self._flush_scheduled:
             self._flush_scheduled = True
             self.session.call_later(0, self._flush)
@@ -181,6 +221,8 @@ class AmqpConsumer:
         if self.manual and kept and self.cfg.ack != "never":
             channel.basic_ack(kept[-1][0], multiple=True)  # rejected tags are settled already
             stats.count("amqp_acked", len(kept))
+            if self.streams:
+                self._store_offsets(kept)
         if self.batch and not self._flush_scheduled:
             self._flush_scheduled = True
             self.session.call_later(0, self._flush)

@@ -100,6 +100,7 @@ class ServiceConfig:
     heavy_every: int | None = None  # every Nth message (by sequence number) costs heavy_ms more
     heavy_ms: float = 0.0
     handler_thread: bool = False  # amqp: the work in a thread of its own (heartbeats go on)
+    stream_offset: str = "next"  # amqp stream queues: first | last | next | an offset
     heartbeat_s: int = 5  # amqp: connection heartbeat asked for (0 = off)
 
     @classmethod
@@ -197,6 +198,7 @@ class ServiceContext:
     log: logging.Logger
     clients: Mapping[str, int] = field(default_factory=dict)  # every client name -> index
     ready: Callable[[], None] = field(default=lambda: None)  # call once bound or connected
+    node_dir: str = ""  # the node's directory (files that outlive a restart, e.g. stream offsets)
 
     def max_batch(self) -> int:
         """How many deliveries to take at once: at most ~20 ms of work, so a slow

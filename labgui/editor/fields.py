@@ -91,6 +91,7 @@ LABELS = {
     "heavy_every": "Heavy every Nth",
     "heavy_ms": "Heavy extra (ms)",
     "handler_thread": "Work in a thread",
+    "stream_offset": "Stream offset",
 }
 
 

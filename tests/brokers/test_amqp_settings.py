@@ -83,6 +83,7 @@ def _own_declaration(topology: Topology, key: str) -> dict[str, Any]:
     link = topology.link(key)
     queue = dict(spec["queues"][0], durable=link.durable, queue_type=link.queue_type.value,
                  exclusive=link.exclusive, auto_delete=link.auto_delete, service=link.target,
+                 message_ttl_ms=link.message_ttl_ms,
                  delivery_limit=link.delivery_limit, dead_letter_exchange=link.dead_letter_exchange,
                  dead_letter_routing_key=link.dead_letter_routing_key)
     return {**spec, "queues": [queue]}
@@ -102,10 +103,13 @@ def _own_declaration(topology: Topology, key: str) -> dict[str, Any]:
     "- {from: rabbit, to: a, queue_type: quorum, auto_delete: true}",
     "- {from: rabbit, to: a, exclusive: true}\n- {from: rabbit, to: b, exclusive: true}",
     "- {from: rabbit, to: a, auto_delete: true}\n- {from: rabbit, to: b}",
+    "- {from: rabbit, to: a, queue_type: stream, durable: false}",
+    "- {from: rabbit, to: a, queue_type: stream, message_ttl_ms: 100}",
 ], ids=["non-durable-quorum", "classic-delivery-limit", "quorum-then-classic",
         "two-delivery-limits", "durable-then-not", "classic-then-quorum",
         "dead-letter-key-without-exchange", "dead-letter-exchange-then-none", "exclusive-quorum",
-        "auto-delete-quorum", "exclusive-two-consumers", "auto-delete-then-not"])
+        "auto-delete-quorum", "exclusive-two-consumers", "auto-delete-then-not",
+        "non-durable-stream", "stream-message-ttl"])
 def test_validation_gives_the_broker_s_own_refusal(rabbit: Rabbit, links: str) -> None:
     topology = _topology(links)
     errors = [p for p in validation.validate(topology) if p.severity is Severity.ERROR and p.link]
