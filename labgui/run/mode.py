@@ -25,6 +25,7 @@ from engines.topology.problems import Severity
 from labgui.canvas.link_item import LinkItem
 from labgui.canvas.node_item import NodeItem
 from labgui.editor import dialogs
+from labgui.run import trace_view
 from labgui.run.canvas import RunCanvas
 from labgui.run.dashboard import Dashboard
 from labgui.run.host import RunHost
@@ -71,6 +72,7 @@ class RunController(QObject):
         self.status.setContentsMargins(8, 0, 8, 0)
         window.statusBar().addPermanentWidget(self.status)
         window.doc.edited.connect(self._edited)
+        trace_view.attach(self)  # counter tiles -> message IDs -> sequence diagrams
 
     def _edited(self) -> None:
         """The first edit after a run: the canvas drops the run's figures (the docks keep them)."""
@@ -94,6 +96,7 @@ class RunController(QObject):
         w.toolbar.addActions([self.run_action, self.stop_action])
         menu = w.menuBar().insertMenu(w.menuBar().actions()[-1], QMenu("&Run", self.qwindow)).menu()
         assert menu is not None
+        assert isinstance(menu, QMenu)
         menu.addActions([self.run_action, self.stop_action])
         menu.addSeparator()
         self.link_faults_action = QAction("Link &faults by hand", self.qwindow)
@@ -238,6 +241,8 @@ class RunController(QObject):
                 self.dashboard.result.show_report(False, session.report_error)
             return
         self._ticks += 1
+        if self.sampler is None:
+            return
         if phase == RUNNING:
             self.canvas.animate(self.sampler, dt)
         step = self._ticks % SAMPLE_EVERY  # one sample's work spread over the ticks, not one frame
