@@ -41,9 +41,9 @@ FLAGS2_FLAG = 17  # 1 when the file has the second flag bytes
 RETURNED = 1  # the broker returned it: unroutable (mandatory), a publish error the client saw
 CONFIRMED = 2  # the broker confirmed it (a request's confirm, which acknowledges nothing alone)
 ERROR_KINDS = ("refused", "reset", "timeout", "http", "malformed", "gave-up", "unroutable",
-               "connection", "nack", "channel-closed", "other")
-ERROR_KIND_BASE = 20  # 20..30
-PEER_REPLIES_BASE = 32  # replies per peer index, 32..63
+               "connection", "nack", "channel-closed", "other", "smtp-4xx", "smtp-5xx")
+ERROR_KIND_BASE = 20  # 20..32
+PEER_REPLIES_BASE = 34  # replies per peer index, 34..63
 MAX_PEERS = SLOTS - PEER_REPLIES_BASE
 
 COUNTER_NAMES = {
@@ -247,7 +247,7 @@ class ClientRecorder:
             if seq >= 0:
                 self.status[seq] |= ERROR
             self.c[ERRORS] += 1
-            i = ERROR_KINDS.index(kind) if kind in ERROR_KINDS else len(ERROR_KINDS) - 1
+            i = ERROR_KINDS.index(kind if kind in ERROR_KINDS else "other")
             self.c[ERROR_KIND_BASE + i] += 1
             self._t(tf.ERROR, seq, 0, i)
 

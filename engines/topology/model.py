@@ -32,7 +32,8 @@ Position = tuple[float, float]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_enum_values=False, validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", use_enum_values=False, validate_assignment=True,
+                              allow_inf_nan=False)  # `.inf` and `.nan` are YAML floats: refused
 
 
 class ProcessingDistribution(str, Enum):
@@ -202,7 +203,11 @@ class ServiceNode(NodeBase):
         description="amqp stream queues: where this consumer starts (first, last, next or an offset) "
                     "unless it stored an offset earlier in the run; it stores the offset of what "
                     "it acked and, restarted, goes on after it.")
-    join_after_ms: int = Field(default=0, ge=0, description="Subscribe or connect this late.")
+    join_after_ms: int = Field(
+        default=0, ge=0,
+        description="Subscribe or connect this many ms after this service itself started. Services "
+        "start (and must be ready) before clients, so it joins a little less than join_after_ms after "
+        "the run's clock starts; the run's timeline shows it as 'not joined yet' until it joins.")
 
 
 class BrokerNode(NodeBase):
@@ -377,7 +382,22 @@ class Topology(_Strict):
             return source.transport
         if isinstance(source, BrokerNode):
             return Transport.AMQP
+        if isinstance(source, ServiceNode) and self.receives_mail(source.name):
+            return Transport.IMAP  # a reader of this mail service's mailbox
         return None
+
+    def receives_mail(self, name: str) -> bool:
+        """Whether a client sends mail (smtp) to this service: it is then a mail service."""
+        return any(isinstance(c, ClientNode) and c.transport is Transport.SMTP
+                   for c in (self.node(lk.source) for lk in self.links_to(name)
+                             if self.has_node(lk.source)))
+
+    def mail_readers(self, name: str) -> list[Link]:
+        """The links from a mail service to the services that read its mailbox over IMAP."""
+        if not self.has_node(name) or not self.receives_mail(name):
+            return []
+        return [lk for lk in self.links_from(name)
+                if self.has_node(lk.target) and isinstance(self.node(lk.target), ServiceNode)]
 
     def unique_name(self, stem: str) -> str:
         """A node name not yet taken, built from `stem` ('service', 'service-2', ...)."""

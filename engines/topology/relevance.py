@@ -55,6 +55,8 @@ def node_fields(topology: Topology, node: ClientNode | ServiceNode | BrokerNode)
         if node.heavy_every is not None:
             fields += ["heavy_every", "heavy_ms"]
         feeding = {topology.link_transport(lk) for lk in topology.links_to(node.name)}
+        if feeding and feeding <= {Transport.SMTP, Transport.IMAP}:
+            fields.remove("reply")  # mail is one way: nothing is replied to
         if Transport.AMQP in feeding:
             fields.append("ack")
             if node.ack is not AckMode.AUTO:  # basic.qos means nothing to an auto-ack consumer

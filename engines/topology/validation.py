@@ -13,7 +13,7 @@ from collections import Counter
 
 import networkx as nx
 
-from engines.topology import amqp_rules, channels, expectations
+from engines.topology import amqp_rules, channels, counter_scopes, expectations
 from engines.topology.model import BrokerNode, ClientNode, ServiceNode, Topology
 from engines.topology.problems import Problem, Severity
 from engines.topology.vocabulary import Transport, supports, transports_for
@@ -38,6 +38,8 @@ def link_refusal(topology: Topology, source: str, target: str) -> str | None:
     if not (topology.has_node(source) and topology.has_node(target)):
         return None  # reported elsewhere as an unknown node
     a, b = topology.node(source), topology.node(target)
+    if isinstance(a, ServiceNode) and isinstance(b, ServiceNode) and topology.receives_mail(a.name):
+        return None  # b reads a's mailbox over IMAP
     if isinstance(a, ServiceNode):
         return (
             f"service '{a.name}' does not originate messages; it replies on the link it was "
@@ -106,8 +108,19 @@ def validate(topology: Topology) -> list[Problem]:
 
     # styles and transports ---------------------------------------------------
     for i, node in enumerate(topology.nodes):
-        if isinstance(node, ClientNode) and not supports(node.transport, node.style):
-            offered = ", ".join(t.value for t in transports_for(node.style))
+        if isinstance(node, ClientNode) and not node.transport.client_side:
+            node_problem(i, "transport", "a client cannot speak imap: a reader service reads a "
+                         "mail service's mailbox over imap",
+                         "send mail with transport smtp to a mail service, and link the mail "
+                         "service to the service that reads it")
+        elif isinstance(node, ClientNode) and node.transport is Transport.SMTP \
+                and not supports(node.transport, node.style):
+            node_problem(i, "style", f"smtp carries one-way notification only, not {node.style.value}: "
+                         "a mail is acknowledged by the server's 250 and nothing comes back",
+                         "set style: notification, or use http or zmq for "
+                         f"{node.style.value}")
+        elif isinstance(node, ClientNode) and not supports(node.transport, node.style):
+            offered = ", ".join(t.value for t in transports_for(node.style) if t.client_side)
             node_problem(i, "style", f"{node.transport.value} cannot carry {node.style.value}",
                          f"use one of: {offered}")
         if isinstance(node, ClientNode) and not topology.links_from(node.name):
@@ -185,11 +198,20 @@ def validate(topology: Topology) -> list[Problem]:
                 f"broker '{node.name}' is external ({node.url}); the lab cannot "
                 f"{step.action.value} it", node=node.name, path=path,
                 hint="only brokers the lab starts itself can be killed or restarted"))
+    counts = [c.count for c in topology.clients()]
+    most = sum(c for c in counts if c is not None) if None not in counts else None
+    for k, step in enumerate(topology.scenario):
+        if step.after_messages is not None and most is not None and step.after_messages > most:
+            problems.append(Problem(
+                f"step after {step.after_messages} messages can never fire: the clients send "
+                f"at most {most} in all", severity=Severity.WARNING, path=("scenario", k, "after_messages"),
+                hint="lower after_messages, or use at_s (the run waits for a timed step)"))
     if topology.duration_s is not None:
         for k, step in enumerate(topology.scenario):
             if step.at_s is not None and step.at_s > topology.duration_s:
                 problems.append(Problem(
-                    f"step at {step.at_s:g} s comes after the run ends ({topology.duration_s:g} s)",
+                    f"step at {step.at_s:g} s can never fire: the run ends at duration_s "
+                    f"({topology.duration_s:g} s)",
                     severity=Severity.WARNING, path=("scenario", k, "at_s")))
 
     # expectations ------------------------------------------------------------
@@ -205,4 +227,8 @@ def validate(topology: Topology) -> list[Problem]:
             if scope not in scopes:
                 problems.append(Problem(f"expectation '{text}' names '{scope}', which is no node "
                                         "or link", hint=_suggest(scope, sorted(scopes)), path=path))
+        for ref in parsed.references():
+            refused = counter_scopes.refusal(topology, ref.scope, ref.counter or "") if ref.scope else None
+            if refused is not None:
+                problems.append(Problem(f"expectation '{text}': {refused[0]}", hint=refused[1], path=path))
     return problems

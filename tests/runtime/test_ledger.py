@@ -106,11 +106,16 @@ def test_sigkilled_client_marks_lower_bounds():
     assert result["bounds"]["upper_bounds"] == ["in_doubt"]
 
 
-def test_rows_beyond_the_clients_record_still_count():
-    # a client killed before it recorded a send still has its processed rows counted
-    client = _book(_status(SENT | ACKED), [RouteBook("s", "c->s", "c->s")], killed=True)
-    total = compute([client], {"s": ServiceBook("s", effects={0: np.array([0, 5])})})["total"]
-    assert total["processed"] == 2 and total["sent"] == 1
+def test_rows_for_ids_never_sent_are_hostile_not_deliveries():
+    # a client marks an ID SENT in its mapped record before the send, and the kernel keeps
+    # that page through a SIGKILL: a row for an unmarked ID was forged by someone else
+    client = _book(_status(SENT | ACKED, 0), [RouteBook("s", "c->s", "c->s")], killed=True)
+    forged = np.array([0, 1, 5, 2**32 - 1])  # 1: never sent; 5 and 2**32-1: past the record
+    result = compute([client], {"s": ServiceBook("s", effects={0: forged}, refused={0: np.array([7])})})
+    assert result["total"]["processed"] == 1 and result["total"]["sent"] == 1
+    assert result["total"]["delivered"] == 1
+    assert result["total"]["hostile"] == result["nodes"]["s"]["hostile"] == 4
+    assert "hostile" not in result["nodes"]["c"]
 
 
 def test_redelivered_flags_are_summed():
@@ -119,3 +124,24 @@ def test_redelivered_flags_are_summed():
     result = compute([client], {"s": service})
     assert result["total"]["redelivered"] == 1
     assert result["links"]["c->b"]["sent"] == 2 and result["links"]["b->s"]["redelivered"] == 1
+
+
+def test_a_mail_reader_is_a_second_stage_not_another_recipient():
+    # four mails acked and stored at 'mail'; 'reader' read 0 twice (killed before \Seen, naive),
+    # 1 and 2 once, and never 3 (stored, unread at the end: lost for the reader, not the client)
+    from engines.nodes.records import IN_DOUBT
+
+    status = _status(SENT | ACKED, SENT | ACKED | IN_DOUBT, SENT | ACKED, SENT | ACKED)
+    client = _book(status, [RouteBook("mail", "c->mail", "c->mail"),
+                            RouteBook("reader", "mail->reader", "c->mail", via="mail")])
+    mail = ServiceBook("mail", effects={0: np.array([0, 1, 2, 3])}, refused={0: np.array([1])})
+    reader = ServiceBook("reader", effects={0: np.array([0, 0, 1, 2])})
+    result = compute([client], {"mail": mail, "reader": reader})
+    total, nodes, links = result["total"], result["nodes"], result["links"]
+    assert total["processed"] == 4 and total["duplicates_processed"] == 0 and total["lost"] == 0
+    assert total["duplicates_suppressed"] == 1 and total["resent_in_doubt"] == 1
+    assert total["read"] == 4
+    assert nodes["reader"]["read"] == nodes["reader"]["delivered"] == 4
+    assert nodes["reader"]["processed"] == 3 and nodes["reader"]["duplicates_processed"] == 1
+    assert nodes["reader"]["lost"] == 1 and links["mail->reader"]["lost"] == 1
+    assert links["c->mail"]["sent"] == 4 and links["c->mail"]["lost"] == 0
