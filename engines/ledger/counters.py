@@ -85,6 +85,11 @@ CLIENT_SIDE = ("sent", "acknowledged", "timeouts", "errors", "retries", "replies
 NODE_RECORDED = ("heavy", "reconnects", "replies_sent", "replies_returned", "connection_losses", "amqp_received", "amqp_acked", "amqp_redelivered",
                  "subscribers_joined")
 NODE_RECORDED_PREFIXES = ("dead_lettered", "rejected", "requeued", "x_death")
+# Every scope of these kinds has them (0 when nothing was recorded), so expectations can name them.
+CLIENT_RECORDED = ("reconnects", "subscribers_joined")
+SERVICE_RECORDED = tuple(name for name in COUNTERS if name not in CLIENT_RECORDED and (
+    name in NODE_RECORDED or name.startswith(NODE_RECORDED_PREFIXES)))
+CLIENT_LEDGER = ("unroutable", "nacked", *(name for name in COUNTERS if name.startswith("errors_")))
 
 
 def is_counter(name: str) -> bool:

@@ -9,7 +9,12 @@ import numpy as np
 
 from engines import transports
 from engines.ledger import reconcile as ledger
-from engines.ledger.counters import NODE_RECORDED, NODE_RECORDED_PREFIXES
+from engines.ledger.counters import (
+    CLIENT_RECORDED,
+    NODE_RECORDED,
+    NODE_RECORDED_PREFIXES,
+    SERVICE_RECORDED,
+)
 from engines.ledger.histogram import Histogram
 from engines.nodes import records
 from engines.runtime.diskfull import write_json_atomic
@@ -92,8 +97,13 @@ def build_summary(sup: FinishedRun) -> dict[str, Any]:
             node = result["nodes"].setdefault(service.name, {})
             node["input_errors"] = recorded.get("errors", 0)
             _add_recorded(node, recorded)
+            for key in SERVICE_RECORDED:
+                node.setdefault(key, 0)
         for client in sup.topology.clients():
-            _add_recorded(result["nodes"].setdefault(client.name, {}), _extras(sup, client.name))
+            node = result["nodes"].setdefault(client.name, {})
+            _add_recorded(node, _extras(sup, client.name))
+            for key in CLIENT_RECORDED:
+                node.setdefault(key, 0)
     for service in sup.topology.services():
         if sup.topology.receives_mail(service.name):  # mails held in its Maildir(s), one per commit
             node = result["nodes"].setdefault(service.name, {})
