@@ -5,11 +5,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from engines.topology.examples import default_example
 from labgui.app.mainwindow import APP_NAME, MainWindow
+
+SCREENSHOT_DELAY_MS = 1500  # the window mapped, the file opened and fitted, the first paint done
 
 
 def application() -> QApplication:
@@ -40,8 +43,23 @@ def open_window(path: str | Path | None = None) -> MainWindow:
     return window
 
 
-def launch(path: str | Path | None = None) -> int:
-    """Run the editor until its window closes; return the exit code."""
+def save_screen(window: MainWindow, target: Path) -> bool:
+    """Save what the display shows (the real pixels of the whole screen) as a PNG."""
+    screen = window.screen() or QGuiApplication.primaryScreen()
+    if screen is None:
+        return False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return screen.grabWindow(0).save(str(target))
+
+
+def launch(path: str | Path | None = None, screenshot: Path | None = None) -> int:
+    """Run the editor until its window closes; return the exit code.
+
+    With `screenshot`, the screen is saved once the window has shown the file
+    (the smoke test of `make test` and the README's pictures use it).
+    """
     app = application()
-    window = open_window(path)  # noqa: F841 - kept alive while the loop runs
+    window = open_window(path)
+    if screenshot is not None:
+        QTimer.singleShot(SCREENSHOT_DELAY_MS, lambda: save_screen(window, screenshot))
     return app.exec()
