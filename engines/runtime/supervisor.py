@@ -165,20 +165,17 @@ class Supervisor:
         self.events.add("run-started")
 
     def _start_brokers(self, nodes: list[BrokerNode]) -> dict[str, str]:
+        """Open and boot each broker through the node lifecycle (starting, then ready)."""
         open_broker = broker_support.opener()
         urls = {}
         for node in nodes:
             try:
                 handle = open_broker(node, self.run_dir)
                 self.brokers[node.name] = handle
-                self.control.spawner.submit(handle.start, self.ready_timeout_s).result()
+                self.control.broker_action(node.name, "start", self.ready_timeout_s).result()
             except Exception as exc:  # noqa: BLE001 - any broker failure is a clear RunError
                 raise RunError(f"broker '{node.name}' did not start: {exc}") from None
             urls[node.name] = handle.url
-            proc = self.table.nodes[node.name]
-            proc.state = "ready"
-            self.table.extra_pids[node.name] = list(handle.pids())
-            self.events.add("ready", node.name, role="broker")
         self.table.save()
         return urls
 
@@ -361,11 +358,11 @@ class Supervisor:
         self._stop_group(services)
         if self.queue_depths is not None:
             self.queue_depths.close()
-        for name, handle in self.brokers.items():
+        for name in self.brokers:  # a killed broker stays killed; a running one is stopped: exited
             try:
-                self.control.spawner.submit(handle.stop, self.stop_timeout_s).result(self.stop_timeout_s + 30)
-            except Exception as exc:  # noqa: BLE001 - reported; close() still cleans up
-                self.events.add("error", name, action="stop", error=str(exc))
+                self.control.broker_action(name, "stop", self.stop_timeout_s).result(self.stop_timeout_s + 30)
+            except Exception as exc:  # noqa: BLE001 - reported as an event; close() still cleans up
+                self.events.add("note", name, note=f"stop failed: {exc}")
         self.ended_at = time.monotonic()
         time.sleep(0.3)  # the nodes' last telemetry is in flight
         self.events.add("run-ended", elapsed_s=round(self.elapsed(), 3))

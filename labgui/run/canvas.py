@@ -36,6 +36,21 @@ def count_text(n: int) -> str:
     return f"{n / 1000:.1f}k" if n >= 10000 else str(n)
 
 
+def boot_bar(done: float, expect: float, width: int = 10) -> str:
+    """A text progress bar; past the expected time it stays full but for one cell."""
+    share = 0.0 if expect <= 0 else min(done / expect, (width - 1) / width)
+    full = int(round(share * width))
+    return "▰" * full + "▱" * (width - full)
+
+
+def boot_text(boot: tuple[float, float] | None) -> str:
+    """'RabbitMQ booting 4 s of ~10 s' with a bar (the estimate is the last boot measured)."""
+    if boot is None:
+        return "RabbitMQ booting…"
+    done, expect = boot
+    return f"RabbitMQ booting {done:.0f} s of ~{expect:.0f} s\n{boot_bar(done, expect)}"
+
+
 def behind(rate: float) -> float:
     """A backlog worth a warning: half a second of the client's rate (a paced client is always
     a few messages behind its schedule)."""
@@ -76,7 +91,7 @@ class RunCanvas:
             item.set_state(state)
             word = BAD_STATES.get(fig.state)
             if item.kind is NodeKind.BROKER:
-                self._broker(item, fig, word)
+                self._broker(item, fig, word, sampler.boots.get(name))
             elif item.kind is NodeKind.CLIENT:
                 self._client(item, fig, nodes.get(name, {}), word)
             else:
@@ -97,9 +112,13 @@ class RunCanvas:
         item.set_badge(word, BAD if word in ("KILLED", "CRASHED") else colour)
         return True
 
-    def _broker(self, item: Any, fig: Any, word: str | None) -> None:
+    def _broker(self, item: Any, fig: Any, word: str | None, boot: tuple[float, float] | None = None) -> None:
         depth = sum(fig.queues.values())
         down = fig.state in ("killed", "crashed", "exited")
+        if fig.state == "starting":  # booting: no queue to show yet, only how far the boot is
+            item.set_badge("BOOTING", QColor(STATE_COLOURS.get("starting", theme.MUTED)))
+            item.set_detail(boot_text(boot), WARN)
+            return
         if not self._state_badge(item, word):
             item.set_badge(f"queue {count_text(depth)}", WARN if depth >= PILING else DARK)
         if down:

@@ -101,6 +101,9 @@ class LiveSampler:
         self._new_events: list[dict[str, Any]] = []
         self._seen_events = 0
         self._last_count: dict[str, tuple[float, int]] = {}
+        self._boot_seen = 0
+        self._boot_began: dict[str, tuple[float, float]] = {}  # broker -> (event-log t, expected s)
+        self.boots: dict[str, tuple[float, float]] = {}  # booting broker -> (seconds so far, expected)
 
     # -- where each link's count comes from -------------------------------------------------
     def _plan_sources(self) -> dict[str, list[tuple[str, str, int]]]:
@@ -136,6 +139,7 @@ class LiveSampler:
         states = sup.states()
         for name, state in states.items():
             self.nodes[name].state = state
+        self._boot_progress(states)
         now = self.run_clock()
         metrics = sup.metrics
         if now is None or metrics is None or sup.plan is None:
@@ -213,6 +217,19 @@ class LiveSampler:
                 fresh = {q: v for q, v in rows.items() if now - (v[0] - t0_shift) < 1.5}
                 self.nodes[broker].queues = {q: int(v[1]) for q, v in rows.items()}
                 self.nodes[broker].queues_seen = bool(fresh)
+
+    def _boot_progress(self, states: dict[str, str]) -> None:
+        """How far each booting broker is: from its `starting` event (engines.runtime.control)."""
+        if not self.brokers:
+            return
+        events = self.sup.events.since(self._boot_seen)
+        self._boot_seen += len(events)
+        for e in events:
+            if e.get("event") == "starting" and e.get("node") in self.brokers:
+                self._boot_began[str(e["node"])] = (float(e["t"]), float(e.get("expect_s") or 0.0))
+        now = time.monotonic() - self.sup.events.t0
+        self.boots = {name: (max(0.0, now - began[0]), began[1]) for name in self.brokers
+                      if states.get(name) == "starting" and (began := self._boot_began.get(name))}
 
     # -- the timeline -------------------------------------------------------------------------------
     def _read_events(self) -> None:

@@ -18,7 +18,7 @@ from typing import cast
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QStyle
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QProgressBar, QStyle
 
 from engines.runtime import new_run_dir
 from engines.topology.problems import Severity
@@ -69,6 +69,13 @@ class RunController(QObject):
         self._actions()
         self.status = QLabel("")
         self.status.setContentsMargins(8, 0, 8, 0)
+        self.boot_bar = QProgressBar()  # a broker booting: how far, against the last boot measured
+        self.boot_bar.setObjectName("bootProgress")
+        self.boot_bar.setMaximumWidth(160)
+        self.boot_bar.setMaximumHeight(16)
+        self.boot_bar.setRange(0, 100)
+        self.boot_bar.hide()
+        window.statusBar().addPermanentWidget(self.boot_bar)
         window.statusBar().addPermanentWidget(self.status)
         window.doc.edited.connect(self._edited)
 
@@ -297,10 +304,27 @@ class RunController(QObject):
         self._update_actions()
         self.phase_changed.emit(phase)
 
+    def _boot_status(self) -> str:
+        """'RabbitMQ 'rabbit' booting: 4 s of ~10 s', with the progress bar, while a broker boots."""
+        boots = self.sampler.boots if self.sampler is not None and self.active else {}
+        if not boots:
+            self.boot_bar.hide()
+            return ""
+        name, (done, expect) = max(boots.items(), key=lambda kv: kv[1][0])
+        self.boot_bar.setValue(int(min(99.0, 100.0 * done / expect)) if expect > 0 else 0)
+        self.boot_bar.setFormat(f"{done:.0f} s of ~{expect:.0f} s")
+        self.boot_bar.setToolTip("A RabbitMQ node takes several seconds to boot; the estimate is the last boot "
+                                 "measured on this machine")
+        self.boot_bar.show()
+        return f"RabbitMQ '{name}' is booting ({done:.0f} s; about {expect:.0f} s on this machine)"
+
     def _status_text(self, phase: str) -> str:
         session = self.session
         if session is None:
             return ""
+        boot = self._boot_status()
+        if boot:
+            return f"● {boot}"
         clock = f"{session.now():.1f} s"
         return {STARTING: "● starting…", RUNNING: f"● running {clock}", FINISHING: f"◐ finishing {clock}",
                 ENDED: f"■ ended at {clock}", FAILED: "✖ could not run"}.get(phase, "")

@@ -1,0 +1,60 @@
+"""A broker's boot is visible, and its lifecycle reads like every node's (issue 16, defect 3).
+
+The first Run of a brokered example says RabbitMQ is booting, how long it
+should take and how far it is (canvas and status bar); a restart reads
+`starting` with Start and Restart disabled until the broker is ready, not
+KILLED; after the run the broker reads `exited` like the other nodes.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from engines.brokers import rabbitmq_available
+from tests.gui.runs import assert_run_left_nothing, menu_action, node, open_example, wait_phase, wait_state
+
+pytestmark = [pytest.mark.gui, pytest.mark.rabbitmq]
+RABBIT_MISSING = rabbitmq_available()
+needs_rabbitmq = pytest.mark.skipif(RABBIT_MISSING is not None, reason=f"needs RabbitMQ: {RABBIT_MISSING}")
+
+
+def by_hand(data):
+    data["scenario"] = []
+    data.pop("duration_s", None)
+    node(data, "checkout")["count"] = 100_000
+
+
+@needs_rabbitmq
+@pytest.mark.timeout(150)
+def test_the_broker_boot_shows_progress_then_reads_exited_after_the_run(window, qtbot, tmp_path):
+    open_example(window, tmp_path, "12", by_hand)
+    rm, scene = window.run_mode, window.scene
+    rabbit = scene.node_item("rabbit")
+    rm.run_action.trigger()
+    # booting: said on the broker and in the status bar, with a progress bar; no "queue 0"
+    qtbot.waitUntil(lambda: rabbit.badge == "BOOTING" and "booting" in (rabbit.detail or ""), timeout=20000)
+    qtbot.waitUntil(lambda: "is booting" in rm.status.text() and rm.boot_bar.isVisible(), timeout=5000)
+    assert "of ~" in (rabbit.detail or "")
+    qtbot.waitUntil(lambda: "▰" in (rabbit.detail or "") and rm.boot_bar.value() > 0, timeout=10000)  # it moves
+    wait_state(qtbot, window, "checkout", ("ready",), 90)
+    assert rabbit.badge.startswith("queue") and not rm.boot_bar.isVisible()
+
+    # kill, then restart: starting (BOOTING) at once, Start and Restart disabled until ready
+    menu_action(window, rabbit, "kill").trigger()
+    wait_state(qtbot, window, "rabbit", ("killed",), 20)
+    assert menu_action(window, rabbit, "start").isEnabled()
+    menu_action(window, rabbit, "restart").trigger()
+    wait_state(qtbot, window, "rabbit", ("starting",), 5)
+    assert rabbit.badge == "BOOTING"
+    assert not menu_action(window, rabbit, "start").isEnabled()
+    assert not menu_action(window, rabbit, "restart").isEnabled()
+    wait_state(qtbot, window, "rabbit", ("ready",), 90)
+
+    rm.stop_action.trigger()
+    wait_phase(qtbot, window, ("ended",), 90)
+    assert rabbit.state == "exited" and rabbit.badge == "EXITED"
+    summary = rm.session.summary
+    assert summary["node_states"]["rabbit"]["state"] == "exited"
+    kinds = [e["event"] for e in rm.session.sup.events.since(0) if e.get("node") == "rabbit"]
+    assert kinds.count("starting") == 2 and kinds[-1] == "exited"
+    assert_run_left_nothing(window)
