@@ -11,7 +11,14 @@ from __future__ import annotations
 import pytest
 
 from engines.brokers import rabbitmq_available
-from tests.gui.runs import assert_run_left_nothing, menu_action, node, open_example, wait_phase, wait_state
+from tests.gui.runs import (
+    assert_run_left_nothing,
+    menu_action,
+    node,
+    open_example,
+    wait_phase,
+    wait_state,
+)
 
 pytestmark = [pytest.mark.gui, pytest.mark.rabbitmq]
 RABBIT_MISSING = rabbitmq_available()
