@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
 from engines import transports
+from engines.ledger import live
 from labgui.run.counters_panel import CountersPanel
 from labgui.run.live_data import LiveSampler
 from labgui.run.logs_panel import EventLogPanel, NodeLogPanel
@@ -141,7 +142,11 @@ class Dashboard:
 
     # -- redrawing ---------------------------------------------------------------------------------------
     def update(self, sampler: LiveSampler, ledger: dict[str, Any] | None) -> None:
-        self.counters.show_values(ledger["total"] if ledger else None, final=False)
+        split = None
+        if ledger:
+            queued = sum(sum(sampler.nodes[b].queues.values()) for b in sampler.brokers)
+            split = live.pending(ledger["total"], int(ledger.get("dropped", {}).get("total", 0)), queued)
+        self.counters.show_values(ledger["total"] if ledger else None, final=False, pending=split)
         self.redraw_plots(sampler)
 
     def redraw_plots(self, sampler: LiveSampler) -> None:

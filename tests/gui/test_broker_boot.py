@@ -29,6 +29,7 @@ def by_hand(data):
     data["scenario"] = []
     data.pop("duration_s", None)
     node(data, "checkout")["count"] = 100_000
+    node(data, "payments")["processing_ms"] = 10  # 100/s against 200/s sent: the queue grows
 
 
 @needs_rabbitmq
@@ -46,10 +47,26 @@ def test_the_broker_boot_shows_progress_then_reads_exited_after_the_run(window, 
     wait_state(qtbot, window, "checkout", ("ready",), 90)
     assert rabbit.badge.startswith("queue") and not rm.boot_bar.isVisible()
 
+    qtbot.waitUntil(lambda: sum(rm.sampler.nodes["rabbit"].queues.values()) > 100, timeout=30000)
     # kill, then restart: starting (BOOTING) at once, Start and Restart disabled until ready
     menu_action(window, rabbit, "kill").trigger()
     wait_state(qtbot, window, "rabbit", ("killed",), 20)
     assert menu_action(window, rabbit, "start").isEnabled()
+    # Live, while the broker is down: what sits in its queue is not lost (defect 2)
+    counters = rm.dashboard.counters
+    passes = rm.ledger.passes
+    qtbot.waitUntil(lambda: rm.ledger.passes >= passes + 2, timeout=20000)
+    qtbot.wait(400)  # the dashboard redraws from the latest pass
+    shown = counters.values()
+    assert shown["lost"] == 0, "live 'lost' counts messages that are only waiting"
+    assert counters.tiles["in_doubt"].caption.text() == "not yet processed"
+    assert shown["in_doubt"] > 0 and counters.split.isVisible()
+    parts = counters.split.text()
+    assert "in a queue" in parts and "unconfirmed" in parts and "in flight" in parts
+    queued = int(parts.split("in a queue ")[1].split(" ·")[0].replace(" ", ""))
+    assert queued > 0, parts
+    ledger_total = rm.ledger.latest["total"]
+    assert ledger_total["lost"] + ledger_total["in_doubt"] == shown["in_doubt"]
     menu_action(window, rabbit, "restart").trigger()
     wait_state(qtbot, window, "rabbit", ("starting",), 5)
     assert rabbit.badge == "BOOTING"
@@ -62,6 +79,8 @@ def test_the_broker_boot_shows_progress_then_reads_exited_after_the_run(window, 
     assert rabbit.state == "exited" and rabbit.badge == "EXITED"
     summary = rm.session.summary
     assert summary["node_states"]["rabbit"]["state"] == "exited"
+    assert counters.values()["lost"] == summary["total"]["lost"]  # final: the ledger's own figure
+    assert counters.tiles["lost"].caption.text() == "lost" and not counters.split.isVisible()
     kinds = [e["event"] for e in rm.session.sup.events.since(0) if e.get("node") == "rabbit"]
     assert kinds.count("starting") == 2 and kinds[-1] == "exited"
     assert_run_left_nothing(window)
