@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QWidget
 
 from engines.topology import topofile
 from engines.topology.drafts import load_draft, loads_draft
+from engines.topology.examples import EXAMPLES_DIR
 from engines.topology.model import NAME_PATTERN
 from engines.topology.problems import Problem, TopologyError
 from labgui.app.storage import RecentFiles, RecoveryStore
@@ -26,6 +27,14 @@ from labgui.document.document import TopologyDocument, empty_topology
 from labgui.editor import dialogs
 
 AUTOSAVE_MS = 5000
+
+
+def is_example(path: Path) -> bool:
+    """A file shipped in topologies/: it opens as an untitled copy, so Save never overwrites it."""
+    try:
+        return path.resolve().parent == EXAMPLES_DIR.resolve()
+    except OSError:
+        return False
 
 
 class FileController(QObject):
@@ -40,6 +49,7 @@ class FileController(QObject):
         self.doc = document
         self.window = window
         self.path: Path | None = None
+        self.example: Path | None = None  # the shipped example this untitled document copies
         self.recent = RecentFiles()
         self.recovery = RecoveryStore()
         self._edits = 0
@@ -54,10 +64,15 @@ class FileController(QObject):
     # -- naming ----------------------------------------------------------------------
     @property
     def display_name(self) -> str:
-        return self.path.name if self.path else "untitled"
+        if self.path is not None:
+            return self.path.name
+        if self.example is not None:
+            return f"{self.example.name} (example: an untitled copy)"
+        return "untitled"
 
     def _set_path(self, path: Path | None) -> None:
         self.path = Path(path) if path is not None else None
+        self.example = None
         if self.path is not None:
             self.recent.add(self.path)
             self.recent_changed.emit()
@@ -99,7 +114,14 @@ class FileController(QObject):
             dialogs.show_problems(self.window, "Cannot open topology", str(path), exc.problems)
             return False
         self.doc.replace(loaded.topology)
-        self._set_path(path)
+        if is_example(path):  # never saved over: the tests and the next newcomer read it
+            self._set_path(None)
+            self.example = path
+            self.recent.add(path)
+            self.recent_changed.emit()
+            self.path_changed.emit()
+        else:
+            self._set_path(path)
         self._autosaved_at = self._edits
         errors = self.doc.error_count()
         self.message.emit(f"Opened {path.name}" + (f" — {errors} problem{'s' if errors > 1 else ''} to fix"
@@ -115,7 +137,8 @@ class FileController(QObject):
 
     def save_as(self, path: Path | str | None = None) -> bool:
         if path is None:
-            suggested = str(self.path) if self.path else f"{self.doc.topology.name}{topofile.SUFFIX}"
+            suggested = str(self.path) if self.path else (
+                str(Path.cwd() / self.example.name) if self.example else f"{self.doc.topology.name}{topofile.SUFFIX}")
             path = dialogs.ask_save_path(self.window, suggested)
             if path is None:
                 return False

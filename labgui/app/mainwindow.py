@@ -207,8 +207,10 @@ class MainWindow(QMainWindow):
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
         paths = self.files.recent.paths()
-        for path in paths:
-            action = self.recent_menu.addAction(path.name)
+        names = [path.name for path in paths]
+        for path in paths:  # two files of one name are told apart by their folder
+            action = self.recent_menu.addAction(
+                path.name if names.count(path.name) == 1 else f"{path.name} — {path.parent}")
             action.setToolTip(str(path))
             action.triggered.connect(lambda _c=False, p=path: self.open_file(p))
         if paths:
