@@ -36,6 +36,7 @@ class CanvasView(QGraphicsView):
         super().__init__(scene, parent)
         self.canvas = scene
         self.locked_text = ""
+        self._was_empty = not scene.nodes  # the empty-canvas hint is painted over the whole view
         self._pan_from: QPointF | None = None
         self._space = False
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
@@ -90,6 +91,10 @@ class CanvasView(QGraphicsView):
     def update_scene_rect(self) -> None:
         items = self.canvas.itemsBoundingRect()
         self.setSceneRect(items.united(QRectF(-400, -300, 800, 600)).adjusted(-1500, -1500, 1500, 1500))
+        empty = not self.canvas.nodes
+        if empty != self._was_empty:  # the hint comes or goes: the viewport only repaints items
+            self._was_empty = empty
+            self.viewport().update()
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         steps = event.angleDelta().y() / 120
