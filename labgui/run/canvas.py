@@ -81,8 +81,14 @@ class RunCanvas:
             link.set_thickness(2.0)
             link.set_flow(None)
 
-    def show(self, sampler: LiveSampler, ledger: dict[str, Any] | None) -> None:
-        nodes = (ledger or {}).get("nodes", {})
+    def show(self, sampler: LiveSampler, ledger: dict[str, Any] | None, final: bool = False) -> None:
+        """Live (`ledger` the live ledger): lost is only what was certainly dropped; final
+        (`ledger` the run's summary): each node's lost from the ledger."""
+        nodes = {name: dict(books) for name, books in (ledger or {}).get("nodes", {}).items()}
+        if not final:
+            dropped = (ledger or {}).get("dropped", {})
+            for name, books in nodes.items():
+                books["lost"] = int(dropped.get(name, 0))
         for name, fig in sampler.nodes.items():
             item = self.scene.nodes.get(name)
             if item is None:
@@ -136,16 +142,22 @@ class RunCanvas:
         first = [f"sent {count_text(int(t.get('sent', 0)))}"]
         second = []
         doubt = int(books.get("in_doubt", 0) or 0)
-        errors = int(t.get("errors", 0)) + int(t.get("timeouts", 0))
+        lost = int(books.get("lost", 0) or 0)
+        errors, timeouts = int(t.get("errors", 0)), int(t.get("timeouts", 0))
+        if lost:
+            first.append(f"lost {count_text(lost)}")
         if doubt:
             first.append(f"in doubt {count_text(doubt)}")
         if fig.backlog >= behind(fig.rate_setting):
             second.append(f"waiting {count_text(fig.backlog)}")
         if errors:
             second.append(f"errors {count_text(errors)}")
+        if timeouts:  # each under its own name: a Lazy Pirate retry after a timeout is no error
+            second.append(f"timeouts {count_text(timeouts)}")
         text = " · ".join(first) + ("\n" + " · ".join(second) if second else "")
         # a few messages are always unconfirmed in flight: doubt alarms only past half a second's worth
-        item.set_detail(text, BAD if second or doubt >= behind(fig.rate_setting) else theme.TEXT)
+        bad = lost or errors or fig.backlog >= behind(fig.rate_setting) or doubt >= behind(fig.rate_setting)
+        item.set_detail(text, BAD if bad else (WARN if timeouts else theme.TEXT))
 
     def _service(self, item: Any, fig: Any, books: dict[str, Any], word: str | None) -> None:
         t = fig.totals
@@ -154,8 +166,10 @@ class RunCanvas:
         processed = int(books.get("processed", t.get("applied", 0)) or 0)
         suppressed = int(books.get("duplicates_suppressed", t.get("duplicates_suppressed", 0)) or 0)
         double = int(books.get("duplicates_processed", 0) or 0)
-        text = f"processed {count_text(processed)}\ndup. suppressed {suppressed} · dup. processed {double}"
-        item.set_detail(text, BAD if double else (GOOD if suppressed else theme.TEXT))
+        lost = int(books.get("lost", 0) or 0)  # where it happened: what this service never got
+        head = f"processed {count_text(processed)}" + (f" · lost {count_text(lost)}" if lost else "")
+        text = f"{head}\ndup. suppressed {suppressed} · dup. processed {double}"
+        item.set_detail(text, BAD if double or lost else (GOOD if suppressed else theme.TEXT))
 
     def animate(self, sampler: LiveSampler | None, dt: float) -> None:
         """Move the dashes of busy links; mark a link whose traffic stopped as stalled."""

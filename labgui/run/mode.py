@@ -292,6 +292,8 @@ class RunController(QObject):
             if self.ledger is not None:  # its helper goes in the background, killed if it lingers
                 threading.Thread(target=self.ledger.join, name="gui-ledger-end", daemon=True).start()
             self._refresh(final=True)
+            if session.summary is not None:  # the last picture: each node's final figures
+                self.canvas.show(self.sampler, session.summary, final=True)
             self.canvas.freeze()
             self.dashboard.show_result(session.summary, session.error)
             self.dashboard.result.show_report(not session.done.is_set() and phase == ENDED)

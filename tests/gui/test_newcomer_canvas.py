@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import QEvent, QObject, QRect
 from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QApplication
 
 from engines.topology.vocabulary import NodeKind
+from labgui.run.canvas import count_text
 from tests.gui.conftest import drop_from_palette
+from tests.gui.runs import assert_run_left_nothing, open_example, wait_phase
 
 
 class PaintSpy(QObject):
@@ -45,3 +48,38 @@ def test_the_empty_canvas_hint_is_repainted_away_when_the_first_node_lands(windo
     finally:
         viewport.removeEventFilter(spy)
     assert any(r.contains(viewport.rect()) for r in spy.regions), spy.regions
+
+
+@pytest.mark.timeout(90)
+def test_the_canvas_shows_lost_where_it_happened_live_and_at_the_end(window, qtbot, tmp_path):
+    """Example 8: the late subscriber missed what was published before it joined (defect 7)."""
+    open_example(window, tmp_path, "08")
+    rm, late = window.run_mode, window.scene.node_item("latecomer")
+    rm.run_action.trigger()
+    # live: PUB/SUB never resends, so the gap before the first message it got is certainly lost
+    qtbot.waitUntil(lambda: "lost" in (late.detail or ""), timeout=40000)
+    wait_phase(qtbot, window, ("ended",), 60)
+    summary = rm.session.summary
+    lost = summary["nodes"]["latecomer"]["lost"]
+    assert lost > 0
+    assert f"lost {count_text(lost)}" in late.detail
+    assert "lost" not in (window.scene.node_item("dashboard").detail or "") or \
+        summary["nodes"]["dashboard"]["lost"] > 0
+    assert_run_left_nothing(window)
+
+
+@pytest.mark.timeout(180)
+def test_a_lazy_pirate_client_shows_timeouts_under_their_own_name(window, qtbot, tmp_path):
+    """Example 2: the service killed and started again; the client times out and retries."""
+    open_example(window, tmp_path, "02")
+    rm, client = window.run_mode, window.scene.node_item("pricing-client")
+    rm.run_action.trigger()
+    wait_phase(qtbot, window, ("ended",), 150)
+    books = rm.session.summary["nodes"]["pricing-client"]
+    assert books["timeouts"] > 0
+    assert f"timeouts {count_text(books['timeouts'])}" in client.detail
+    if books["errors"] == 0:
+        assert "errors" not in client.detail, client.detail
+    else:
+        assert f"errors {count_text(books['errors'])}" in client.detail
+    assert_run_left_nothing(window)
