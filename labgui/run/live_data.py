@@ -118,6 +118,11 @@ class LiveSampler:
                 if route.client_link != route.link and route.client_link in sources \
                         and ("client", client, 0) not in sources[route.client_link]:
                     sources[route.client_link].append(("client", client, 0))
+        # A client's link that reaches no service (a queue nobody consumes) still carries what the
+        # client sends: its rate is the client's own, never a made-up 0/s.
+        for link in self.sup.topology.links:
+            if link.source in self.client_models and not sources.get(link.key):
+                sources[link.key] = [("client", link.source, 0)]
         return sources
 
     # -- sampling ---------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from engines.runtime.table import format_summary
 
-PASS, FAIL = "#2b8a3e", "#e03131"
+PASS, FAIL, WARN = "#2b8a3e", "#e03131", "#e67700"
 SHORT = 600
 
 
@@ -35,6 +35,17 @@ def short(message: str, limit: int = SHORT) -> str:
     if len(message) <= limit:
         return message
     return message[:limit].rsplit("\n", 1)[0] + "\n… (the whole message is in the Result panel)"
+
+
+def outcome_colour(total: dict[str, Any], has_expectations: bool, failed: bool) -> str:
+    """Red for a failed expectation, or for losses and double charges nobody expected; amber for
+    losses the expectations foresee, or doubt; green only when nothing went wrong."""
+    if failed:
+        return FAIL
+    harm = bool(total.get("lost") or total.get("duplicates_processed"))
+    if harm:
+        return WARN if has_expectations else FAIL
+    return WARN if total.get("in_doubt") else PASS
 
 
 class ResultPanel(QWidget):
@@ -108,14 +119,19 @@ class ResultPanel(QWidget):
         verdicts = summary.get("expectations", [])
         failed = [v for v in verdicts if not v["passed"]]
         total = summary["total"]
-        line = (f"Run ended after {total.get('duration_s', 0):g} s: {total.get('processed', 0)} processed, "
+        line = (f"Run ended after {total.get('duration_s', 0):g} s: {total.get('sent', 0)} sent, "
+                f"{total.get('processed', 0)} processed, "
                 f"{total.get('lost', 0)} lost, {total.get('in_doubt', 0)} in doubt, "
                 f"{total.get('duplicates_processed', 0)} double charges.")
         if verdicts:
             line += (f"  {len(verdicts) - len(failed)} of {len(verdicts)} expectations passed."
                      if failed else f"  All {len(verdicts)} expectations passed.")
+        colour = outcome_colour(total, bool(verdicts), bool(failed))
+        if colour != PASS and not failed and (total.get("lost") or total.get("duplicates_processed")):
+            line += "  Messages were lost or applied twice" + (": as the expectations foresee." if verdicts
+                                                               else ".")
         self.headline.setText(line)
-        self.headline.setStyleSheet(f"color: {FAIL if failed else PASS}; font-weight: bold;")
+        self.headline.setStyleSheet(f"color: {colour}; font-weight: bold;")
         self.verdicts.clear()
         for v in verdicts:
             detail = v["problem"] or f"measured {v['measured']:g}"
