@@ -20,7 +20,8 @@ Event = dict[str, Any]
 
 
 class EventLog:
-    """Append-only, thread-safe; each event gets `t` (seconds since the log opened) and `wall`."""
+    """Append-only, thread-safe; each event gets `t` (seconds since the log opened) and `wall`,
+    and once the clients have started `run_t` (the run clock, as the scenario counts)."""
 
     def __init__(self, path: Path | None) -> None:
         self._lock = threading.Lock()
@@ -28,10 +29,17 @@ class EventLog:
         self._listeners: list[Callable[[Event], None]] = []
         self._file = open(path, "a", encoding="utf-8") if path else None  # noqa: SIM115
         self.t0 = time.monotonic()
+        self.origin: float | None = None  # monotonic zero of the run clock (the clients' start)
+
+    def set_origin(self, origin: float) -> None:
+        """From now on every event also carries `run_t`: seconds on the run clock."""
+        self.origin = origin
 
     def add(self, kind: str, node: str | None = None, /, **fields: Any) -> Event:
-        event: Event = {"t": round(time.monotonic() - self.t0, 3), "wall": round(time.time(), 3),
-                        "event": kind}
+        now = time.monotonic()
+        event: Event = {"t": round(now - self.t0, 3), "wall": round(time.time(), 3), "event": kind}
+        if self.origin is not None:
+            event["run_t"] = round(now - self.origin, 3)
         if node is not None:
             event["node"] = node
         event.update(fields)

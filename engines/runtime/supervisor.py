@@ -162,7 +162,10 @@ class Supervisor:
         self.started_at = time.monotonic()
         for client in topo.clients():
             self.start_node(client.name)
-        self.events.add("run-started")
+        # The run's clock (the scenario's, the GUI's, the report's): seconds since the clients
+        # started. Every file keeps `t` since the run folder opened; `origin_t` converts.
+        self.events.set_origin(self.started_at)
+        self.events.add("run-started", origin_t=round(self.started_at - self.events.t0, 3))
 
     def _start_brokers(self, nodes: list[BrokerNode]) -> dict[str, str]:
         """Open and boot each broker through the node lifecycle (starting, then ready)."""

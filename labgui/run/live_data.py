@@ -23,7 +23,10 @@ from engines.runtime.events import STATES
 
 SAMPLE_S = 0.2
 CAPACITY = 900  # 3 minutes at 5 samples a second: about one point per pixel of a plot
-RATE_WINDOW = 3  # samples: rates over the last 0.6 s
+RATE_WINDOW = 3  # samples: rates over the last 0.4 s (three samples, two intervals)
+# A rate over a window belongs to the window's middle: plotted at its end it would lag the
+# fault shading (which is on the run clock exactly) by half the window.
+RATE_LAG_S = SAMPLE_S * (RATE_WINDOW - 1) / 2
 
 
 class RingBuffer:
@@ -169,6 +172,10 @@ class LiveSampler:
         self.link_rates = dict(zip(self.links, rates.tolist(), strict=True))
         self._node_figures(now, totals)
         return True
+
+    def totals_sent(self) -> int:
+        """What the clients sent, from the same telemetry as the canvas (not the slower ledger)."""
+        return sum(int(self.nodes[c].totals.get("sent", 0)) for c in self.clients)
 
     def _backlog(self, name: str, now: float, sent: int) -> float:
         """Messages due by the client's rate but not sent yet: what piles up at a stuck producer.

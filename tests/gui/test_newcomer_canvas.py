@@ -58,6 +58,15 @@ def test_the_canvas_shows_lost_where_it_happened_live_and_at_the_end(window, qtb
     rm.run_action.trigger()
     # live: PUB/SUB never resends, so the gap before the first message it got is certainly lost
     qtbot.waitUntil(lambda: "lost" in (late.detail or ""), timeout=40000)
+    # one clock: the counters tile and the canvas show the same 'sent' (defect 9)
+    prices = window.scene.node_item("prices")
+
+    def canvas_sent() -> int:
+        return int((prices.detail or "sent -1").split("sent ")[1].split(" ")[0].split("\n")[0].replace("k", "00"))
+
+    if rm.phase == "running":
+        qtbot.waitUntil(lambda: rm.dashboard.counters.values()["sent"] == canvas_sent() or rm.phase != "running",
+                        timeout=5000)
     wait_phase(qtbot, window, ("ended",), 60)
     summary = rm.session.summary
     lost = summary["nodes"]["latecomer"]["lost"]
