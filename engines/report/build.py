@@ -118,6 +118,9 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+QUEUE_GAP_S = 1.5  # the depth sampler asks every 0.5 s: three missed answers are an outage
+
+
 def _num(value: str | None) -> float:
     try:
         return float(value) if value not in (None, "") else float("nan")
@@ -138,8 +141,9 @@ def _rate(t: np.ndarray, cumulative: np.ndarray, end: float) -> tuple[np.ndarray
     return edges[1:], rates
 
 
-def _gaps_broken(t: np.ndarray, v: np.ndarray, gap_s: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    """Join samples into a line, but break it where no sample came for `gap_s` (an outage)."""
+def gaps_broken(t: np.ndarray, v: np.ndarray, gap_s: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Join samples into a line, but break it where no sample came for `gap_s` (an outage):
+    a line drawn straight through a broker outage would invent what nobody measured."""
     if len(t) < 2:
         return t, v
     breaks = np.nonzero(np.diff(t) > gap_s)[0] + 1
@@ -178,14 +182,15 @@ def build_panels(metrics: list[dict[str, str]], queues: list[dict[str, str]],
                 values = col(f"{p}_latency_ms")
                 seen = ~np.isnan(values)  # intervals with no reply have no percentile
                 if seen.any():
-                    latency.lines[f"{node} {p}"] = _gaps_broken(t[seen], values[seen])
+                    latency.lines[f"{node} {p}"] = gaps_broken(t[seen], values[seen])
                     latency.styles[f"{node} {p}"] = {**solid, "linestyle": dash}
     depth = Panel("queues", "Queue depth (ready messages)", "messages")
     by_queue: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for row in queues:
         by_queue[f"{row.get('broker')}/{row.get('queue')}"].append((_num(row["t_s"]), _num(row.get("ready"))))
     for name, points in by_queue.items():
-        depth.lines[name] = (np.array([p[0] for p in points]), np.array([p[1] for p in points]))
+        depth.lines[name] = gaps_broken(np.array([p[0] for p in points]), np.array([p[1] for p in points]),
+                                        QUEUE_GAP_S)
     panels = [throughput, latency]
     if queues:
         panels.append(depth)

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from engines.report.build import fault_events
+from engines.report.build import QUEUE_GAP_S, fault_events, gaps_broken
 from engines.report.periods import FaultPeriod, fault_periods
 from engines.runtime.events import STATES
 
@@ -294,7 +294,9 @@ class LiveSampler:
         out = {}
         for broker, queue in monitor.queues():
             t, ready = monitor.series(broker, queue)
-            out[f"{broker}/{queue}"] = (np.asarray(t, dtype=float) - shift, np.asarray(ready, dtype=float))
+            # no sample while the broker was down: a gap, not a line through the outage
+            out[f"{broker}/{queue}"] = gaps_broken(np.asarray(t, dtype=float) - shift,
+                                                   np.asarray(ready, dtype=float), QUEUE_GAP_S)
         return out
 
     def latency_series(self, node: str, column: str) -> tuple[np.ndarray, np.ndarray]:

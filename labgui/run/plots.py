@@ -26,6 +26,7 @@ CURVE_COLOURS = ("#1c7ed6", "#e8590c", "#2f9e44", "#7048e8", "#d6336c", "#0c8599
 FAULT_COLOURS = {"kill": "#e03131", "crash": "#c92a2a", "stop": "#868e96", "pause": "#f59f00",
                  "cut": "#9c36b5", "delay": "#ae3ec9", "lossy": "#ae3ec9"}
 MIN_SPAN_S = 10.0
+LEGEND_COLUMNS = 2
 X_STEP_S = 5.0
 
 
@@ -62,8 +63,9 @@ class LivePlot(pg.PlotWidget):
         for axis in ("left", "bottom"):
             item.getAxis(axis).setStyle(tickFont=small, tickTextOffset=2)
             item.getAxis(axis).label.setFont(small)
-        self.legend = item.addLegend(offset=(-4, 4), labelTextSize="7pt", verSpacing=-6)
-        self.legend.setBrush(pg.mkBrush(255, 255, 255, 200))
+        # The legend goes below the plot, never over the data (the peaks are what matters).
+        self.legend = pg.LegendItem(labelTextSize="7pt", verSpacing=-6, colCount=LEGEND_COLUMNS)
+        item.layout.addItem(self.legend, 4, 1)
         self.curves: dict[str, pg.PlotDataItem] = {}
         self._regions: dict[tuple[str, str, float], tuple[pg.LinearRegionItem, pg.InfiniteLine]] = {}
         self.label_faults = True
@@ -77,7 +79,8 @@ class LivePlot(pg.PlotWidget):
         if curve is None:
             colour = colour or CURVE_COLOURS[len(self.curves) % len(CURVE_COLOURS)]
             pen = pg.mkPen(colour, width=width, style=Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine)
-            curve = self.plot([], [], pen=pen, name=name, connect="finite")
+            curve = self.plot([], [], pen=pen, connect="finite")
+            self.legend.addItem(curve, name)
             self.curves[name] = curve
         curve.setData(t, v)
 
