@@ -12,7 +12,7 @@ import re
 import pytest
 
 from engines.report import build
-from tests.runtime.conftest import example, lab  # noqa: F401 - the fixture
+from tests.runtime.conftest import example
 
 
 @pytest.mark.timeout(120)
