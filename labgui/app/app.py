@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QStyleFactory
 
 from engines.topology.examples import default_example
 from labgui.app.mainwindow import APP_NAME, MainWindow
@@ -15,12 +15,21 @@ from labgui.app.mainwindow import APP_NAME, MainWindow
 SCREENSHOT_DELAY_MS = 1500  # the window mapped, the file opened and fitted, the first paint done
 
 
+def use_lab_look(app: QApplication) -> None:
+    """Fusion with its own light palette, whatever the desktop's: the canvas, the plots and the
+    palette cards are drawn light, and a dark desktop palette made their text unreadable."""
+    app.setStyle("Fusion")
+    style = QStyleFactory.create("Fusion")
+    if style is not None:
+        app.setPalette(style.standardPalette())
+
+
 def application() -> QApplication:
     """The one QApplication, created with the lab's look if it does not exist yet."""
     app = QApplication.instance()
     if app is None:
         app = QApplication(sys.argv[:1])
-        app.setStyle("Fusion")
+        use_lab_look(app)
         # Data we put on the clipboard dies with the process anyway; leaving our QMimeData
         # there until interpreter exit crashes PySide6 on the way out.
         app.aboutToQuit.connect(lambda: QGuiApplication.clipboard().clear())

@@ -17,16 +17,25 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
-from engines.topology import topofile
+from engines.topology import layout, topofile
 from engines.topology.drafts import load_draft, loads_draft
 from engines.topology.examples import EXAMPLES_DIR
-from engines.topology.model import NAME_PATTERN
+from engines.topology.model import NAME_PATTERN, Topology
 from engines.topology.problems import Problem, TopologyError
 from labgui.app.storage import RecentFiles, RecoveryStore
 from labgui.document.document import TopologyDocument, empty_topology
 from labgui.editor import dialogs
 
 AUTOSAVE_MS = 5000
+
+
+def lay_out_if_piled(topology: Topology) -> bool:
+    """A file without positions (every node on one spot) gets the auto-layout; True if it did."""
+    if len(topology.nodes) < 2 or len({tuple(n.position) for n in topology.nodes}) > 1:
+        return False
+    for name, position in layout.columns(topology).items():
+        topology.node(name).position = position
+    return True
 
 
 def is_example(path: Path) -> bool:
@@ -113,6 +122,7 @@ class FileController(QObject):
         except TopologyError as exc:
             dialogs.show_problems(self.window, "Cannot open topology", str(path), exc.problems)
             return False
+        laid_out = lay_out_if_piled(loaded.topology)
         self.doc.replace(loaded.topology)
         if is_example(path):  # never saved over: the tests and the next newcomer read it
             self._set_path(None)
@@ -125,7 +135,8 @@ class FileController(QObject):
         self._autosaved_at = self._edits
         errors = self.doc.error_count()
         self.message.emit(f"Opened {path.name}" + (f" — {errors} problem{'s' if errors > 1 else ''} to fix"
-                                                     if errors else ""))
+                                                     if errors else "")
+                          + (" — it had no positions, so it was laid out" if laid_out else ""))
         self.offer_recovery()
         return True
 

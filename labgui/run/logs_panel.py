@@ -30,7 +30,7 @@ EVENT_COLOURS = {
     "kill": "#e03131", "error": "#e03131", "escalate": "#e03131", "paused": "#e67700",
     "ready": "#2b8a3e", "gave-up": "#e67700", "run-ended": "#212529", "interrupted": "#e67700",
 }
-SKIP_FIELDS = {"t", "wall", "event", "node", "link", "pid", "run_dir", "role", "at_s"}
+SKIP_FIELDS = {"run_t", "origin_t", "t", "wall", "event", "node", "link", "pid", "run_dir", "role", "at_s"}
 
 
 def describe(event: dict[str, Any], t: float) -> str:

@@ -80,9 +80,10 @@ class RunController(QObject):
         window.doc.edited.connect(self._edited)
 
     def _edited(self) -> None:
-        """The first edit after a run: the canvas drops the run's figures (the docks keep them)."""
+        """The first edit after a run: the canvas drops the run's figures, the editor comes back."""
         if not self.active and self.session is not None:
             self.canvas.clear()
+            self.back_to_editing()
 
     def _actions(self) -> None:
         w, sp = self.window, QStyle.StandardPixmap
@@ -96,12 +97,22 @@ class RunController(QObject):
         self.stop_action.setEnabled(False)
         for action in (self.run_action, self.stop_action):
             self.qwindow.addAction(action)
+        self.edit_action = QAction("&Back to editing", self.qwindow)
+        self.edit_action.setShortcut(QKeySequence("Ctrl+E"))
+        self.edit_action.setToolTip("Bring back the palette, inspector and problems; the run's docks go "
+                                    "(Ctrl+E; any edit does it too)")
+        self.edit_action.setEnabled(False)
+        self.qwindow.addAction(self.edit_action)
+        self.edit_action.triggered.connect(self.back_to_editing)
         self.run_action.triggered.connect(self.run)
         self.stop_action.triggered.connect(self.stop)
-        w.toolbar.addActions([self.run_action, self.stop_action])
+        # Run and Stop first: at 1024 px the toolbar's end overflows, and they must never hide there
+        first = w.toolbar.actions()[0] if w.toolbar.actions() else None
+        w.toolbar.insertActions(first, [self.run_action, self.stop_action])  # type: ignore[arg-type]
+        w.toolbar.insertSeparator(first)  # type: ignore[arg-type]
         menu = w.menuBar().insertMenu(w.menuBar().actions()[-1], QMenu("&Run", self.qwindow)).menu()
         assert menu is not None
-        menu.addActions([self.run_action, self.stop_action])
+        menu.addActions([self.run_action, self.stop_action, self.edit_action])
         menu.addSeparator()
         self.link_faults_action = QAction("Link &faults by hand", self.qwindow)
         self.link_faults_action.setCheckable(True)
@@ -201,25 +212,39 @@ class RunController(QObject):
                 self.session.join(timeout_s)
 
     def _lock(self, locked: bool) -> None:
-        """Editing off (and the editor's panels out of the way) while a run is on; back after."""
+        """Editing off (and the editor's panels out of the way) while a run is on. After it, the
+        results keep the room until the user goes back to editing (`back_to_editing`)."""
         w = self.window
         size = w.size()
         w.set_editing_locked(locked, LOCK_TEXT)
         editor_docks = (w.palette_dock, w.inspector_dock, w.problems_dock)
         if locked:
-            self._editor_docks = [dock for dock in editor_docks if dock.isVisible()]
+            if not self._editor_docks:
+                self._editor_docks = [dock for dock in editor_docks if dock.isVisible()]
             for dock in editor_docks:
                 dock.hide()
-        else:
-            for dock in self._editor_docks:
-                dock.show()
-            QTimer.singleShot(0, w.view.fit_to_view)  # the panels are back: the canvas shrank
+        self.edit_action.setEnabled(not locked and bool(self._editor_docks))
         for action in (w.actions.new, w.actions.open):
             action.setEnabled(not locked)
         w.examples_menu.setEnabled(not locked)
         w.recent_menu.setEnabled(not locked and w.has_recent_files())
         self._update_actions()
         self.qwindow.resize(size)
+
+    def back_to_editing(self) -> None:
+        """The editor's panels come back and the run's docks go (the Result stays a tab away)."""
+        if self.active or not self._editor_docks:
+            return
+        w = self.window
+        size = w.size()
+        for dock in self.dashboard.docks.values():
+            dock.hide()
+        for dock in self._editor_docks:
+            dock.show()
+        self._editor_docks = []
+        self.edit_action.setEnabled(False)
+        self.qwindow.resize(size)
+        QTimer.singleShot(0, w.view.fit_to_view)  # the panels are back: the canvas shrank
 
     def _update_actions(self) -> None:
         active = self.active

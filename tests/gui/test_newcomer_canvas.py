@@ -92,3 +92,33 @@ def test_a_lazy_pirate_client_shows_timeouts_under_their_own_name(window, qtbot,
     else:
         assert f"errors {count_text(books['errors'])}" in client.detail
     assert_run_left_nothing(window)
+
+
+README_EXAMPLE = """\
+version: 1
+name: request-response-http
+nodes:
+  - name: shop
+    kind: client
+    style: request-response
+    transport: http
+    rate: 100
+    count: 500
+  - name: inventory
+    kind: service
+    idempotent: true
+links:
+  - from: shop
+    to: inventory
+"""
+
+
+def test_a_file_without_positions_opens_laid_out(window, tmp_path):
+    """The README's own example has no positions: its nodes used to open on one spot."""
+    path = tmp_path / "readme.topo.yaml"
+    path.write_text(README_EXAMPLE)
+    assert window.open_file(path)
+    shop, inventory = window.scene.node_item("shop"), window.scene.node_item("inventory")
+    assert not shop.sceneBoundingRect().intersects(inventory.sceneBoundingRect())
+    assert shop.pos().x() < inventory.pos().x()
+    assert not window.doc.is_modified()
