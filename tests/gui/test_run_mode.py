@@ -127,7 +127,8 @@ def test_stop_ends_the_run_in_order_and_still_counts(window, qtbot, tmp_path):
         data["scenario"] = []
     open_example(window, tmp_path, "06", endless)
     rm = window.run_mode
-    assert not rm.link_faults_action.isChecked()  # by default links go direct
+    assert rm.link_faults_action.isChecked()  # by default every link can be faulted (issue 16)
+    rm.link_faults_action.setChecked(False)  # turned off: links go direct, and the menu says why
     rm.run()
     wait_state(qtbot, window, "events", ("ready",), 20)
     cut = menu_action(window, window.scene.link_item("events->worker-a"), "cut")
