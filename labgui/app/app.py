@@ -49,6 +49,7 @@ def open_window(path: str | Path | None = None) -> MainWindow:
         window.resize(min(1280, area.width()), min(800, area.height()))
     window.show()
     window.start(path if path is not None else default_example())
+    window.guide.first_start()  # the welcome, once per user
     return window
 
 

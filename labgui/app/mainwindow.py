@@ -26,6 +26,7 @@ from engines.topology.problems import Problem
 from engines.topology.vocabulary import NodeKind
 from labgui.app.actions import EditorActions
 from labgui.app.files import FileController
+from labgui.app.guide import Guide
 from labgui.canvas.link_item import LinkItem
 from labgui.canvas.node_item import NodeItem
 from labgui.canvas.scene import CanvasScene
@@ -70,6 +71,8 @@ class MainWindow(QMainWindow):
         self._toolbar()
         self._status()
         self.run_mode = RunController(self)
+        self.guide = Guide(self)  # welcome, the example's lesson, help on the selection, shortcuts
+        self.guide.add_to_menu(self.help_menu)
         self._wire()
         self._update_title()
         self._update_actions()
@@ -121,7 +124,8 @@ class MainWindow(QMainWindow):
         view.addSeparator()
         for dock in (self.palette_dock, self.inspector_dock, self.problems_dock):
             view.addAction(dock.toggleViewAction())
-        bar.addMenu("&Help").addAction(a.about)
+        self.help_menu = bar.addMenu("&Help")
+        self.help_menu.addAction(a.about)
         self._fill_recent()
 
     def _toolbar(self) -> None:
@@ -341,7 +345,8 @@ class MainWindow(QMainWindow):
 
     def _update_counts(self) -> None:
         topo = self.doc.topology
-        self.count_label.setText(f"{len(topo.nodes)} nodes · {len(topo.links)} links")
+        n, k = len(topo.nodes), len(topo.links)
+        self.count_label.setText(f"{n} node{'' if n == 1 else 's'} · {k} link{'' if k == 1 else 's'}")
 
     def _show_counts(self, errors: int, warnings: int) -> None:
         if not errors and not warnings:
