@@ -193,7 +193,12 @@ def test_inspector_validates_as_you_type_and_refuses_invalid_values(window, qtbo
     name.selectAll()
     qtbot.keyClicks(name, "9lives")
     error = window.inspector.errors["name"]
-    assert error.isVisibleTo(window.inspector) and "should match pattern" in error.text()
+    assert error.isVisibleTo(window.inspector) and "starting with a letter" in error.text()
+    assert "pattern" not in error.text()  # issue 16: never a raw regex
+    qtbot.keyClick(name, Qt.Key.Key_Escape)  # issue 16: Escape takes back the half-typed value
+    assert name.text() == "client" and not error.isVisibleTo(window.inspector)
+    name.selectAll()
+    qtbot.keyClicks(name, "9lives")
     qtbot.keyClick(name, Qt.Key.Key_Return)
     assert window.doc.topology.has_node("client") and not window.doc.topology.has_node("9lives")
     name.selectAll()
