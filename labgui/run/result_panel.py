@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QBrush, QColor, QDesktopServices, QFontDatabase
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
@@ -54,6 +55,7 @@ class ResultPanel(QWidget):
         self.setObjectName("resultPanel")
         self.run_dir: Path | None = None
         self.report_problem: str | None = None
+        self.report_viewer: QTextBrowser | None = None
         self.headline = QLabel("No run yet.")
         self.headline.setWordWrap(True)
         self.verdicts = QListWidget()
@@ -145,9 +147,23 @@ class ResultPanel(QWidget):
         return [self.verdicts.item(i).text() for i in range(self.verdicts.count())]
 
     def _open_report(self) -> None:
+        """In the desktop's browser; where there is none (no launcher), inside the app."""
         path = self.report_path
-        if path is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+        if path is not None and not QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
+            self.show_report_inside(path)
+
+    def show_report_inside(self, path: Path) -> QTextBrowser:
+        viewer = QTextBrowser()
+        viewer.setObjectName("reportViewer")
+        viewer.setWindowTitle(f"Report — {path.parent.name}")
+        viewer.setOpenExternalLinks(False)
+        viewer.setSearchPaths([str(path.parent)])  # the plots' PNGs beside the page
+        viewer.setSource(QUrl.fromLocalFile(str(path)))
+        viewer.resize(900, 700)
+        viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        viewer.show()
+        self.report_viewer = viewer
+        return viewer
 
     def _open_folder(self) -> None:
         if self.run_dir is not None:

@@ -113,6 +113,11 @@ def test_a_brokerless_run_shows_states_rates_and_locks_editing(window, qtbot, tm
     monkeypatch.setattr("labgui.run.result_panel.QDesktopServices.openUrl", lambda url: opened.append(url))
     result.open_report.click()
     assert opened and opened[0].toLocalFile().endswith("report.html")
+    # no desktop launcher took it (openUrl said no): the report opens inside the app (issue 16)
+    viewer = result.report_viewer
+    assert viewer is not None and viewer.isVisible()
+    assert rm.session.topology.name in viewer.toPlainText()
+    viewer.close()
 
     # the first edit after the run gives the canvas back to editing
     window.scene.node_item("worker-a").setSelected(True)
