@@ -217,7 +217,8 @@ class RunController(QObject):
         w = self.window
         size = w.size()
         w.set_editing_locked(locked, LOCK_TEXT)
-        editor_docks = (w.palette_dock, w.inspector_dock, w.problems_dock)
+        guide = getattr(w, "guide", None)
+        editor_docks = (w.palette_dock, w.inspector_dock, w.problems_dock) + ((guide.dock,) if guide else ())
         if locked:
             if not self._editor_docks:
                 self._editor_docks = [dock for dock in editor_docks if dock.isVisible()]
@@ -298,13 +299,19 @@ class RunController(QObject):
     def _show_dashboard(self) -> None:
         assert self.sampler is not None
         self.dashboard.update(self.sampler, self.ledger.latest if self.ledger is not None else None)
-        if not self._fitted:  # the live figures made the nodes bigger: show them whole
+        view = self.window.view
+        if not self._fitted or (view.auto_fit and not self._all_in_view()):  # figures grew: show them whole
             self._fitted = True
-            self.window.view.fit_to_view()
+            view.fit_to_view()
         now = time.monotonic()
         if self.dashboard.docks["Node log"].isVisible() and now - self._last_log >= 1.0:
             self._last_log = now
             self.dashboard.node_log.refresh()
+
+    def _all_in_view(self) -> bool:
+        view = self.window.view
+        seen = view.mapToScene(view.viewport().rect()).boundingRect()
+        return seen.contains(self.window.scene.itemsBoundingRect())
 
     def _enter(self, phase: str) -> None:
         self._phase = phase
