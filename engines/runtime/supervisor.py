@@ -160,8 +160,8 @@ class Supervisor:
             self.start_node(name)
         self._await_ready(services)
         self.started_at = time.monotonic()
-        for client in topo.clients():
-            self.start_node(client.name)
+        for client_node in topo.clients():
+            self.start_node(client_node.name)
         # The run's clock (the scenario's, the GUI's, the report's): seconds since the clients
         # started. Every file keeps `t` since the run folder opened; `origin_t` converts.
         self.events.set_origin(self.started_at)

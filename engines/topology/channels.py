@@ -38,8 +38,7 @@ def plan(topology: Topology) -> ChannelPlan:
     for link in topology.links:
         source, target = names.get(link.source), names.get(link.target)
         if isinstance(source, ClientNode) and isinstance(target, BrokerNode):
-            channel = link.channel or source.name
-            feeds.setdefault((target.name, channel), set()).add(source.style)
+            feeds.setdefault((target.name, link.channel or source.name), set()).add(source.style)
 
     channels: dict[tuple[str, str], Channel] = {}
     for (broker, name), styles in feeds.items():

@@ -37,7 +37,7 @@ def compute(job: dict[str, Any], sigkilled: set[str]) -> dict[str, Any] | None:
     try:
         services = {s.name: ledger.read_service(s.name, Path(node_dirs[s.name]) / "service.db")
                     for s in topology.services()}
-        books = client_books(view)  # type: ignore[arg-type]
+        books = client_books(view)
         result = ledger.compute(books, services)
         in_order = {c.name for c in topology.clients() if c.transport.value == "zmq" and c.style.one_to_many}
         result["dropped"] = live.dropped(books, services, in_order)
