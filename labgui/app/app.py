@@ -55,9 +55,7 @@ def open_window(path: str | Path | None = None) -> MainWindow:
 
 def save_screen(window: MainWindow, target: Path) -> bool:
     """Save what the display shows (the real pixels of the whole screen) as a PNG."""
-    screen = window.screen() or QGuiApplication.primaryScreen()
-    if screen is None:
-        return False
+    screen = window.screen()  # the screen the window is on (Qt types it as never None)
     target.parent.mkdir(parents=True, exist_ok=True)
     return screen.grabWindow(0).save(str(target))
 

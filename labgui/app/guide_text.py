@@ -50,7 +50,7 @@ EFFECTS: dict[str, str] = {
     "url": "Set: the lab uses your broker and cannot kill or restart it.",
 }
 
-KIND_TEXT = {
+KIND_TEXT: dict[type, str] = {
     ClientNode: "A client originates messages at its rate, in one interaction style, over one transport.",
     ServiceNode: "A service consumes messages, does its work, may reply, and commits each message's effect "
                  "(and its ID, when idempotent) to SQLite: that is what the ledger counts as processed.",
