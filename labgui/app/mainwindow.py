@@ -235,6 +235,9 @@ class MainWindow(QMainWindow):
         return self.windowTitle().replace("[*]", "*" if self.isWindowModified() else "")
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.run_mode.may_close():  # a run is on: asked, and stopping in order first
+            event.ignore()
+            return
         if self.files.closing():
             self.run_mode.shutdown()  # a run in progress ends with the window: nothing outlives it
             event.accept()

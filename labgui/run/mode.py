@@ -18,13 +18,14 @@ from typing import cast
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QProgressBar, QStyle
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QStyle
 
 from engines.runtime import new_run_dir
 from engines.topology.problems import Severity
 from labgui.canvas.link_item import LinkItem
 from labgui.canvas.node_item import NodeItem
 from labgui.editor import dialogs
+from labgui.run.boot_bar import BootBar
 from labgui.run.canvas import RunCanvas
 from labgui.run.dashboard import Dashboard
 from labgui.run.host import RunHost
@@ -66,15 +67,11 @@ class RunController(QObject):
         self._switch_interval = sys.getswitchinterval()
         self._editor_docks: list[QDockWidget] = []
         self._runs = 0
+        self._quit_when_done = False  # the window asked to close after an orderly stop
         self._actions()
         self.status = QLabel("")
         self.status.setContentsMargins(8, 0, 8, 0)
-        self.boot_bar = QProgressBar()  # a broker booting: how far, against the last boot measured
-        self.boot_bar.setObjectName("bootProgress")
-        self.boot_bar.setMaximumWidth(160)
-        self.boot_bar.setMaximumHeight(16)
-        self.boot_bar.setRange(0, 100)
-        self.boot_bar.hide()
+        self.boot_bar = BootBar()  # a broker booting: how far, against the last boot measured
         window.statusBar().addPermanentWidget(self.boot_bar)
         window.statusBar().addPermanentWidget(self.status)
         window.doc.edited.connect(self._edited)
@@ -200,6 +197,20 @@ class RunController(QObject):
                                      "(Stop again to kill at once)")
         self._update_actions()
 
+    def may_close(self) -> bool:
+        """Closing mid-run asks: stop in order (the window closes once the run ended and its
+        report is written), kill at once, or stay. False keeps the window open for now."""
+        if not self.active or self._quit_when_done:
+            return not self._quit_when_done or not self.active
+        answer = dialogs.ask_quit_during_run(self.qwindow)
+        if answer == "kill":
+            return True
+        if answer == "stop":
+            self._quit_when_done = True
+            self.stop()
+            self.window.show_message("Stopping the run in order; the window closes once its report is written")
+        return False
+
     def shutdown(self, timeout_s: float = 20.0) -> None:
         """The window is closing: leave nothing running."""
         self.timer.stop()
@@ -270,6 +281,9 @@ class RunController(QObject):
             if session.done.is_set():
                 self.timer.stop()
                 self.dashboard.result.show_report(False, session.report_error)
+                if self._quit_when_done:  # asked to quit after an orderly stop: now it may
+                    self._quit_when_done = False
+                    QTimer.singleShot(0, self.qwindow.close)
             return
         self._ticks += 1
         if self.sampler is None:
@@ -341,25 +355,11 @@ class RunController(QObject):
         self._update_actions()
         self.phase_changed.emit(phase)
 
-    def _boot_status(self) -> str:
-        """'RabbitMQ 'rabbit' booting: 4 s of ~10 s', with the progress bar, while a broker boots."""
-        boots = self.sampler.boots if self.sampler is not None and self.active else {}
-        if not boots:
-            self.boot_bar.hide()
-            return ""
-        name, (done, expect) = max(boots.items(), key=lambda kv: kv[1][0])
-        self.boot_bar.setValue(int(min(99.0, 100.0 * done / expect)) if expect > 0 else 0)
-        self.boot_bar.setFormat(f"{done:.0f} s of ~{expect:.0f} s")
-        self.boot_bar.setToolTip("A RabbitMQ node takes several seconds to boot; the estimate is the last boot "
-                                 "measured on this machine")
-        self.boot_bar.show()
-        return f"RabbitMQ '{name}' is booting ({done:.0f} s; about {expect:.0f} s on this machine)"
-
     def _status_text(self, phase: str) -> str:
         session = self.session
         if session is None:
             return ""
-        boot = self._boot_status()
+        boot = self.boot_bar.follow(self.sampler, self.active)
         if boot:
             return f"● {boot}"
         clock = f"{session.now():.1f} s"
