@@ -29,7 +29,7 @@ def _push_pull(data):
     data["expectations"] = ["sent == 8000", "duplicates_delivered == 0"]
 
 
-@pytest.mark.timeout(90)
+@pytest.mark.timeout(150)
 def test_a_brokerless_run_shows_states_rates_and_locks_editing(window, qtbot, tmp_path, monkeypatch):
     open_example(window, tmp_path, "06", _push_pull)
     rm, scene = window.run_mode, window.scene
