@@ -57,7 +57,9 @@ class LivePlot(pg.PlotWidget):
         item.setDownsampling(auto=True, mode="peak")
         item.setMenuEnabled(False)
         item.hideButtons()
-        item.getViewBox().setMouseEnabled(x=False, y=False)
+        box = item.getViewBox()
+        box.setMouseEnabled(x=True, y=False)  # wheel zooms time, drag pans it; double-click follows again
+        box.sigRangeChangedManually.connect(self._user_moved)
         small = QFont()
         small.setPointSizeF(7.5)
         for axis in ("left", "bottom"):
@@ -72,6 +74,42 @@ class LivePlot(pg.PlotWidget):
         self._span: tuple[float, float, float] | None = None
         self.empty_text = pg.TextItem("", color="#868e96", anchor=(0.5, 0.5))
         item.addItem(self.empty_text, ignoreBounds=True)
+        self.following = True  # the x range follows the run until the user zooms or pans
+        self.readout = pg.TextItem("", color="#212529", anchor=(0, 0), fill=pg.mkBrush(255, 255, 255, 220))
+        self.readout.setZValue(50)
+        item.addItem(self.readout, ignoreBounds=True)
+        self.readout.hide()
+        self.scene().sigMouseMoved.connect(self._hover)
+
+    def _user_moved(self, *_args: object) -> None:
+        self.following = False
+
+    def mouseDoubleClickEvent(self, event: object) -> None:  # noqa: N802 - Qt's name
+        """Back to following the run (after a zoom or pan)."""
+        self.following = True
+        self._span = None
+
+    def readout_at(self, t: float) -> str:
+        """'12.4 s' and each curve's value at the sample nearest `t` (what hovering shows)."""
+        lines = [f"{t:.1f} s"]
+        for name, curve in self.curves.items():
+            xs, ys = curve.xData, curve.yData
+            if xs is None or ys is None or not len(xs):
+                continue
+            i = int(np.nanargmin(np.abs(np.nan_to_num(xs, nan=np.inf) - t)))
+            if np.isfinite(ys[i]) and abs(xs[i] - t) < 1.0:
+                lines.append(f"{name}: {ys[i]:.4g}")
+        return "\n".join(lines)
+
+    def _hover(self, pos: object) -> None:
+        box = self.getPlotItem().getViewBox()
+        if not box.sceneBoundingRect().contains(pos):
+            self.readout.hide()
+            return
+        point = box.mapSceneToView(pos)
+        self.readout.setText(self.readout_at(point.x()))
+        self.readout.setPos(point.x(), point.y())
+        self.readout.show()
 
     def set_line(self, name: str, t: np.ndarray, v: np.ndarray, colour: str | None = None,
                  dashed: bool = False, width: float = 1.6) -> None:
@@ -103,6 +141,9 @@ class LivePlot(pg.PlotWidget):
                 if len(finite):
                     top = max(top, float(finite.max()))
         span = (start, end, nice_ceiling(top * 1.15))
+        if not self.following:  # the user zoomed or panned: keep their x range, still fit y
+            self.getPlotItem().setYRange(0, span[2], padding=0)
+            return
         if span != self._span:
             self._span = span
             item = self.getPlotItem()

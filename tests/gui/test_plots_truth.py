@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from engines.report.build import QUEUE_GAP_S, gaps_broken
@@ -33,3 +34,26 @@ def test_the_legend_sits_outside_the_plotted_area(qtbot):
     assert legend.height() > 0 and legend.width() > 0
     assert not legend.intersects(view), (legend, view)
     assert len(plot.legend.items) == 3
+
+
+def test_hovering_reads_values_and_a_zoom_stops_following_until_double_click(qtbot):
+    plot = LivePlot("throughput", "msg/s")
+    qtbot.addWidget(plot)
+    plot.resize(400, 260)
+    plot.show()
+    qtbot.waitExposed(plot)
+    t = np.arange(0, 20, 0.2)
+    plot.set_line("a->b", t, np.where(t < 10, 100.0, 0.0))
+    plot.set_span(20)
+    assert "a->b: 100" in plot.readout_at(5.0) and "a->b: 0" in plot.readout_at(15.0)
+    box = plot.getPlotItem().getViewBox()
+    centre = box.mapViewToScene(box.viewRect().center())
+    plot.scene().sigMouseMoved.emit(centre)
+    assert plot.readout.isVisible() and " s" in plot.readout.toPlainText()
+    box.sigRangeChangedManually.emit([True, False])  # as a wheel zoom does
+    box.setXRange(4, 6, padding=0)
+    plot.set_span(25)
+    assert box.viewRange()[0] == [4, 6]  # the user's zoom holds while the run goes on
+    qtbot.mouseDClick(plot.viewport(), Qt.MouseButton.LeftButton)
+    plot.set_span(25)
+    assert box.viewRange()[0][1] >= 25  # following the run again
