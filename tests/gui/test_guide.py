@@ -59,3 +59,17 @@ def test_the_status_bar_says_1_node_not_1_nodes(window, tmp_path):
     window.add_node_in_view(NodeKind.SERVICE)
     QApplication.processEvents()
     assert window.count_label.text() == "1 node · 0 links"
+
+
+def test_the_inspector_hides_settings_of_other_transports(window, opened, qtbot):
+    """Issue 16: an amqp client showed Lazy Pirate (zmq) and Idempotency key (http)."""
+    opened("12")
+    window.scene.select(["checkout"])  # an amqp client
+    qtbot.waitUntil(lambda: window.inspector.target == ("node", "checkout"))
+    shown = set(window.inspector.editors)
+    assert {"confirms", "persistent", "resend_in_doubt"} <= shown
+    assert not {"lazy_pirate", "idempotency_key"} & shown
+    window.scene.select(["payments"])  # fed by the broker: prefetch (amqp) yes, hwm (zmq) no
+    qtbot.waitUntil(lambda: window.inspector.target == ("node", "payments"))
+    shown = set(window.inspector.editors)
+    assert "prefetch" in shown and "hwm" not in shown
