@@ -33,6 +33,7 @@ from labgui.canvas.scene import CanvasScene
 from labgui.canvas.view import CanvasView
 from labgui.document import commands
 from labgui.document.document import TopologyDocument
+from labgui.editor import keyboard_link
 from labgui.editor.clipboard import ClipboardController
 from labgui.editor.inspector import Inspector
 from labgui.editor.palette import Palette, make_node
@@ -73,6 +74,7 @@ class MainWindow(QMainWindow):
         self.run_mode = RunController(self)
         self.guide = Guide(self)  # welcome, the example's lesson, help on the selection, shortcuts
         self.guide.add_to_menu(self.help_menu)
+        self.edit_menu.addAction(keyboard_link.install(self))  # Ctrl+K: link two selected nodes
         self._wire()
         self._update_title()
         self._update_actions()
@@ -111,7 +113,7 @@ class MainWindow(QMainWindow):
         file.addActions([a.save, a.save_as])
         file.addSeparator()
         file.addAction(a.quit)
-        edit = bar.addMenu("&Edit")
+        edit = self.edit_menu = bar.addMenu("&Edit")
         edit.addActions([self.undo_action, self.redo_action])
         edit.addSeparator()
         edit.addActions([a.cut, a.copy, a.paste, a.duplicate, a.delete])

@@ -4,6 +4,7 @@ a shortcut list, and a status bar that speaks plainly."""
 from __future__ import annotations
 
 from PySide6.QtCore import QUrl
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication
 
 from engines.topology.examples import examples
@@ -73,3 +74,18 @@ def test_the_inspector_hides_settings_of_other_transports(window, opened, qtbot)
     qtbot.waitUntil(lambda: window.inspector.target == ("node", "payments"))
     shown = set(window.inspector.editors)
     assert "prefetch" in shown and "hwm" not in shown
+
+
+def test_two_selected_nodes_link_by_keyboard_in_the_direction_messages_flow(window, qtbot):
+    from engines.topology.vocabulary import NodeKind
+    window.new_file()
+    window.add_node_in_view(NodeKind.SERVICE)
+    window.add_node_in_view(NodeKind.CLIENT)
+    window.scene.select(["service", "client"])  # the service first: the client still sends
+    action = window.findChild(QAction, "linkSelection")
+    assert action.shortcut().toString() == "Ctrl+K"
+    action.trigger()
+    assert window.doc.topology.has_link("client->service")
+    window.scene.select(["client"])
+    action.trigger()
+    assert "select exactly two nodes" in window.statusBar().currentMessage()
