@@ -26,6 +26,8 @@ from pathlib import Path
 
 from engines.nodes.stats import ServiceStats
 from engines.nodes.store import Store
+from engines.nodes.trace_service import trace_batch
+from engines.nodes.tracefile import TraceWriter
 from engines.transports.base import DUPLICATE, EXIT_CRASH, DeliveryRow, ServiceConfig
 
 _CLIENT, _REDELIVERED, _TS = itemgetter(0), itemgetter(3), itemgetter(4)
@@ -66,6 +68,7 @@ class Handler:
         self._pending_lock = threading.Lock()
         self._pending: list[_Slot] = []
         self._rng = random.Random()
+        self.trace: TraceWriter | None = None  # per-message trace (engines.nodes.tracefile)
 
     # -- processing time ----------------------------------------------------------
     def work_seconds(self, n: int) -> float:
@@ -114,10 +117,16 @@ class Handler:
             raise RuntimeError("the transaction this delivery was part of failed (see the node log)")
         return int(slot.outcome or 0)
 
+    def committed(self, client: int, seq: int) -> bool:
+        """Whether a business row for (client, seq) is in the database (any life of the service)."""
+        with self._lock:
+            return self.store.has_effect(client, seq)
+
     def _locked(self, deliveries: Sequence[DeliveryRow], work: bool) -> list[int]:
         batch = list(deliveries)
         if not batch:
             return []
+        t_in = time.monotonic_ns()
         crash_now = False
         if self.crash_after is not None and self.handled < self.crash_after <= self.handled + len(batch):
             batch = batch[: self.crash_after - self.handled]  # up to and including the Nth
@@ -132,9 +141,14 @@ class Handler:
             self.store.rollback()  # the next batch must not find this transaction open
             self.log.exception("a batch of %d deliveries could not be written", len(batch))
             raise
+        trace = self.trace
+        if trace is not None and crash_now and self.crash_point == "before-commit":
+            trace_batch(trace, batch, None, t_in, 0)
         if crash_now and self.crash_point == "before-commit":
             self._crash("before its commit")
         self.store.commit()
+        if trace is not None:
+            trace_batch(trace, batch, outcomes, t_in, time.monotonic_ns())
         if crash_now:
             self._crash("after its commit, before replying or acking")
         self.handled += len(batch)

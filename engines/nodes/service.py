@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from engines import transports
 from engines.nodes.handler import Handler
-from engines.nodes.spec import NodeSpec
+from engines.nodes.spec import NodeSpec, open_trace
 from engines.nodes.stats import ServiceStats
 from engines.nodes.store import Store
 from engines.nodes.telemetry import Telemetry
@@ -20,6 +20,7 @@ def run(spec: NodeSpec, stop: threading.Event, telemetry: Telemetry, log: loggin
     store = Store(spec.node_dir / "service.db", spec.clients)
     stats = ServiceStats(len(spec.clients))
     handler = Handler(config, store, stats, spec.node_dir / "crashed", log)
+    handler.trace = open_trace(spec, 1 << 22)
     groups: dict[str, tuple[Callable[..., None], list[Inbound]]] = {}
     for inbound in spec.inbound:
         info = transports.driver(inbound.transport, inbound.style, SERVICE)
@@ -61,7 +62,7 @@ def run(spec: NodeSpec, stop: threading.Event, telemetry: Telemetry, log: loggin
     for group, (run_group, group_inbound) in groups.items():
         ctx = ServiceContext(config=config, listen=spec.listen, inbound=group_inbound, handler=handler,
                              stats=stats, stop=stop, log=log, clients=spec.clients,
-                             ready=ready_for(group))
+                             ready=ready_for(group), node_dir=spec.node_dir)
         thread = threading.Thread(target=guard, args=(run_group, ctx, group_inbound), name=group, daemon=True)
         thread.start()
         threads.append(thread)
@@ -70,5 +71,8 @@ def run(spec: NodeSpec, stop: threading.Event, telemetry: Telemetry, log: loggin
             thread.join(timeout=0.2)
     with handler._lock:  # no batch half way through when the store closes
         store.close()
+        if handler.trace is not None:
+            handler.trace.close()
+            handler.trace = None
     log.info("stopped: %d deliveries handled in this life", handler.handled)
     return 1 if failed else EXIT_OK

@@ -38,6 +38,7 @@ from labgui.editor.clipboard import ClipboardController
 from labgui.editor.inspector import Inspector
 from labgui.editor.palette import Palette, make_node
 from labgui.editor.problems_panel import ProblemsPanel
+from labgui.replay import menu as replay_menu
 from labgui.run.mode import RunController
 
 APP_NAME = "Topology Lab"
@@ -75,6 +76,7 @@ class MainWindow(QMainWindow):
         self.guide = Guide(self)  # welcome, the example's lesson, help on the selection, shortcuts
         self.guide.add_to_menu(self.help_menu)
         self.edit_menu.addAction(keyboard_link.install(self))  # Ctrl+K: link two selected nodes
+        self.open_run_action = replay_menu.attach(self)  # File > Open Run..., Compare Runs...
         self._wire()
         self._update_title()
         self._update_actions()

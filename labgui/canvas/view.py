@@ -100,6 +100,10 @@ class CanvasView(QGraphicsView):
         self.auto_fit = True
         self.zoom_changed.emit(self.zoom)
 
+    def shows_all(self) -> bool:
+        """Every item is inside the visible part of the canvas."""
+        return self.mapToScene(self.viewport().rect()).boundingRect().contains(self.canvas.itemsBoundingRect())
+
     def update_scene_rect(self) -> None:
         items = self.canvas.itemsBoundingRect()
         self.setSceneRect(items.united(QRectF(-400, -300, 800, 600)).adjusted(-1500, -1500, 1500, 1500))

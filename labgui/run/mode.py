@@ -25,6 +25,7 @@ from engines.topology.problems import Severity
 from labgui.canvas.link_item import LinkItem
 from labgui.canvas.node_item import NodeItem
 from labgui.editor import dialogs
+from labgui.run import trace_view
 from labgui.run.boot_bar import BootBar
 from labgui.run.canvas import RunCanvas
 from labgui.run.dashboard import Dashboard
@@ -75,6 +76,7 @@ class RunController(QObject):
         window.statusBar().addPermanentWidget(self.boot_bar)
         window.statusBar().addPermanentWidget(self.status)
         window.doc.edited.connect(self._edited)
+        trace_view.attach(self)  # counter tiles -> message IDs -> sequence diagrams
 
     def _edited(self) -> None:
         """The first edit after a run: the canvas drops the run's figures, the editor comes back."""
@@ -317,18 +319,13 @@ class RunController(QObject):
         assert self.sampler is not None
         self.dashboard.update(self.sampler, self.ledger.latest if self.ledger is not None else None)
         view = self.window.view
-        if not self._fitted or (view.auto_fit and not self._all_in_view()):  # figures grew: show them whole
+        if not self._fitted or (view.auto_fit and not view.shows_all()):  # figures grew: show them whole
             self._fitted = True
             view.fit_to_view()
         now = time.monotonic()
         if self.dashboard.docks["Node log"].isVisible() and now - self._last_log >= 1.0:
             self._last_log = now
             self.dashboard.node_log.refresh()
-
-    def _all_in_view(self) -> bool:
-        view = self.window.view
-        seen = view.mapToScene(view.viewport().rect()).boundingRect()
-        return seen.contains(self.window.scene.itemsBoundingRect())
 
     def _enter(self, phase: str) -> None:
         self._phase = phase
