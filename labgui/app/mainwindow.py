@@ -33,7 +33,7 @@ from labgui.canvas.scene import CanvasScene
 from labgui.canvas.view import CanvasView
 from labgui.document import commands
 from labgui.document.document import TopologyDocument
-from labgui.editor import keyboard_link
+from labgui.editor import keyboard_link, timeline
 from labgui.editor.clipboard import ClipboardController
 from labgui.editor.inspector import Inspector
 from labgui.editor.palette import Palette, make_node
@@ -76,6 +76,7 @@ class MainWindow(QMainWindow):
         self.guide = Guide(self)  # welcome, the example's lesson, help on the selection, shortcuts
         self.guide.add_to_menu(self.help_menu)
         self.edit_menu.addAction(keyboard_link.install(self))  # Ctrl+K: link two selected nodes
+        self.timeline = timeline.install(self)  # the scenario as tracks, a playhead during runs
         self.open_run_action = replay_menu.attach(self)  # File > Open Run..., Compare Runs...
         self._wire()
         self._update_title()
