@@ -48,9 +48,13 @@ class ScenarioTimeline(QWidget):
         self._grab = 0.0  # where in the block it was grabbed
         self._drag_t: float | None = None
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.setMinimumHeight(80)
-        doc.edited.connect(self.update)
-        doc.topology_replaced.connect(self.update)
+        self._fit_height()
+        doc.edited.connect(self._fit_height)
+        doc.topology_replaced.connect(self._fit_height)
+
+    def _fit_height(self) -> None:
+        self.setMinimumHeight(20 + TRACK_H * max(1, len(self.tracks())))
+        self.update()
 
     # -- geometry --------------------------------------------------------------------------
     def tracks(self) -> list[tuple[str, bool]]:
@@ -164,6 +168,16 @@ class ScenarioTimeline(QWidget):
                 p.fillRect(QRectF(0, y, self.width(), TRACK_H), QColor("#f8f9fa"))
             p.setPen(QColor("#495057" if not is_link else "#862e9c"))
             p.drawText(QRectF(6, y, LABEL_W - 10, TRACK_H), Qt.AlignmentFlag.AlignVCenter, name)
+        span, step_s = self._span(), 5.0
+        while span / step_s > 12:
+            step_s *= 2
+        p.setPen(QColor("#dee2e6"))
+        tick = 0.0
+        while tick <= span:  # a faint second grid, labelled along the bottom
+            x = self.x_of(tick)
+            p.drawLine(QPointF(x, 0), QPointF(x, self.height()))
+            p.drawText(QPointF(x + 2, self.height() - 2), f"{tick:g} s")
+            tick += step_s
         for i, step in enumerate(self.doc.topology.scenario):
             rect = self.block_rect(i)
             colour = QColor(COLOURS.get(step.action.value, "#868e96"))
@@ -183,12 +197,15 @@ class ScenarioTimeline(QWidget):
 def install(window: Any) -> ScenarioTimeline:
     """A 'Scenario' dock below the canvas; during a run its playhead follows the run clock."""
     from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QDockWidget
+    from PySide6.QtWidgets import QDockWidget, QScrollArea
 
     timeline = ScenarioTimeline(window.doc)
     dock = QDockWidget("Scenario timeline", window)
     dock.setObjectName("dockScenario")
-    dock.setWidget(timeline)
+    scroll = QScrollArea()  # many tracks scroll instead of being cut
+    scroll.setWidgetResizable(True)
+    scroll.setWidget(timeline)
+    dock.setWidget(scroll)
     dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                      | QDockWidget.DockWidgetFeature.DockWidgetClosable)
     window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
