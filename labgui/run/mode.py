@@ -203,7 +203,9 @@ class RunController(QObject):
         """Closing mid-run asks: stop in order (the window closes once the run ended and its
         report is written), kill at once, or stay. False keeps the window open for now."""
         if not self.active or self._quit_when_done:
-            return not self._quit_when_done or not self.active
+            return not self.active
+        if self.session is not None and self.session.stopping:
+            return True  # already ending (Stop, or a SIGTERM's ordered stop): nothing to ask
         answer = dialogs.ask_quit_during_run(self.qwindow)
         if answer == "kill":
             return True

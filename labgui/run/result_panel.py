@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from engines.runtime.table import format_summary
+from engines.topology import expectations
 
 PASS, FAIL, WARN = "#2b8a3e", "#e03131", "#e67700"
 SHORT = 600
@@ -136,7 +137,7 @@ class ResultPanel(QWidget):
         self.headline.setStyleSheet(f"color: {colour}; font-weight: bold;")
         self.verdicts.clear()
         for v in verdicts:
-            detail = v["problem"] or f"measured {v['measured']:g}"
+            detail = expectations.detail(v["problem"], v["measured"], v.get("values"))
             item = QListWidgetItem(f"{'✔ PASS' if v['passed'] else '✖ FAIL'}   {v['text']}   ({detail})")
             item.setForeground(QBrush(QColor(PASS if v["passed"] else FAIL)))
             self.verdicts.addItem(item)
