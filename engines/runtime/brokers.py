@@ -58,6 +58,7 @@ def opener() -> Callable[[BrokerNode, Path], Any]:
 # clustered broker's members can go through the same table.
 
 BOOT_TYPICAL_S = 10.0  # RabbitMQ 3.10 on this kind of machine: 7-12 s from spawn to AMQP
+MIN_BOOT_S = 1.0  # a start that returns sooner booted nothing
 
 BEFORE: dict[str, str] = {"start": "starting", "restart": "starting"}
 AFTER: dict[str, str] = {"start": "ready", "restart": "ready", "resume": "ready",
@@ -72,6 +73,8 @@ def boot_estimate() -> float:
 
 
 def record_boot(seconds: float) -> None:
+    if seconds < MIN_BOOT_S:  # it was up already (or not a real node): no estimate of a boot
+        return
     _last_boot_s.append(seconds)
     del _last_boot_s[:-5]
 

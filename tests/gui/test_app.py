@@ -37,6 +37,7 @@ def test_launch_opens_the_default_example_at_a_sensible_size(qapp, monkeypatch):
             return 0
 
     monkeypatch.setattr(app_module, "application", LoopThatLooks)
+    monkeypatch.setattr(app_module, "install_signal_handlers", lambda app, window: None)  # no real app
     assert launch(None) == 0
     assert seen["path"] is None and seen["example"] == default_example() and seen["nodes"] == 3
     assert seen["title"] == f"{default_example().name} (example: an untitled copy) — Topology Lab"
