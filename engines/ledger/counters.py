@@ -36,6 +36,15 @@ COUNTERS: dict[str, str] = {
     "duration_s": "length of the run in seconds",
 }
 
+# Counters of the run's connections rather than of its messages: the supervisor adds them
+# to the ledger's totals (engines.runtime.summary); expectations may use them too.
+RUN_COUNTERS: dict[str, str] = {
+    "reconnects": "amqp connections a node opened again after losing one",
+    "failovers": "reconnects to another member of a clustered broker (once per connection)",
+    "leader_changes": "times a queue of a clustered broker got a new leader member",
+    "max_leaderless_s": "longest time a queue had no leader (from its leader's outage)",
+}
+
 # Counters that a SIGKILLed client can under-report (it dies before recording).
 CLIENT_SIDE = ("sent", "acknowledged", "timeouts", "errors", "retries", "replies", "confirms", "nacks", "attempts")
 

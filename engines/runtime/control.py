@@ -46,6 +46,7 @@ class Control:
         self.lock = threading.RLock()
         self.spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spawner")
         self.brokers: dict[str, Any] = {}  # name -> handle
+        self.members: dict[str, Any] = {}  # cluster member name (rabbit/2) -> its handle
         self.sigkilled: set[str] = set()  # nodes SIGKILLed during the run (the ledger says so)
         self.on_state: Callable[[str, str], None] | None = None
         self.closing = False  # no restart after a crash from now on
@@ -84,6 +85,9 @@ class Control:
                 self.events.add("gave-up", node, pid=pid, reason=proc.reason)
             elif event == "joined":
                 self.events.add("joined", node, pid=pid)
+            elif event in ("failover", "reconnect"):  # an amqp node found its broker again
+                self.events.add(event, node, pid=pid, member=msg.get("member"),
+                                after_s=msg.get("after_s"))
 
     def _watch(self) -> None:
         while not self._stop.is_set():
@@ -136,6 +140,10 @@ class Control:
             return False
         return True
 
+    def is_broker(self, name: str) -> bool:
+        """A broker node, or one member of a clustered broker."""
+        return name in self.brokers or name in self.members
+
     def broker_action(self, name: str, method: str, *args: Any) -> Future[Any]:
         """Run a broker handle's `method` in the spawner thread, with the node lifecycle around it.
 
@@ -144,19 +152,20 @@ class Control:
         `exited` or `paused` when the handle returns; `crashed` if a boot fails. The future
         carries the handle's exception (also logged as an `error` event).
         """
-        handle = self.brokers[name]
+        handle = self.brokers.get(name) or self.members[name]
         proc = self._proc(name)
+        role = "member" if name in self.members else "broker"
         with self.lock:
             why = broker_states.refused(method, proc.state)
             if why is not None:
-                self.events.add("note", name, note=why, role="broker")
+                self.events.add("note", name, note=why, role=role)
                 done: Future[Any] = Future()
                 done.set_result(None)
                 return done
             before = broker_states.BEFORE.get(method)
             if before is not None:
                 proc.lives += 1
-                self._set_state(proc, before, role="broker", action=method,
+                self._set_state(proc, before, role=role, action=method,
                                 expect_s=broker_states.boot_estimate())
 
         def call() -> None:
@@ -165,12 +174,12 @@ class Control:
                 getattr(handle, method)(*args)
             except Exception as exc:
                 with self.lock:
-                    self.events.add("error", name, action=method, error=str(exc), role="broker")
+                    self.events.add("error", name, action=method, error=str(exc), role=role)
                     if before is not None:
                         proc.reason = str(exc).splitlines()[0] if str(exc) else "boot failed"
-                        self._set_state(proc, "crashed", role="broker", reason=proc.reason)
+                        self._set_state(proc, "crashed", role=role, reason=proc.reason)
                 raise
-            fields: dict[str, Any] = {"role": "broker"}
+            fields: dict[str, Any] = {"role": role}
             if before is not None:
                 boot = time.monotonic() - began
                 broker_states.record_boot(boot)
@@ -198,7 +207,7 @@ class Control:
 
     def kill(self, name: str) -> None:
         """SIGKILL: no goodbye, no flush; what the node had not recorded is gone."""
-        if name in self.brokers:
+        if self.is_broker(name):
             self.broker_action(name, "kill")
             return
         with self.lock:
@@ -210,7 +219,7 @@ class Control:
 
     def stop_node(self, name: str) -> None:
         """SIGTERM: the node stops cleanly (SIGKILL after stop_timeout_s)."""
-        if name in self.brokers:
+        if self.is_broker(name):
             self.broker_action(name, "stop", self.stop_timeout_s)
             return
         with self.lock:
@@ -224,7 +233,7 @@ class Control:
 
     def start_node(self, name: str) -> Future[Any] | None:
         """Start a node that is not running (a new life); no-op if it runs."""
-        if name in self.brokers:
+        if self.is_broker(name):
             return self.broker_action(name, "start", self.ready_timeout_s)
         proc = self._proc(name)
         if self.closed:
@@ -247,7 +256,7 @@ class Control:
 
     def restart(self, name: str) -> Future[Any] | None:
         """Stop (SIGTERM, then SIGKILL if it lingers) and start again."""
-        if name in self.brokers:
+        if self.is_broker(name):
             return self.broker_action(name, "restart", self.ready_timeout_s)
         proc = self._proc(name)
         self.stop_node(name)
@@ -267,7 +276,7 @@ class Control:
 
     def pause(self, name: str) -> None:
         """SIGSTOP: the process freezes; its sockets stay open but nothing answers."""
-        if name in self.brokers:
+        if self.is_broker(name):
             self.broker_action(name, "pause")
             return
         with self.lock:
@@ -278,7 +287,7 @@ class Control:
 
     def resume(self, name: str) -> None:
         """SIGCONT after a pause."""
-        if name in self.brokers:
+        if self.is_broker(name):
             self.broker_action(name, "resume")
             return
         with self.lock:
