@@ -34,7 +34,7 @@ def by_hand(data):
 
 
 @needs_rabbitmq
-@pytest.mark.timeout(150)
+@pytest.mark.timeout(240)
 def test_the_broker_boot_shows_progress_then_reads_exited_after_the_run(window, qtbot, tmp_path):
     open_example(window, tmp_path, "12", by_hand)
     rm, scene = window.run_mode, window.scene
@@ -89,4 +89,4 @@ def test_the_broker_boot_shows_progress_then_reads_exited_after_the_run(window, 
     assert counters.tiles["lost"].caption.text() == "lost" and not counters.split.isVisible()
     kinds = [e["event"] for e in rm.session.sup.events.since(0) if e.get("node") == "rabbit"]
     assert kinds.count("starting") == 2 and kinds[-1] == "exited"
-    assert_run_left_nothing(window)
+    assert_run_left_nothing(window, timeout_s=90)

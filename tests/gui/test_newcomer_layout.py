@@ -56,7 +56,7 @@ def test_a_dark_desktop_palette_does_not_hide_the_palette_titles(qapp, qtbot):
         qapp.setPalette(before)
 
 
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(200)
 def test_after_a_run_the_results_keep_the_room_until_back_to_editing(window, qtbot, tmp_path):
     def small(data):
         node(data, "shop")["count"] = 100
@@ -74,4 +74,4 @@ def test_after_a_run_the_results_keep_the_room_until_back_to_editing(window, qtb
     assert window.palette_dock.isVisible() and window.inspector_dock.isVisible()
     assert not rm.dashboard.docks["Throughput"].isVisible()
     assert not rm.edit_action.isEnabled()
-    assert_run_left_nothing(window)
+    assert_run_left_nothing(window, timeout_s=90)

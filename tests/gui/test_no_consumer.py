@@ -39,7 +39,7 @@ def test_validation_warns_about_a_queue_nobody_consumes(window, tmp_path):
 
 @pytest.mark.rabbitmq
 @pytest.mark.skipif(RABBIT_MISSING is not None, reason=f"needs RabbitMQ: {RABBIT_MISSING}")
-@pytest.mark.timeout(150)
+@pytest.mark.timeout(240)
 def test_the_link_shows_its_real_rate_and_the_result_is_red_when_all_is_lost(window, qtbot, tmp_path):
     path = tmp_path / "no-consumer.topo.yaml"
     path.write_text(TOPOLOGY)
@@ -57,4 +57,4 @@ def test_the_link_shows_its_real_rate_and_the_result_is_red_when_all_is_lost(win
     assert total["lost"] + total["in_doubt"] == 300
     style = rm.dashboard.result.headline.styleSheet()
     assert PASS not in style and FAIL in style
-    assert_run_left_nothing(window)
+    assert_run_left_nothing(window, timeout_s=90)
