@@ -6,6 +6,7 @@ import logging
 import threading
 
 from engines import transports
+from engines.nodes.downstream import Downstream
 from engines.nodes.handler import Handler
 from engines.nodes.spec import NodeSpec
 from engines.nodes.stats import ServiceStats
@@ -19,6 +20,12 @@ def run(spec: NodeSpec, stop: threading.Event, telemetry: Telemetry, log: loggin
     store = Store(spec.node_dir / "service.db", spec.clients)
     stats = ServiceStats(len(spec.clients))
     handler = Handler(config, store, stats, spec.node_dir / "crashed", log)
+    downstream = None
+    if spec.hops:  # outgoing links: calls inside the handling, events after the work
+        downstream = Downstream(spec.hops, spec.node_dir, spec.node_dir / "service.db", spec.clients,
+                                stats, stop, log, telemetry.event)
+        handler.downstream = downstream
+        downstream.start()
     groups: dict[str, tuple[object, list[Inbound]]] = {}
     for inbound in spec.inbound:
         info = transports.driver(inbound.transport, inbound.style, SERVICE)
@@ -67,6 +74,8 @@ def run(spec: NodeSpec, stop: threading.Event, telemetry: Telemetry, log: loggin
     for thread in threads:
         while thread.is_alive():
             thread.join(timeout=0.2)
+    if downstream is not None:
+        downstream.close()
     with handler._lock:  # no batch half way through when the store closes
         store.close()
     log.info("stopped: %d deliveries handled in this life", handler.handled)

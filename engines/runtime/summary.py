@@ -10,6 +10,7 @@ from engines import transports
 from engines.ledger import reconcile as ledger
 from engines.ledger.histogram import Histogram
 from engines.nodes import records
+from engines.runtime.chain_summary import add_chain
 from engines.runtime.metrics import Collector
 from engines.runtime.proctable import ProcessTable
 from engines.runtime.specs import RunPlan
@@ -69,6 +70,7 @@ def build_summary(sup: FinishedRun) -> dict[str, Any]:
         histograms = {n.name: sup.metrics.histogram(n.name) for n in sup.topology.nodes}
     books = client_books(sup)
     result = ledger.compute(books, services, histograms, sup.elapsed())
+    add_chain(sup, result, books, services, histograms)
     rejected: dict[str, int] = {}
     if sup.metrics is not None:  # what arrived that was not the lab's: counted, never processed
         rejected = sup.metrics.rejected()

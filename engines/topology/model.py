@@ -63,6 +63,13 @@ class ExchangeType(str, Enum):
     TOPIC = "topic"
 
 
+class EventDelivery(str, Enum):
+    """How a service's event (an outgoing notification or publication) leaves it."""
+
+    DUAL_WRITE = "dual-write"  # sent right after the commit: a crash in between loses it
+    OUTBOX = "outbox"  # a row in the same transaction, published by a relay thread
+
+
 class Crash(_Strict):
     """A service that dies once, on its Nth message, at a given point."""
 
@@ -165,6 +172,24 @@ class Link(_Strict):
     durable: bool = Field(default=True, description="amqp: durable queue and exchange.")
     queue_type: QueueType = QueueType.CLASSIC
     hwm: int | None = Field(default=None, ge=0, description="zmq: send high-water mark.")
+    # -- a service's outgoing link (engines.topology.chains): how it sends downstream ----------
+    style: Style | None = Field(
+        default=None,
+        description="From a service: request styles are calls inside the handling, the others "
+        "events after the work. Unset = request-response to a service, notification to a broker.")
+    transport: Transport | None = Field(
+        default=None, description="From a service to a service: http (default) or zmq.")
+    delivery: EventDelivery = Field(
+        default=EventDelivery.DUAL_WRITE,
+        description="Events: send after the commit (dual write) or through a transactional outbox.")
+    timeout_ms: int = Field(default=1000, ge=0, description="Calls: per-call timeout (0 = wait forever).")
+    retries: int = Field(default=0, ge=0, description="Calls: resends of the same downstream ID.")
+    max_concurrent: int = Field(
+        default=0, ge=0, description="Calls: bulkhead, calls at once; excess refused (0 = no limit).")
+    breaker_failures: int = Field(
+        default=0, ge=0, description="Calls: consecutive failures that open the breaker (0 = none).")
+    breaker_open_ms: int = Field(
+        default=5000, ge=1, description="Calls: the breaker half-opens after this long.")
 
     @property
     def key(self) -> str:
@@ -259,6 +284,24 @@ class Topology(_Strict):
             return source.transport
         if isinstance(source, BrokerNode):
             return Transport.AMQP
+        if isinstance(source, ServiceNode):
+            if isinstance(self.node(link.target), BrokerNode):
+                return Transport.AMQP
+            return link.transport or Transport.HTTP
+        return None
+
+    def sender_style(self, link: Link) -> Style | None:
+        """The style a link's sender uses: its client's, or a service link's own (with its default)."""
+        if not (self.has_node(link.source) and self.has_node(link.target)):
+            return None
+        source = self.node(link.source)
+        if isinstance(source, ClientNode):
+            return source.style
+        if isinstance(source, ServiceNode):
+            if link.style is not None:
+                return link.style
+            to_broker = isinstance(self.node(link.target), BrokerNode)
+            return Style.NOTIFICATION if to_broker else Style.REQUEST_RESPONSE
         return None
 
     def unique_name(self, stem: str) -> str:

@@ -13,7 +13,8 @@ from collections import Counter
 
 import networkx as nx
 
-from engines.topology import channels, expectations
+from engines.topology import chains, channels, expectations
+from engines.topology.chain_checks import service_link_problems
 from engines.topology.model import BrokerNode, ClientNode, ServiceNode, Topology
 from engines.topology.problems import Problem, Severity
 from engines.topology.vocabulary import Transport, supports, transports_for
@@ -39,10 +40,14 @@ def link_refusal(topology: Topology, source: str, target: str) -> str | None:
         return None  # reported elsewhere as an unknown node
     a, b = topology.node(source), topology.node(target)
     if isinstance(a, ServiceNode):
-        return (
-            f"service '{a.name}' does not originate messages; it replies on the link it was "
-            "called on. Links start at a client or a broker"
-        )
+        if isinstance(b, ClientNode):
+            return (f"service '{a.name}' cannot send to client '{b.name}': a service replies to "
+                    "its caller on the link it was called on, and sends on to a service or a broker")
+        cycle = chains.cycle_with(topology, source, target)
+        if cycle is not None and not topology.has_link(f"{source}->{target}"):
+            return (f"a link {source} -> {target} would close the cycle {' -> '.join(cycle)}; "
+                    "a chain must end (link to a service that does not lead back)")
+        return None
     if isinstance(a, ClientNode):
         if isinstance(b, ClientNode):
             return "a client sends to a service or a broker, not to another client"
@@ -119,6 +124,8 @@ def validate(topology: Topology) -> list[Problem]:
         if isinstance(node, BrokerNode) and not topology.links_to(node.name) \
                 and not topology.links_from(node.name):
             node_problem(i, None, "broker is not linked to anything", severity=Severity.WARNING)
+
+    problems += service_link_problems(topology)
 
     # ports -------------------------------------------------------------------
     by_port: dict[int, str] = {}

@@ -1,0 +1,94 @@
+"""The chain part of a run's summary: hop senders reconciled per link, and the end-to-end table.
+
+Called by engines.runtime.summary when the plan has hop senders (a service
+with outgoing links). The run's totals stay the clients' own; each hop's link
+gets the counters of its hop senders, each downstream service the deliveries
+they made, each origin client its end-to-end values, and `chains` holds the
+table in hop order (engines.ledger.chain).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from engines import transports
+from engines.ledger import chain
+from engines.ledger import reconcile as ledger
+from engines.ledger.histogram import Histogram
+
+if TYPE_CHECKING:
+    from engines.runtime.summary import FinishedRun
+
+SERVICE_SIDE = ledger.SERVICE_SIDE
+RESILIENCE = ("short_circuited", "rejected_bulkhead", "calls_in_flight_peak", "breaker_open",
+              "breaker_half_open", "breaker_closed")
+
+
+def hop_books(sup: FinishedRun) -> list[chain.ChainHop]:
+    assert sup.plan is not None
+    out: list[chain.ChainHop] = []
+    for service, hops in sup.plan.hops.items():
+        node_dir = sup.table.nodes[service].node_dir
+        for hop in hops:
+            name, index = str(hop["name"]), int(hop["index"])
+            path = node_dir / f"hop-{index}.rec"
+            if path.exists():
+                status, masks, rec = ledger.read_client(path)
+                counters, kinds = rec.counters, rec.errors_by_kind
+            else:
+                status, masks, counters, kinds = ledger.np.zeros(0, dtype=ledger.np.uint8), None, {}, {}
+            routes = [ledger.RouteBook(r.service, r.link, r.client_link, r.peer_index or 0)
+                      for r in sup.plan.audience.get(name, [])]
+            acknowledges = transports.acknowledges(str(hop["transport"]), str(hop["style"]),
+                                                   {"confirms": True})
+            book = ledger.ClientBook(name=name, index=index, status=status, counters=counters,
+                                     acknowledges=acknowledges,
+                                     one_to_many=hop["style"] == "publish-subscribe", routes=routes,
+                                     masks=masks, errors_by_kind=kinds,
+                                     killed=service in sup.sigkilled)
+            out.append(chain.ChainHop(book, str(hop["link"]), service, str(hop["origin"]),
+                                      [int(u) for u in hop["upstream"]]))
+    return out
+
+
+def add_chain(sup: FinishedRun, result: dict[str, Any], clients: list[ledger.ClientBook],
+              services: Mapping[str, ledger.ServiceBook], histograms: Mapping[str, Histogram]) -> None:
+    """Merge the hops' ledger into `result` (links, downstream services, origins) and add `chains`."""
+    hops = hop_books(sup)
+    if not hops:
+        return
+    books = [h.book for h in hops]
+    per_hop = ledger.compute(books, services, {}, sup.elapsed())
+    hop_names = {b.name for b in books}
+    for key, values in per_hop["links"].items():
+        result["links"][key] = {k: v for k, v in values.items() if k != "errors_by_kind"}
+    for name, values in per_hop["nodes"].items():
+        if name in hop_names:
+            continue
+        node = result["nodes"].setdefault(name, {})
+        for key in (*SERVICE_SIDE, "lost", "in_doubt"):
+            node[key] = int(node.get(key, 0)) + int(values.get(key, 0))
+    if sup.metrics is not None:  # resilience counters, per link, from the calling services' telemetry
+        for service in sup.plan.hops if sup.plan else {}:
+            for key, value in sup.metrics.totals(service).items():
+                counter, sep, link = key.partition("|")
+                if sep and counter in RESILIENCE:
+                    result["links"].setdefault(link, {})[counter] = int(value)
+                    node = result["nodes"].setdefault(service, {})
+                    node[counter] = int(node.get(counter, 0)) + int(value)
+    chains = chain.compute(clients, hops, services)
+    for client, table in chains.items():
+        node = result["nodes"].setdefault(client, {})
+        for key in ("e2e_reached", "e2e_lost", "e2e_duplicates"):
+            node[key] = table[key]
+        for stage in table["stages"]:
+            link = result["links"].setdefault(stage["link"], {})
+            for key in ("hop_lost", "orphans"):
+                link[key] = int(link.get(key, 0)) + int(stage[key])
+            link["hop_reached"] = int(link.get("hop_reached", 0)) + int(stage["reached"])
+    for hop in hops:  # a hop's link has every chain counter, zero when nothing happened
+        link = result["links"].setdefault(hop.link, {})
+        for key in ("hop_lost", "orphans", "hop_reached", *RESILIENCE):
+            link.setdefault(key, 0)
+    result["chains"] = chains
