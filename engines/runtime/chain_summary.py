@@ -10,22 +10,19 @@ table in hop order (engines.ledger.chain).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from engines import transports
 from engines.ledger import chain
 from engines.ledger import reconcile as ledger
 from engines.ledger.histogram import Histogram
 
-if TYPE_CHECKING:
-    from engines.runtime.summary import FinishedRun
-
 SERVICE_SIDE = ledger.SERVICE_SIDE
 RESILIENCE = ("short_circuited", "rejected_bulkhead", "calls_in_flight_peak", "breaker_open",
               "breaker_half_open", "breaker_closed")
 
 
-def hop_books(sup: FinishedRun) -> list[chain.ChainHop]:
+def hop_books(sup: Any) -> list[chain.ChainHop]:
     assert sup.plan is not None
     out: list[chain.ChainHop] = []
     for service, hops in sup.plan.hops.items():
@@ -52,7 +49,7 @@ def hop_books(sup: FinishedRun) -> list[chain.ChainHop]:
     return out
 
 
-def add_chain(sup: FinishedRun, result: dict[str, Any], clients: list[ledger.ClientBook],
+def add_chain(sup: Any, result: dict[str, Any], clients: list[ledger.ClientBook],
               services: Mapping[str, ledger.ServiceBook], histograms: Mapping[str, Histogram]) -> None:
     """Merge the hops' ledger into `result` (links, downstream services, origins) and add `chains`."""
     hops = hop_books(sup)
