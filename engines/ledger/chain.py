@@ -7,7 +7,8 @@ upstream sequence number, so for an origin client and a hop from service S on
 link L, over that client's sequence numbers:
 
     upstream    IDs committed at S (any of S's inbound streams of that origin)
-    reached     IDs committed downstream of L (at any of its targets)
+    reached     IDs committed downstream of L (at any of its targets; at every
+                subscriber for publish-subscribe)
     hop_lost    upstream and not reached: the hop dropped them (e.g. a dual write
                 whose service died between its commit and its send)
     orphans     reached and not upstream: a downstream effect whose upstream
@@ -71,8 +72,12 @@ def compute(clients: list[ClientBook], hops: list[ChainHop],
         for hop in mine:
             up = _seqs(services.get(hop.source), hop.upstream)
             arrived = [services.get(r.service) for r in hop.book.routes]
-            reached = _seqs_union([_effects(s, hop.book.index) for s in arrived])
-            effects = sum(len(_effects(s, hop.book.index)) for s in arrived)
+            each = [_effects(s, hop.book.index) for s in arrived]
+            reached = _seqs_union(each)
+            if hop.book.one_to_many:  # an event for every subscriber: reached = reached all of them
+                for seqs in each:
+                    reached = np.intersect1d(reached, seqs)
+            doubled = sum(len(seqs) - len(np.unique(seqs)) for seqs in each)
             refused = sum(len(s.refused.get(hop.book.index, [])) for s in arrived if s is not None)
             reached_by_link[hop.link] = reached
             stages.append({
@@ -81,7 +86,7 @@ def compute(clients: list[ClientBook], hops: list[ChainHop],
                 "upstream": int(len(up)), "reached": int(len(reached)),
                 "hop_lost": int(len(np.setdiff1d(up, reached))),
                 "orphans": int(len(np.setdiff1d(reached, up))),
-                "duplicates_processed": int(effects - len(reached)),
+                "duplicates_processed": int(doubled),
                 "duplicates_suppressed": int(refused),
             })
         sources = {h.source for h in mine}

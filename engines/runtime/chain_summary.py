@@ -1,4 +1,4 @@
-"""The chain part of a run's summary: hop senders reconciled per link, and the end-to-end table.
+"""The chain part of a run's end (its drain and its summary): hop senders reconciled per link, and the end-to-end table.
 
 Called by engines.runtime.summary when the plan has hop senders (a service
 with outgoing links). The run's totals stay the clients' own; each hop's link
@@ -89,3 +89,20 @@ def add_chain(sup: Any, result: dict[str, Any], clients: list[ledger.ClientBook]
         for key in ("hop_lost", "orphans", "hop_reached", *RESILIENCE):
             link.setdefault(key, 0)
     result["chains"] = chains
+
+
+def hops_drained(metrics: Any, plan: Any) -> tuple[bool, int]:
+    """Whether every hop sender's targets have what its service took in, and how many deliveries
+    they have (live telemetry): the supervisor's drain waits for a chain hop after hop."""
+    done, total = True, 0
+    for service, hops in plan.hops.items():
+        taken = metrics.by_client(service)
+        for hop in hops:
+            index = int(hop["index"])
+            want = sum(taken[u] for u in hop["upstream"] if u < len(taken))
+            for route in plan.audience.get(str(hop["name"]), []):
+                counts = metrics.by_client(route.service)
+                got = counts[index] if index < len(counts) else 0
+                total += got
+                done = done and got >= want
+    return done, total
