@@ -25,6 +25,7 @@ from typing import Any
 
 from engines.runtime import brokers as broker_support
 from engines.runtime import preflight
+from engines.runtime.chain_summary import hops_drained
 from engines.runtime.control import POLL_S, Control
 from engines.runtime.errors import RunError
 from engines.runtime.events import EventLog
@@ -33,7 +34,6 @@ from engines.runtime.linkfaults import LinkFaults
 from engines.runtime.metrics import Collector
 from engines.runtime.ports import PortError, Ports
 from engines.runtime.proctable import RUNNING, NodeProcess, ProcessTable, log_tail
-from engines.runtime.chain_summary import hops_drained
 from engines.runtime.specs import RunPlan, make_plan, node_spec, write_spec
 from engines.topology import topofile
 from engines.topology.model import BrokerNode, Topology
@@ -335,7 +335,7 @@ class Supervisor:
                 total += sum(got)
                 if got and (min(got) < sent if client.style.one_to_many else sum(got) < sent):
                     caught_up = False
-            hops_done, moved = hops_drained(self.metrics, self.plan)
+            hops_done, moved = hops_drained(self.metrics, self.plan)  # a chain drains hop by hop
             caught_up, total = caught_up and hops_done, total + moved
             if caught_up:
                 return
