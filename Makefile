@@ -28,6 +28,8 @@ $(VENV)/.installed: pyproject.toml
 
 lint: setup
 	$(VENV)/bin/ruff check engines labgui tests bench
+	$(VENV)/bin/lint-imports
+	$(PY) -m mypy engines
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis

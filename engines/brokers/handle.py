@@ -44,8 +44,10 @@ class BrokerHandle(Protocol):
     """What the runtime may do with a broker node of a topology."""
 
     name: str
-    url: str
     managed: bool
+
+    @property
+    def url(self) -> str: ...
 
     @property
     def state(self) -> BrokerState: ...

@@ -12,6 +12,7 @@ import os
 import secrets
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from engines.brokers.procs import free_ports
 
@@ -138,7 +139,7 @@ def save_state(layout: NodeLayout, beam_pid: int | None) -> None:
     tmp.replace(path)
 
 
-def recorded_states(run_dir: Path) -> list[dict]:
+def recorded_states(run_dir: Path) -> list[dict[str, Any]]:
     """The state files of every managed node of a run (for crash cleanup)."""
     states = []
     for path in sorted((Path(run_dir) / "brokers").glob(f"*/{STATE_FILE}")):

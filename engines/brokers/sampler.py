@@ -11,12 +11,13 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import pika
 
 from engines.brokers.handle import AMQP_ERRORS
 
-_ERRORS = (*AMQP_ERRORS, AssertionError)
+_ERRORS: tuple[type[BaseException], ...] = (*AMQP_ERRORS, AssertionError)
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,8 @@ class QueueDepthSampler:
         self.url = url
         self.queue_names = list(queue_names)
         self.timeout = timeout
-        self._conn: pika.BlockingConnection | None = None
-        self._channel = None
+        self._conn: Any = None  # pika.BlockingConnection or None
+        self._channel: Any = None  # pika's BlockingChannel (pika ships no types)
         self._retry_at = 0.0
         self._backoff = 0.25
 
@@ -69,20 +70,20 @@ class QueueDepthSampler:
         for name in self.queue_names:
             if name in result:
                 continue
-            replies: list = []
+            replies: list[Any] = []
             try:
-                self._channel._impl.queue_declare(  # type: ignore[union-attr]
+                self._channel._impl.queue_declare(
                     queue=name, passive=True, callback=replies.append
                 )
-                while not replies and self._channel.is_open and time.monotonic() < deadline:  # type: ignore[union-attr]
-                    self._conn.process_data_events(time_limit=0.02)  # type: ignore[union-attr]
+                while not replies and self._channel.is_open and time.monotonic() < deadline:
+                    self._conn.process_data_events(time_limit=0.02)
             except _ERRORS:
                 self._drop()
                 return False
             if replies:
                 method = replies[0].method
                 result[name] = QueueDepth(method.message_count, method.consumer_count)
-            elif not self._channel.is_open:  # type: ignore[union-attr]
+            elif not self._channel.is_open:
                 # 404: not declared (yet, or gone with a non-durable queue); new channel.
                 if not self._reopen_channel():
                     return False
@@ -114,7 +115,7 @@ class QueueDepthSampler:
 
     def _reopen_channel(self) -> bool:
         try:
-            self._channel = self._conn.channel()  # type: ignore[union-attr]
+            self._channel = self._conn.channel()
             return True
         except _ERRORS:
             self._drop()

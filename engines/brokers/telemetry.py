@@ -13,7 +13,7 @@ import csv
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,7 @@ class QueueDepthMonitor:
             self._threads.append(thread)
             thread.start()
 
-    def _sink_for(self, broker: str):  # noqa: ANN202 - a small closure
+    def _sink_for(self, broker: str) -> Callable[[float, dict[str, QueueDepth]], None]:
         def sink(_wall: float, depths: dict[str, QueueDepth]) -> None:
             t = time.monotonic() - self.t0
             with self._lock:

@@ -23,6 +23,7 @@ import json
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 import psutil
@@ -74,7 +75,7 @@ def _broker_ports(run_dir: str) -> set[int]:
     return ports
 
 
-def _entries(directory: Path) -> Iterator[tuple[Path, dict]]:
+def _entries(directory: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
     for path in directory.glob("*.json"):
         try:
             data = json.loads(path.read_text(encoding="utf-8"))

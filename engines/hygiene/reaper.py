@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -31,7 +32,7 @@ QUIET_S = 1.0  # after the last kill, keep looking this long (an epmd may still 
 CLEAN = b"closed\n"  # what a supervisor that closed its run writes before closing the pipe
 
 
-def _broker_states(run_dir: Path) -> list[dict]:
+def _broker_states(run_dir: Path) -> list[dict[str, Any]]:
     states = []
     for path in sorted(run_dir.glob("brokers/*/state.json")):
         try:

@@ -51,7 +51,7 @@ import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -118,11 +118,13 @@ def read_service(name: str, db_path: Path) -> ServiceBook:
         for table, into in (("authorisations", book.effects), ("refused_duplicates", book.refused)):
             rows = np.array(db.execute(f"SELECT message_id, redelivered FROM {table}").fetchall(),
                             dtype=np.int64).reshape(-1, 2)
-            clients, seqs = split_id(rows[:, 0])  # type: ignore[arg-type]
+            ids: Any = rows[:, 0]  # split_id works on arrays as on ints
+            clients, seqs = split_id(ids)
+            clients, seqs = cast(Any, clients), cast(Any, seqs)
             for ci in np.unique(clients):
-                mine = clients == ci
-                into[int(ci)] = np.asarray(seqs[mine], dtype=np.int64)
-                book.redelivered[int(ci)] = book.redelivered.get(int(ci), 0) + int(rows[mine, 1].sum())
+                of_client = clients == ci
+                into[int(ci)] = np.asarray(seqs[of_client], dtype=np.int64)
+                book.redelivered[int(ci)] = book.redelivered.get(int(ci), 0) + int(rows[of_client, 1].sum())
     finally:
         db.close()
     return book
@@ -232,7 +234,7 @@ def compute(clients: list[ClientBook], services: Mapping[str, ServiceBook],
                 for key in ("lost", "in_doubt"):
                     links[route.link][key] = links[route.link].get(key, 0) + group[key]
                     nodes[route.service][key] = nodes[route.service].get(key, 0) + group[key]
-        node = {**mine, **{k: int(v) for k, v in group.items()}}
+        node: dict[str, Any] = {**mine, **{k: int(v) for k, v in group.items()}}
         node["errors_by_kind"] = dict(book.errors_by_kind)
         node["gave_up"] = int(book.counters.get("gave_up", 0))
         hist = histograms.get(book.name, Histogram())

@@ -27,10 +27,24 @@ from pathlib import Path
 from engines.nodes.downstream import Downstream
 from engines.nodes.stats import ServiceStats
 from engines.nodes.store import Store
-from engines.transports.base import DUPLICATE, EXIT_CRASH, Delivery, ServiceConfig
+from engines.transports.base import DUPLICATE, EXIT_CRASH, DeliveryRow, ServiceConfig
 
 _CLIENT, _REDELIVERED, _TS = itemgetter(0), itemgetter(3), itemgetter(4)
 _FAILED = -1  # a group commit that raised: every delivery in it gets this, and raises in its thread
+
+
+
+class _Slot:
+    """One delivery handed to `Handler.handle`, and its outcome once a group commit decided it."""
+
+    __slots__ = ("delivery", "outcome")
+
+    def __init__(self, delivery: DeliveryRow) -> None:
+        self.delivery = delivery
+        self.outcome: int | None = None
+
+    def done(self) -> bool:
+        return self.outcome is not None
 
 
 class Handler:
@@ -51,7 +65,7 @@ class Handler:
         self.handled = 0  # deliveries handled by this process life
         self._lock = threading.Lock()
         self._pending_lock = threading.Lock()
-        self._pending: list[list[object]] = []
+        self._pending: list[_Slot] = []
         self._rng = random.Random()
         self.downstream: Downstream | None = None  # a service's outgoing links (set by the node)
 
@@ -71,40 +85,44 @@ class Handler:
         return total / 1000.0
 
     # -- the transaction ----------------------------------------------------------
-    def handle_batch(self, deliveries: Sequence[Delivery]) -> list[int]:
+    def handle_batch(self, deliveries: Sequence[DeliveryRow]) -> list[int]:
         """Work, write and commit a batch; return one outcome per delivery (APPLIED or DUPLICATE)."""
         with self._lock:
             return self._locked(deliveries, work=True)
 
-    def handle(self, delivery: Delivery) -> int:
+    def handle(self, delivery: DeliveryRow) -> int:
         """Thread-safe single delivery: work in the caller's thread, commit with whoever waits."""
         pause = self.work_seconds(1)
         if pause:
             time.sleep(pause)
+<<<<<<< HEAD
         if self.downstream is not None and self.downstream.calls:  # raises DownstreamFailed
             self.downstream.call(delivery[0], delivery[1])
         slot: list[object] = [delivery, None]
+=======
+        slot = _Slot(delivery)
+>>>>>>> main
         with self._pending_lock:
             self._pending.append(slot)
-        while slot[1] is None:
+        while not slot.done():
             with self._lock:
-                if slot[1] is not None:
+                if slot.done():
                     break
                 with self._pending_lock:
                     batch, self._pending = self._pending, []
                 if not batch:
                     continue
                 try:
-                    outcomes = self._locked([s[0] for s in batch], work=False)  # type: ignore[misc]
+                    outcomes = self._locked([s.delivery for s in batch], work=False)
                 except Exception:
                     outcomes = [_FAILED] * len(batch)  # nobody waits forever on a failed batch
                 for s, outcome in zip(batch, outcomes, strict=True):
-                    s[1] = outcome
-        if slot[1] == _FAILED:
+                    s.outcome = outcome
+        if slot.outcome == _FAILED:
             raise RuntimeError("the transaction this delivery was part of failed (see the node log)")
-        return int(slot[1])  # type: ignore[call-overload]
+        return int(slot.outcome or 0)
 
-    def _locked(self, deliveries: Sequence[Delivery], work: bool) -> list[int]:
+    def _locked(self, deliveries: Sequence[DeliveryRow], work: bool) -> list[int]:
         batch = list(deliveries)
         if not batch:
             return []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from engines import transports
 from engines.nodes.downstream import Downstream
@@ -20,6 +21,7 @@ def run(spec: NodeSpec, stop: threading.Event, telemetry: Telemetry, log: loggin
     store = Store(spec.node_dir / "service.db", spec.clients)
     stats = ServiceStats(len(spec.clients))
     handler = Handler(config, store, stats, spec.node_dir / "crashed", log)
+<<<<<<< HEAD
     downstream = None
     if spec.hops:  # outgoing links: calls inside the handling, events after the work
         downstream = Downstream(spec.hops, spec.node_dir, spec.node_dir / "service.db", spec.clients,
@@ -27,6 +29,9 @@ def run(spec: NodeSpec, stop: threading.Event, telemetry: Telemetry, log: loggin
         handler.downstream = downstream
         downstream.start()
     groups: dict[str, tuple[object, list[Inbound]]] = {}
+=======
+    groups: dict[str, tuple[Callable[..., None], list[Inbound]]] = {}
+>>>>>>> main
     for inbound in spec.inbound:
         info = transports.driver(inbound.transport, inbound.style, SERVICE)
         groups.setdefault(info.group, (info.run, []))[1].append(inbound)
@@ -36,7 +41,7 @@ def run(spec: NodeSpec, stop: threading.Event, telemetry: Telemetry, log: loggin
     lock = threading.Lock()
     late = config.join_after_ms > 0
 
-    def ready_for(group: str):  # noqa: ANN202 - a small closure
+    def ready_for(group: str) -> Callable[[], None]:
         def ready() -> None:
             with lock:
                 waiting.discard(group)
@@ -55,7 +60,7 @@ def run(spec: NodeSpec, stop: threading.Event, telemetry: Telemetry, log: loggin
 
     failed: list[BaseException] = []
 
-    def guard(run_group, ctx: ServiceContext, inbound: list[Inbound]) -> None:  # noqa: ANN001
+    def guard(run_group: Callable[..., None], ctx: ServiceContext, inbound: list[Inbound]) -> None:
         try:
             run_group(ctx, inbound)
         except BaseException as exc:  # noqa: BLE001 - reported, then the node stops
@@ -64,11 +69,11 @@ def run(spec: NodeSpec, stop: threading.Event, telemetry: Telemetry, log: loggin
             stop.set()
 
     threads = []
-    for group, (run_group, inbound) in groups.items():
-        ctx = ServiceContext(config=config, listen=spec.listen, inbound=inbound, handler=handler,
+    for group, (run_group, group_inbound) in groups.items():
+        ctx = ServiceContext(config=config, listen=spec.listen, inbound=group_inbound, handler=handler,
                              stats=stats, stop=stop, log=log, clients=spec.clients,
                              ready=ready_for(group))
-        thread = threading.Thread(target=guard, args=(run_group, ctx, inbound), name=group, daemon=True)
+        thread = threading.Thread(target=guard, args=(run_group, ctx, group_inbound), name=group, daemon=True)
         thread.start()
         threads.append(thread)
     for thread in threads:

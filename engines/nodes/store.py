@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from operator import itemgetter
 from pathlib import Path
 
-from engines.transports.delivery import APPLIED, DUPLICATE, Delivery
+from engines.transports.delivery import APPLIED, DUPLICATE, DeliveryRow
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS clients (idx INTEGER PRIMARY KEY, name TEXT NOT NULL);
@@ -84,7 +84,7 @@ class Store:
         except sqlite3.OperationalError:  # an SQLite built without JSON: executemany instead
             self.bulk = False
 
-    def write(self, batch: Sequence[Delivery], dedupe: bool) -> list[int]:
+    def write(self, batch: Sequence[DeliveryRow], dedupe: bool) -> list[int]:
         """Begin a transaction and write `batch`; return its outcomes. Call `commit` next.
 
         Fast path: probe PROCESSED_MESSAGES for the whole batch at once
@@ -132,7 +132,7 @@ class Store:
             db.executemany(_INSERT_REFUSED, refused)
         return outcomes
 
-    def _business(self, ids: list[int], array: str, batch: Sequence[Delivery]) -> None:
+    def _business(self, ids: list[int], array: str, batch: Sequence[DeliveryRow]) -> None:
         """One authorisation row per delivery."""
         if not self.bulk or max(map(_ATTEMPT, batch)) >= _MAX_PACKED_ATTEMPT:
             self.db.executemany(_INSERT_BUSINESS, list(zip(ids, map(_ATTEMPT, batch), map(_REDELIVERED, batch), strict=True)))

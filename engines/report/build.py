@@ -49,7 +49,7 @@ def _read_json(path: Path) -> Any:
 
 
 def read_events(path: Path) -> list[dict[str, Any]]:
-    events = []
+    events: list[dict[str, Any]] = []
     if not path.exists():
         return events
     for line in path.read_text(encoding="utf-8").splitlines():

@@ -9,11 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
 
 from engines.report.periods import FaultPeriod  # noqa: E402
 
@@ -28,8 +31,8 @@ class Panel:
     slug: str
     title: str
     unit: str
-    lines: dict[str, tuple[Sequence[float], Sequence[float]]] = field(default_factory=dict)
-    styles: dict[str, dict[str, str]] = field(default_factory=dict)  # label -> matplotlib kwargs
+    lines: dict[str, tuple[Sequence[float] | np.ndarray, Sequence[float] | np.ndarray]] = field(default_factory=dict)
+    styles: dict[str, dict[str, Any]] = field(default_factory=dict)  # label -> matplotlib kwargs
     empty_text: str = "no data"
 
     @property
@@ -37,7 +40,7 @@ class Panel:
         return not any(len(t) for t, _ in self.lines.values())
 
 
-def _shade(ax: plt.Axes, periods: Sequence[FaultPeriod], label: bool) -> None:
+def _shade(ax: Axes, periods: Sequence[FaultPeriod], label: bool) -> None:
     for period in periods:
         colour = _FAULT_COLOURS.get(period.action, "#7f7f7f")
         ax.axvspan(period.start, period.end, color=colour, alpha=0.15, lw=0)
@@ -47,7 +50,7 @@ def _shade(ax: plt.Axes, periods: Sequence[FaultPeriod], label: bool) -> None:
                         xytext=(3, -12), textcoords="offset points", fontsize=8, color=colour)
 
 
-def _draw(ax: plt.Axes, panel: Panel, periods: Sequence[FaultPeriod], duration: float,
+def _draw(ax: Axes, panel: Panel, periods: Sequence[FaultPeriod], duration: float,
           label_faults: bool) -> None:
     for name, (t, v) in panel.lines.items():
         if len(t):

@@ -42,9 +42,9 @@ class BrokerHandle(Protocol):
 def opener() -> Callable[[BrokerNode, Path], Any]:
     """`engines.brokers.open_broker`, or RunError saying why brokers cannot run here."""
     try:
-        from engines.brokers import open_broker  # type: ignore[import-not-found,unused-ignore]
+        from engines.brokers import open_broker
     except ImportError as exc:
         raise RunError(
             "this topology has RabbitMQ brokers, but the broker engine (engines.brokers) is not "
             f"available here ({exc}); brokerless topologies (zmq, http) still run") from None
-    return open_broker  # type: ignore[no-any-return]
+    return open_broker

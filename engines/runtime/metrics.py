@@ -143,7 +143,7 @@ class Collector:
             poller.register(sock, zmq.POLLIN)
         while not self._stop.is_set():
             wait = max(0.0, next_sample - time.monotonic())
-            for sock, _ in poller.poll(wait * 1000):
+            for sock, _ in poller.poll(int(wait * 1000)):
                 if sock is not self._sock:
                     self._gate.serve(sock)  # type: ignore[union-attr]
                     continue
@@ -223,7 +223,10 @@ class Collector:
         """The latest raw snapshot of a node's current life (errors by kind, extras...)."""
         with self._lock:
             lives = list(self._lives.get(node, {}).values())
-        return dict(max(lives, key=lambda m: m.get("ts", 0))) if lives else {}
+        if not lives:
+            return {}
+        latest: dict[str, Any] = max(lives, key=lambda m: m.get("ts", 0))
+        return dict(latest)
 
     def series(self, node: str, column: str) -> tuple[np.ndarray, np.ndarray]:
         """Time (s since start) and values of one column for one node, oldest first."""

@@ -6,6 +6,7 @@ step the run cannot carry out is an error event, never a failed run.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from engines.runtime.events import EventLog
@@ -63,7 +64,7 @@ class Scheduler:
         if step.action.on_link:
             sup.events.add("scenario", None, link=step.target, action=step.action.value,
                            at_s=round(now_s, 3))
-            link_act = {
+            link_act: Callable[[], None] = {
                 Action.CUT: lambda: sup.cut_link(step.target),
                 Action.HEAL: lambda: sup.heal_link(step.target),
                 Action.DELAY: lambda: sup.delay_link(step.target, step.latency_ms, step.jitter_ms),

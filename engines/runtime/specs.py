@@ -135,20 +135,20 @@ def make_plan(topology: Topology, ports: Ports, broker_urls: dict[str, str]) -> 
         plan.audience[client.name] = routes
         if client.style.one_to_many:
             plan.expect_subscribers[client.name] = sum(
-                1 for r in routes if topology.node(r.service).join_after_ms == 0)  # type: ignore[union-attr]
+                1 for r in routes if getattr(topology.node(r.service), "join_after_ms", 0) == 0)
 
     # streams each service consumes
     for client in topology.clients():
         peers = plan.peers[client.name]
         for route in plan.audience[client.name]:
-            service = topology.node(route.service)
+            target = topology.node(route.service)
             info = transports.driver(client.transport.value, client.style.value, SERVICE)
             peer_index = route.peer_index if route.peer_index is not None else next(
                 (p.index for p in peers if p.link == route.client_link), 0)
             link = topology.link(route.link)
             channel = _channel(amqp_specs, link) if client.transport is Transport.AMQP else None
             broker = topology.node(link.source) if isinstance(topology.node(link.source), BrokerNode) else None
-            plan.inbound.setdefault(service.name, []).append(Inbound(
+            plan.inbound.setdefault(target.name, []).append(Inbound(
                 client=client.name, client_index=clients[client.name], link=route.link,
                 style=client.style.value, transport=client.transport.value, peer_index=peer_index,
                 listener=info.listens[0] if info.listens else None,

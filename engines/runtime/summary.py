@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
+
 from engines import transports
 from engines.ledger import reconcile as ledger
 from engines.ledger.histogram import Histogram
@@ -52,7 +54,7 @@ def client_books(sup: FinishedRun) -> list[ledger.ClientBook]:
             counters, kinds, peer_replies = rec.counters, rec.errors_by_kind, rec.peer_replies
         else:  # never started
             status, masks, counters, kinds, peer_replies = (
-                ledger.np.zeros(0, dtype=ledger.np.uint8), None, {}, {}, [])
+                np.zeros(0, dtype=np.uint8), None, {}, {}, [])
         books.append(ledger.ClientBook(
             name=client.name, index=sup.plan.clients[client.name], status=status, counters=counters,
             acknowledges=acknowledges, one_to_many=client.style.one_to_many, routes=routes,

@@ -161,8 +161,8 @@ class Supervisor:
             self.start_node(name)
         self._await_ready(services)
         self.started_at = time.monotonic()
-        for client in topo.clients():
-            self.start_node(client.name)
+        for client_node in topo.clients():
+            self.start_node(client_node.name)
         self.events.add("run-started")
 
     def _start_brokers(self, nodes: list[BrokerNode]) -> dict[str, str]:

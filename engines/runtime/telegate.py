@@ -28,7 +28,7 @@ _FAILED = (zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL | zmq.EVENT_HANDSHAKE_FAILED_PRO
 class Gate:
     """ZAP handler and handshake monitor for one PLAIN server socket (call before it binds)."""
 
-    def __init__(self, ctx: zmq.Context, server: zmq.Socket, token: str, nodes: set[str]) -> None:
+    def __init__(self, ctx: zmq.Context[zmq.Socket[bytes]], server: zmq.Socket[bytes], token: str, nodes: set[str]) -> None:
         self._token = token.encode()
         self._nodes = {n.encode() for n in nodes}
         self.rejected: Counter[str] = Counter()
@@ -40,7 +40,7 @@ class Gate:
         self.monitor = server.get_monitor_socket(_FAILED)
         self.sockets = (self.zap, self.monitor)
 
-    def serve(self, sock: zmq.Socket) -> None:
+    def serve(self, sock: zmq.Socket[bytes]) -> None:
         """Answer one ZAP request or read one monitor event (`sock` is one of `sockets`)."""
         if sock is self.zap:
             self._answer(self.zap.recv_multipart())

@@ -32,7 +32,7 @@ def _column(node: object, has_brokers: bool) -> int:
     return 2 if has_brokers else 1
 
 
-def _barycentre(graph: nx.DiGraph, name: str, row_of: dict[str, float]) -> float:
+def _barycentre(graph: nx.DiGraph[str], name: str, row_of: dict[str, float]) -> float:
     """The mean row of the nodes that feed `name` (infinity when none is placed yet)."""
     fed_by = [row_of[p] for p in graph.predecessors(name) if p in row_of]
     return sum(fed_by) / len(fed_by) if fed_by else float("inf")
@@ -41,7 +41,7 @@ def _barycentre(graph: nx.DiGraph, name: str, row_of: dict[str, float]) -> float
 def columns(topology: Topology) -> dict[str, Position]:
     """New positions for every node: columns by kind, bands by connected part."""
     names = [n.name for n in topology.nodes]
-    graph = nx.DiGraph()
+    graph: nx.DiGraph[str] = nx.DiGraph()
     graph.add_nodes_from(names)
     graph.add_edges_from((lk.source, lk.target) for lk in topology.links
                          if lk.source in graph and lk.target in graph and lk.source != lk.target)
@@ -62,8 +62,11 @@ def columns(topology: Topology) -> dict[str, Position]:
         for index in sorted(by_column):
             members = by_column[index]
 
-            members.sort(key=lambda name, rows_so_far=row_of: (
-                _barycentre(graph, name, rows_so_far), topology.node(name).position[1], order[name]))
+
+            def placement(name: str, rows_so_far: dict[str, float] = row_of) -> tuple[float, float, int]:
+                return (_barycentre(graph, name, rows_so_far), topology.node(name).position[1], order[name])
+
+            members.sort(key=placement)
             first = (rows - len(members)) / 2
             for k, name in enumerate(members):
                 row_of[name] = first + k

@@ -120,7 +120,8 @@ def _field_names(loc: tuple[Any, ...], data: dict[Any, Any]) -> list[str]:
         return list(Topology.model_fields)
     if loc[0] == "nodes" and len(loc) == 2:
         node = _subject_item(data, loc)
-        cls = NODE_CLASSES.get(node.get("kind")) if isinstance(node, dict) else None  # type: ignore[call-overload]
+        kind = node.get("kind") if isinstance(node, dict) else None
+        cls = next((c for k, c in NODE_CLASSES.items() if k.value == kind), None)
         return list(cls.model_fields) if cls else []
     if loc[0] == "links" and len(loc) == 2:
         return [f.alias or n for n, f in Link.model_fields.items()]

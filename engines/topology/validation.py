@@ -139,7 +139,7 @@ def validate(topology: Topology) -> list[Problem]:
             by_port[node.port] = node.name
 
     # reachability ------------------------------------------------------------
-    graph = nx.DiGraph()
+    graph: nx.DiGraph[str] = nx.DiGraph()
     graph.add_nodes_from(names)
     graph.add_edges_from((lk.source, lk.target) for lk in topology.links
                          if lk.source in names and lk.target in names)

@@ -1,4 +1,4 @@
-"""Transports: one small interface for ZeroMQ, HTTP and (next) RabbitMQ.
+"""Transports: one small interface for ZeroMQ, HTTP and RabbitMQ.
 
 The contract
 ============

@@ -19,7 +19,7 @@ from typing import Any
 import zmq
 
 from engines.transports import wire
-from engines.transports.base import Delivery
+from engines.transports.base import DeliveryRow
 
 FLUSH_LINGER_MS = 3000  # a finished one-way sender waits this long, at most, for its queue to drain
 TICK_MS = 100  # every blocking wait checks the stop event at least this often
@@ -28,13 +28,13 @@ MAX_FRAME_BYTES = 17 * 1024 * 1024  # the largest payload a topology allows (16 
 _UNIFORM_CACHE = 256  # decoders kept for distinct payload lengths (hostile lengths must not grow it)
 
 
-def context() -> zmq.Context:
+def context() -> zmq.Context[zmq.Socket[bytes]]:
     ctx = zmq.Context(1)
     ctx.setsockopt(zmq.LINGER, 0)  # with the default, ctx.term() hangs on undelivered messages
     return ctx
 
 
-def socket(ctx: zmq.Context, kind: int, **options: int) -> zmq.Socket:
+def socket(ctx: zmq.Context[zmq.Socket[bytes]], kind: int, **options: int) -> zmq.Socket[bytes]:
     sock = ctx.socket(kind)
     sock.setsockopt(zmq.LINGER, 0)
     for name, value in options.items():
@@ -42,7 +42,7 @@ def socket(ctx: zmq.Context, kind: int, **options: int) -> zmq.Socket:
     return sock
 
 
-def send_until_stopped(sock: zmq.Socket, frames: bytes | list[bytes], stop: threading.Event) -> bool:
+def send_until_stopped(sock: zmq.Socket[bytes], frames: bytes | list[bytes], stop: threading.Event) -> bool:
     """Send, waiting (stop-aware) while the high-water mark blocks it; False if stopped first."""
     multipart = isinstance(frames, list)
     while True:
@@ -58,7 +58,7 @@ def send_until_stopped(sock: zmq.Socket, frames: bytes | list[bytes], stop: thre
             sock.poll(TICK_MS, zmq.POLLOUT)
 
 
-def drain(sock: zmq.Socket, max_frames: int) -> list[list[bytes]]:
+def drain(sock: zmq.Socket[bytes], max_frames: int) -> list[list[bytes]]:
     """Up to max_frames multipart messages already waiting, without blocking."""
     out: list[list[bytes]] = []
     recv = sock.recv_multipart
@@ -70,7 +70,7 @@ def drain(sock: zmq.Socket, max_frames: int) -> list[list[bytes]]:
     return out
 
 
-def replies(sock: zmq.Socket, recorder: Any, max_frames: int = 1000) -> Iterator[tuple[tuple[int, ...], bytes]]:
+def replies(sock: zmq.Socket[bytes], recorder: Any, max_frames: int = 1000) -> Iterator[tuple[tuple[int, ...], bytes]]:
     """(header, frame) of each reply already waiting; a malformed frame is counted, not raised."""
     for parts in drain(sock, max_frames):
         frame = parts[-1]
@@ -129,13 +129,13 @@ class Batch:
     __slots__ = ("items", "heads", "tags", "bad", "accept")
 
     def __init__(self, accept: Accept | None = None) -> None:
-        self.items: list[Delivery] = []
+        self.items: list[DeliveryRow] = []
         self.heads: list[tuple[int, ...]] = []
-        self.tags: list[object] = []
+        self.tags: list[bytes] = []
         self.bad = 0  # malformed or unexpected frames, skipped whole
         self.accept = accept
 
-    def add(self, body: bytes, tag: object = None, redelivered: bool = False) -> None:
+    def add(self, body: bytes, tag: bytes | None = None, redelivered: bool = False) -> None:
         """Decode one frame. Deliveries are plain tuples laid out as `Delivery` (a third of
         the cost of the named tuple), with redelivered as 0 or 1 (SQLite binds ints fastest)."""
         try:
@@ -147,15 +147,15 @@ class Batch:
             self.bad += 1
             return
         if redelivered:
-            self.items.extend([(h[2], h[4], h[3], 1, h[5], True) for h in decoded])  # type: ignore[misc]
+            self.items.extend([(h[2], h[4], h[3], 1, h[5], True) for h in decoded])
         else:
-            self.items.extend([(h[2], h[4], h[3], h[1] & 1, h[5], True) for h in decoded])  # type: ignore[misc]
+            self.items.extend([(h[2], h[4], h[3], h[1] & 1, h[5], True) for h in decoded])
         self.heads.extend(decoded)
         if tag is not None:
             self.tags.extend([tag] * len(decoded))
 
 
-def receive(sock: zmq.Socket, max_messages: int, tagged: bool = False,
+def receive(sock: zmq.Socket[bytes], max_messages: int, tagged: bool = False,
             accept: Accept | None = None) -> Batch:
     """Frames already waiting, without blocking, until about `max_messages` deliveries.
     A tagged (ROUTER) message is [identity, empty delimiter, body], any other one frame:
@@ -174,7 +174,7 @@ def receive(sock: zmq.Socket, max_messages: int, tagged: bool = False,
     return batch
 
 
-def listener(ctx: zmq.Context, kind: int, **options: int) -> zmq.Socket:
+def listener(ctx: zmq.Context[zmq.Socket[bytes]], kind: int, **options: int) -> zmq.Socket[bytes]:
     """A service's receiving socket: LINGER=0 and no frame above MAX_FRAME_BYTES."""
     return socket(ctx, kind, MAXMSGSIZE=MAX_FRAME_BYTES, **options)
 
@@ -190,7 +190,7 @@ def responder_of(header: tuple[int, ...], frame: bytes) -> int:
     return -1
 
 
-def close_flushing(sock: zmq.Socket) -> None:
+def close_flushing(sock: zmq.Socket[bytes]) -> None:
     """Close a one-way sender after letting what it already sent drain (bounded).
 
     Done sending or told to stop, a client does not take back what it handed

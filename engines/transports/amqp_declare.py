@@ -21,7 +21,7 @@ publishes or consumes (DESIGN trap: after reconnecting, declare again).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 # RabbitMQ 3.10 quorum queues have no default delivery limit: a message that is
@@ -65,7 +65,7 @@ def declare_operations(spec: Mapping[str, Any]) -> list[tuple[str, dict[str, Any
     return ops
 
 
-def declare(channel: Any, specs: list[Mapping[str, Any]], done: Callable[[], None]) -> None:
+def declare(channel: Any, specs: Sequence[Mapping[str, Any]], done: Callable[[], None]) -> None:
     """Run every spec's declarations on a pika (async) channel, one after another, then `done()`.
 
     A declaration the broker refuses (e.g. a queue that exists with other

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pika
@@ -50,7 +50,7 @@ class Session:
     def __init__(
         self,
         url: str,
-        specs: list[Mapping[str, Any]],
+        specs: Sequence[Mapping[str, Any]],
         stop: threading.Event,
         log: logging.Logger,
         name: str,

@@ -17,6 +17,7 @@ from typing import Any
 from engines.transports.delivery import APPLIED as APPLIED  # re-exported for drivers
 from engines.transports.delivery import DUPLICATE as DUPLICATE
 from engines.transports.delivery import Delivery as Delivery
+from engines.transports.delivery import DeliveryRow as DeliveryRow
 from engines.transports.roles import Handler, Pacer, Recorder, Stats
 
 CLIENT = "client"

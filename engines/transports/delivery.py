@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, TypeAlias
 
 
 class Delivery(NamedTuple):
@@ -26,3 +26,8 @@ class Delivery(NamedTuple):
 
 APPLIED = 1  # business effect committed now
 DUPLICATE = 2  # refused through PROCESSED_MESSAGES; answer as if applied (idempotent reply)
+
+
+# What drivers may hand the handler: a Delivery, or on the hot path a plain tuple with the same
+# fields in the same order (client, seq, attempt, redelivered, ts_ns, keyed); a Delivery is one.
+DeliveryRow: TypeAlias = tuple[int, int, int, int, int, bool]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from engines.transports.delivery import Delivery
+from engines.transports.delivery import DeliveryRow
 
 
 class Pacer(Protocol):
@@ -69,9 +69,9 @@ class Recorder(Protocol):
 class Handler(Protocol):
     """Does a service's work: processing time, the SQLite transaction, the configured crash."""
 
-    def handle_batch(self, deliveries: Sequence[Delivery]) -> list[int]: ...
+    def handle_batch(self, deliveries: Sequence[DeliveryRow]) -> list[int]: ...
 
-    def handle(self, delivery: Delivery) -> int: ...
+    def handle(self, delivery: DeliveryRow) -> int: ...
 
 
 class Stats(Protocol):

@@ -75,7 +75,7 @@ def unpack(frame: bytes) -> tuple[int, int, int, int, int, int, int]:
     """The header of the first message: (kind, flags, client, attempt, seq, ts_ns, length)."""
     if len(frame) < HEADER_SIZE:
         raise WireError(f"frame of {len(frame)} bytes is shorter than a header ({HEADER_SIZE})")
-    return _unpack_from(frame, 0)  # type: ignore[return-value]
+    return _unpack_from(frame, 0)
 
 
 def iter_headers(frame: bytes | memoryview) -> Iterator[tuple[int, int, int, int, int, int, int]]:
@@ -88,7 +88,7 @@ def iter_headers(frame: bytes | memoryview) -> Iterator[tuple[int, int, int, int
         offset += HEADER_SIZE + header[6]
         if offset > end:
             raise WireError("torn frame: payload runs past the end")
-        yield header  # type: ignore[misc]
+        yield header
 
 
 def reply_to(header: tuple[int, ...], flags: int = 0, body: bytes = b"") -> bytes:

@@ -48,14 +48,14 @@ from engines.transports.base import (
 JOIN_WAIT_S = 15.0
 
 
-def _publisher(ctx: ClientContext, zctx: zmq.Context) -> zmq.Socket:
+def _publisher(ctx: ClientContext, zctx: zmq.Context[zmq.Socket[bytes]]) -> zmq.Socket[bytes]:
     hwm = next((p.link_hwm for p in ctx.peers if p.link_hwm is not None), 1000)
     sock = socket(zctx, zmq.XPUB, SNDHWM=hwm, XPUB_VERBOSE=1)
     sock.bind(ctx.listen[ZMQ_PUB])
     return sock
 
 
-def _await_subscribers(sock: zmq.Socket, ctx: ClientContext) -> int:
+def _await_subscribers(sock: zmq.Socket[bytes], ctx: ClientContext) -> int:
     """Wait until the on-time subscribers have subscribed (bounded); return how many did."""
     joined = 0
     deadline = time.monotonic() + JOIN_WAIT_S
@@ -70,7 +70,7 @@ def _await_subscribers(sock: zmq.Socket, ctx: ClientContext) -> int:
     return joined
 
 
-def _read_subscriptions(sock: zmq.Socket, ctx: ClientContext) -> None:
+def _read_subscriptions(sock: zmq.Socket[bytes], ctx: ClientContext) -> None:
     for parts in drain(sock, 100):
         if parts[-1][:1] == b"\x01":
             ctx.recorder.count("subscribers_joined")
@@ -125,7 +125,7 @@ def run_pub_collect(ctx: ClientContext) -> None:
             wait_ms = TICK_MS if pacer.finished else min(TICK_MS, pacer.next_due_in() * 1000)
             if closing:
                 wait_ms = min(wait_ms, max(0, (closing[0][0] - time.monotonic_ns()) / 1e6))
-            if router.poll(wait_ms, zmq.POLLIN):
+            if router.poll(int(wait_ms), zmq.POLLIN):
                 for header, frame in replies(router, rec):
                     seq = header[4]
                     if seq in open_windows:
@@ -145,7 +145,7 @@ def run_pub_collect(ctx: ClientContext) -> None:
         zctx.term()
 
 
-def _subscriber(ctx: ServiceContext, zctx: zmq.Context, inbound: list[Inbound]) -> zmq.Socket:
+def _subscriber(ctx: ServiceContext, zctx: zmq.Context[zmq.Socket[bytes]], inbound: list[Inbound]) -> zmq.Socket[bytes]:
     sock = listener(zctx, zmq.SUB, RCVHWM=ctx.config.hwm)
     sock.setsockopt(zmq.SUBSCRIBE, b"")
     for ib in inbound:
@@ -178,7 +178,7 @@ def run_sub(ctx: ServiceContext, inbound: list[Inbound]) -> None:
 def run_sub_reply(ctx: ServiceContext, inbound: list[Inbound]) -> None:
     zctx = context()
     sub = _subscriber(ctx, zctx, inbound)
-    dealers: dict[int, tuple[zmq.Socket, bytes]] = {}
+    dealers: dict[int, tuple[zmq.Socket[bytes], bytes]] = {}
     for ib in inbound:
         dealer = socket(zctx, zmq.DEALER, SNDHWM=0)
         dealer.connect(ib.publisher[ZMQ_REPLIES])

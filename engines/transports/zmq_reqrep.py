@@ -38,14 +38,15 @@ from engines.transports.base import (
     Inbound,
     ServiceContext,
 )
+from engines.transports.roles import Pacer
 
 
-def _wait_reply(sock: zmq.Socket, ctx: ClientContext, timeout_ms: float | None) -> bytes | None:
+def _wait_reply(sock: zmq.Socket[bytes], ctx: ClientContext, timeout_ms: float | None) -> bytes | None:
     """The reply, or None on timeout (timeout None: wait until stopped, like a plain REQ)."""
     deadline = None if timeout_ms is None else time.monotonic() + timeout_ms / 1000.0
     while not ctx.stop.is_set():
         wait = TICK_MS if deadline is None else min(TICK_MS, max(0.0, deadline - time.monotonic()) * 1000)
-        if sock.poll(wait, zmq.POLLIN):
+        if sock.poll(int(wait), zmq.POLLIN):
             return sock.recv()
         if deadline is not None and time.monotonic() >= deadline:
             return None
@@ -58,7 +59,7 @@ def run_req(ctx: ClientContext) -> None:
     zctx = context()
     endpoints = [p.endpoints[ZMQ_ROUTER] for p in ctx.peers]
 
-    def open_socket() -> zmq.Socket:
+    def open_socket() -> zmq.Socket[bytes]:
         sock = socket(zctx, zmq.REQ)
         for endpoint in endpoints:
             sock.connect(endpoint)
@@ -146,7 +147,7 @@ def run_dealer(ctx: ClientContext) -> None:
             if deadlines:
                 wait_ms = min(wait_ms, max(0, (deadlines[0][0] - time.monotonic_ns()) // 1_000_000))
             if room > 0 and not pacer.finished:
-                wait_ms = min(wait_ms, pacer.next_due_in() * 1000)
+                wait_ms = min(wait_ms, int(pacer.next_due_in() * 1000))
             if sock.poll(wait_ms, zmq.POLLIN):
                 for header, frame in replies(sock, rec):
                     seq = header[4]
@@ -171,7 +172,7 @@ def run_dealer(ctx: ClientContext) -> None:
         zctx.term()
 
 
-def _await_connection(sock: zmq.Socket, ctx: ClientContext, limit_s: float = 10.0) -> None:
+def _await_connection(sock: zmq.Socket[bytes], ctx: ClientContext, limit_s: float = 10.0) -> None:
     """With IMMEDIATE=1 nothing can be sent before a service is connected: wait for one (bounded),
     so the first burst is not dropped by a handshake still under way."""
     deadline = time.monotonic() + limit_s
@@ -181,7 +182,7 @@ def _await_connection(sock: zmq.Socket, ctx: ClientContext, limit_s: float = 10.
     ctx.log.warning("no service connected within %.0f s; sending anyway", limit_s)
 
 
-def _due(pacer, room: int) -> range:  # noqa: ANN001
+def _due(pacer: Pacer, room: int) -> range:
     """Sequence numbers due now at a finite rate, without waiting."""
     return pacer.take(room) if pacer.next_due_in() <= 0 else range(0)
 

@@ -1,6 +1,6 @@
 """The editor's actions (menus, toolbar, shortcuts) and the small icons they need.
 
-Kept apart from the window so run mode (issue 7) can add Run/Stop next to
+Kept apart from the window so run mode (labgui.run) can add Run/Stop next to
 them and so tests can trigger exactly what a user would click.
 """
 

@@ -306,7 +306,7 @@ class MainWindow(QMainWindow):
             menu.addActions([a.paste, a.select_all, a.auto_layout, a.fit])
         return menu
 
-    # -- run-mode seam (issue 7) ---------------------------------------------------------------------
+    # -- run-mode seam -------------------------------------------------------------------------------
     def set_editing_locked(self, locked: bool, reason: str = "Running — stop the run to edit") -> None:
         """Lock every way of editing (canvas, palette, inspector, actions) and say so on the canvas."""
         self.doc.set_locked(locked)

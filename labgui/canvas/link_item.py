@@ -96,7 +96,7 @@ class LinkItem(QGraphicsItem):
         self.marked = marked
         self.update()
 
-    # -- run-mode seams (issue 7) ---------------------------------------------------------
+    # -- run-mode seams -------------------------------------------------------------------
     def set_rate(self, text: str | None) -> None:
         """Show a live rate next to the transport, e.g. '1.2k/s' (the line itself stays put)."""
         if text == self.rate:

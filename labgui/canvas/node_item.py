@@ -117,7 +117,7 @@ class NodeItem(QGraphicsItem):
         self.link_hint = hint
         self.update()
 
-    # -- run-mode seams (issue 7) -----------------------------------------------------
+    # -- run-mode seams ---------------------------------------------------------------
     def set_state(self, state: str | None) -> None:
         """Show a run state (starting, ready, paused, killed, crashed, exited) as a ring."""
         self.state = state
