@@ -95,13 +95,9 @@ class Handler:
         pause = self.work_seconds(1)
         if pause:
             time.sleep(pause)
-<<<<<<< HEAD
         if self.downstream is not None and self.downstream.calls:  # raises DownstreamFailed
             self.downstream.call(delivery[0], delivery[1])
-        slot: list[object] = [delivery, None]
-=======
         slot = _Slot(delivery)
->>>>>>> main
         with self._pending_lock:
             self._pending.append(slot)
         while not slot.done():

@@ -21,17 +21,13 @@ def run(spec: NodeSpec, stop: threading.Event, telemetry: Telemetry, log: loggin
     store = Store(spec.node_dir / "service.db", spec.clients)
     stats = ServiceStats(len(spec.clients))
     handler = Handler(config, store, stats, spec.node_dir / "crashed", log)
-<<<<<<< HEAD
     downstream = None
     if spec.hops:  # outgoing links: calls inside the handling, events after the work
         downstream = Downstream(spec.hops, spec.node_dir, spec.node_dir / "service.db", spec.clients,
                                 stats, stop, log, telemetry.event)
         handler.downstream = downstream
         downstream.start()
-    groups: dict[str, tuple[object, list[Inbound]]] = {}
-=======
     groups: dict[str, tuple[Callable[..., None], list[Inbound]]] = {}
->>>>>>> main
     for inbound in spec.inbound:
         info = transports.driver(inbound.transport, inbound.style, SERVICE)
         groups.setdefault(info.group, (info.run, []))[1].append(inbound)
