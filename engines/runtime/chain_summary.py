@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 from engines import transports
 from engines.ledger import chain
 from engines.ledger import reconcile as ledger
@@ -34,7 +36,7 @@ def hop_books(sup: Any) -> list[chain.ChainHop]:
                 status, masks, rec = ledger.read_client(path)
                 counters, kinds = rec.counters, rec.errors_by_kind
             else:
-                status, masks, counters, kinds = ledger.np.zeros(0, dtype=ledger.np.uint8), None, {}, {}
+                status, masks, counters, kinds = np.zeros(0, dtype=np.uint8), None, {}, {}
             routes = [ledger.RouteBook(r.service, r.link, r.client_link, r.peer_index or 0)
                       for r in sup.plan.audience.get(name, [])]
             acknowledges = transports.acknowledges(str(hop["transport"]), str(hop["style"]),

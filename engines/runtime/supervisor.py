@@ -323,8 +323,7 @@ class Supervisor:
         assert self.metrics is not None and self.plan is not None
         quiet_since, last, cap = time.monotonic(), -1, time.monotonic() + self.drain_timeout_s
         while time.monotonic() < cap:
-            caught_up = True
-            total = 0
+            caught_up, total = hops_drained(self.metrics, self.plan)  # a chain drains hop by hop
             for client in self.topology.clients():
                 sent = self.metrics.totals(client.name).get("sent", 0)
                 index = self.plan.clients[client.name]
@@ -335,8 +334,6 @@ class Supervisor:
                 total += sum(got)
                 if got and (min(got) < sent if client.style.one_to_many else sum(got) < sent):
                     caught_up = False
-            hops_done, moved = hops_drained(self.metrics, self.plan)  # a chain drains hop by hop
-            caught_up, total = caught_up and hops_done, total + moved
             if caught_up:
                 return
             if total != last:

@@ -75,16 +75,16 @@ def hops(topology: Topology) -> list[Hop]:
     return found
 
 
-def service_graph(topology: Topology) -> nx.DiGraph:
+def service_graph(topology: Topology) -> nx.DiGraph[str]:
     """Services as nodes, an edge where one's messages reach another (through brokers too)."""
-    graph = nx.DiGraph()
+    graph: nx.DiGraph[str] = nx.DiGraph()
     graph.add_nodes_from(s.name for s in topology.services())
     for hop in hops(topology):
         graph.add_edges_from((hop.source, t) for t in hop.targets)
     return graph
 
 
-def find_cycle(graph: nx.DiGraph) -> list[str] | None:
+def find_cycle(graph: nx.DiGraph[str]) -> list[str] | None:
     """A cycle as node names, first repeated at the end ('a', 'b', 'a'), or None."""
     try:
         edges = nx.find_cycle(graph)
@@ -112,7 +112,7 @@ def cycle_with(topology: Topology, source: str, target: str) -> list[str] | None
 
 def origins(topology: Topology) -> dict[str, list[str]]:
     """Per service, the clients whose messages reach it (in file order)."""
-    graph = nx.DiGraph()
+    graph: nx.DiGraph[str] = nx.DiGraph()
     graph.add_nodes_from(n.name for n in topology.nodes)
     graph.add_edges_from((lk.source, lk.target) for lk in topology.links
                          if topology.has_node(lk.source) and topology.has_node(lk.target))
