@@ -38,10 +38,9 @@ def plan(topology: Topology) -> ChannelPlan:
     for link in topology.links:
         source, target = names.get(link.source), names.get(link.target)
         if isinstance(source, ClientNode | ServiceNode) and isinstance(target, BrokerNode):
-            channel = link.channel or source.name
             style = topology.sender_style(link)  # a service's outgoing link has its own
             assert style is not None
-            feeds.setdefault((target.name, channel), set()).add(style)
+            feeds.setdefault((target.name, link.channel or source.name), set()).add(style)
 
     channels: dict[tuple[str, str], Channel] = {}
     for (broker, name), styles in feeds.items():

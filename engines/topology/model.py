@@ -284,11 +284,9 @@ class Topology(_Strict):
             return source.transport
         if isinstance(source, BrokerNode):
             return Transport.AMQP
-        if isinstance(source, ServiceNode):
-            if isinstance(self.node(link.target), BrokerNode):
-                return Transport.AMQP
-            return link.transport or Transport.HTTP
-        return None
+        if isinstance(self.node(link.target), BrokerNode):  # a service's outgoing link
+            return Transport.AMQP
+        return link.transport or Transport.HTTP
 
     def sender_style(self, link: Link) -> Style | None:
         """The style a link's sender uses: its client's, or a service link's own (with its default)."""
