@@ -45,7 +45,9 @@ def test_a_chain_of_calls_is_valid_and_round_trips():
     link = again.link("order->payment")
     assert (link.timeout_ms, link.max_concurrent, link.breaker_failures) == (300, 4, 5)
     assert again.link("payment->fraud").max_concurrent == 0  # defaults stay defaults
-    assert "max_concurrent" not in topofile.dumps(topo).split("from: payment")[-1]
+    text = topofile.dumps(topo)
+    assert "timeout_ms: 1000" in text.split("from: payment")[-1]  # a call's settings in force are written
+    assert "delivery" not in text  # no event link here
 
 
 def test_a_cycle_is_refused_and_named():

@@ -14,8 +14,8 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QFormLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
-from engines.topology import expectations, relevance
-from engines.topology.model import BrokerNode, Link, Topology
+from engines.topology import chains, expectations, relevance
+from engines.topology.model import BrokerNode, Link, ServiceNode, Topology
 from engines.topology.problems import Severity
 from engines.topology.refactor import AnyNode
 from labgui.canvas import theme
@@ -99,6 +99,9 @@ class Inspector(QScrollArea):
         else:
             first = ["name", *relevance.node_fields(topo, model)]
         rest = [f for f in type(model).model_fields if f not in first and f not in HIDDEN]
+        if isinstance(model, Link) and not (topo.has_node(model.source)
+                                            and isinstance(topo.node(model.source), ServiceNode)):
+            rest = [f for f in rest if f not in chains.SERVICE_LINK_FIELDS]  # a client's link
         return first, rest
 
     # -- building the form ----------------------------------------------------------------------
