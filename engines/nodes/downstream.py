@@ -25,7 +25,7 @@ from typing import Any
 
 from engines.nodes.hop_events import HopEvent, Relay
 from engines.nodes.records import ClientRecorder
-from engines.nodes.resilience import Breaker, Bulkhead
+from engines.nodes.resilience import CLOSED, HALF_OPEN, OPEN, Breaker, Bulkhead
 from engines.nodes.stats import ServiceStats
 from engines.transports import http_rpc, wire
 from engines.transports.base import (
@@ -37,6 +37,8 @@ from engines.transports.base import (
     Peer,
 )
 from engines.transports.delivery import Delivery
+
+BREAKER_STATES = (CLOSED, OPEN, HALF_OPEN)  # the live view reads the gauge 'breaker_state|<link>'
 
 
 class CallFailed(DownstreamFailed):
@@ -67,6 +69,7 @@ class HopCall:
 
     def _changed(self, old: str, new: str, event: Any) -> None:
         self.stats.count(f"breaker_{new.replace('-', '_')}|{self.link}")
+        self.stats.gauge(f"breaker_state|{self.link}", BREAKER_STATES.index(new))
         event("breaker", link=self.link, state=new, was=old)
 
     def _conn(self) -> http_rpc.Connection:

@@ -81,6 +81,8 @@ class Control:
                 self.events.add("gave-up", node, pid=pid, reason=proc.reason)
             elif event == "joined":
                 self.events.add("joined", node, pid=pid)
+            elif event == "breaker":  # a service's circuit breaker changed state (engines.nodes.resilience)
+                self.events.add("breaker", node, pid=pid, link=msg.get("link"), state=msg.get("state"))
 
     def _watch(self) -> None:
         while not self._stop.is_set():
