@@ -13,7 +13,14 @@ import numpy as np
 import pytest
 
 from tests.conftest import ROOT
-from tests.gui.runs import assert_run_left_nothing, menu_action, node, open_example, wait_phase, wait_state
+from tests.gui.runs import (
+    assert_run_left_nothing,
+    menu_action,
+    node,
+    open_example,
+    wait_phase,
+    wait_state,
+)
 from tests.gui.test_screenshots import shoot
 
 pytestmark = [pytest.mark.gui]
