@@ -36,7 +36,7 @@ from engines.transports.base import (
     DownstreamFailed,
     Peer,
 )
-from engines.transports.delivery import Delivery
+from engines.transports.delivery import DeliveryRow
 
 BREAKER_STATES = (CLOSED, OPEN, HALF_OPEN)  # the live view reads the gauge 'breaker_state|<link>'
 
@@ -148,14 +148,14 @@ class Downstream:
         for hop in self.calls.get(client, ()):
             hop.call(seq)
 
-    def outbox_rows(self, batch: Sequence[Delivery], outcomes: Sequence[int]) -> list[tuple[int, int]]:
+    def outbox_rows(self, batch: Sequence[DeliveryRow], outcomes: Sequence[int]) -> list[tuple[int, int]]:
         """(hop index, seq) rows the transaction writes for its applied deliveries."""
         if not self.outbox:
             return []
         return [(h, d[1]) for d, o in zip(batch, outcomes, strict=True) if o == APPLIED
                 for h in self.outbox.get(d[0], ())]
 
-    def after_commit(self, batch: Sequence[Delivery], outcomes: Sequence[int]) -> None:
+    def after_commit(self, batch: Sequence[DeliveryRow], outcomes: Sequence[int]) -> None:
         """The dual write: emit each applied delivery's events now that its commit is done."""
         if not self.events:
             return
