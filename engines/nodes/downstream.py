@@ -3,8 +3,8 @@
 Built from the spec's `hops` (engines.runtime.specs.add_hops): one hop sender
 per (outgoing link, origin client), each with its own record file in the
 node's directory (`hop-<index>.rec`, the same format as a client's, read by
-the ledger). Downstream IDs follow engines.ledger.identity: the upstream
-sequence number, under the hop sender's client index.
+the ledger). Downstream IDs come from engines.ledger.identity (`HopIds`): the
+upstream sequence number, under the hop sender's client index.
 
 - A *call* (http request styles) reuses the http client's `exchange`: the
   handler calls `call(client, seq)` after its work and before its commit; a
@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from engines.ledger.identity import HopIds
 from engines.nodes.hop_events import HopEvent, Relay
 from engines.nodes.records import ClientRecorder
 from engines.nodes.resilience import CLOSED, HALF_OPEN, OPEN, Breaker, Bulkhead
@@ -116,8 +117,10 @@ class Downstream:
         self.events: dict[int, list[HopEvent]] = {}
         self.outbox: dict[int, list[int]] = {}  # upstream client -> outbox hop indices
         self.all_events: dict[int, HopEvent] = {}
+        self.ids: dict[int, HopIds] = {}  # hop sender index -> its downstream IDs
         for hop in hops:
             upstream = [int(u) for u in hop["upstream"]]
+            self.ids[int(hop["index"])] = HopIds(str(hop["link"]), dict.fromkeys(upstream, int(hop["index"])))
             if hop["call"]:
                 sender = HopCall(hop, node_dir, stats, stop, log, event)
                 for u in upstream:
@@ -146,14 +149,22 @@ class Downstream:
 
     def call(self, client: int, seq: int) -> None:
         for hop in self.calls.get(client, ()):
-            hop.call(seq)
+            derived = self.ids[hop.index].downstream(client, seq)
+            assert derived is not None  # calls[client] holds only the hops that carry it
+            hop.call(derived[1])
 
     def outbox_rows(self, batch: Sequence[DeliveryRow], outcomes: Sequence[int]) -> list[tuple[int, int]]:
         """(hop index, seq) rows the transaction writes for its applied deliveries."""
         if not self.outbox:
             return []
-        return [(h, d[1]) for d, o in zip(batch, outcomes, strict=True) if o == APPLIED
+        return [(h, self._seq(h, d)) for d, o in zip(batch, outcomes, strict=True) if o == APPLIED
                 for h in self.outbox.get(d[0], ())]
+
+    def _seq(self, hop: int, delivery: DeliveryRow) -> int:
+        """The downstream sequence number of a delivery on a hop (engines.ledger.identity)."""
+        derived = self.ids[hop].downstream(delivery[0], delivery[1])
+        assert derived is not None
+        return derived[1]
 
     def after_commit(self, batch: Sequence[DeliveryRow], outcomes: Sequence[int]) -> None:
         """The dual write: emit each applied delivery's events now that its commit is done."""
@@ -163,7 +174,7 @@ class Downstream:
         for d, o in zip(batch, outcomes, strict=True):
             if o == APPLIED:
                 for ev in self.events.get(d[0], ()):
-                    by_hop.setdefault(ev, []).append(d[1])
+                    by_hop.setdefault(ev, []).append(self._seq(ev.index, d))
         for ev, seqs in by_hop.items():
             ev.emit(seqs)
 
