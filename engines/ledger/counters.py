@@ -45,6 +45,11 @@ COUNTERS: dict[str, str] = {
     "breaker_closed": "times a circuit breaker closed again",
 }
 
+# Counters of service chains (engines.ledger.chain): the run's total sums them over hops and clients.
+CHAIN_SIDE = ("hop_reached", "hop_lost", "orphans", "e2e_reached", "e2e_lost", "e2e_duplicates",
+              "short_circuited", "rejected_bulkhead", "calls_in_flight_peak", "breaker_open",
+              "breaker_half_open", "breaker_closed")
+
 # Counters that a SIGKILLed client can under-report (it dies before recording).
 CLIENT_SIDE = ("sent", "acknowledged", "timeouts", "errors", "retries", "replies", "confirms", "nacks", "attempts")
 

@@ -90,6 +90,11 @@ def add_chain(sup: Any, result: dict[str, Any], clients: list[ledger.ClientBook]
         link = result["links"].setdefault(hop.link, {})
         for key in ("hop_lost", "orphans", "hop_reached", *RESILIENCE):
             link.setdefault(key, 0)
+    total = result["total"]
+    for key in ("hop_reached", "hop_lost", "orphans", *RESILIENCE):
+        total[key] = sum(int(result["links"][h].get(key, 0)) for h in {hop.link for hop in hops})
+    for key in ("e2e_reached", "e2e_lost", "e2e_duplicates"):
+        total[key] = sum(int(table[key]) for table in chains.values())
     result["chains"] = chains
 
 

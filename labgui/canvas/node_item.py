@@ -155,8 +155,8 @@ class NodeItem(QGraphicsItem):
     # -- geometry ----------------------------------------------------------------------
     @property
     def is_source(self) -> bool:
-        """Clients and brokers start links; services only receive them."""
-        return self.kind is not NodeKind.SERVICE
+        """Every node starts links: clients and brokers, and services that send on (a chain)."""
+        return True
 
     def tile_rect(self) -> QRectF:
         return QRectF(-HALF, -HALF, theme.TILE, theme.TILE)
