@@ -65,3 +65,25 @@ def test_a_retried_http_call_makes_the_same_downstream_id(lab):
     assert pay["duplicates_suppressed"] > 0
     assert pay["duplicates_processed"] == 0
     assert summary["chains"]["shop"]["stages"][0]["duplicates_suppressed"] == pay["duplicates_suppressed"]
+
+
+@pytest.mark.timeout(120)
+def test_fan_in_two_services_feed_one_and_each_origin_is_followed(lab):
+    """Two chains meet at one service; its ledger keeps each origin apart (one hop sender each)."""
+    topo = Topology(
+        name="fan-in",
+        nodes=[ClientNode(name="web", style="notification", transport="zmq", rate=500, count=600),
+               ClientNode(name="app", style="notification", transport="zmq", rate=500, count=400),
+               ServiceNode(name="orders-web"), ServiceNode(name="orders-app"), ServiceNode(name="billing")],
+        links=[Link.model_validate({"from": "web", "to": "orders-web"}),
+               Link.model_validate({"from": "app", "to": "orders-app"}),
+               Link.model_validate({"from": "orders-web", "to": "billing", "style": "notification"}),
+               Link.model_validate({"from": "orders-app", "to": "billing", "style": "notification"})],
+    )
+    summary, sup = lab.run(topo)
+    assert summary["nodes"]["billing"]["processed"] == 1000
+    assert summary["chains"]["web"]["e2e_reached"] == 600 and summary["chains"]["web"]["e2e_lost"] == 0
+    assert summary["chains"]["app"]["e2e_reached"] == 400 and summary["chains"]["app"]["e2e_lost"] == 0
+    assert summary["links"]["orders-web->billing"]["processed"] == 600
+    assert summary["links"]["orders-app->billing"]["processed"] == 400
+    assert summary["total"]["e2e_reached"] == 1000
