@@ -240,7 +240,8 @@ def to_data(topology: Topology) -> dict[str, Any]:
         dumped = _tidy(link.model_dump(mode="json", by_alias=True, exclude_defaults=True))
         full = _tidy(link.model_dump(mode="json", by_alias=True))
         for key in relevance.link_fields(topology, link):
-            dumped.setdefault(key, full[key])
+            if full[key] is not None:  # a service link's unset style or transport: its default applies
+                dumped.setdefault(key, full[key])
         ordered = {"from": link.source, "to": link.target}
         aliases = [f.alias or n for n, f in Link.model_fields.items()]
         ordered.update({k: dumped[k] for k in aliases if k in dumped and k not in ("from", "to")})

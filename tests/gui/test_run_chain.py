@@ -88,3 +88,18 @@ def test_an_open_breaker_shows_on_its_link(window, qtbot, tmp_path):
     wait_phase(qtbot, window, ("ended",), 60)
     assert_run_left_nothing(window)
     keep(path)
+
+
+def test_the_inspector_edits_a_service_link_and_hides_those_fields_on_a_client_link(window, qtbot):
+    window.open_file(ROOT / "topologies" / "19-chain-http-breaker.topo.yaml")
+    window.scene.select(links=["payment->fraud"])
+    qtbot.waitUntil(lambda: window.inspector.target == ("link", "payment->fraud"))
+    editors = window.inspector.editors
+    for field in ("style", "transport", "timeout_ms", "max_concurrent", "breaker_failures", "breaker_open_ms"):
+        assert field in editors, field
+    assert editors["max_concurrent"].value() == 4
+    window.view.fit_to_view()
+    keep(shoot(window, "chain-inspector.png"))
+    window.scene.select(links=["shop->order"])
+    qtbot.waitUntil(lambda: window.inspector.target == ("link", "shop->order"))
+    assert not {"style", "timeout_ms", "max_concurrent", "delivery"} & set(window.inspector.editors)
