@@ -36,7 +36,7 @@ def compute(job: dict[str, Any], sigkilled: set[str]) -> dict[str, Any] | None:
     try:
         services = {s.name: ledger.read_service(s.name, Path(node_dirs[s.name]) / "service.db")
                     for s in topology.services()}
-        return ledger.compute(client_books(view), services)  # type: ignore[arg-type]
+        return ledger.compute(client_books(view), services)
     except Exception:  # noqa: BLE001 - a file half written at start; the next pass reads it
         return None
 
