@@ -230,7 +230,9 @@ def node_spec(topology: Topology, plan: RunPlan, name: str, node_dir: Path, tele
         "peers": [asdict(p) for p in plan.peers.get(name, [])],
         "inbound": [asdict(i) for i in plan.inbound.get(name, [])],
         "expect_subscribers": plan.expect_subscribers.get(name, 0),
-        "hops": plan.hops.get(name, []),
+        # a hop's peers as the plan has them now (a link fault proxy may stand in between)
+        "hops": [{**h, "peers": [asdict(p) for p in plan.peers.get(str(h["name"]), [])]}
+                 for h in plan.hops.get(name, [])],
     }
 
 
