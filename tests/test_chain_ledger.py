@@ -75,3 +75,18 @@ def test_the_report_shows_the_chain_in_hop_order(tmp_path):
     html = path.read_text()
     assert "Chains, hop by hop" in html and "2 lost on the way" in html
     assert html.index("order-&gt;pay") < html.index("pay-&gt;fraud")
+
+
+def test_labgui_run_prints_the_chain_and_the_calls():
+    from engines.runtime.table import format_chains
+
+    summary = {"chains": {"shop": {"entered": 10, "e2e_reached": 8, "e2e_lost": 2, "e2e_duplicates": 1,
+                                   "stages": [{"link": "order->pay", "to": "pay", "upstream": 10,
+                                               "reached": 8, "hop_lost": 2, "orphans": 0,
+                                               "duplicates_processed": 0, "duplicates_suppressed": 1}]}},
+               "links": {"order->pay": {"calls_in_flight_peak": 4, "rejected_bulkhead": 7,
+                                        "short_circuited": 30, "breaker_open": 2}}}
+    lines = format_chains(summary)
+    assert lines[0] == "chain of 'shop': 10 entered, 8 reached the end, 2 lost on the way, 1 duplicate(s)"
+    assert lines[2].split() == ["order->pay", "(pay)", "10", "8", "2", "0", "0", "1"]
+    assert lines[-1].split() == ["order->pay", "4", "7", "30", "2"]

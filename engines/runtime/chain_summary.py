@@ -60,6 +60,10 @@ def add_chain(sup: Any, result: dict[str, Any], clients: list[ledger.ClientBook]
     books = [h.book for h in hops]
     per_hop = ledger.compute(books, services, {}, sup.elapsed())
     hop_names = {b.name for b in books}
+    if per_hop["bounds"]:  # a SIGKILLed service's hop senders: their sender-side counts are lower bounds
+        bounds = result["bounds"] or {k: v for k, v in per_hop["bounds"].items() if k != "clients"}
+        bounds["clients"] = [*result["bounds"].get("clients", []), *per_hop["bounds"]["clients"]]
+        result["bounds"] = bounds
     for key, values in per_hop["links"].items():
         result["links"][key] = {k: v for k, v in values.items() if k != "errors_by_kind"}
     for name, values in per_hop["nodes"].items():

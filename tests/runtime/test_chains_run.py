@@ -87,3 +87,17 @@ def test_fan_in_two_services_feed_one_and_each_origin_is_followed(lab):
     assert summary["links"]["orders-web->billing"]["processed"] == 600
     assert summary["links"]["orders-app->billing"]["processed"] == 400
     assert summary["total"]["e2e_reached"] == 1000
+
+
+@pytest.mark.timeout(120)
+def test_a_killed_middle_service_is_said_and_the_chain_still_adds_up(lab):
+    from engines.topology.model import Action, Step
+
+    topo = zmq_chain(3, 3000, 1000)
+    topo.scenario = [Step(action=Action.KILL, target="s1", at_s=1.0),
+                     Step(action=Action.START, target="s1", at_s=1.5)]
+    summary, _ = lab.run(topo)
+    assert "s1->s2@shop" in summary["bounds"]["clients"]  # its sender-side counts are lower bounds
+    chain = summary["chains"]["shop"]
+    assert chain["e2e_lost"] == sum(s["hop_lost"] for s in chain["stages"])  # no orphans over zmq
+    assert chain["e2e_reached"] == summary["nodes"]["s2"]["processed"]
