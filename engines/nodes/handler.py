@@ -27,6 +27,8 @@ from pathlib import Path
 from engines.nodes.downstream import Downstream
 from engines.nodes.stats import ServiceStats
 from engines.nodes.store import Store
+from engines.nodes.trace_service import trace_batch
+from engines.nodes.tracefile import TraceWriter
 from engines.transports.base import DUPLICATE, EXIT_CRASH, DeliveryRow, ServiceConfig
 
 _CLIENT, _REDELIVERED, _TS = itemgetter(0), itemgetter(3), itemgetter(4)
@@ -68,6 +70,7 @@ class Handler:
         self._pending: list[_Slot] = []
         self._rng = random.Random()
         self.downstream: Downstream | None = None  # a service's outgoing links (set by the node)
+        self.trace: TraceWriter | None = None  # per-message trace (engines.nodes.tracefile)
 
     # -- processing time ----------------------------------------------------------
     def work_seconds(self, n: int) -> float:
@@ -122,6 +125,7 @@ class Handler:
         batch = list(deliveries)
         if not batch:
             return []
+        t_in = time.monotonic_ns()
         crash_now = False
         if self.crash_after is not None and self.handled < self.crash_after <= self.handled + len(batch):
             batch = batch[: self.crash_after - self.handled]  # up to and including the Nth
@@ -138,9 +142,14 @@ class Handler:
             self.store.rollback()  # the next batch must not find this transaction open
             self.log.exception("a batch of %d deliveries could not be written", len(batch))
             raise
+        trace = self.trace
+        if trace is not None and crash_now and self.crash_point == "before-commit":
+            trace_batch(trace, batch, None, t_in, 0)
         if crash_now and self.crash_point == "before-commit":
             self._crash("before its commit")
         self.store.commit()
+        if trace is not None:
+            trace_batch(trace, batch, outcomes, t_in, time.monotonic_ns())
         if crash_now:
             self._crash("after its commit, before replying or acking")
         self.handled += len(batch)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from engines import transports
 from engines.nodes.downstream import Downstream
 from engines.nodes.handler import Handler
-from engines.nodes.spec import NodeSpec
+from engines.nodes.spec import NodeSpec, open_trace
 from engines.nodes.stats import ServiceStats
 from engines.nodes.store import Store
 from engines.nodes.telemetry import Telemetry
@@ -27,6 +27,7 @@ def run(spec: NodeSpec, stop: threading.Event, telemetry: Telemetry, log: loggin
                                 stats, stop, log, telemetry.event)
         handler.downstream = downstream
         downstream.start()
+    handler.trace = open_trace(spec, 1 << 22)
     groups: dict[str, tuple[Callable[..., None], list[Inbound]]] = {}
     for inbound in spec.inbound:
         info = transports.driver(inbound.transport, inbound.style, SERVICE)
@@ -79,5 +80,8 @@ def run(spec: NodeSpec, stop: threading.Event, telemetry: Telemetry, log: loggin
         downstream.close()
     with handler._lock:  # no batch half way through when the store closes
         store.close()
+        if handler.trace is not None:
+            handler.trace.close()
+            handler.trace = None
     log.info("stopped: %d deliveries handled in this life", handler.handled)
     return 1 if failed else EXIT_OK

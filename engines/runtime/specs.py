@@ -17,6 +17,7 @@ from typing import Any
 
 from engines import transports
 from engines.ledger.identity import hop_name, origin_of
+from engines.runtime import tracing
 from engines.runtime.ports import Ports, connect_host
 from engines.topology import chains, channels
 from engines.topology.model import BrokerNode, ClientNode, Link, ServiceNode, Topology
@@ -233,6 +234,7 @@ def node_spec(topology: Topology, plan: RunPlan, name: str, node_dir: Path, tele
         # a hop's peers as the plan has them now (a link fault proxy may stand in between)
         "hops": [{**h, "peers": [asdict(p) for p in plan.peers.get(str(h["name"]), [])]}
                  for h in plan.hops.get(name, [])],
+        "trace": tracing.settings(topology),
     }
 
 

@@ -16,6 +16,7 @@ from engines.runtime.chain_summary import add_chain
 from engines.runtime.metrics import Collector
 from engines.runtime.proctable import ProcessTable
 from engines.runtime.specs import RunPlan
+from engines.runtime.tracing import record_traces
 from engines.topology import expectations
 from engines.topology.model import Topology
 
@@ -73,6 +74,7 @@ def build_summary(sup: FinishedRun) -> dict[str, Any]:
     books = client_books(sup)
     result = ledger.compute(books, services, histograms, sup.elapsed())
     add_chain(sup, result, books, services, histograms)
+    record_traces(sup.run_dir, books, services)
     rejected: dict[str, int] = {}
     if sup.metrics is not None:  # what arrived that was not the lab's: counted, never processed
         rejected = sup.metrics.rejected()
