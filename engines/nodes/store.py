@@ -146,6 +146,12 @@ class Store:
         """Outbox rows (hop sender index, sequence) in the open transaction (engines.nodes.hop_events)."""
         self.db.executemany("INSERT INTO outbox (hop, seq) VALUES (?, ?)", rows)
 
+    def has_effect(self, client: int, seq: int) -> bool:
+        """Whether a business row exists for this message ID (a scan: for recovery, not per message)."""
+        row = self.db.execute("SELECT 1 FROM authorisations WHERE message_id = ? LIMIT 1",
+                              ((client << 32) | seq,)).fetchone()
+        return row is not None
+
     def commit(self) -> None:
         self.db.execute("COMMIT")
 

@@ -51,7 +51,9 @@ class Hop:
 
 
 def is_service_link(topology: Topology, link: Link) -> bool:
-    return topology.has_node(link.source) and isinstance(topology.node(link.source), ServiceNode)
+    """A link on which a service sends on (not a mail service's link to a mailbox reader)."""
+    return (topology.has_node(link.source) and isinstance(topology.node(link.source), ServiceNode)
+            and not topology.receives_mail(link.source))
 
 
 def hops(topology: Topology) -> list[Hop]:

@@ -284,23 +284,39 @@ class Topology(_Strict):
             return source.transport
         if isinstance(source, BrokerNode):
             return Transport.AMQP
+        if isinstance(source, ServiceNode) and self.receives_mail(source.name):
+            return Transport.IMAP  # a reader of this mail service's mailbox
         if isinstance(self.node(link.target), BrokerNode):  # a service's outgoing link
             return Transport.AMQP
         return link.transport or Transport.HTTP
 
     def sender_style(self, link: Link) -> Style | None:
-        """The style a link's sender uses: its client's, or a service link's own (with its default)."""
+        """The style a link's sender uses: its client's, or a service link's own (with its default);
+        None for a mail service's link to a reader (the reader fetches over IMAP)."""
         if not (self.has_node(link.source) and self.has_node(link.target)):
             return None
         source = self.node(link.source)
         if isinstance(source, ClientNode):
             return source.style
-        if isinstance(source, ServiceNode):
+        if isinstance(source, ServiceNode) and not self.receives_mail(source.name):
             if link.style is not None:
                 return link.style
             to_broker = isinstance(self.node(link.target), BrokerNode)
             return Style.NOTIFICATION if to_broker else Style.REQUEST_RESPONSE
         return None
+
+    def receives_mail(self, name: str) -> bool:
+        """Whether a client sends mail (smtp) to this service: it is then a mail service."""
+        return any(isinstance(c, ClientNode) and c.transport is Transport.SMTP
+                   for c in (self.node(lk.source) for lk in self.links_to(name)
+                             if self.has_node(lk.source)))
+
+    def mail_readers(self, name: str) -> list[Link]:
+        """The links from a mail service to the services that read its mailbox over IMAP."""
+        if not self.has_node(name) or not self.receives_mail(name):
+            return []
+        return [lk for lk in self.links_from(name)
+                if self.has_node(lk.target) and isinstance(self.node(lk.target), ServiceNode)]
 
     def unique_name(self, stem: str) -> str:
         """A node name not yet taken, built from `stem` ('service', 'service-2', ...)."""

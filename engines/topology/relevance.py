@@ -31,6 +31,8 @@ def node_fields(topology: Topology, node: ClientNode | ServiceNode | BrokerNode)
     if isinstance(node, ServiceNode):
         fields = list(_SERVICE_ALWAYS)
         feeding = {topology.link_transport(lk) for lk in topology.links_to(node.name)}
+        if feeding and feeding <= {Transport.SMTP, Transport.IMAP}:
+            fields.remove("reply")  # mail is one way: nothing is replied to
         if Transport.AMQP in feeding:
             fields += ["ack", "prefetch"]
         if Transport.ZMQ in feeding:
@@ -54,7 +56,8 @@ def _service_link_fields(topology: Topology, link: Link) -> list[str]:
 
 
 def link_fields(topology: Topology, link: Link) -> list[str]:
-    if topology.has_node(link.source) and isinstance(topology.node(link.source), ServiceNode):
+    if topology.has_node(link.source) and isinstance(topology.node(link.source), ServiceNode) \
+            and not topology.receives_mail(link.source):
         return _service_link_fields(topology, link)
     if topology.link_transport(link) is not Transport.AMQP:
         return []

@@ -73,6 +73,10 @@ class Handler(Protocol):
 
     def handle(self, delivery: DeliveryRow) -> int: ...
 
+    def committed(self, client: int, seq: int) -> bool:
+        """Whether a business row for this message ID was committed (in any life)."""
+        ...
+
 
 class Stats(Protocol):
     """A service's transport-level counters, sent to the supervisor with its telemetry."""

@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QFormLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from engines.topology import chains, expectations, relevance
-from engines.topology.model import BrokerNode, Link, ServiceNode, Topology
+from engines.topology.model import BrokerNode, Link, Topology
 from engines.topology.problems import Severity
 from engines.topology.refactor import AnyNode
 from labgui.canvas import theme
@@ -99,8 +99,7 @@ class Inspector(QScrollArea):
         else:
             first = ["name", *relevance.node_fields(topo, model)]
         rest = [f for f in type(model).model_fields if f not in first and f not in HIDDEN]
-        if isinstance(model, Link) and not (topo.has_node(model.source)
-                                            and isinstance(topo.node(model.source), ServiceNode)):
+        if isinstance(model, Link) and not chains.is_service_link(topo, model):
             rest = [f for f in rest if f not in chains.SERVICE_LINK_FIELDS]  # a client's link
         return first, rest
 
