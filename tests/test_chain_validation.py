@@ -86,3 +86,11 @@ def test_calls_need_a_service_fed_over_http():
 def test_service_link_settings_on_a_client_link_are_refused():
     text = CHAIN.replace("{from: shop, to: order}", "{from: shop, to: order, timeout_ms: 5}")
     assert any("setting of a service's outgoing link" in m for m in errors(text))
+
+
+def test_chain_counters_have_their_scopes():
+    text = CHAIN + "expectations:\n  - shop.e2e_lost == 0\n  - order->payment.hop_lost == 0\n" \
+        "  - order->payment.short_circuited >= 0\n  - order.calls_in_flight_peak >= 0\n"
+    assert errors(text) == []
+    wrong = CHAIN + "expectations:\n  - fraud.calls_in_flight_peak == 0\n"  # fraud calls nobody
+    assert any("has no counter 'calls_in_flight_peak'" in m for m in errors(wrong))
