@@ -18,6 +18,7 @@ from typing import Any
 
 from engines.topology.channels import Channel, plan
 from engines.topology.model import BrokerNode, ClientNode, Link, ServiceNode, Topology
+from engines.topology.relevance import effective_queue_type
 
 
 def _consumer_links(topology: Topology, channel: Channel, by_link: dict[str, Channel]) -> list[Link]:
@@ -37,6 +38,10 @@ def _client_links(topology: Topology, channel: Channel, by_link: dict[str, Chann
     ]
 
 
+def queue_type(topology: Topology, link: Link, _broker: str) -> str:
+    return effective_queue_type(topology, link)
+
+
 def channel_spec(topology: Topology, channel: Channel, by_link: dict[str, Channel]) -> dict[str, Any]:
     """The full spec of one channel (both sides declare all of it)."""
     consumers = _consumer_links(topology, channel, by_link)
@@ -46,7 +51,7 @@ def channel_spec(topology: Topology, channel: Channel, by_link: dict[str, Channe
         kind = producers[0].exchange_type.value if producers else "fanout"
         queues = [
             {"name": f"{channel.name}.{link.target}", "service": link.target,
-             "durable": link.durable, "queue_type": link.queue_type.value,
+             "durable": link.durable, "queue_type": queue_type(topology, link, channel.broker),
              "bind": (link.routing_key if kind == "topic" else "")}
             for link in consumers
         ]
@@ -60,7 +65,8 @@ def channel_spec(topology: Topology, channel: Channel, by_link: dict[str, Channe
     first = consumers[0] if consumers else (producers[0] if producers else None)
     queue = {"name": channel.name, "service": services[0] if services else None,
              "durable": first.durable if first else True,
-             "queue_type": first.queue_type.value if first else "classic", "bind": None}
+             "queue_type": queue_type(topology, first, channel.broker) if first else "classic",
+             "bind": None}
     return {
         "broker": channel.broker, "name": channel.name, "publish": False, "exchange": "",
         "exchange_type": "direct", "exchange_durable": True, "routing_key": channel.name,

@@ -54,6 +54,15 @@ CHAIN_SIDE = ("hop_reached", "hop_lost", "orphans", "e2e_reached", "e2e_lost", "
               "short_circuited", "rejected_bulkhead", "calls_in_flight_peak", "breaker_open",
               "breaker_half_open", "breaker_closed")
 
+# Counters of the run's connections rather than of its messages: the supervisor adds them
+# to the ledger's totals (engines.runtime.summary); expectations may use them too.
+RUN_COUNTERS: dict[str, str] = {
+    "reconnects": "amqp connections a node opened again after losing one",
+    "failovers": "reconnects to another member of a clustered broker (once per connection)",
+    "leader_changes": "times a queue of a clustered broker got a new leader member",
+    "max_leaderless_s": "longest time a queue had no leader (from its leader's outage)",
+}
+
 # Counters that a SIGKILLed client can under-report (it dies before recording).
 CLIENT_SIDE = ("sent", "acknowledged", "timeouts", "errors", "retries", "replies", "confirms", "nacks", "attempts")
 

@@ -135,7 +135,7 @@ def make_plan(topology: Topology, ports: Ports, broker_urls: dict[str, str]) -> 
                                for out in topology.mail_readers(target.name)]
             elif isinstance(target, BrokerNode):
                 peers.append(Peer(name=target.name, link=link.key, index=index,
-                                  broker_url=broker_urls.get(target.name, target.url),
+                                  broker_url=broker_urls.get(target.name, target.external_url),
                                   channel=_channel(amqp_specs, link)))
                 wanted = amqp.by_link.get(link.key)
                 subscribers = [out for out in topology.links_from(target.name)
@@ -176,7 +176,7 @@ def make_plan(topology: Topology, ports: Ports, broker_urls: dict[str, str]) -> 
                 listener=info.listens[0] if info.listens else None,
                 publisher=dict(plan.listen.get(client.name, {})) if client.style.one_to_many else {},
                 link_hwm=topology.link(route.client_link).hwm,
-                broker_url=broker_urls.get(broker.name, broker.url) if isinstance(broker, BrokerNode) else None,
+                broker_url=broker_urls.get(broker.name, broker.external_url) if isinstance(broker, BrokerNode) else None,
                 channel=channel))
     add_hops(topology, plan, broker_urls, amqp_specs)
     return plan

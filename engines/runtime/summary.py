@@ -94,6 +94,7 @@ def build_summary(sup: FinishedRun) -> dict[str, Any]:
             node = result["nodes"].setdefault(service.name, {})
             node["stored"] = int(node.get("processed", 0)) + int(node.get("duplicates_processed", 0))
             result["total"]["stored"] = result["total"].get("stored", 0) + node["stored"]
+    _failover_counters(sup, result, books)
     scoped = {**result["links"], **result["nodes"]}
     verdicts = expectations.evaluate_all(sup.topology.expectations, result["total"], scoped)
     states = sup.node_states()
@@ -109,12 +110,40 @@ def build_summary(sup: FinishedRun) -> dict[str, Any]:
         "telemetry_rejected": rejected,
         "unreadable_records": unreadable,
     }
+    clusters = getattr(sup, "clusters", None)
+    if clusters is not None and clusters.handles:
+        summary["clusters"] = clusters.report()
     disk = getattr(sup, "disk", None)
     if disk is not None and disk.full:
         summary["disk_full"] = disk.message()
     # whole or not at all: a full disk must never leave a truncated summary.json
     summary["summary_written"] = write_json_atomic(Path(sup.run_dir) / "summary.json", summary, disk)
     return summary
+
+
+def _failover_counters(sup: FinishedRun, result: dict[str, Any], books: list[ledger.ClientBook]) -> None:
+    """Reconnects and failovers of every amqp node (client extras, service stats), and the
+    clusters' leader changes, into the totals and each node's counters (expectations see them)."""
+    total = result["total"]
+    total["reconnects"] = total["failovers"] = 0
+    names = [b.name for b in books]
+    for name in names:
+        extras = _extras(sup, name)
+        node = result["nodes"].setdefault(name, {})
+        for key in ("reconnects", "failovers"):
+            node[key] = extras.get(key, 0)
+            total[key] += node[key]
+    if sup.metrics is not None:
+        for service in sup.topology.services():
+            totals = sup.metrics.totals(service.name)
+            node = result["nodes"].setdefault(service.name, {})
+            for key in ("reconnects", "failovers"):
+                node[key] = int(totals.get(key, 0))
+                total[key] += node[key]
+    clusters = getattr(sup, "clusters", None)
+    changes = clusters.leader_changes() if clusters is not None else []
+    total["leader_changes"] = len(changes)
+    total["max_leaderless_s"] = max((c["leaderless_s"] for c in changes), default=0.0)
 
 
 def _extras(sup: FinishedRun, name: str) -> dict[str, int]:

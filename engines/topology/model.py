@@ -144,6 +144,10 @@ class BrokerNode(NodeBase):
 
     kind: Literal[NodeKind.BROKER] = NodeKind.BROKER
     url: str | None = Field(default=None, description="External AMQP URL; unset = a managed node.")
+    urls: list[str] | None = Field(
+        default=None, description="External cluster: one AMQP URL per member (clients fail over).")
+    cluster_size: Literal[1, 3, 5] = Field(
+        default=1, description="Managed: how many rabbitmq-server members form this broker (1, 3, 5).")
 
     @field_validator("url")
     @classmethod
@@ -152,9 +156,40 @@ class BrokerNode(NodeBase):
             raise ValueError("must start with amqp:// or amqps://")
         return value
 
+    @field_validator("urls")
+    @classmethod
+    def _amqp_urls(cls, value: list[str] | None) -> list[str] | None:
+        for url in value or []:
+            if not url.startswith(("amqp://", "amqps://")) or " " in url:
+                raise ValueError(f"'{url}' must start with amqp:// or amqps:// (no spaces)")
+        return value
+
+    @model_validator(mode="after")
+    def _one_kind_of_broker(self) -> BrokerNode:
+        if self.url is not None and self.urls:
+            raise ValueError("give either url (one external broker) or urls (an external cluster)")
+        if (self.url is not None or self.urls) and self.cluster_size > 1:
+            raise ValueError("cluster_size is for a managed cluster; an external one is its urls")
+        return self
+
     @property
     def managed(self) -> bool:
-        return self.url is None
+        return self.url is None and not self.urls
+
+    @property
+    def clustered(self) -> bool:
+        return self.cluster_size > 1 or len(self.urls or []) > 1
+
+    @property
+    def external_url(self) -> str | None:
+        """What clients of an external broker get: its URL, or its members' URLs space separated."""
+        return " ".join(self.urls) if self.urls else self.url
+
+    def member_names(self) -> list[str]:
+        """Managed cluster members as scenarios and the GUI name them: `rabbit/1` ... `rabbit/N`."""
+        if not self.managed or self.cluster_size < 2:
+            return []
+        return [f"{self.name}/{i}" for i in range(1, self.cluster_size + 1)]
 
 
 Node = Annotated[ClientNode | ServiceNode | BrokerNode, Field(discriminator="kind")]

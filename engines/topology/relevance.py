@@ -75,3 +75,14 @@ def link_fields(topology: Topology, link: Link) -> list[str]:
     if isinstance(source, ClientNode) and source.style.one_to_many:
         return ["exchange_type"]
     return []
+
+
+def effective_queue_type(topology: Topology, link: Link) -> str:
+    """A broker->service link's queue type: as set, else quorum on a clustered broker (a
+    cluster is there to survive a member; a classic queue lives on one member only), else
+    classic."""
+    if "queue_type" not in link.model_fields_set and topology.has_node(link.source):
+        source = topology.node(link.source)
+        if isinstance(source, BrokerNode) and source.clustered:
+            return "quorum"
+    return str(link.queue_type.value)

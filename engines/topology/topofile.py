@@ -265,6 +265,8 @@ def to_data(topology: Topology) -> dict[str, Any]:
         for key in relevance.link_fields(topology, link):
             if full[key] is not None:  # a service link's unset style or transport: its default applies
                 dumped.setdefault(key, full[key])
+        if "queue_type" in dumped:  # what the run uses: quorum by default on a cluster
+            dumped["queue_type"] = relevance.effective_queue_type(topology, link)
         ordered = {"from": link.source, "to": link.target}
         aliases = [f.alias or n for n, f in Link.model_fields.items()]
         ordered.update({k: dumped[k] for k in aliases if k in dumped and k not in ("from", "to")})

@@ -189,6 +189,9 @@ def validate(topology: Topology) -> list[Problem]:
                 problems.append(Problem(f"'{step.action.value}' needs a link; no link '{step.target}'",
                                         hint=hint, path=path))
             continue
+        members = [m for b in topology.brokers() for m in b.member_names()]
+        if step.target in members:
+            continue  # one member of a managed cluster (rabbit/2)
         if step.target not in names:
             problems.append(Problem(f"'{step.action.value}' needs a node; no node '{step.target}'",
                                     hint=_suggest(step.target, names), path=path))

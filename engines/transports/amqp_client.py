@@ -14,6 +14,14 @@ queue died with the connection) are in doubt; with `resend_in_doubt` they go
 again after the reconnect with the same ID and the next attempt number.
 Failed reconnects count as errors, so the error rate rises while the broker
 is down and the send rate falls to zero.
+
+Clustered broker (several URLs): the session fails over along the member
+list; a publisher nack ("not taken", e.g. a quorum queue without a leader) is
+resent on a fresh channel after the session's pause; and a publisher that
+hears no confirm for `timeout_ms` drops the connection (a paused member
+accepts TCP and never answers), so the in-doubt messages go again through
+another member. Reconnects and failovers
+are counted (client extras) and sent as events for the timeline.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ from engines.transports.base import ClientContext
 
 CONFIRM_WINDOW = 1000  # publishes in flight awaiting confirms (PERFORMANCE.md: ~10x one-by-one)
 CHUNK = 256  # publishes per ioloop turn at rate 0, so confirms and replies get read in between
+STUCK_CONFIRMS = 3  # a publish unconfirmed for this many timeouts is in doubt, confirms or not
 
 REQUEST_STYLES = ("request-response", "async-request-response")
 COLLECT = "publish-async-responses"
@@ -66,6 +75,7 @@ class AmqpClient:
         self.publisher: Publisher | None = None
         self.window: ConfirmWindow | None = None
         self._pump_at: float | None = None
+        self._heard_ns = time.monotonic_ns()  # the last confirm (or nack) from the broker
         # After the last send, a broker that stays away this long ends the client.
         give_up_s = max(5.0, cfg.timeout_ms * (cfg.retries + 1) / 1000)
         self.session = Session(self.url, [self.spec], ctx.stop, ctx.log, name=cfg.name,
@@ -74,6 +84,7 @@ class AmqpClient:
         self.session.on_lost = self._lost
         self.session.on_tick = self._tick
         self.session.on_connect_error = self._connect_error
+        self.session.on_reconnect = self._reconnected
 
     # -- lifecycle ---------------------------------------------------------------
     def run(self) -> None:
@@ -88,6 +99,7 @@ class AmqpClient:
                              self.cfg.name, len(self.resend) + len(self.outstanding))
 
     def _ready(self, channel: Any) -> None:
+        self._heard_ns = time.monotonic_ns()
         self.window = ConfirmWindow(self.window_size) if self.cfg.confirms else None
         if not self.replies:
             self._start(channel, None)
@@ -133,6 +145,14 @@ class AmqpClient:
 
     def _connect_error(self, _reason: str) -> None:
         self.rec.error(-1, "connection")
+
+    def _reconnected(self, failover: bool, index: int) -> None:
+        self.rec.count("reconnects")
+        if failover:
+            self.rec.count("failovers")
+        self.ctx.event("failover" if failover else "reconnect", member=index + 1,
+                       after_s=self.session.last_outage_s,
+                       in_doubt=len(self.resend))
 
     # -- sending -------------------------------------------------------------------
     def _room(self) -> int:
@@ -196,6 +216,7 @@ class AmqpClient:
 
     # -- broker callbacks -------------------------------------------------------------
     def _acked(self, item: Pending) -> None:
+        self._heard_ns = time.monotonic_ns()
         seq, _attempt, ts_ns = item
         if self.replies:  # the broker has the request; the reply acknowledges it
             self.rec.confirmed(seq)
@@ -205,13 +226,18 @@ class AmqpClient:
             self._schedule(0.0)
 
     def _nacked(self, item: Pending) -> None:
+        self._heard_ns = time.monotonic_ns()
         seq, attempt, _ts = item
         self.rec.nack(seq)
         self.outstanding.pop(seq, None)
-        if attempt < self.cfg.retries:
-            self.resend.append((seq, attempt))
-        else:
+        if attempt >= self.cfg.retries:
             self.rec.gave_up(seq)
+        else:
+            self.resend.append((seq, attempt))
+            if self.session.clustered and self.session.connected:
+                # no leader right now: resend on a fresh channel, after the session's pause
+                # before reconnecting (a timer on this connection would die with it)
+                self.session.abandon("publish nacked (queue without leader)", member_failed=False)
 
     def _returned(self, seq: int) -> None:
         self.rec.error(seq, "unroutable")
@@ -255,6 +281,16 @@ class AmqpClient:
         if self.window is not None and not self.replies:
             for seq, _attempt, _ts in self.window.overdue(now - self.timeout_ns):
                 self.rec.timeout(seq)
+            oldest = self.window.oldest_ts()
+            # a member that answers nothing (paused), not merely a slow one: no confirm at all
+            # for timeout_ms while publishes wait
+            # (or one publish left behind far longer: a channel opened while its queue had no
+            # leader may never confirm what it took then)
+            if (self.session.clustered and oldest is not None and now - oldest > self.timeout_ns
+                    and (now - self._heard_ns > self.timeout_ns
+                         or now - oldest > STUCK_CONFIRMS * self.timeout_ns)):
+                self.session.abandon(f"no confirm within {self.cfg.timeout_ms} ms")
+                return
         if self.outstanding:
             self._expire(now)
         self._pump()

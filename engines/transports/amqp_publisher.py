@@ -52,6 +52,12 @@ class ConfirmWindow:
         self._low = max(self._low, tag + 1)
         return settled
 
+    def oldest_ts(self) -> int | None:
+        """When the oldest unconfirmed publish went out (None when all are confirmed)."""
+        for item in self.pending.values():  # dict order is tag order: the first is the oldest
+            return item[2]
+        return None
+
     def overdue(self, deadline_ns: int) -> list[Pending]:
         """Publishes sent before `deadline_ns` and still unconfirmed, each reported once."""
         found = []

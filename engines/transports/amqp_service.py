@@ -13,6 +13,7 @@ killed consumer loses what it held. prefetch bounds the unacked deliveries.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,6 +26,7 @@ from engines.transports.base import DUPLICATE, Inbound, ServiceContext
 # Deliveries committed and acked together: acks per ~100 let RabbitMQ confirm
 # persistent messages that are already consumed without waiting for its disk.
 ACK_BATCH = 128
+WATCH_S = 5.0  # clustered broker: how often a consumer checks that its channel still works
 
 STYLES = ("notification", "publish-subscribe", "request-response", "async-request-response",
           "publish-async-responses")
@@ -47,6 +49,11 @@ class AmqpConsumer:
                                name=self.cfg.name, tick_s=0.05)
         self.session.on_ready = self._on_ready
         self.session.on_lost = self._on_lost
+        self.session.on_reconnect = self._on_reconnect
+        self.session.on_tick = self._watch
+        self._received = 0  # deliveries since the last watchdog check
+        self._checked_at = 0.0
+        self._probe: list[Any] | None = None  # a passive declare waiting for its reply
 
     def run(self) -> None:
         self.session.run()
@@ -71,9 +78,39 @@ class AmqpConsumer:
                                   callback=lambda _f, q=queue: consuming(q))
 
     def _on_lost(self, _reason: str) -> None:
+        self._probe, self._checked_at = None, time.monotonic()
         # Unacked deliveries go back to the queue; the broker redelivers them flagged.
         self.batch.clear()  # delivery tags of the old channel mean nothing on the next one
         self.ctx.stats.count("connection_losses")
+
+    def _watch(self) -> None:
+        """Clustered broker: every WATCH_S, a passive declare of each queue must answer, and a
+        queue with ready messages must have given us some; otherwise the channel is stuck (its
+        member paused, or it was opened while the queue had no leader): reconnect elsewhere."""
+        if not self.session.clustered:
+            return
+        now = time.monotonic()
+        if now - self._checked_at < WATCH_S:
+            return
+        channel = self.session.channel
+        if self._probe is not None:
+            replies, self._probe = self._probe, None
+            ready = sum(r.method.message_count for r in replies)
+            if len(replies) < len(self.queues) or (ready and not self._received and not self.batch):
+                self.session.abandon("consumer stuck: no answer or no deliveries from a full queue")
+                return
+        self._checked_at, self._received = now, 0
+        probe: list[Any] = []
+        self._probe = probe
+        for queue in self.queues:
+            channel.queue_declare(queue, passive=True, callback=probe.append)
+
+    def _on_reconnect(self, failover: bool, index: int) -> None:
+        self.ctx.stats.count("reconnects")
+        if failover:
+            self.ctx.stats.count("failovers")
+        self.ctx.event("failover" if failover else "reconnect", member=index + 1,
+                       after_s=self.session.last_outage_s)
 
     # -- deliveries -------------------------------------------------------------------
     def _on_message(self, _channel: Any, method: Any, props: Any, body: bytes) -> None:
@@ -82,6 +119,7 @@ class AmqpConsumer:
         except wire.WireError:
             header = None
             self.ctx.stats.count("errors")
+        self._received += 1
         self.batch.append((method.delivery_tag, header, method.redelivered, props))
         if not self._flush_scheduled:
             self._flush_scheduled = True
