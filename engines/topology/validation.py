@@ -13,7 +13,7 @@ from collections import Counter
 
 import networkx as nx
 
-from engines.topology import chains, channels, counter_scopes, expectations
+from engines.topology import amqp_rules, chains, channels, counter_scopes, expectations
 from engines.topology.chain_checks import service_link_problems
 from engines.topology.model import BrokerNode, ClientNode, ServiceNode, Topology
 from engines.topology.problems import Problem, Severity
@@ -177,6 +177,12 @@ def validate(topology: Topology) -> list[Problem]:
     if all(p.severity is not Severity.ERROR or not p.path or p.path[0] != "links" for p in problems):
         for j, fld, message in channels.plan(topology).problems:
             link_problem(j, fld, message)
+        for f in amqp_rules.check(topology):
+            severity = Severity.WARNING if f.warning else Severity.ERROR
+            if f.link is not None:
+                link_problem(f.link, f.field, f.message, f.hint, severity)
+            elif f.node is not None:
+                node_problem(f.node, f.field, f.message, f.hint, severity)
 
     # scenario ----------------------------------------------------------------
     link_keys = [lk.key for lk in topology.links]

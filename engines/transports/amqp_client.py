@@ -2,8 +2,8 @@
 
 - notification: default exchange -> the channel's queue (competing consumers)
 - publish-subscribe: fanout/topic exchange -> one queue per subscriber
-- request-response / async-request-response: reply_to (an exclusive queue) +
-  correlation_id (the message's sequence number, the same on every attempt);
+- request-response / async-request-response: reply_to (an exclusive queue, or
+  RabbitMQ's direct reply-to with `reply_to: direct`) + correlation_id (the message's sequence number, the same on every attempt);
   in flight: 1 / `in_flight`; replies to unknown or repeated IDs are counted
   (late_replies, duplicate_replies) and dropped
 - publish-async-responses: the exchange carries the request to every
@@ -40,6 +40,7 @@ CHUNK = 256  # publishes per ioloop turn at rate 0, so confirms and replies get 
 STUCK_CONFIRMS = 3  # a publish unconfirmed for this many timeouts is in doubt, confirms or not
 
 REQUEST_STYLES = ("request-response", "async-request-response")
+DIRECT_REPLY_TO = "amq.rabbitmq.reply-to"
 COLLECT = "publish-async-responses"
 
 
@@ -78,8 +79,11 @@ class AmqpClient:
         self._heard_ns = time.monotonic_ns()  # the last confirm (or nack) from the broker
         # After the last send, a broker that stays away this long ends the client.
         give_up_s = max(5.0, cfg.timeout_ms * (cfg.retries + 1) / 1000)
-        self.session = Session(self.url, [self.spec], ctx.stop, ctx.log, name=cfg.name,
-                               give_up_after=lambda: give_up_s if self.pacer.finished else None)
+        # declare: false publishes to what the consumers declared (nothing declared here)
+        declared = [self.spec] if cfg.declare else []
+        self.session = Session(self.url, declared, ctx.stop, ctx.log, name=cfg.name,
+                               give_up_after=lambda: give_up_s if self.pacer.finished else None,
+                               heartbeat_s=cfg.heartbeat_s)
         self.session.on_ready = self._ready
         self.session.on_lost = self._lost
         self.session.on_tick = self._tick
@@ -110,6 +114,10 @@ class AmqpClient:
             channel.basic_consume(queue, self._on_reply, auto_ack=True,
                                   callback=lambda _f: self._start(channel, queue))
 
+        if self.cfg.reply_to == "direct":  # consume the pseudo-queue (no-ack) before publishing
+            channel.basic_consume(DIRECT_REPLY_TO, self._on_reply, auto_ack=True,
+                                  callback=lambda _f: self._start(channel, DIRECT_REPLY_TO))
+            return
         channel.queue_declare("", exclusive=True, auto_delete=True, callback=declared)
 
     def _start(self, channel: Any, reply_queue: str | None) -> None:
@@ -120,11 +128,15 @@ class AmqpClient:
             channel, exchange, self.spec.get("routing_key", ""), self.kind, self.ctx.client_index,
             self.ctx.payload, self.cfg.persistent, self.cfg.mandatory, self.window,
             self._acked, self._nacked, self._returned, reply_to=reply_queue,
+            expiration_ms=self.cfg.expiration_ms,
         )
         self._pump()
 
-    def _lost(self, _reason: str) -> None:
-        self.rec.error(-1, "connection")
+    def _lost(self, reason: str) -> None:
+        # A channel the broker closed (e.g. 404: a publish to an exchange that does not exist)
+        # is its own kind of error; the session reconnects either way.
+        closed = "ChannelClosedByBroker" in reason
+        self.rec.error(-1, "channel-closed" if closed else "connection")
         self.publisher = None
         doubt: list[tuple[int, int]] = []
         if self.window is not None:
@@ -240,7 +252,7 @@ class AmqpClient:
                 self.session.abandon("publish nacked (queue without leader)", member_failed=False)
 
     def _returned(self, seq: int) -> None:
-        self.rec.error(seq, "unroutable")
+        self.rec.returned(seq)
         if self.outstanding.pop(seq, None) is not None:
             self._schedule(0.0)
 

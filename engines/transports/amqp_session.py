@@ -67,6 +67,7 @@ class Session:
         name: str,
         tick_s: float = 0.02,
         give_up_after: Callable[[], float | None] = lambda: None,
+        heartbeat_s: int = HEARTBEAT_S,
     ) -> None:
         self.urls = url.split() or [url]
         self.url = self.urls[0]
@@ -78,6 +79,7 @@ class Session:
         self.name = name
         self.tick_s = tick_s
         self.give_up_after = give_up_after
+        self.heartbeat_s = heartbeat_s  # 0: no heartbeats (a stuck peer is noticed only by TCP)
         self.on_ready: Callable[[Any], None] = lambda channel: None
         self.on_lost: Callable[[str], None] = lambda reason: None
         self.on_tick: Callable[[], None] = lambda: None
@@ -169,7 +171,7 @@ class Session:
     def _run_once(self) -> None:
         self.connected_once_this_round = False
         params = pika.URLParameters(self.url)
-        params.heartbeat = CLUSTER_HEARTBEAT_S if self.clustered else HEARTBEAT_S
+        params.heartbeat = self.heartbeat_s
         params.connection_attempts = 1
         params.socket_timeout = 1.0 if self.clustered else 2.0
         params.stack_timeout = 3.0 if self.clustered else 4.0
@@ -201,7 +203,7 @@ class Session:
     def _on_channel(self, channel: Any) -> None:
         self.channel = channel
         channel.add_on_close_callback(self._on_channel_closed)
-        declare(channel, self.specs, lambda: self._declared(channel))
+        declare(channel, self.specs, lambda: self._declared(channel), owner=self.name)
 
     def _declared(self, channel: Any) -> None:
         if channel is not self.channel or not channel.is_open:

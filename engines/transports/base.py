@@ -75,6 +75,10 @@ class ClientConfig:
     persistent: bool = True
     mandatory: bool = True
     resend_in_doubt: bool = True
+    expiration_ms: int | None = None  # amqp: per-message TTL
+    reply_to: str = "queue"  # amqp request styles: "queue" or "direct" (amq.rabbitmq.reply-to)
+    declare: bool = True  # amqp: declare the channel before publishing
+    heartbeat_s: int = 5  # amqp: connection heartbeat asked for (0 = off)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ClientConfig:
@@ -96,6 +100,17 @@ class ServiceConfig:
     prefetch: int = 100
     hwm: int = 1000
     join_after_ms: int = 0
+    reject: str = "never"  # never | fraction | nth | failed (amqp: basic.reject instead of processing)
+    reject_fraction: float = 0.1
+    reject_nth: int = 10
+    fail_every: int | None = None  # message N fails every time when N % fail_every == 0
+    requeue: bool = False
+    reply_mandatory: bool = False
+    heavy_every: int | None = None  # every Nth message (by sequence number) costs heavy_ms more
+    heavy_ms: float = 0.0
+    handler_thread: bool = False  # amqp: the work in a thread of its own (heartbeats go on)
+    stream_offset: str = "next"  # amqp stream queues: first | last | next | an offset
+    heartbeat_s: int = 5  # amqp: connection heartbeat asked for (0 = off)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ServiceConfig:
