@@ -109,10 +109,11 @@ def test_amqp_client_straight_to_service_is_refused(write_topology):
     assert any("link 'shop->stock'" in m and "needs a broker" in m for m in messages)
 
 
-def test_service_cannot_originate(write_topology):
+def test_service_cannot_send_to_a_client(write_topology):
+    """A service sends on to services or brokers (a chain); it answers a client only by replying."""
     path = write_topology(GOOD_HEAD + "links:\n  - {from: shop, to: stock}\n  - {from: stock, to: shop}\n")
     messages = problems_of(path)
-    assert any("link 'stock->shop'" in m and "does not originate" in m for m in messages)
+    assert any("link 'stock->shop'" in m and "cannot send to client 'shop'" in m for m in messages)
 
 
 def test_bad_expectation_has_its_line(write_topology):

@@ -32,7 +32,9 @@ def _consumer_links(topology: Topology, channel: Channel, by_link: dict[str, Cha
 def _client_links(topology: Topology, channel: Channel, by_link: dict[str, Channel]) -> list[Link]:
     return [
         link for link in topology.links
-        if by_link.get(link.key) == channel and isinstance(topology.node(link.source), ClientNode)
+        if by_link.get(link.key) == channel
+        and isinstance(topology.node(link.source), ClientNode | ServiceNode)
+        and isinstance(topology.node(link.target), BrokerNode)
     ]
 
 

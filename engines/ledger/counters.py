@@ -73,7 +73,25 @@ COUNTERS: dict[str, str] = {
     "max_latency_ms": "largest latency seen",
     "throughput": "processed messages per second over the run",
     "duration_s": "length of the run in seconds",
+    # service chains (engines.ledger.chain): on a service's outgoing link, or on an origin client
+    "hop_reached": "origin IDs committed downstream of a service's outgoing link",
+    "hop_lost": "IDs committed upstream of a service's outgoing link but never downstream of it",
+    "orphans": "IDs committed downstream of a call whose caller never committed them",
+    "e2e_reached": "a client's IDs committed at the first service and at the end of every branch",
+    "e2e_lost": "a client's IDs committed at the first service but missing at the end of a branch",
+    "e2e_duplicates": "duplicates (applied or refused) over every hop of a client's chain",
+    "short_circuited": "calls failed fast by an open circuit breaker",
+    "rejected_bulkhead": "calls refused at once because the bulkhead was full",
+    "calls_in_flight_peak": "most downstream calls a service had out at once",
+    "breaker_open": "times a circuit breaker opened",
+    "breaker_half_open": "times a circuit breaker let a trial call through",
+    "breaker_closed": "times a circuit breaker closed again",
 }
+
+# Counters of service chains (engines.ledger.chain): the run's total sums them over hops and clients.
+CHAIN_SIDE = ("hop_reached", "hop_lost", "orphans", "e2e_reached", "e2e_lost", "e2e_duplicates",
+              "short_circuited", "rejected_bulkhead", "calls_in_flight_peak", "breaker_open",
+              "breaker_half_open", "breaker_closed")
 
 # Counters of the run's connections rather than of its messages: the supervisor adds them
 # to the ledger's totals (engines.runtime.summary); expectations may use them too.

@@ -64,7 +64,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from engines.ledger.counters import CLIENT_SIDE
+from engines.ledger.counters import CHAIN_SIDE, CLIENT_SIDE
 from engines.ledger.histogram import Histogram, merged
 from engines.nodes import records
 from engines.transports.wire import split_id
@@ -351,8 +351,8 @@ def compute(clients: list[ClientBook], services: Mapping[str, ServiceBook],
     for key in ("sent", "acknowledged", "attempts", "retries", "replies", "confirms", "nacks",
                 "timeouts", "errors", "unroutable", "nacked", "late_replies", "duplicate_replies",
                 "gave_up", "resent_in_doubt", "read", "stored",
-                *(error_counter(k) for k in records.ERROR_KINDS), *RECONCILED):
-        total.setdefault(key, 0)
+                *(error_counter(k) for k in records.ERROR_KINDS), *RECONCILED, *CHAIN_SIDE):
+        total.setdefault(key, 0)  # chain counters: summed by engines.runtime.chain_summary
     _latency(total, merged(latency_sources.values()))
     total["duration_s"] = round(duration_s, 3)
     total["throughput"] = round(total["processed"] / duration_s, 1) if duration_s > 0 else 0.0

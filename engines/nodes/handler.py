@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from operator import itemgetter
 from pathlib import Path
 
+from engines.nodes.downstream import Downstream
 from engines.nodes.stats import ServiceStats
 from engines.nodes.store import Store
 from engines.nodes.trace_service import trace_batch
@@ -68,6 +69,7 @@ class Handler:
         self._pending_lock = threading.Lock()
         self._pending: list[_Slot] = []
         self._rng = random.Random()
+        self.downstream: Downstream | None = None  # a service's outgoing links (set by the node)
         self.trace: TraceWriter | None = None  # per-message trace (engines.nodes.tracefile)
 
     # -- processing time ----------------------------------------------------------
@@ -106,6 +108,8 @@ class Handler:
         pause = self.work_seconds(1) + self.heavy_seconds((delivery,))
         if pause:
             time.sleep(pause)
+        if self.downstream is not None and self.downstream.calls:  # raises DownstreamFailed
+            self.downstream.call(delivery[0], delivery[1])
         slot = _Slot(delivery)
         with self._pending_lock:
             self._pending.append(slot)
@@ -147,6 +151,8 @@ class Handler:
                 time.sleep(pause)
         try:
             outcomes = self.store.write(batch, dedupe=self.config.idempotent)
+            if self.downstream is not None and self.downstream.outbox:  # same transaction
+                self.store.add_outbox(self.downstream.outbox_rows(batch, outcomes))
         except Exception:
             self.store.rollback()  # the next batch must not find this transaction open
             self.log.exception("a batch of %d deliveries could not be written", len(batch))
@@ -162,6 +168,8 @@ class Handler:
         if crash_now:
             self._crash("after its commit, before replying or acking")
         self.handled += len(batch)
+        if self.downstream is not None:  # the dual write: a crash just above loses these
+            self.downstream.after_commit(batch, outcomes)
         now = time.monotonic_ns()
         dups = outcomes.count(DUPLICATE)
         # counted in C (a batch often shares one client and one send time): no Python loop per message

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 
 from engines import transports
+from engines.nodes.downstream import Downstream
 from engines.nodes.handler import Handler
 from engines.nodes.spec import NodeSpec, open_trace
 from engines.nodes.stats import ServiceStats
@@ -20,6 +21,12 @@ def run(spec: NodeSpec, stop: threading.Event, telemetry: Telemetry, log: loggin
     store = Store(spec.node_dir / "service.db", spec.clients)
     stats = ServiceStats(len(spec.clients))
     handler = Handler(config, store, stats, spec.node_dir / "crashed", log)
+    downstream = None
+    if spec.hops:  # outgoing links: calls inside the handling, events after the work
+        downstream = Downstream(spec.hops, spec.node_dir, spec.node_dir / "service.db", spec.clients,
+                                stats, stop, log, telemetry.event)
+        handler.downstream = downstream
+        downstream.start()
     handler.trace = open_trace(spec, 1 << 22)
     groups: dict[str, tuple[Callable[..., None], list[Inbound]]] = {}
     for inbound in spec.inbound:
@@ -70,6 +77,8 @@ def run(spec: NodeSpec, stop: threading.Event, telemetry: Telemetry, log: loggin
     for thread in threads:
         while thread.is_alive():
             thread.join(timeout=0.2)
+    if downstream is not None:
+        downstream.close()
     with handler._lock:  # no batch half way through when the store closes
         store.close()
         if handler.trace is not None:

@@ -29,6 +29,7 @@ class NodeSpec:
     inbound: list[Inbound] = field(default_factory=list)
     expect_subscribers: int = 0
     telemetry_token: str | None = None  # the run's secret: the supervisor accepts only its nodes
+    hops: list[dict[str, Any]] = field(default_factory=list)  # a service's hop senders (downstream)
     trace: dict[str, Any] = field(default_factory=dict)  # {"mode": "all"|"anomalies"|"off", "sample": k}
 
 
@@ -54,6 +55,7 @@ def load(path: str | Path) -> NodeSpec:
             inbound=[Inbound(**i) for i in data.get("inbound", [])],
             expect_subscribers=int(data.get("expect_subscribers", 0)),
             telemetry_token=data.get("telemetry_token"),
+            hops=list(data.get("hops", [])),
             trace=dict(data.get("trace") or {}),
         )
     except (KeyError, TypeError, ValueError) as exc:

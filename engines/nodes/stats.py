@@ -29,6 +29,15 @@ class ServiceStats:
         with self._lock:
             self.counters[name] = self.counters.get(name, 0) + n
 
+    def gauge(self, name: str, value: int) -> None:
+        """A level (calls in flight) and its peak (`<name>` with `_peak` before any '|')."""
+        head, sep, tail = name.partition("|")
+        with self._lock:
+            self.counters[name] = value
+            peak = f"{head}_peak{sep}{tail}"
+            if value > self.counters.get(peak, 0):
+                self.counters[peak] = value
+
     def delivered(self, by_client: Mapping[int, int], applied: int, duplicates: int,
                   redelivered: int, latencies_ns: list[tuple[int, int]]) -> None:
         """One committed batch (called by the handler); latencies as (ns, how many)."""

@@ -40,6 +40,12 @@ CREATE TABLE IF NOT EXISTS refused_duplicates (
     attempt INTEGER NOT NULL,
     redelivered INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY,
+    hop INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    sent INTEGER NOT NULL DEFAULT 0
+);
 CREATE VIEW IF NOT EXISTS authorisations_by_key AS
     SELECT c.name || ':' || (a.message_id & 4294967295) AS message_key, a.*
     FROM authorisations a LEFT JOIN clients c ON c.idx = (a.message_id >> 32);
@@ -135,6 +141,10 @@ class Store:
             self.db.execute(_INSERT_PACKED, ("[" + packed + "]",))
         else:
             self.db.execute(_INSERT_FIRST, (array,))
+
+    def add_outbox(self, rows: Sequence[tuple[int, int]]) -> None:
+        """Outbox rows (hop sender index, sequence) in the open transaction (engines.nodes.hop_events)."""
+        self.db.executemany("INSERT INTO outbox (hop, seq) VALUES (?, ?)", rows)
 
     def has_effect(self, client: int, seq: int) -> bool:
         """Whether a business row exists for this message ID (a scan: for recovery, not per message)."""

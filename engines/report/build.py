@@ -243,6 +243,7 @@ def build_report(run_dir: str | Path) -> Path:
         title=topology.name, description=topology.description, duration_s=duration, totals=totals,
         per_node=summary.get("nodes", {}), per_link=summary.get("links", {}), verdicts=verdicts,
         periods=periods, events=shown, notes=notes, meta={"run directory": str(run_dir)},
+        chains=summary.get("chains", {}),
         messages_html=messages_section(run_dir, topology, periods),
     )
     del plots  # the per-panel PNGs stay in the run dir; the page shows the overview

@@ -60,6 +60,7 @@ class ReportData:
     events: Sequence[Mapping[str, Any]] = ()
     notes: Sequence[str] = ()
     meta: Mapping[str, str] = field(default_factory=dict)
+    chains: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # engines.ledger.chain
     messages_html: str = ""  # engines.report.messages: already-escaped HTML
 
 
@@ -127,6 +128,26 @@ def _table(rows: Mapping[str, Mapping[str, Any]], first: str) -> str:
     return f"<div class='scroll'><table>{head}{body}</table></div>"
 
 
+CHAIN_COLUMNS = ("upstream", "reached", "hop_lost", "orphans", "duplicates_processed",
+                 "duplicates_suppressed")
+
+
+def _chains(chains: Mapping[str, Mapping[str, Any]]) -> str:
+    """Each client's chain, hop by hop (engines.ledger.chain)."""
+    parts = []
+    for client, table in chains.items():
+        head = "<tr><th>hop</th><th>to</th>" + "".join(f"<th>{c.replace('_', ' ')}</th>"
+                                                       for c in CHAIN_COLUMNS) + "</tr>"
+        body = "".join(f"<tr><td>{escape(s['link'])}</td><td>{escape(s['to'])}</td>"
+                       + "".join(f"<td>{_fmt(s.get(c))}</td>" for c in CHAIN_COLUMNS) + "</tr>"
+                       for s in table["stages"])
+        parts.append(f"<h3>{escape(client)}: {table['entered']} entered, {table['e2e_reached']} "
+                     f"reached the end, {table['e2e_lost']} lost on the way, "
+                     f"{table['e2e_duplicates']} duplicate(s)</h3>"
+                     f"<div class='scroll'><table>{head}{body}</table></div>")
+    return "<h2>Chains, hop by hop</h2>" + "".join(parts) if parts else ""
+
+
 def _events(events: Sequence[Mapping[str, Any]]) -> str:
     if not events:
         return "<p>No events.</p>"
@@ -156,6 +177,7 @@ def render(data: ReportData, plots: Sequence[Path], path: Path) -> Path:
 {'<h2>Faults</h2><ul>' + faults + '</ul>' if faults else ''}
 <h2>Per node</h2>{_table(data.per_node, 'node')}
 <h2>Per link</h2>{_table(data.per_link, 'link')}
+{_chains(data.chains)}
 <h2>Events</h2>{_events(data.events)}
 </main></body></html>"""
     path.write_text(html, encoding="utf-8")

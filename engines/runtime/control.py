@@ -85,6 +85,8 @@ class Control:
                 self.events.add("gave-up", node, pid=pid, reason=proc.reason)
             elif event == "joined":
                 self.events.add("joined", node, pid=pid)
+            elif event == "breaker":  # a service's circuit breaker changed state (engines.nodes.resilience)
+                self.events.add("breaker", node, pid=pid, link=msg.get("link"), state=msg.get("state"))
             elif event in ("failover", "reconnect"):  # an amqp node found its broker again
                 self.events.add(event, node, pid=pid, member=msg.get("member"),
                                 after_s=msg.get("after_s"))

@@ -15,6 +15,7 @@ import threading
 import time
 from typing import Protocol
 
+from engines.runtime.chain_summary import hops_drained
 from engines.runtime.control import POLL_S
 from engines.runtime.metrics import Collector
 from engines.runtime.proctable import RUNNING, ProcessTable
@@ -43,8 +44,8 @@ def wait_drained(sup: Draining) -> None:
     quiet_since, last, cap = time.monotonic(), -1, time.monotonic() + sup.drain_timeout_s
     mail_busy_at = time.monotonic()  # last time a mailbox had unseen mail
     while time.monotonic() < cap:
-        caught_up, reading = True, False
-        total = 0
+        caught_up, total = hops_drained(metrics, plan)  # a chain drains hop by hop
+        reading = False
         for client in sup.topology.clients():
             sent = metrics.totals(client.name).get("sent", 0)
             index = plan.clients[client.name]

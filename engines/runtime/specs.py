@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from engines import transports
+from engines.ledger.identity import hop_name, origin_of
 from engines.runtime import tracing
 from engines.runtime.ports import Ports, connect_host
-from engines.topology import channels
+from engines.topology import chains, channels
 from engines.topology.model import BrokerNode, ClientNode, Link, ServiceNode, Topology
 from engines.topology.vocabulary import Transport
 from engines.transports.base import CLIENT, IMAP, PLAIN_LISTENERS, SERVICE, Inbound, Peer
@@ -49,6 +50,8 @@ class RunPlan:
     audience: dict[str, list[Route]] = field(default_factory=dict)  # client -> routes
     capacity: dict[str, int] = field(default_factory=dict)  # client -> record slots
     expect_subscribers: dict[str, int] = field(default_factory=dict)
+    hops: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # service -> hop senders
+    origin: dict[str, str] = field(default_factory=dict)  # hop sender -> its origin client
 
 
 def capacity_for(client: ClientNode) -> int:
@@ -106,8 +109,9 @@ def make_plan(topology: Topology, ports: Ports, broker_urls: dict[str, str]) -> 
         names: list[str] = []
         for link in topology.links_to(service.name):
             source = topology.node(link.source)
-            if isinstance(source, ClientNode):
-                info = transports.driver(source.transport.value, source.style.value, SERVICE)
+            style, transport = topology.sender_style(link), topology.link_transport(link)
+            if isinstance(source, ClientNode | ServiceNode) and style and transport:
+                info = transports.driver(transport.value, style.value, SERVICE)
                 names += [n for n in info.listens if n not in names]
         if topology.mail_readers(service.name):
             names.append(IMAP)  # its mailbox, served to its readers
@@ -181,7 +185,64 @@ def make_plan(topology: Topology, ports: Ports, broker_urls: dict[str, str]) -> 
                 link_hwm=topology.link(route.client_link).hwm,
                 broker_url=broker_urls.get(broker.name, broker.external_url) if isinstance(broker, BrokerNode) else None,
                 channel=channel))
+    add_hops(topology, plan, broker_urls, amqp_specs)
     return plan
+
+
+def add_hops(topology: Topology, plan: RunPlan, broker_urls: dict[str, str],
+             amqp_specs: dict[str, dict[str, Any]]) -> None:
+    """A hop sender per (service outgoing link, origin client), upstream services first.
+
+    Each is planned like a client (an index in `clients`, peers, an audience,
+    inbound streams at its targets); its service gets its description in `hops`
+    (engines.nodes.downstream), its IDs follow engines.ledger.identity.
+    """
+    by_source: dict[str, list[chains.Hop]] = {}
+    for hop in chains.hops(topology):
+        by_source.setdefault(hop.source, []).append(hop)
+    for service in chains.order(topology):
+        streams = plan.inbound.get(service, [])
+        origins: dict[str, list[int]] = {}
+        for stream in streams:
+            origins.setdefault(origin_of(stream.client), []).append(stream.client_index)
+        for hop in by_source.get(service, []):
+            link = topology.link(hop.link)
+            target = topology.node(link.target)
+            info = transports.driver(hop.transport.value, hop.style.value, SERVICE)
+            for origin, upstream in origins.items():
+                name = hop_name(hop.link, origin)
+                index = len(plan.clients)
+                plan.clients[name] = index
+                plan.origin[name] = origin
+                plan.capacity[name] = plan.capacity.get(origin, 0)
+                if isinstance(target, BrokerNode):
+                    peer = Peer(name=target.name, link=hop.link, index=0,
+                                broker_url=broker_urls.get(target.name, target.url),
+                                channel=_channel(amqp_specs, link))
+                else:
+                    peer = Peer(name=target.name, link=hop.link, index=0,
+                                endpoints=dict(plan.listen.get(target.name, {})), link_hwm=link.hwm)
+                plan.peers[name] = [peer]
+                routes = [Route(t, into, hop.link, peer_index=i if isinstance(target, BrokerNode) else None)
+                          for i, (t, into) in enumerate(zip(hop.targets, hop.consumer_links, strict=True))]
+                plan.audience[name] = routes
+                for route in routes:
+                    brokered = isinstance(target, BrokerNode)
+                    plan.inbound.setdefault(route.service, []).append(Inbound(
+                        client=name, client_index=index, link=route.link, style=hop.style.value,
+                        transport=hop.transport.value, peer_index=route.peer_index or 0,
+                        listener=info.listens[0] if info.listens else None, link_hwm=link.hwm,
+                        broker_url=broker_urls.get(target.name, target.url) if isinstance(target, BrokerNode) else None,
+                        channel=_channel(amqp_specs, topology.link(route.link)) if brokered else None))
+                plan.hops.setdefault(service, []).append({
+                    "name": name, "index": index, "link": hop.link, "origin": origin,
+                    "upstream": upstream, "call": hop.call, "style": hop.style.value,
+                    "transport": hop.transport.value, "delivery": link.delivery.value,
+                    "timeout_ms": link.timeout_ms, "retries": link.retries,
+                    "max_concurrent": link.max_concurrent, "breaker_failures": link.breaker_failures,
+                    "breaker_open_ms": link.breaker_open_ms, "capacity": plan.capacity[name],
+                    "peers": [asdict(peer)], "durable": link.durable,
+                })
 
 
 def node_spec(topology: Topology, plan: RunPlan, name: str, node_dir: Path, telemetry: str,
@@ -198,6 +259,9 @@ def node_spec(topology: Topology, plan: RunPlan, name: str, node_dir: Path, tele
         "peers": [asdict(p) for p in plan.peers.get(name, [])],
         "inbound": [asdict(i) for i in plan.inbound.get(name, [])],
         "expect_subscribers": plan.expect_subscribers.get(name, 0),
+        # a hop's peers as the plan has them now (a link fault proxy may stand in between)
+        "hops": [{**h, "peers": [asdict(p) for p in plan.peers.get(str(h["name"]), [])]}
+                 for h in plan.hops.get(name, [])],
         "trace": tracing.settings(topology),
     }
 

@@ -17,6 +17,7 @@ from engines.ledger.counters import (
 )
 from engines.ledger.histogram import Histogram
 from engines.nodes import records
+from engines.runtime.chain_summary import add_chain
 from engines.runtime.diskfull import write_json_atomic
 from engines.runtime.metrics import Collector
 from engines.runtime.proctable import ProcessTable
@@ -88,6 +89,7 @@ def build_summary(sup: FinishedRun) -> dict[str, Any]:
     unreadable: dict[str, str] = {}
     books = client_books(sup, unreadable)
     result = ledger.compute(books, services, histograms, sup.elapsed())
+    add_chain(sup, result, books, services, histograms)
     record_traces(sup.run_dir, books, services)
     rejected: dict[str, int] = {}
     if sup.metrics is not None:  # what arrived that was not the lab's: counted, never processed

@@ -38,6 +38,7 @@ def format_summary(summary: dict[str, Any]) -> str:
     ]
     for label, values in rows:
         lines.append(label.ljust(width) + " ".join(f"{_cell(values.get(key)):>9}" for key, _ in COLUMNS))
+    lines += format_chains(summary)
     bounds = summary.get("bounds") or {}
     if bounds:
         lines.append(f"note: client(s) {', '.join(bounds['clients'])} were SIGKILLed: "
@@ -81,3 +82,30 @@ def format_summary(summary: dict[str, Any]) -> str:
             lines.append(f"  {mark}  {v['text']}  ({detail})")
     lines.append(f"run directory: {summary['run_dir']}")
     return "\n".join(lines)
+
+
+CHAIN_COLUMNS = (("upstream", "upstream"), ("reached", "reached"), ("hop_lost", "hop_lost"),
+                 ("orphans", "orphans"), ("duplicates_processed", "dup_proc"),
+                 ("duplicates_suppressed", "dup_supp"))
+RESILIENCE_COLUMNS = (("calls_in_flight_peak", "inflight_peak"), ("rejected_bulkhead", "bulkhead"),
+                      ("short_circuited", "short_circ"), ("breaker_open", "opened"))
+
+
+def format_chains(summary: dict[str, Any]) -> list[str]:
+    """Each client's chain in hop order (engines.ledger.chain), then the calls' resilience counters."""
+    lines: list[str] = []
+    for client, table in (summary.get("chains") or {}).items():
+        lines.append(f"chain of '{client}': {table['entered']} entered, {table['e2e_reached']} reached "
+                     f"the end, {table['e2e_lost']} lost on the way, {table['e2e_duplicates']} duplicate(s)")
+        width = max(len(f"{s['link']} ({s['to']})") for s in table["stages"]) + 4
+        lines.append("".ljust(width) + " ".join(f"{t:>9}" for _, t in CHAIN_COLUMNS))
+        for stage in table["stages"]:
+            label = f"  {stage['link']} ({stage['to']})"
+            lines.append(label.ljust(width) + " ".join(f"{_cell(stage.get(k)):>9}" for k, _ in CHAIN_COLUMNS))
+    links = {k: v for k, v in summary["links"].items()
+             if any(v.get(key) for key, _ in RESILIENCE_COLUMNS)}
+    if links:
+        lines.append("calls:".ljust(24) + " ".join(f"{t:>13}" for _, t in RESILIENCE_COLUMNS))
+        for key, values in links.items():
+            lines.append(f"  {key}".ljust(24) + " ".join(f"{_cell(values.get(k)):>13}" for k, _ in RESILIENCE_COLUMNS))
+    return lines

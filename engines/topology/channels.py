@@ -1,6 +1,6 @@
 """Which AMQP queue or exchange each brokered link uses.
 
-A client's link into a broker names a channel (its queue for point-to-point
+A client's (or a service's outgoing) link into a broker names a channel (its queue for point-to-point
 styles, its exchange for publish styles), by default the client's own name. A
 broker's link to a service consumes one of the channels its clients feed; when
 the broker carries exactly one, the link needs no `channel:` at all.
@@ -44,8 +44,10 @@ def plan(topology: Topology) -> ChannelPlan:
 
     for link in topology.links:
         source, target = names.get(link.source), names.get(link.target)
-        if isinstance(source, ClientNode) and isinstance(target, BrokerNode):
-            feeds.setdefault((target.name, link.channel or source.name), set()).add(source.style)
+        if isinstance(source, ClientNode | ServiceNode) and isinstance(target, BrokerNode):
+            style = topology.sender_style(link)  # a service's outgoing link has its own
+            assert style is not None
+            feeds.setdefault((target.name, link.channel or source.name), set()).add(style)
 
     channels: dict[tuple[str, str], Channel] = {}
     for (broker, name), styles in feeds.items():
@@ -56,7 +58,7 @@ def plan(topology: Topology) -> ChannelPlan:
     deferred: list[tuple[int, str, str]] = []  # consumer links naming a channel no client feeds
     for index, link in enumerate(topology.links):
         source, target = names.get(link.source), names.get(link.target)
-        if isinstance(source, ClientNode) and isinstance(target, BrokerNode):
+        if isinstance(source, ClientNode | ServiceNode) and isinstance(target, BrokerNode):
             channel = channels[(target.name, link.channel or source.name)]
             if any(s.one_to_many for s in channel.styles) and not all(
                 s.one_to_many for s in channel.styles

@@ -20,6 +20,7 @@ from engines.ledger.counters import (
     COUNTERS,
     SERVICE_RECORDED,
 )
+from engines.topology import chains
 from engines.topology.model import Topology
 from engines.topology.vocabulary import NodeKind
 
@@ -65,18 +66,37 @@ def _mail_extra(topology: Topology, service: str) -> tuple[str, ...]:
     return (("stored",) if topology.receives_mail(service) else ()) + (("read",) if reads else ())
 
 
+E2E = ("e2e_reached", "e2e_lost", "e2e_duplicates")
+HOP = ("hop_reached", "hop_lost", "orphans")
+CALLS = ("short_circuited", "rejected_bulkhead", "calls_in_flight_peak", "breaker_open",
+         "breaker_half_open", "breaker_closed")
+
+
+def _chain_extra(topology: Topology, scope: str) -> tuple[str, ...]:
+    """Service chains (engines.ledger.chain): a client whose messages go on past a service has its
+    end-to-end counts; a service that makes calls, its calls' counters."""
+    hops = chains.hops(topology)
+    if topology.node(scope).kind is NodeKind.CLIENT:
+        return E2E if hops else ()
+    return CALLS if any(h.call and h.source == scope for h in hops) else ()
+
+
 def counters_of(topology: Topology, scope: str) -> tuple[str, tuple[str, ...]] | None:
     """(what the scope is, the counters it has), or None for a scope that is no node or link."""
     if topology.has_node(scope):
         node = topology.node(scope)
         if node.kind is NodeKind.CLIENT:
-            return "client", CLIENT
+            return "client", CLIENT + _chain_extra(topology, scope)
         if node.kind is NodeKind.BROKER:
             return "broker", ()
-        return "service", SERVICE + _one_to_many_extra(topology, scope) + _mail_extra(topology, scope)
+        return "service", (SERVICE + _one_to_many_extra(topology, scope) + _mail_extra(topology, scope)
+                           + _chain_extra(topology, scope))
     link = next((lk for lk in topology.links if lk.key == scope), None)
     if link is None:
         return None
+    if chains.is_service_link(topology, link):  # a hop: its sender's account, as a client's link
+        style = topology.sender_style(link)
+        return "link from a service", FROM_CLIENT + HOP + (CALLS if style and style.expects_reply else ())
     if topology.has_node(link.source) and topology.node(link.source).kind is NodeKind.CLIENT:
         return "link from a client", FROM_CLIENT
     read = ("read",) if topology.has_node(link.source) and topology.receives_mail(link.source) else ()

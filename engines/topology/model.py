@@ -90,6 +90,13 @@ class ExchangeType(str, Enum):
     TOPIC = "topic"
 
 
+class EventDelivery(str, Enum):
+    """How a service's event (an outgoing notification or publication) leaves it."""
+
+    DUAL_WRITE = "dual-write"  # sent right after the commit: a crash in between loses it
+    OUTBOX = "outbox"  # a row in the same transaction, published by a relay thread
+
+
 class Crash(_Strict):
     """A service that dies once, on its Nth message, at a given point."""
 
@@ -323,6 +330,24 @@ class Link(_Strict):
                     "the default exchange it names the dead-letter queue.",
     )
     hwm: int | None = Field(default=None, ge=0, description="zmq: send high-water mark.")
+    # -- a service's outgoing link (engines.topology.chains): how it sends downstream ----------
+    style: Style | None = Field(
+        default=None,
+        description="From a service: request styles are calls inside the handling, the others "
+        "events after the work. Unset = request-response to a service, notification to a broker.")
+    transport: Transport | None = Field(
+        default=None, description="From a service to a service: http (default) or zmq.")
+    delivery: EventDelivery = Field(
+        default=EventDelivery.DUAL_WRITE,
+        description="Events: send after the commit (dual write) or through a transactional outbox.")
+    timeout_ms: int = Field(default=1000, ge=0, description="Calls: per-call timeout (0 = wait forever).")
+    retries: int = Field(default=0, ge=0, description="Calls: resends of the same downstream ID.")
+    max_concurrent: int = Field(
+        default=0, ge=0, description="Calls: bulkhead, calls at once; excess refused (0 = no limit).")
+    breaker_failures: int = Field(
+        default=0, ge=0, description="Calls: consecutive failures that open the breaker (0 = none).")
+    breaker_open_ms: int = Field(
+        default=5000, ge=1, description="Calls: the breaker half-opens after this long.")
 
     @property
     def key(self) -> str:
@@ -419,6 +444,23 @@ class Topology(_Strict):
             return Transport.AMQP
         if isinstance(source, ServiceNode) and self.receives_mail(source.name):
             return Transport.IMAP  # a reader of this mail service's mailbox
+        if isinstance(self.node(link.target), BrokerNode):  # a service's outgoing link
+            return Transport.AMQP
+        return link.transport or Transport.HTTP
+
+    def sender_style(self, link: Link) -> Style | None:
+        """The style a link's sender uses: its client's, or a service link's own (with its default);
+        None for a mail service's link to a reader (the reader fetches over IMAP)."""
+        if not (self.has_node(link.source) and self.has_node(link.target)):
+            return None
+        source = self.node(link.source)
+        if isinstance(source, ClientNode):
+            return source.style
+        if isinstance(source, ServiceNode) and not self.receives_mail(source.name):
+            if link.style is not None:
+                return link.style
+            to_broker = isinstance(self.node(link.target), BrokerNode)
+            return Style.NOTIFICATION if to_broker else Style.REQUEST_RESPONSE
         return None
 
     def receives_mail(self, name: str) -> bool:

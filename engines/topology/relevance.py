@@ -80,7 +80,24 @@ def node_fields(topology: Topology, node: ClientNode | ServiceNode | BrokerNode)
     return ["url"] if node.url else []
 
 
+def _service_link_fields(topology: Topology, link: Link) -> list[str]:
+    """A service's outgoing link: its style, and a call's resilience or an event's delivery."""
+    to_broker = topology.has_node(link.target) and isinstance(topology.node(link.target), BrokerNode)
+    style = topology.sender_style(link)
+    fields = ["style"] + ([] if to_broker else ["transport"])
+    if style is not None and style.expects_reply:
+        fields += ["timeout_ms", "retries", "max_concurrent", "breaker_failures", "breaker_open_ms"]
+    else:
+        fields.append("delivery")
+    if to_broker and style is not None and style.one_to_many:
+        fields.append("exchange_type")
+    return fields
+
+
 def link_fields(topology: Topology, link: Link) -> list[str]:
+    if topology.has_node(link.source) and isinstance(topology.node(link.source), ServiceNode) \
+            and not topology.receives_mail(link.source):
+        return _service_link_fields(topology, link)
     if topology.link_transport(link) is not Transport.AMQP:
         return []
     source = topology.node(link.source)

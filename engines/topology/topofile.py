@@ -263,7 +263,8 @@ def to_data(topology: Topology) -> dict[str, Any]:
         dumped = _tidy(link.model_dump(mode="json", by_alias=True, exclude_defaults=True))
         full = _tidy(link.model_dump(mode="json", by_alias=True))
         for key in relevance.link_fields(topology, link):
-            dumped.setdefault(key, full[key])
+            if full[key] is not None or key not in ("style", "transport"):  # a service link's unset
+                dumped.setdefault(key, full[key])  # style or transport: its default applies, unwritten
         if "queue_type" in dumped:  # what the run uses: quorum by default on a cluster
             dumped["queue_type"] = relevance.effective_queue_type(topology, link)
         ordered = {"from": link.source, "to": link.target}

@@ -14,7 +14,8 @@ from typing import Any
 
 import networkx as nx
 
-from engines.topology import amqp_rules, channels, counter_scopes, expectations
+from engines.topology import amqp_rules, chains, channels, counter_scopes, expectations
+from engines.topology.chain_checks import service_link_problems
 from engines.topology.model import BrokerNode, ClientNode, ServiceNode, Topology
 from engines.topology.problems import Problem, Severity
 from engines.topology.vocabulary import Transport, supports, transports_for
@@ -42,10 +43,14 @@ def link_refusal(topology: Topology, source: str, target: str) -> str | None:
     if isinstance(a, ServiceNode) and isinstance(b, ServiceNode) and topology.receives_mail(a.name):
         return None  # b reads a's mailbox over IMAP
     if isinstance(a, ServiceNode):
-        return (
-            f"service '{a.name}' does not originate messages; it replies on the link it was "
-            "called on. Links start at a client or a broker"
-        )
+        if isinstance(b, ClientNode):
+            return (f"service '{a.name}' cannot send to client '{b.name}': a service replies to "
+                    "its caller on the link it was called on, and sends on to a service or a broker")
+        cycle = chains.cycle_with(topology, source, target)
+        if cycle is not None and not topology.has_link(f"{source}->{target}"):
+            return (f"a link {source} -> {target} would close the cycle {' -> '.join(cycle)}; "
+                    "a chain must end (link to a service that does not lead back)")
+        return None
     if isinstance(a, ClientNode):
         if isinstance(b, ClientNode):
             return "a client sends to a service or a broker, not to another client"
@@ -153,6 +158,8 @@ def validate(topology: Topology) -> list[Problem]:
         if isinstance(node, BrokerNode) and not topology.links_to(node.name) \
                 and not topology.links_from(node.name):
             node_problem(i, None, "broker is not linked to anything", severity=Severity.WARNING)
+
+    problems += service_link_problems(topology)
 
     # ports -------------------------------------------------------------------
     by_port: dict[int, str] = {}

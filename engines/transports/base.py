@@ -40,6 +40,11 @@ EXIT_CRASH = 70  # a service's configured crash (os._exit)
 EXIT_BAD_SPEC = 78
 
 
+class DownstreamFailed(Exception):
+    """Raised by a handler whose call downstream did not answer (timeout, error, bulkhead, breaker):
+    nothing was committed; the driver answers its caller with an error (http: 502)."""
+
+
 class GiveUp(Exception):
     """Raised by a client driver that abandons the run (the node exits with EXIT_GAVE_UP)."""
 

@@ -38,6 +38,7 @@ from engines.transports.base import (
     HTTP,
     ClientContext,
     Delivery,
+    DownstreamFailed,
     Inbound,
     ServiceContext,
 )
@@ -48,7 +49,7 @@ MAX_BACKOFF_S = 5.0
 OK, TIMED_OUT, FAILED, STOPPED = range(4)
 
 
-class _Connection:
+class Connection:
     """One keep-alive connection to one service, reopened after any failure."""
 
     def __init__(self, address: str, timeout_s: float) -> None:
@@ -75,7 +76,7 @@ class _Connection:
             self.conn = None
 
 
-def _exchange(ctx: ClientContext, conn: _Connection, kind: int, seq: int, attempt: int,
+def exchange(ctx: ClientContext, conn: Connection, kind: int, seq: int, attempt: int,
               peer: int) -> int:
     """One POST of one attempt; records its outcome; returns OK, TIMED_OUT or FAILED."""
     cfg, rec = ctx.config, ctx.recorder
@@ -118,14 +119,14 @@ def _exchange(ctx: ClientContext, conn: _Connection, kind: int, seq: int, attemp
     return FAILED
 
 
-def _deliver(ctx: ClientContext, conns: list[_Connection], kind: int, seq: int) -> None:
+def _deliver(ctx: ClientContext, conns: list[Connection], kind: int, seq: int) -> None:
     """Send one message until answered, retried out, or stopped."""
     cfg, rec = ctx.config, ctx.recorder
     peer = seq % len(conns)
     rec.sent(seq)
     attempt = 0
     while True:
-        outcome = _exchange(ctx, conns[peer], kind, seq, attempt, peer)
+        outcome = exchange(ctx, conns[peer], kind, seq, attempt, peer)
         if outcome == OK or ctx.stop.is_set():
             return
         if attempt >= cfg.retries:
@@ -140,7 +141,7 @@ def _deliver(ctx: ClientContext, conns: list[_Connection], kind: int, seq: int) 
 
 
 def _sender(ctx: ClientContext, kind: int) -> None:
-    conns = [_Connection(p.endpoints[HTTP], ctx.config.timeout_ms / 1000.0) for p in ctx.peers]
+    conns = [Connection(p.endpoints[HTTP], ctx.config.timeout_ms / 1000.0) for p in ctx.peers]
     try:
         while not ctx.stop.is_set():
             seqs = ctx.pacer.take(1)
@@ -242,6 +243,10 @@ def _handler_class(ctx: ServiceContext, inbound: list[Inbound]) -> type[BaseHTTP
                 (client, seq), keyed = found, True
             try:
                 outcome = handler.handle(Delivery(client, seq, h[3], False, h[5], keyed))
+            except DownstreamFailed:  # a call inside the handling failed; nothing committed
+                stats.count("downstream_failed")
+                self._send(502, b"")
+                return
             except Exception:  # noqa: BLE001 - answered and counted; the server goes on
                 ctx.log.exception("request failed")
                 self._refuse(500)

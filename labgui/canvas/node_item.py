@@ -156,9 +156,9 @@ class NodeItem(QGraphicsItem):
     # -- geometry ----------------------------------------------------------------------
     @property
     def is_source(self) -> bool:
-        """Clients and brokers start links; services only receive them, except a mail
-        service, which links to the services that read its mailbox."""
-        return self.kind is not NodeKind.SERVICE or self.glyph == theme.MAIL_SERVICE
+        """Every node starts links: clients and brokers, services that send on (a chain), and a
+        mail service, which links to the services that read its mailbox."""
+        return True
 
     def tile_rect(self) -> QRectF:
         return QRectF(-HALF, -HALF, theme.TILE, theme.TILE)

@@ -184,8 +184,12 @@ class FieldEditor(QObject):
 
 
 class EnumEditor(FieldEditor):
-    def __init__(self, field: str, enum: type[Enum]) -> None:
+    """A combo of the enum's values; an optional field (a service link's style) adds "default"."""
+
+    def __init__(self, field: str, enum: type[Enum], optional: bool = False) -> None:
         combo = QComboBox()
+        if optional:
+            combo.addItem("default", None)
         for member in enum:
             combo.addItem(member.value, member)
         super().__init__(field, combo)
@@ -197,7 +201,7 @@ class EnumEditor(FieldEditor):
         return self.combo.currentData()
 
     def set_value(self, value: Any) -> None:
-        self.combo.setCurrentIndex(self.combo.findData(self.enum(value)))
+        self.combo.setCurrentIndex(self.combo.findData(None if value is None else self.enum(value)))
 
 
 class BoolEditor(FieldEditor):
@@ -370,7 +374,7 @@ def editor_for(field: str, info: FieldInfo) -> FieldEditor:
     if kind is Crash:
         return CrashEditor(field)
     if isinstance(kind, type) and issubclass(kind, Enum):
-        return EnumEditor(field, kind)
+        return EnumEditor(field, kind, optional)
     if kind is bool:
         return BoolEditor(field)
     if kind in (int, float):

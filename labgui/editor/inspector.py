@@ -14,7 +14,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QFormLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
-from engines.topology import expectations, relevance
+from engines.topology import chains, expectations, relevance
 from engines.topology.model import BrokerNode, ClientNode, Link, Topology
 from engines.topology.problems import Severity
 from engines.topology.refactor import AnyNode
@@ -130,6 +130,8 @@ class Inspector(QScrollArea):
             first = ["name", *relevance.node_fields(topo, model)]
         rest = [f for f in type(model).model_fields if f not in first and f not in HIDDEN
                 and applies(topo, model, f)]
+        if isinstance(model, Link) and not chains.is_service_link(topo, model):
+            rest = [f for f in rest if f not in chains.SERVICE_LINK_FIELDS]  # a client's link
         return first, rest
 
     # -- building the form ----------------------------------------------------------------------

@@ -22,6 +22,7 @@ BAD_STATES = {"killed": "KILLED", "crashed": "CRASHED", "paused": "PAUSED", "exi
               "starting": "STARTING"}
 GOOD, WARN, BAD, DARK = QColor("#2b8a3e"), QColor("#e67700"), QColor("#e03131"), QColor("#343a40")
 PILING = 100  # ready messages in a queue from which the broker's badge turns amber
+CALLS_PILING = 8  # downstream calls out at once from which a service's badge turns amber
 
 
 def rate_text(rate: float) -> str:
@@ -121,7 +122,9 @@ class RunCanvas:
                 continue
             self.peak[key] = max(self.peak.get(key, 0.0), rate)
             fault = sampler.link_faults.get(key)
-            link.set_rate(f"{rate_text(rate)} · {fault}" if fault else rate_text(rate))
+            breaker = sampler.breakers.get(key)
+            text = f"{rate_text(rate)} · {fault}" if fault else rate_text(rate)
+            link.set_rate(f"{text} · breaker {breaker}" if breaker else text)
             link.set_thickness(thickness(rate))
 
     def _state_badge(self, item: Any, word: str | None) -> bool:
@@ -193,7 +196,12 @@ class RunCanvas:
         lost = int(books.get("lost", 0) or 0)  # where it happened: what this service never got
         head = f"processed {count_text(processed)}" + (f" · lost {count_text(lost)}" if lost else "")
         text = f"{head}\ndup. suppressed {suppressed} · dup. processed {double}"
-        item.set_detail(text, BAD if double or lost else (GOOD if suppressed else theme.TEXT))
+        if fig.in_flight or fig.in_flight_peak:  # a caller: its downstream calls pile up here
+            text += f"\ncalls out {fig.in_flight} (peak {fig.in_flight_peak})"
+            if fig.in_flight >= CALLS_PILING and not word:
+                item.set_badge(f"{fig.in_flight} calls out", WARN)
+        item.set_detail(text, BAD if double or lost else (WARN if fig.in_flight >= CALLS_PILING else
+                                                          (GOOD if suppressed else theme.TEXT)))
 
     def animate(self, sampler: LiveSampler | None, dt: float) -> None:
         """Move the dashes of busy links; mark a link whose traffic stopped as stalled."""

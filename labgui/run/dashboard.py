@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
 from engines import transports
 from engines.ledger import live
+from engines.topology import chains
 from labgui.run.counters_panel import CountersPanel
 from labgui.run.live_data import RATE_LAG_S, LiveSampler
 from labgui.run.logs_panel import EventLogPanel, NodeLogPanel
@@ -31,6 +32,7 @@ DOCK_TITLES = {
     "Waiting": "Messages waiting",
     "Latency": "Latency (ms)",
     "Errors": "Errors and timeouts",
+    "In flight": "Calls in flight per service",
 }
 MAX_LATENCY_NODES = 3
 CLIENT_COLOURS = ("#1c7ed6", "#e8590c", "#2f9e44", "#7048e8")
@@ -67,18 +69,22 @@ class Dashboard:
         self.latency_plot = LivePlot("latency", "ms")
         self.queue_plot = LivePlot("waiting", "messages")
         self.error_plot = LivePlot("errors", "count")
+        self.in_flight_plot = LivePlot("in flight", "calls")
         self.latency_plot.label_faults = False
         self.error_plot.label_faults = False
-        self.plots = [self.rate_plot, self.latency_plot, self.queue_plot, self.error_plot]
+        self.plots = [self.rate_plot, self.latency_plot, self.queue_plot, self.error_plot,
+                      self.in_flight_plot]
         self.docks: dict[str, QDockWidget] = {}
         for key, widget in (("Counters", self.counters), ("Events", self.events),
                             ("Node log", self.node_log), ("Result", self.result),
                             ("Throughput", self.rate_plot), ("Latency", self.latency_plot),
-                            ("Waiting", self.queue_plot), ("Errors", self.error_plot)):
+                            ("Waiting", self.queue_plot), ("Errors", self.error_plot),
+                            ("In flight", self.in_flight_plot)):
             self.docks[key] = self._dock(key, widget)
             self.docks[key].setWindowTitle(DOCK_TITLES.get(key, key))
         self._laid_out = False
         self._latency: list[str] = []
+        self._callers: list[str] = []
 
     def _dock(self, key: str, widget: QWidget) -> QDockWidget:
         dock = QDockWidget(key, self.window)
@@ -106,6 +112,7 @@ class Dashboard:
             w.splitDockWidget(d["Throughput"], d["Waiting"], Qt.Orientation.Horizontal)
             w.splitDockWidget(d["Waiting"], d["Latency"], Qt.Orientation.Horizontal)
             w.splitDockWidget(d["Latency"], d["Errors"], Qt.Orientation.Horizontal)
+            w.tabifyDockWidget(d["Waiting"], d["In flight"])
             for dock in d.values():
                 dock.show()
             w.resize(size)
@@ -115,9 +122,10 @@ class Dashboard:
             w.resizeDocks([d["Throughput"], d["Waiting"], d["Latency"], d["Errors"]],
                           [290, 250, 180, 180], Qt.Orientation.Horizontal)
         else:
-            for key in ("Counters", "Events", "Throughput", "Waiting", "Latency", "Errors"):
+            for key in ("Counters", "Events", "Throughput", "Waiting", "Latency", "Errors", "In flight"):
                 d[key].show()
         d["Events"].raise_()
+        (d["In flight"] if self._callers else d["Waiting"]).raise_()  # a chain's pile-up first
         w.resize(size)
 
     # -- a run begins and ends ---------------------------------------------------------------------
@@ -129,6 +137,7 @@ class Dashboard:
         self.node_log.set_run(sup.run_dir, {n.name: n.kind.value for n in sup.topology.nodes})
         self.result.show_running(sup.run_dir)
         self._latency = latency_sources(sup.topology)
+        self._callers = sorted({h.source for h in chains.hops(sup.topology) if h.call})
         self.lay_out()
 
     def show_result(self, summary: dict[str, Any] | None, error: str | None) -> None:
@@ -177,6 +186,11 @@ class Dashboard:
             if sampler.client_models[name].rate > 0:
                 self.queue_plot.set_line(f"{name} backlog", t, ring.column(sampler.col_backlog[name]),
                                          colour=BACKLOG_COLOURS[i % len(BACKLOG_COLOURS)], width=2.2)
+        for i, name in enumerate(sampler.callers):
+            self.in_flight_plot.set_line(name, t, ring.column(sampler.col_in_flight[name]),
+                                         colour=CLIENT_COLOURS[i % len(CLIENT_COLOURS)])
+        if not sampler.callers:
+            self.in_flight_plot.set_empty_text("no service calls another in this topology")
         self.error_plot.set_line("errors", t, ring.column(sampler.col_errors), colour="#e03131")
         self.error_plot.set_line("timeouts", t, ring.column(sampler.col_timeouts), colour="#e67700")
         periods = sampler.periods()

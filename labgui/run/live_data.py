@@ -20,6 +20,9 @@ import numpy as np
 from engines.report.build import QUEUE_GAP_S, fault_events, gaps_broken
 from engines.report.periods import FaultPeriod, fault_periods
 from engines.runtime.events import STATES
+from engines.topology import chains
+
+BREAKER_STATES = ("closed", "open", "half-open")  # the gauge 'breaker_state|<link>' of a caller
 
 SAMPLE_S = 0.2
 CAPACITY = 900  # 3 minutes at 5 samples a second: about one point per pixel of a plot
@@ -74,6 +77,8 @@ class NodeFigures:
     queues_seen: bool = False  # a broker answered the depth probe lately
     backlog: int = 0  # clients: messages due by their rate and not yet sent
     rate_setting: float = 0.0  # clients: the rate the topology asks for (0: as fast as it can)
+    in_flight: int = 0  # services: downstream calls out now (the pile-up of a chain)
+    in_flight_peak: int = 0
 
 
 class LiveSampler:
@@ -87,11 +92,15 @@ class LiveSampler:
         self.services = [s.name for s in topo.services()]
         self.brokers = [b.name for b in topo.brokers()]
         n = len(self.links)
-        # columns: link counts (n), link rates (n), errors, timeouts, client backlogs (one each)
-        self.ring = RingBuffer(CAPACITY, 2 * n + 2 + len(self.clients))
+        # services that make calls downstream (engines.topology.chains): their in-flight calls
+        self.callers = sorted({h.source for h in chains.hops(topo) if h.call})
+        # columns: link counts (n), link rates (n), errors, timeouts, client backlogs, callers' calls
+        self.ring = RingBuffer(CAPACITY, 2 * n + 2 + len(self.clients) + len(self.callers))
         self.col_rate = {key: n + i for i, key in enumerate(self.links)}
         self.col_errors, self.col_timeouts = 2 * n, 2 * n + 1
         self.col_backlog = {name: 2 * n + 2 + i for i, name in enumerate(self.clients)}
+        self.col_in_flight = {name: 2 * n + 2 + len(self.clients) + i for i, name in enumerate(self.callers)}
+        self.breakers: dict[str, str] = {}  # call link -> "open" / "half-open" while not closed
         self.client_models = {c.name: c for c in topo.clients()}
         self._life: dict[str, tuple[float, int]] = {}  # client -> (run-clock start of life, sent then)
         self._last_state: dict[str, str] = {}
@@ -169,7 +178,8 @@ class LiveSampler:
         timeouts = sum(totals[c].get("timeouts", 0) for c in self.clients)
         rates = self._rates(now, counts)
         backlogs = [self._backlog(c, now, totals[c].get("sent", 0)) for c in self.clients]
-        self.ring.append(now, np.concatenate([counts, rates, [errors, timeouts], backlogs]))
+        in_flight = [float(self._calls(name)) for name in self.callers]
+        self.ring.append(now, np.concatenate([counts, rates, [errors, timeouts], backlogs, in_flight]))
         self.link_rates = dict(zip(self.links, rates.tolist(), strict=True))
         self._node_figures(now, totals)
         return True
@@ -177,6 +187,26 @@ class LiveSampler:
     def totals_sent(self) -> int:
         """What the clients sent, from the same telemetry as the canvas (not the slower ledger)."""
         return sum(int(self.nodes[c].totals.get("sent", 0)) for c in self.clients)
+
+    def _calls(self, name: str) -> int:
+        """A calling service's downstream calls out now, from its current life's gauges; also
+        reads its breakers' states (engines.nodes.downstream)."""
+        gauges = self.sup.metrics.snapshot(name).get("c", {})
+        fig, out = self.nodes[name], 0
+        for key, value in gauges.items():
+            counter, _, link = key.partition("|")
+            if counter == "calls_in_flight":
+                out += int(value)
+            elif counter == "calls_in_flight_peak":
+                fig.in_flight_peak = max(fig.in_flight_peak, int(value))
+            elif counter == "breaker_state":
+                state = BREAKER_STATES[int(value)] if 0 <= int(value) < len(BREAKER_STATES) else ""
+                if state and state != "closed":
+                    self.breakers[link] = state
+                else:
+                    self.breakers.pop(link, None)
+        fig.in_flight = out
+        return out
 
     def _backlog(self, name: str, now: float, sent: int) -> float:
         """Messages due by the client's rate but not sent yet: what piles up at a stuck producer.

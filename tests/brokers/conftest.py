@@ -10,7 +10,7 @@ import psutil
 import pytest
 
 from engines.brokers import ManagedBroker, nodeconf, procs, rabbitmq_available
-from engines.topology.model import BrokerNode, ClientNode, Topology
+from engines.topology.model import BrokerNode, ClientNode, ServiceNode, Topology
 from tests.runtime.conftest import Lab, assert_no_node_left
 
 RABBIT_MISSING = rabbitmq_available()
@@ -86,7 +86,7 @@ def isolate(topology: Topology, broker_url: str, suffix: str) -> Topology:
     rename: dict[str, str] = {}
     for link in topology.links:
         source = topology.node(link.source)
-        if isinstance(source, ClientNode) and isinstance(topology.node(link.target), BrokerNode):
+        if isinstance(source, ClientNode | ServiceNode) and isinstance(topology.node(link.target), BrokerNode):
             old = link.channel or source.name
             link.channel = rename.setdefault(old, f"{old}-{suffix}")
     for link in topology.links:

@@ -84,11 +84,25 @@ def test_invalid_link_is_refused_with_the_reason_in_the_status_bar(window):
     assert f"Cannot link {client} → rabbit" in message
     assert "only amqp clients go through a broker" in message
     assert topofile.dumps(window.doc.topology) == before
-    # a service originates nothing: Shift-drag from it is refused, and says why
+    # a service sends on to services and brokers, never to a client: refused, and says why
     drag(window, window.scene.node_item(service).pos(), window.scene.node_item(client).pos(),
          modifiers=Qt.KeyboardModifier.ShiftModifier)
-    assert "does not originate messages" in window.statusBar().currentMessage()
+    assert f"cannot send to client '{client}'" in window.statusBar().currentMessage()
     assert len(window.doc.topology.links) == 1
+
+
+def test_drag_from_a_service_makes_a_chain_and_refuses_a_cycle(window):
+    """Service chains (issue 12): the drag uses validation's rule, which names the cycle."""
+    for i in range(3):
+        drop_from_palette(window, NodeKind.SERVICE, (300 * i, 200))
+    a, b, c = "service", "service-2", "service-3"
+    drag(window, handle_of(window, a), window.scene.node_item(b).pos())
+    drag(window, handle_of(window, b), window.scene.node_item(c).pos())
+    assert [link.key for link in window.doc.topology.links] == [f"{a}->{b}", f"{b}->{c}"]
+    drag(window, handle_of(window, c), window.scene.node_item(a).pos())
+    message = window.statusBar().currentMessage()
+    assert "would close the cycle" in message and f"{c} -> {a} -> {b} -> {c}" in message
+    assert len(window.doc.topology.links) == 2
 
 
 def test_link_drag_hints_the_target_while_hovering(window):
