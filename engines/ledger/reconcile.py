@@ -58,6 +58,7 @@ import numpy as np
 from engines.ledger.counters import CLIENT_SIDE
 from engines.ledger.histogram import Histogram, merged
 from engines.nodes import records
+from engines.nodes.instances import has_instances
 from engines.transports.wire import split_id
 
 SERVICE_SIDE = ("delivered", "processed", "duplicates_delivered", "duplicates_processed",
@@ -109,14 +110,17 @@ def read_client(path: Path) -> tuple[np.ndarray, np.ndarray | None, records.Reco
     return status, masks, rec
 
 
-def read_service(name: str, db_path: Path) -> ServiceBook:
+def read_service(name: str, db_path: Path, instance: str | None = None) -> ServiceBook:
+    """A service's rows; with `instance`, only the rows that instance of a shared store wrote."""
     book = ServiceBook(name)
     if not db_path.exists():
         return book
     db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
+        shared = instance is not None and has_instances(db)
+        where, args = (" WHERE instance = ?", (instance,)) if shared else ("", ())
         for table, into in (("authorisations", book.effects), ("refused_duplicates", book.refused)):
-            rows = np.array(db.execute(f"SELECT message_id, redelivered FROM {table}").fetchall(),
+            rows = np.array(db.execute(f"SELECT message_id, redelivered FROM {table}{where}", args).fetchall(),
                             dtype=np.int64).reshape(-1, 2)
             ids: Any = rows[:, 0]  # split_id works on arrays as on ints
             clients, seqs = split_id(ids)

@@ -24,6 +24,8 @@ from collections.abc import Sequence
 from operator import itemgetter
 from pathlib import Path
 
+from engines.nodes.split import MODES as SPLIT_MODES
+from engines.nodes.split import SplitWriter
 from engines.nodes.stats import ServiceStats
 from engines.nodes.store import Store
 from engines.transports.base import DUPLICATE, EXIT_CRASH, DeliveryRow, ServiceConfig
@@ -66,6 +68,23 @@ class Handler:
         self._pending_lock = threading.Lock()
         self._pending: list[_Slot] = []
         self._rng = random.Random()
+        split = config.idempotent and config.transaction in SPLIT_MODES
+        self._split = SplitWriter(store.db, config.transaction) if split else None
+
+    def room(self, n: int) -> int:
+        """How many of the next `n` deliveries to take into one transaction.
+
+        All of them, except when the configured crash is due among them: then
+        the deliveries before the named message form a batch of their own (the
+        driver replies to or acks them), and the named message commits alone,
+        so a crash after its commit makes one duplicate, not a batch of them.
+        """
+        if self.crash_after is None or n <= 1:
+            return n
+        position = self.crash_after - self.handled  # 1 = the next delivery is the named one
+        if position <= 1:
+            return 1
+        return min(n, position - 1)
 
     # -- processing time ----------------------------------------------------------
     def work_seconds(self, n: int) -> float:
@@ -126,17 +145,21 @@ class Handler:
             pause = self.work_seconds(len(batch))
             if pause:
                 time.sleep(pause)
-        try:
-            outcomes = self.store.write(batch, dedupe=self.config.idempotent)
-        except Exception:
-            self.store.rollback()  # the next batch must not find this transaction open
-            self.log.exception("a batch of %d deliveries could not be written", len(batch))
-            raise
-        if crash_now and self.crash_point == "before-commit":
-            self._crash("before its commit")
-        self.store.commit()
-        if crash_now:
-            self._crash("after its commit, before replying or acking")
+        if self._split is not None:  # marker and effect in two transactions (engines.nodes.split)
+            outcomes = self._split.write(batch, len(batch) - 1 if crash_now else None,
+                                         self.crash_point, self._crash)
+        else:
+            try:
+                outcomes = self.store.write(batch, dedupe=self.config.idempotent)
+            except Exception:
+                self.store.rollback()  # the next batch must not find this transaction open
+                self.log.exception("a batch of %d deliveries could not be written", len(batch))
+                raise
+            if crash_now and self.crash_point == "before-commit":
+                self._crash("before its commit")
+            self.store.commit()
+            if crash_now:
+                self._crash("after its commit, before replying or acking")
         self.handled += len(batch)
         now = time.monotonic_ns()
         dups = outcomes.count(DUPLICATE)

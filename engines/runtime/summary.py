@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -12,6 +13,7 @@ from engines import transports
 from engines.ledger import reconcile as ledger
 from engines.ledger.histogram import Histogram
 from engines.nodes import records
+from engines.nodes.instances import database_path
 from engines.runtime.metrics import Collector
 from engines.runtime.proctable import ProcessTable
 from engines.runtime.specs import RunPlan
@@ -62,10 +64,16 @@ def client_books(sup: FinishedRun) -> list[ledger.ClientBook]:
     return books
 
 
+def service_books(topology: Topology, node_dirs: Mapping[str, Path]) -> dict[str, ledger.ServiceBook]:
+    """Each service node's committed rows: from its own database, or its own rows of a shared store."""
+    return {s.name: ledger.read_service(s.name, database_path(Path(node_dirs[s.name]), s.store),
+                                        instance=s.name if s.store else None)
+            for s in topology.services()}
+
+
 def build_summary(sup: FinishedRun) -> dict[str, Any]:
     """Reconcile, evaluate the expectations, write summary.json; return the summary."""
-    services = {s.name: ledger.read_service(s.name, sup.table.nodes[s.name].node_dir / "service.db")
-                for s in sup.topology.services()}
+    services = service_books(sup.topology, {n: sup.table.nodes[n].node_dir for n in sup.table.nodes})
     histograms: dict[str, Histogram] = {}
     if sup.metrics is not None:
         histograms = {n.name: sup.metrics.histogram(n.name) for n in sup.topology.nodes}

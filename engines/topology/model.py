@@ -46,6 +46,21 @@ class CrashPoint(str, Enum):
 
     BEFORE_COMMIT = "before-commit"
     AFTER_COMMIT = "after-commit"  # committed, not yet acknowledged or replied
+    BETWEEN_WRITES = "between-writes"  # split transactions only: first write committed, second not
+
+
+class TransactionMode(str, Enum):
+    """How an idempotent service writes PROCESSED_MESSAGES and the business row.
+
+    `one` is the idempotent consumer's rule: both in one transaction. The two
+    wrong orders commit them separately, so a crash between them loses the
+    effect (marker first: the redelivery is refused as a duplicate) or applies
+    it twice (effect first: the redelivery finds no marker).
+    """
+
+    ONE = "one"
+    MARKER_FIRST = "marker-first"
+    EFFECT_FIRST = "effect-first"
 
 
 class AckMode(str, Enum):
@@ -119,6 +134,15 @@ class ServiceNode(NodeBase):
     processing: ProcessingDistribution = ProcessingDistribution.FIXED
     reply: bool = Field(default=True, description="Reply to styles that expect one.")
     idempotent: bool = Field(default=True, description="Record message IDs in PROCESSED_MESSAGES.")
+    store: Name | None = Field(
+        default=None,
+        description="Logical service whose SQLite database this node shares (instances of one "
+                    "service share PROCESSED_MESSAGES); unset = a database of its own.",
+    )
+    transaction: TransactionMode = Field(
+        default=TransactionMode.ONE,
+        description="PROCESSED_MESSAGES and the business row: in one transaction, or marker/effect first.",
+    )
     crash: Crash | None = None
     restart_on_crash: bool = Field(default=False, description="The supervisor restarts it after a crash.")
     ack: AckMode = AckMode.MANUAL

@@ -7,7 +7,15 @@ field that does not matter is written only when it differs from its default.
 
 from __future__ import annotations
 
-from engines.topology.model import BrokerNode, ClientNode, Link, ServiceNode, Topology
+from engines.topology.model import (
+    BrokerNode,
+    ClientNode,
+    CrashPoint,
+    Link,
+    ServiceNode,
+    Topology,
+    TransactionMode,
+)
 from engines.topology.vocabulary import Style, Transport
 
 _CLIENT_ALWAYS = ("style", "transport", "rate", "count", "payload_bytes", "timeout_ms", "retries")
@@ -35,6 +43,11 @@ def node_fields(topology: Topology, node: ClientNode | ServiceNode | BrokerNode)
             fields += ["ack", "prefetch"]
         if Transport.ZMQ in feeding:
             fields.append("hwm")
+        if node.store is not None:
+            fields.append("store")
+        split = node.crash is not None and node.crash.point is CrashPoint.BETWEEN_WRITES
+        if node.transaction is not TransactionMode.ONE or split:
+            fields.append("transaction")
         return fields
     return ["url"] if node.url else []
 

@@ -13,7 +13,7 @@ from collections import Counter
 
 import networkx as nx
 
-from engines.topology import channels, expectations
+from engines.topology import channels, expectations, instances
 from engines.topology.model import BrokerNode, ClientNode, ServiceNode, Topology
 from engines.topology.problems import Problem, Severity
 from engines.topology.vocabulary import Transport, supports, transports_for
@@ -152,6 +152,9 @@ def validate(topology: Topology) -> list[Problem]:
             if askers:
                 node_problem(i, "reply", f"does not reply, but {', '.join(askers)} wait for replies",
                              "their requests will time out", severity=Severity.WARNING)
+
+    # idempotent consumer: shared stores, split transactions -----------------------
+    instances.check(topology, lambda i, fld, message, hint: node_problem(i, fld, message, hint))
 
     # amqp channels -------------------------------------------------------------
     if all(p.severity is not Severity.ERROR or not p.path or p.path[0] != "links" for p in problems):

@@ -102,6 +102,7 @@ class AmqpConsumer:
         chunk, self.batch = self.batch[:self.max_batch], self.batch[self.max_batch:]
         if not chunk:
             return
+        chunk = self._cut_for_crash(chunk)
         work = [item for item in chunk if item[1] is not None]
         if work:
             # plain tuples in Delivery's field order (client, seq, attempt, redelivered, ts_ns, keyed)
@@ -117,6 +118,17 @@ class AmqpConsumer:
         if self.batch:
             self._flush_scheduled = True
             self.session.call_later(0, self._flush)
+
+    def _cut_for_crash(self, chunk: list[tuple[int, Any, bool, Any]]) -> list[tuple[int, Any, bool, Any]]:
+        """End the chunk before the message a configured crash names, so what comes before it is
+        acked first and the crash after its commit redelivers that one message (Handler.room)."""
+        work = [i for i, item in enumerate(chunk) if item[1] is not None]
+        room = self.ctx.handler.room(len(work))
+        if room >= len(work):
+            return chunk
+        end = work[room - 1] + 1
+        self.batch[:0] = chunk[end:]
+        return chunk[:end]
 
     def _reply(self, channel: Any, batch: list[tuple[int, Any, bool, Any]],
                outcomes: Sequence[int]) -> None:

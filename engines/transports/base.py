@@ -81,6 +81,8 @@ class ServiceConfig:
     processing: str = "fixed"
     reply: bool = True
     idempotent: bool = True
+    store: str | None = None  # logical service whose database this instance shares
+    transaction: str = "one"  # one | marker-first | effect-first
     crash: Mapping[str, Any] | None = None  # {"after": N, "point": "after-commit"}
     restart_on_crash: bool = False
     ack: str = "manual"

@@ -73,6 +73,8 @@ class Handler(Protocol):
 
     def handle(self, delivery: DeliveryRow) -> int: ...
 
+    def room(self, n: int) -> int: ...
+
 
 class Stats(Protocol):
     """A service's transport-level counters, sent to the supervisor with its telemetry."""

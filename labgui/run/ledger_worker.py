@@ -21,7 +21,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from engines.ledger import reconcile as ledger
-from engines.runtime.summary import client_books
+from engines.runtime.summary import client_books, service_books
 
 NICE = 10  # below the window (the nodes run in groups of their own, see run_session.py)
 
@@ -34,8 +34,7 @@ def compute(job: dict[str, Any], sigkilled: set[str]) -> dict[str, Any] | None:
         table=SimpleNamespace(nodes={name: SimpleNamespace(node_dir=Path(d)) for name, d in node_dirs.items()}),
     )
     try:
-        services = {s.name: ledger.read_service(s.name, Path(node_dirs[s.name]) / "service.db")
-                    for s in topology.services()}
+        services = service_books(topology, node_dirs)
         return ledger.compute(client_books(view), services)  # type: ignore[arg-type]
     except Exception:  # noqa: BLE001 - a file half written at start; the next pass reads it
         return None
