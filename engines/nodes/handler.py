@@ -5,7 +5,11 @@ idempotency and crash behaviour are written once. The order is the one the
 seed's failure needs: work, write the business row (and PROCESSED_MESSAGES),
 commit, and only then return so the driver replies or acks. A crash
 `after-commit` happens between the commit and that return: the effect is
-durable but the sender never hears of it, so it resends.
+durable but the sender never hears of it, so it resends. A crash
+`after-reply` (amqp RPC servers) waits until the driver has published the
+reply and dies before the ack: the client has its answer, the broker
+redelivers the request. The message a crash names commits alone (`room`), so
+what the crash duplicates is that one message.
 
 The crash is one-shot per run: a marker file in the node's directory tells a
 restarted service that it already crashed.
@@ -69,7 +73,18 @@ class Handler:
         self._pending: list[_Slot] = []
         self._rng = random.Random()
         split = config.idempotent and config.transaction in SPLIT_MODES
+        self._reply_crash_due = False
         self._split = SplitWriter(store.db, config.transaction) if split else None
+
+    def reply_crash_due(self) -> bool:
+        """True once the message of an `after-reply` crash is committed: the driver publishes its
+        reply, does not ack the request, and lets its connection write the reply before
+        calling `crash_after_reply`."""
+        return self._reply_crash_due
+
+    def crash_after_reply(self) -> None:
+        if self._reply_crash_due:
+            self._crash("after publishing its reply, before acking the request")
 
     def room(self, n: int) -> int:
         """How many of the next `n` deliveries to take into one transaction.
@@ -145,6 +160,9 @@ class Handler:
             pause = self.work_seconds(len(batch))
             if pause:
                 time.sleep(pause)
+        if crash_now and self.crash_point == "after-reply":
+            crash_now = False  # the driver dies in crash_after_reply, once the reply is out
+            self._reply_crash_due = True
         if self._split is not None:  # marker and effect in two transactions (engines.nodes.split)
             outcomes = self._split.write(batch, len(batch) - 1 if crash_now else None,
                                          self.crash_point, self._crash)

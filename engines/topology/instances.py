@@ -4,8 +4,9 @@ Instances of one service (`store: NAME` on several service nodes) share one
 database, which makes sense only when they compete for messages: in the
 publish styles every subscriber gets every message, so a shared
 PROCESSED_MESSAGES would refuse the second subscriber's copy as a duplicate.
-A split transaction needs PROCESSED_MESSAGES, and a crash `between-writes`
-needs two writes to fall between.
+A split transaction needs PROCESSED_MESSAGES, a crash `between-writes`
+needs two writes to fall between, and a crash `after-reply` needs an RPC
+server that replies and then acks (amqp).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from engines.topology.model import (
+    AckMode,
     BrokerNode,
     ClientNode,
     CrashPoint,
@@ -20,6 +22,7 @@ from engines.topology.model import (
     Topology,
     TransactionMode,
 )
+from engines.topology.vocabulary import Transport
 
 Report = Callable[[int, str, str, str], None]  # node index, field, message, hint
 
@@ -69,3 +72,11 @@ def check(topology: Topology, report: Report) -> None:
                    "crash point 'between-writes' needs two writes: with transaction 'one' the "
                    "marker and the effect commit together",
                    "set transaction: marker-first or effect-first")
+        if node.crash is not None and node.crash.point is CrashPoint.AFTER_REPLY:
+            rpc = [c for c in feeding_clients(topology, node)
+                   if c.transport is Transport.AMQP and c.style.expects_reply]
+            if not rpc or not node.reply or node.ack is not AckMode.MANUAL:
+                report(i, "crash",
+                       "crash point 'after-reply' dies between an RPC server's reply and its ack: "
+                       "it needs amqp requests that expect a reply, reply: true and ack: manual",
+                       "use after-commit for other services")

@@ -47,6 +47,7 @@ class CrashPoint(str, Enum):
     BEFORE_COMMIT = "before-commit"
     AFTER_COMMIT = "after-commit"  # committed, not yet acknowledged or replied
     BETWEEN_WRITES = "between-writes"  # split transactions only: first write committed, second not
+    AFTER_REPLY = "after-reply"  # amqp RPC server: reply published, request not yet acked
 
 
 class TransactionMode(str, Enum):

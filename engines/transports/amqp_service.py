@@ -110,6 +110,9 @@ class AmqpConsumer:
             outcomes = self.ctx.handler.handle_batch(deliveries)  # commits; may crash as configured
             if self.cfg.reply:
                 self._reply(channel, work, outcomes)
+            if self.ctx.handler.reply_crash_due():  # configured crash: reply out, request never acked
+                self.session.call_later(0, self.ctx.handler.crash_after_reply)  # after the ioloop writes
+                return
         stats = self.ctx.stats
         stats.count("amqp_received", len(chunk))
         if self.manual and channel.is_open:

@@ -75,6 +75,10 @@ class Handler(Protocol):
 
     def room(self, n: int) -> int: ...
 
+    def reply_crash_due(self) -> bool: ...
+
+    def crash_after_reply(self) -> None: ...
+
 
 class Stats(Protocol):
     """A service's transport-level counters, sent to the supervisor with its telemetry."""

@@ -17,6 +17,7 @@ import uuid
 
 import pytest
 
+from engines.nodes import records
 from engines.topology import topofile
 from tests.brokers.conftest import isolate
 from tests.runtime.conftest import db_rows
@@ -107,3 +108,30 @@ def test_effect_first_then_crash_applies_the_effect_twice(lab, shared_broker):
     assert total["lost"] == 0 and total["processed"] == 1000, total
     assert total["duplicates_processed"] == 1 and total["duplicates_suppressed"] == 0, total
     assert db_rows(sup, "ledger", "SELECT count(*) FROM authorisations") == 1001
+
+
+@pytest.mark.timeout(150)
+def test_rpc_server_crash_after_reply_before_ack_redelivers_an_answered_request(lab, shared_broker):
+    summary, sup = _run(lab, shared_broker, textwrap.dedent("""
+        version: 1
+        name: rpc-after-reply
+        nodes:
+          - {name: caller, kind: client, style: request-response, transport: amqp, rate: 0, count: 300,
+              timeout_ms: 15000}
+          - {name: rabbit, kind: broker}
+          - {name: pricing, kind: service, restart_on_crash: true, crash: {after: 50, point: after-reply}}
+        links:
+          - {from: caller, to: rabbit, channel: pricing}
+          - {from: rabbit, to: pricing}
+        """))
+    total = summary["total"]
+    assert summary["node_states"]["pricing"]["lives"] == 2, summary["node_states"]
+    assert "after publishing its reply" in (sup.table.nodes["pricing"].node_dir / "crashed").read_text()
+    # the caller had its answer (no timeout, no retry); the request came back to the restarted
+    # server, whose PROCESSED_MESSAGES refused it, and its second reply reached the caller
+    assert total["acknowledged"] == 300 and total["lost"] == 0 and total["timeouts"] == 0, total
+    # redelivered: that request, and any the caller had sent after its answer (not yet committed)
+    assert total["redelivered"] >= 1 and total["duplicates_suppressed"] == 1, total
+    assert total["duplicates_processed"] == 0, total
+    record = records.read(sup.table.nodes["caller"].node_dir / "records.bin")
+    assert record.counters["duplicate_replies"] == 1, record.counters
