@@ -112,6 +112,12 @@ class ClientNode(NodeBase):
         default=True,
         description="zmq request-response: poll with a timeout and reopen (true) or a plain REQ that blocks (false).",
     )
+    messages_per_frame: int = Field(
+        default=1, ge=1, le=1024,
+        description="zmq notification: messages packed into one ZeroMQ frame. 1 = one message per "
+                    "frame, so high-water marks and a killed worker's losses count messages; more "
+                    "is faster, and the high-water marks then count frames of that many messages.",
+    )
     in_flight: int = Field(default=100, ge=1, description="Async styles: requests outstanding at once.")
     collect_ms: int = Field(default=500, ge=1, description="publish-async-responses: wait this long for replies.")
     idempotency_key: bool = Field(default=True, description="http: send an Idempotency-Key header.")

@@ -59,6 +59,7 @@ class ClientConfig:
     timeout_ms: int = 1000
     retries: int = 3
     lazy_pirate: bool = True
+    messages_per_frame: int = 1
     in_flight: int = 100
     collect_ms: int = 500
     idempotency_key: bool = True

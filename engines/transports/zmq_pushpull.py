@@ -6,8 +6,10 @@ stop-aware) when every worker's high-water mark is reached. A worker killed
 with messages in its buffers loses them, and the sender hears nothing: that
 is the lesson of this style.
 
-At rate 0 several messages go in one frame (as ZeroMQ itself batches on the
-wire); the high-water mark then counts frames, not messages.
+One message per frame by default, so the high-water marks and what a killed
+worker loses count messages. `messages_per_frame: N` packs up to N messages
+that are due into one frame (faster at rate 0); the high-water marks then
+count frames of N messages, and a killed worker loses whole frames.
 """
 
 from __future__ import annotations
@@ -29,8 +31,6 @@ from engines.transports._zmq import (
 )
 from engines.transports.base import ZMQ_PULL, ClientContext, Inbound, ServiceContext
 
-BATCH_AT_FULL_SPEED = 128
-BATCH_WHEN_BEHIND = 32
 MAX_FRAME_BYTES = 256 * 1024  # large payloads go one or a few to a frame
 
 
@@ -42,8 +42,7 @@ def run_push(ctx: ClientContext) -> None:
     sock = socket(zctx, zmq.PUSH, IMMEDIATE=1, SNDHWM=hwm)
     for peer in ctx.peers:
         sock.connect(peer.endpoints[ZMQ_PULL])
-    batch = BATCH_AT_FULL_SPEED if pacer.rate <= 0 else BATCH_WHEN_BEHIND
-    batch = max(1, min(batch, MAX_FRAME_BYTES // (len(ctx.payload) + wire.HEADER_SIZE)))
+    batch = max(1, min(ctx.config.messages_per_frame, MAX_FRAME_BYTES // (len(ctx.payload) + wire.HEADER_SIZE)))
     ci, payload = ctx.client_index, ctx.payload
     try:
         while True:
