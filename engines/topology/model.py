@@ -112,6 +112,12 @@ class ClientNode(NodeBase):
         default=True,
         description="zmq request-response: poll with a timeout and reopen (true) or a plain REQ that blocks (false).",
     )
+    immediate: bool = Field(
+        default=False,
+        description="zmq PUSH/DEALER: ZMQ_IMMEDIATE (libzmq default 0). 0 = messages round-robin "
+                    "into every peer's pipe, also a peer that is away (queued there up to the HWM); "
+                    "1 = only to connected peers (a burst all goes to the first that connected).",
+    )
     messages_per_frame: int = Field(
         default=1, ge=1, le=1024,
         description="zmq notification: messages packed into one ZeroMQ frame. 1 = one message per "

@@ -27,6 +27,8 @@ def node_fields(topology: Topology, node: ClientNode | ServiceNode | BrokerNode)
         fields = list(_CLIENT_ALWAYS)
         if node.transport is Transport.ZMQ and node.style is Style.REQUEST_RESPONSE:
             fields.append("lazy_pirate")
+        if node.transport is Transport.ZMQ and node.style in (Style.NOTIFICATION, Style.ASYNC_REQUEST_RESPONSE):
+            fields.append("immediate")
         if node.transport is Transport.ZMQ and node.style is Style.NOTIFICATION:
             fields.append("messages_per_frame")
         if node.style in (Style.ASYNC_REQUEST_RESPONSE,):

@@ -60,6 +60,7 @@ class ClientConfig:
     retries: int = 3
     lazy_pirate: bool = True
     messages_per_frame: int = 1
+    immediate: bool = False
     in_flight: int = 100
     collect_ms: int = 500
     idempotency_key: bool = True

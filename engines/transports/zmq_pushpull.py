@@ -1,8 +1,11 @@
 """ZeroMQ notification: PUSH to competing PULL workers. Nothing comes back.
 
-The client connects to every worker with IMMEDIATE=1, so messages queue only
-to workers that are connected; PUSH round-robins and blocks (here: waits,
-stop-aware) when every worker's high-water mark is reached. A worker killed
+PUSH round-robins and blocks (here: waits, stop-aware) when every worker's
+high-water mark is reached. With `immediate: false` (ZMQ_IMMEDIATE=0, libzmq's
+default) every worker it connects to has a pipe from the start, connected or
+not: messages queue in an absent or dead worker's pipe up to the high-water
+mark (delivered if it comes back, lost if it never does). With `immediate:
+true` messages go only to connected workers. A worker killed
 with messages in its buffers loses them, and the sender hears nothing: that
 is the lesson of this style.
 
@@ -39,7 +42,7 @@ def run_push(ctx: ClientContext) -> None:
     rec, pacer = ctx.recorder, ctx.pacer
     hwm = next((p.link_hwm for p in ctx.peers if p.link_hwm is not None), 1000)
     zctx = context()
-    sock = socket(zctx, zmq.PUSH, IMMEDIATE=1, SNDHWM=hwm)
+    sock = socket(zctx, zmq.PUSH, IMMEDIATE=int(ctx.config.immediate), SNDHWM=hwm)
     for peer in ctx.peers:
         sock.connect(peer.endpoints[ZMQ_PULL])
     batch = max(1, min(ctx.config.messages_per_frame, MAX_FRAME_BYTES // (len(ctx.payload) + wire.HEADER_SIZE)))

@@ -113,7 +113,7 @@ def run_dealer(ctx: ClientContext) -> None:
     """Up to `in_flight` requests outstanding, replies matched by sequence, timeouts resent."""
     cfg, rec, pacer = ctx.config, ctx.recorder, ctx.pacer
     zctx = context()
-    sock = socket(zctx, zmq.DEALER, IMMEDIATE=1, SNDHWM=cfg.in_flight * 2 + 100)
+    sock = socket(zctx, zmq.DEALER, IMMEDIATE=int(cfg.immediate), SNDHWM=cfg.in_flight * 2 + 100)
     for peer in ctx.peers:
         sock.connect(peer.endpoints[ZMQ_ROUTER])
     timeout_ns = cfg.timeout_ms * 1_000_000
@@ -132,7 +132,8 @@ def run_dealer(ctx: ClientContext) -> None:
         deadlines.append((now + timeout_ns, seq, attempt))
 
     try:
-        _await_connection(sock, ctx)
+        if cfg.immediate:
+            _await_connection(sock, ctx)
         while not ctx.stop.is_set():
             room = cfg.in_flight - len(outstanding)
             finished = pacer.finished
