@@ -96,6 +96,8 @@ def build_summary(sup: FinishedRun) -> dict[str, Any]:
                           "compared_to": v.compared_to, "problem": v.problem} for v in verdicts],
         "node_states": states,
         "client_extras": {b.name: _extras(sup, b.name) for b in books},
+        "service_extras": {s.name: (sup.metrics.totals(s.name) if sup.metrics is not None else {})
+                           for s in sup.topology.services()},  # transport counters over all lives
         "telemetry_rejected": rejected,
     }
     (Path(sup.run_dir) / "summary.json").write_text(json.dumps(summary, indent=1, default=str),

@@ -112,6 +112,16 @@ class ClientNode(NodeBase):
         default=True,
         description="zmq request-response: poll with a timeout and reopen (true) or a plain REQ that blocks (false).",
     )
+    req_resend: bool = Field(
+        default=False,
+        description="zmq plain REQ (lazy_pirate false): after timeout_ms, send the request again on "
+                    "the same socket. Without req_relaxed libzmq refuses it (EFSM: a counted error; "
+                    "the REQ stays stuck until the reply comes).",
+    )
+    req_relaxed: bool = Field(default=False, description="zmq REQ: ZMQ_REQ_RELAXED (libzmq default 0): "
+                              "a new request may be sent before the reply to the last one.")
+    req_correlate: bool = Field(default=False, description="zmq REQ: ZMQ_REQ_CORRELATE (libzmq default 0): "
+                                "replies to an earlier request than the last one are dropped.")
     immediate: bool = Field(
         default=False,
         description="zmq PUSH/DEALER: ZMQ_IMMEDIATE (libzmq default 0). 0 = messages round-robin "
@@ -161,6 +171,11 @@ class ServiceNode(NodeBase):
     ack: AckMode = AckMode.MANUAL
     prefetch: int = Field(default=100, ge=0, description="amqp: unacked deliveries at once (0 = unlimited).")
     hwm: int = Field(default=1000, ge=0, description="zmq: receive high-water mark (0 = unlimited).")
+    router_mandatory: bool = Field(
+        default=False,
+        description="zmq ROUTER: ZMQ_ROUTER_MANDATORY (libzmq default 0). 0 = a reply to a peer "
+                    "that is gone is dropped silently; 1 = it is an error, counted as replies_unroutable.",
+    )
     join_after_ms: int = Field(default=0, ge=0, description="Subscribe or connect this late.")
 
 

@@ -7,6 +7,7 @@ field that does not matter is written only when it differs from its default.
 
 from __future__ import annotations
 
+from engines.topology.instances import feeding_clients
 from engines.topology.model import (
     BrokerNode,
     ClientNode,
@@ -20,6 +21,7 @@ from engines.topology.vocabulary import Style, Transport
 
 _CLIENT_ALWAYS = ("style", "transport", "rate", "count", "payload_bytes", "timeout_ms", "retries")
 _SERVICE_ALWAYS = ("processing_ms", "reply", "idempotent")
+_ROUTER_STYLES = (Style.REQUEST_RESPONSE, Style.ASYNC_REQUEST_RESPONSE)
 
 
 def node_fields(topology: Topology, node: ClientNode | ServiceNode | BrokerNode) -> list[str]:
@@ -27,6 +29,8 @@ def node_fields(topology: Topology, node: ClientNode | ServiceNode | BrokerNode)
         fields = list(_CLIENT_ALWAYS)
         if node.transport is Transport.ZMQ and node.style is Style.REQUEST_RESPONSE:
             fields.append("lazy_pirate")
+            if not node.lazy_pirate:
+                fields += ["req_resend", "req_relaxed", "req_correlate"]
         if node.transport is Transport.ZMQ and node.style in (Style.NOTIFICATION, Style.ASYNC_REQUEST_RESPONSE):
             fields.append("immediate")
         if node.transport is Transport.ZMQ and node.style is Style.NOTIFICATION:
@@ -47,6 +51,9 @@ def node_fields(topology: Topology, node: ClientNode | ServiceNode | BrokerNode)
             fields += ["ack", "prefetch"]
         if Transport.ZMQ in feeding:
             fields.append("hwm")
+            if any(c.transport is Transport.ZMQ and c.style in _ROUTER_STYLES
+                   for c in feeding_clients(topology, node)):
+                fields.append("router_mandatory")
         if node.store is not None:
             fields.append("store")
         split = node.crash is not None and node.crash.point is CrashPoint.BETWEEN_WRITES

@@ -123,19 +123,20 @@ class Accept:
 
 
 class Batch:
-    """Deliveries decoded from frames: their headers and each one's tag (e.g. the ROUTER
-    identity it came from; a frame may carry several messages)."""
+    """Deliveries decoded from frames: their headers and each one's tag (the ROUTER envelope it
+    came with: identity, any REQ_CORRELATE request id, the empty delimiter; a frame may carry
+    several messages)."""
 
     __slots__ = ("items", "heads", "tags", "bad", "accept")
 
     def __init__(self, accept: Accept | None = None) -> None:
         self.items: list[DeliveryRow] = []
         self.heads: list[tuple[int, ...]] = []
-        self.tags: list[bytes] = []
+        self.tags: list[list[bytes]] = []
         self.bad = 0  # malformed or unexpected frames, skipped whole
         self.accept = accept
 
-    def add(self, body: bytes, tag: bytes | None = None, redelivered: bool = False) -> None:
+    def add(self, body: bytes, tag: list[bytes] | None = None, redelivered: bool = False) -> None:
         """Decode one frame. Deliveries are plain tuples laid out as `Delivery` (a third of
         the cost of the named tuple), with redelivered as 0 or 1 (SQLite binds ints fastest)."""
         try:
@@ -158,8 +159,8 @@ class Batch:
 def receive(sock: zmq.Socket[bytes], max_messages: int, tagged: bool = False,
             accept: Accept | None = None) -> Batch:
     """Frames already waiting, without blocking, until about `max_messages` deliveries.
-    A tagged (ROUTER) message is [identity, empty delimiter, body], any other one frame:
-    other shapes are bad."""
+    A tagged (ROUTER) message is [identity, (REQ_CORRELATE's request id,) empty delimiter,
+    body], any other one frame: other shapes are bad."""
     batch = Batch(accept)
     recv = sock.recv_multipart
     while len(batch.items) < max_messages:
@@ -167,10 +168,10 @@ def receive(sock: zmq.Socket[bytes], max_messages: int, tagged: bool = False,
             parts = recv(zmq.NOBLOCK)
         except zmq.Again:
             break
-        if (len(parts) != 3 or parts[1]) if tagged else len(parts) != 1:
+        if (len(parts) not in (3, 4) or parts[-2]) if tagged else len(parts) != 1:
             batch.bad += 1
             continue
-        batch.add(parts[-1], parts[0] if tagged else None)
+        batch.add(parts[-1], parts[:-1] if tagged else None)
     return batch
 
 

@@ -61,6 +61,9 @@ class ClientConfig:
     lazy_pirate: bool = True
     messages_per_frame: int = 1
     immediate: bool = False
+    req_resend: bool = False
+    req_relaxed: bool = False
+    req_correlate: bool = False
     in_flight: int = 100
     collect_ms: int = 500
     idempotency_key: bool = True
@@ -90,6 +93,7 @@ class ServiceConfig:
     ack: str = "manual"
     prefetch: int = 100
     hwm: int = 1000
+    router_mandatory: bool = False
     join_after_ms: int = 0
 
     @classmethod

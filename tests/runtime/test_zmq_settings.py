@@ -72,3 +72,76 @@ def test_immediate_off_queues_in_an_absent_workers_pipe_and_on_sends_only_to_con
     # (libzmq's pipe accounting makes "up to the HWM" a few hundred here, never more than 500)
     assert 100 <= lost[False] <= 500 + 100, lost
     assert lost[True] < lost[False], lost
+
+
+def _impatient_lazy_pirate(mandatory: bool) -> Topology:
+    """A Lazy Pirate that gives up on each request before the service answers and reopens its
+    socket (a new identity): the service's reply goes to a peer that is gone."""
+    return Topology(
+        name=f"router-mandatory-{int(mandatory)}",
+        nodes=[ClientNode(name="asker", style="request-response", transport="zmq", rate=0, count=20,
+                          timeout_ms=100, retries=3),
+               ServiceNode(name="slow", processing_ms=300, router_mandatory=mandatory)],
+        links=[{"from": "asker", "to": "slow"}],
+    )
+
+
+@pytest.mark.timeout(120)
+def test_router_mandatory_turns_silently_dropped_replies_into_counted_errors(lab):
+    assert ServiceNode(name="s").router_mandatory is False  # libzmq's default
+    for mandatory in (False, True):
+        summary, _sup = lab.run(_impatient_lazy_pirate(mandatory))
+        asker, extras = summary["nodes"]["asker"], summary["service_extras"]["slow"]
+        assert asker["timeouts"] > 0 and asker["acknowledged"] < asker["sent"], asker
+        unanswered = extras.get("replies_unroutable", 0)
+        if mandatory:  # every reply to a reopened socket's old identity is an error the service sees
+            assert unanswered > 0, extras
+            assert extras.get("replies_sent", 0) + unanswered == summary["nodes"]["slow"]["delivered"], extras
+        else:  # the same replies vanish: the service counts them as sent
+            assert unanswered == 0, extras
+            assert extras.get("replies_sent", 0) == summary["nodes"]["slow"]["delivered"], extras
+
+
+def _plain_req_resending(relaxed: bool, correlate: bool) -> Topology:
+    """A plain REQ that resends on the same socket after 300 ms; the service freezes for a second."""
+    return Topology(
+        name=f"req-{int(relaxed)}{int(correlate)}",
+        nodes=[ClientNode(name="asker", style="request-response", transport="zmq", rate=20, count=40,
+                          timeout_ms=300, retries=20, lazy_pirate=False, req_resend=True,
+                          req_relaxed=relaxed, req_correlate=correlate),
+               ServiceNode(name="answerer")],
+        links=[{"from": "asker", "to": "answerer"}],
+        scenario=[Step(action=Action.PAUSE, target="answerer", at_s=0.5),
+                  Step(action=Action.RESUME, target="answerer", at_s=1.5)],
+    )
+
+
+def _req_counts(summary: dict) -> tuple[dict, dict]:
+    return summary["nodes"]["asker"], summary["client_extras"]["asker"]
+
+
+@pytest.mark.timeout(120)
+def test_plain_req_second_send_is_a_counted_efsm_error_not_a_crash(lab):
+    client = ClientNode(name="c")
+    assert (client.req_relaxed, client.req_correlate) == (False, False)  # libzmq's defaults
+    summary, _sup = lab.run(_plain_req_resending(relaxed=False, correlate=False))
+    asker, extras = _req_counts(summary)
+    assert summary["node_states"]["asker"]["exit_code"] == 0, summary["node_states"]
+    assert extras.get("req_efsm", 0) >= 1 and asker["errors"] == extras["req_efsm"], (asker, extras)
+    # stuck on the first attempt until the service came back, then answered: nothing lost
+    assert asker["acknowledged"] == asker["sent"] == 40 and summary["total"]["lost"] == 0, asker
+
+
+@pytest.mark.timeout(120)
+def test_req_relaxed_resends_and_req_correlate_drops_the_stale_replies(lab):
+    summary, _sup = lab.run(_plain_req_resending(relaxed=True, correlate=True))
+    asker, extras = _req_counts(summary)
+    assert extras.get("req_efsm", 0) == 0 and asker["retries"] > 0, (asker, extras)
+    assert extras.get("stale_replies", 0) == 0 and asker["acknowledged"] == 40, (asker, extras)
+    assert summary["total"]["duplicates_processed"] == 0 and summary["total"]["duplicates_suppressed"] > 0
+
+    summary, _sup = lab.run(_plain_req_resending(relaxed=True, correlate=False))
+    asker, extras = _req_counts(summary)
+    # without REQ_CORRELATE the reply to an abandoned attempt is passed off as the resent one's
+    # (same message ID here, so still an answer; with distinct requests it would be the wrong one)
+    assert extras.get("stale_replies", 0) > 0 and asker["retries"] > 0, (asker, extras)
