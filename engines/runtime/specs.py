@@ -131,7 +131,8 @@ def make_plan(topology: Topology, ports: Ports, broker_urls: dict[str, str]) -> 
         plan.audience[client.name] = routes
         if client.style.one_to_many:
             plan.expect_subscribers[client.name] = sum(
-                1 for r in routes if getattr(topology.node(r.service), "join_after_ms", 0) == 0)
+                1 for r in routes if getattr(topology.node(r.service), "join_after_ms", 0) == 0
+                and getattr(topology.node(r.service), "subscribe", True))
 
     # streams each service consumes
     for client in topology.clients():

@@ -122,6 +122,12 @@ class ClientNode(NodeBase):
                               "a new request may be sent before the reply to the last one.")
     req_correlate: bool = Field(default=False, description="zmq REQ: ZMQ_REQ_CORRELATE (libzmq default 0): "
                                 "replies to an earlier request than the last one are dropped.")
+    wait_for_subscribers: bool = Field(
+        default=True,
+        description="zmq publish styles: wait (bounded) until the on-time subscribers' subscriptions "
+                    "reached the XPUB before publishing (the zguide's synchronisation); false = a "
+                    "plain PUB that publishes at once, and the slow joiner misses the first messages.",
+    )
     immediate: bool = Field(
         default=False,
         description="zmq PUSH/DEALER: ZMQ_IMMEDIATE (libzmq default 0). 0 = messages round-robin "
@@ -171,6 +177,11 @@ class ServiceNode(NodeBase):
     ack: AckMode = AckMode.MANUAL
     prefetch: int = Field(default=100, ge=0, description="amqp: unacked deliveries at once (0 = unlimited).")
     hwm: int = Field(default=1000, ge=0, description="zmq: receive high-water mark (0 = unlimited).")
+    subscribe: bool = Field(
+        default=True,
+        description="zmq SUB: subscribe to every message (prefix ''); false = no subscription, which "
+                    "is a SUB socket's own default: it receives nothing.",
+    )
     router_mandatory: bool = Field(
         default=False,
         description="zmq ROUTER: ZMQ_ROUTER_MANDATORY (libzmq default 0). 0 = a reply to a peer "

@@ -33,6 +33,8 @@ def node_fields(topology: Topology, node: ClientNode | ServiceNode | BrokerNode)
                 fields += ["req_resend", "req_relaxed", "req_correlate"]
         if node.transport is Transport.ZMQ and node.style in (Style.NOTIFICATION, Style.ASYNC_REQUEST_RESPONSE):
             fields.append("immediate")
+        if node.transport is Transport.ZMQ and node.style.one_to_many:
+            fields.append("wait_for_subscribers")
         if node.transport is Transport.ZMQ and node.style is Style.NOTIFICATION:
             fields.append("messages_per_frame")
         if node.style in (Style.ASYNC_REQUEST_RESPONSE,):
@@ -54,6 +56,8 @@ def node_fields(topology: Topology, node: ClientNode | ServiceNode | BrokerNode)
             if any(c.transport is Transport.ZMQ and c.style in _ROUTER_STYLES
                    for c in feeding_clients(topology, node)):
                 fields.append("router_mandatory")
+            if any(c.transport is Transport.ZMQ and c.style.one_to_many for c in feeding_clients(topology, node)):
+                fields.append("subscribe")
         if node.store is not None:
             fields.append("store")
         split = node.crash is not None and node.crash.point is CrashPoint.BETWEEN_WRITES

@@ -61,6 +61,7 @@ class ClientConfig:
     lazy_pirate: bool = True
     messages_per_frame: int = 1
     immediate: bool = False
+    wait_for_subscribers: bool = True
     req_resend: bool = False
     req_relaxed: bool = False
     req_correlate: bool = False
@@ -94,6 +95,7 @@ class ServiceConfig:
     prefetch: int = 100
     hwm: int = 1000
     router_mandatory: bool = False
+    subscribe: bool = True
     join_after_ms: int = 0
 
     @classmethod

@@ -83,7 +83,8 @@ def run_pub(ctx: ClientContext) -> None:
     sock = _publisher(ctx, zctx)
     ci, payload = ctx.client_index, ctx.payload
     try:
-        _await_subscribers(sock, ctx)
+        if ctx.config.wait_for_subscribers:
+            _await_subscribers(sock, ctx)
         while True:
             seqs = pacer.take(1)
             if not seqs:
@@ -111,7 +112,8 @@ def run_pub_collect(ctx: ClientContext) -> None:
     closing: collections.deque[tuple[int, int]] = collections.deque()  # (deadline, seq)
     ci, payload = ctx.client_index, ctx.payload
     try:
-        _await_subscribers(pub, ctx)
+        if ctx.config.wait_for_subscribers:
+            _await_subscribers(pub, ctx)
         while not ctx.stop.is_set():
             if pacer.finished and not open_windows:
                 return
@@ -147,7 +149,8 @@ def run_pub_collect(ctx: ClientContext) -> None:
 
 def _subscriber(ctx: ServiceContext, zctx: zmq.Context[zmq.Socket[bytes]], inbound: list[Inbound]) -> zmq.Socket[bytes]:
     sock = listener(zctx, zmq.SUB, RCVHWM=ctx.config.hwm)
-    sock.setsockopt(zmq.SUBSCRIBE, b"")
+    if ctx.config.subscribe:  # a SUB without a subscription receives nothing (libzmq's default)
+        sock.setsockopt(zmq.SUBSCRIBE, b"")
     for ib in inbound:
         sock.connect(ib.publisher[ZMQ_PUB])
     return sock

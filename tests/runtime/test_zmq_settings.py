@@ -145,3 +145,32 @@ def test_req_relaxed_resends_and_req_correlate_drops_the_stale_replies(lab):
     # without REQ_CORRELATE the reply to an abandoned attempt is passed off as the resent one's
     # (same message ID here, so still an answer; with distinct requests it would be the wrong one)
     assert extras.get("stale_replies", 0) > 0 and asker["retries"] > 0, (asker, extras)
+
+
+def _publisher(wait: bool) -> Topology:
+    return Topology(
+        name=f"pub-wait-{int(wait)}",
+        nodes=[ClientNode(name="feed", style="publish-subscribe", transport="zmq", rate=2000, count=4000,
+                          wait_for_subscribers=wait),
+               ServiceNode(name="on-time", reply=False),
+               ServiceNode(name="deaf", reply=False, subscribe=False)],
+        links=[{"from": "feed", "to": "on-time"}, {"from": "feed", "to": "deaf"}],
+    )
+
+
+@pytest.mark.timeout(120)
+def test_publisher_that_does_not_wait_shows_the_slow_joiner_and_a_sub_without_subscription_gets_nothing(lab):
+    lost: dict[bool, int] = {}
+    for wait in (True, False):
+        summary, _sup = lab.run(_publisher(wait))
+        on_time, deaf = summary["links"]["feed->on-time"], summary["links"]["feed->deaf"]
+        assert summary["nodes"]["feed"]["sent"] == 4000
+        # no subscription, nothing received: every message lost on that route, either way
+        assert deaf["processed"] == 0 and deaf["lost"] == 4000, deaf
+        assert on_time["lost"] == 4000 - on_time["processed"], on_time
+        lost[wait] = on_time["lost"]
+        joined = summary["client_extras"]["feed"].get("subscribers_joined", 0)
+        assert joined <= 1 and (joined == 1 or not wait), summary["client_extras"]  # deaf never subscribes
+    # waiting for the on-time subscriber's subscription: nothing lost; publishing at once: the
+    # subscriber's connection and subscription arrive after the first messages (slow joiner)
+    assert lost[True] == 0 and lost[False] > 0, lost
