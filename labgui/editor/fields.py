@@ -63,6 +63,12 @@ LABELS = {
     "queue_type": "Queue type",
     "exchange_type": "Exchange type",
     "routing_key": "Routing key",
+    "immediate": "ZMQ_IMMEDIATE",
+    "router_mandatory": "ROUTER_MANDATORY",
+    "req_resend": "REQ resends on timeout",
+    "req_relaxed": "REQ_RELAXED",
+    "req_correlate": "REQ_CORRELATE",
+    "store": "Shared store",
 }
 
 
