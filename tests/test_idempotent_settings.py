@@ -79,3 +79,17 @@ def test_store_and_transaction_are_shown_first_and_written_when_set():
     text = topofile.dumps(topo)
     assert "store: orders" in text and "transaction: marker-first" in text
     assert topofile.loads(text).topology == topo
+
+
+def test_zmq_binds_refused_outside_push_pull_and_pub_sub():
+    errors = _errors("""
+        version: 1
+        name: t
+        nodes:
+          - {name: c, kind: client, style: request-response, transport: zmq, zmq_binds: service}
+          - {name: s, kind: service}
+        links:
+          - {from: c, to: s}
+        """)
+    assert errors == ["c: zmq_binds 'service' applies to zmq notification (PUSH/PULL) and "
+                      "publish-subscribe (PUB/SUB); this client is zmq request-response"], errors

@@ -19,8 +19,18 @@ from engines import transports
 from engines.runtime.ports import Ports, connect_host
 from engines.topology import channels
 from engines.topology.model import BrokerNode, ClientNode, Link, ServiceNode, Topology
-from engines.topology.vocabulary import Transport
-from engines.transports.base import CLIENT, HTTP, SERVICE, Inbound, Peer
+from engines.topology.vocabulary import Style, Transport
+from engines.transports.base import (
+    CLIENT,
+    HTTP,
+    SERVICE,
+    ZMQ_PUB,
+    ZMQ_PULL,
+    ZMQ_PUSH,
+    ZMQ_SUB,
+    Inbound,
+    Peer,
+)
 
 SPEC_FORMAT = 1
 
@@ -79,6 +89,37 @@ def _channel(specs: dict[str, dict[str, Any]], link: Link) -> dict[str, Any] | N
     return specs.get(link.key)
 
 
+def _bind_side(client: ClientNode) -> str:
+    return client.zmq_binds.value if client.transport is Transport.ZMQ else "usual"
+
+
+def client_listens(client: ClientNode) -> list[str]:
+    """The listeners a client binds: its driver's, turned round where `zmq_binds` says so."""
+    names = list(transports.driver(client.transport.value, client.style.value, CLIENT).listens)
+    side = _bind_side(client)
+    if client.style is Style.NOTIFICATION and side == "client":
+        names.append(ZMQ_PUSH)
+    if client.style is Style.PUBLISH_SUBSCRIBE and side == "service":
+        names = [n for n in names if n != ZMQ_PUB]
+    return names
+
+
+def service_listens(client: ClientNode) -> list[str]:
+    """The listeners a service binds for `client`'s stream, turned round where `zmq_binds` says so."""
+    names = list(transports.driver(client.transport.value, client.style.value, SERVICE).listens)
+    side = _bind_side(client)
+    if client.style is Style.NOTIFICATION and side == "client":
+        names = [n for n in names if n != ZMQ_PULL]
+    if client.style is Style.PUBLISH_SUBSCRIBE and side == "service":
+        names.append(ZMQ_SUB)
+    return names
+
+
+def _connects_to_client(client: ClientNode) -> bool:
+    """Whether services connect to this client's listeners (publishers, a PUSH that binds)."""
+    return client.style.one_to_many or (client.style is Style.NOTIFICATION and _bind_side(client) == "client")
+
+
 def make_plan(topology: Topology, ports: Ports, broker_urls: dict[str, str]) -> RunPlan:
     """Allocate listeners and resolve peers for every node of a valid topology."""
     clients = {c.name: i for i, c in enumerate(topology.clients())}
@@ -96,15 +137,14 @@ def make_plan(topology: Topology, ports: Ports, broker_urls: dict[str, str]) -> 
             binds[name] = _bind_address(name, node.bind, port)
 
     for client in topology.clients():
-        allocate(client, list(transports.driver(client.transport.value, client.style.value, CLIENT).listens))
+        allocate(client, client_listens(client))
         plan.capacity[client.name] = capacity_for(client)
     for service in topology.services():
         names: list[str] = []
         for link in topology.links_to(service.name):
             source = topology.node(link.source)
             if isinstance(source, ClientNode):
-                info = transports.driver(source.transport.value, source.style.value, SERVICE)
-                names += [n for n in info.listens if n not in names]
+                names += [n for n in service_listens(source) if n not in names]
         allocate(service, names)
 
     # peers of each client, and the routes its messages take
@@ -139,7 +179,7 @@ def make_plan(topology: Topology, ports: Ports, broker_urls: dict[str, str]) -> 
         peers = plan.peers[client.name]
         for route in plan.audience[client.name]:
             target = topology.node(route.service)
-            info = transports.driver(client.transport.value, client.style.value, SERVICE)
+            listens = service_listens(client)
             peer_index = route.peer_index if route.peer_index is not None else next(
                 (p.index for p in peers if p.link == route.client_link), 0)
             link = topology.link(route.link)
@@ -148,8 +188,8 @@ def make_plan(topology: Topology, ports: Ports, broker_urls: dict[str, str]) -> 
             plan.inbound.setdefault(target.name, []).append(Inbound(
                 client=client.name, client_index=clients[client.name], link=route.link,
                 style=client.style.value, transport=client.transport.value, peer_index=peer_index,
-                listener=info.listens[0] if info.listens else None,
-                publisher=dict(plan.listen.get(client.name, {})) if client.style.one_to_many else {},
+                listener=listens[0] if listens else None,
+                publisher=dict(plan.listen.get(client.name, {})) if _connects_to_client(client) else {},
                 link_hwm=topology.link(route.client_link).hwm,
                 broker_url=broker_urls.get(broker.name, broker.url) if isinstance(broker, BrokerNode) else None,
                 channel=channel))

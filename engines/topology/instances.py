@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from engines.topology.model import (
     AckMode,
+    BindSide,
     BrokerNode,
     ClientNode,
     CrashPoint,
@@ -22,7 +23,7 @@ from engines.topology.model import (
     Topology,
     TransactionMode,
 )
-from engines.topology.vocabulary import Transport
+from engines.topology.vocabulary import Style, Transport
 
 Report = Callable[[int, str, str, str], None]  # node index, field, message, hint
 
@@ -42,8 +43,21 @@ def feeding_clients(topology: Topology, service: ServiceNode) -> list[ClientNode
     return out
 
 
+def check_binds(topology: Topology, report: Report) -> None:
+    """`zmq_binds` turns round only PUSH/PULL and PUB/SUB (the zguide binds either end there)."""
+    for i, node in enumerate(topology.nodes):
+        if isinstance(node, ClientNode) and node.zmq_binds is not BindSide.USUAL and not (
+                node.transport is Transport.ZMQ
+                and node.style in (Style.NOTIFICATION, Style.PUBLISH_SUBSCRIBE)):
+            report(i, "zmq_binds",
+                   f"zmq_binds '{node.zmq_binds.value}' applies to zmq notification (PUSH/PULL) and "
+                   f"publish-subscribe (PUB/SUB); this client is {node.transport.value} "
+                   f"{node.style.value}", "set zmq_binds: usual")
+
+
 def check(topology: Topology, report: Report) -> None:
     """Report every problem with shared stores and transaction modes."""
+    check_binds(topology, report)
     sharing: dict[str, list[str]] = {}
     for node in topology.services():
         if node.store is not None:

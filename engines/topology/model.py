@@ -64,6 +64,14 @@ class TransactionMode(str, Enum):
     EFFECT_FIRST = "effect-first"
 
 
+class BindSide(str, Enum):
+    """zmq PUSH/PULL and PUB/SUB: which end binds (the other connects); the zguide uses both."""
+
+    USUAL = "usual"  # PUSH connects to PULL workers that bind; PUB binds, SUBs connect
+    CLIENT = "client"  # the client's PUSH or PUB binds; the services connect to it
+    SERVICE = "service"  # the services' PULL or SUB bind; the client connects to each
+
+
 class AckMode(str, Enum):
     AUTO = "auto"
     MANUAL = "manual"  # ack after the database commit
@@ -122,6 +130,12 @@ class ClientNode(NodeBase):
                               "a new request may be sent before the reply to the last one.")
     req_correlate: bool = Field(default=False, description="zmq REQ: ZMQ_REQ_CORRELATE (libzmq default 0): "
                                 "replies to an earlier request than the last one are dropped.")
+    zmq_binds: BindSide = Field(
+        default=BindSide.USUAL,
+        description="zmq notification and publish-subscribe: which end binds. usual = PUSH connects "
+                    "to PULL workers that bind, PUB binds and SUBs connect; client = the client's "
+                    "socket binds; service = the services' sockets bind.",
+    )
     wait_for_subscribers: bool = Field(
         default=True,
         description="zmq publish styles: wait (bounded) until the on-time subscribers' subscriptions "

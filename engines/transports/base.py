@@ -28,6 +28,8 @@ ZMQ_ROUTER = "zmq-router"  # service: REQ and DEALER clients connect here
 ZMQ_PULL = "zmq-pull"  # service: PUSH clients connect here
 ZMQ_PUB = "zmq-pub"  # client: subscribers connect here (XPUB, so it sees them join)
 ZMQ_REPLIES = "zmq-replies"  # client: publish-async-responses replies come back here
+ZMQ_PUSH = "zmq-push"  # client (zmq_binds: client): workers connect to its PUSH
+ZMQ_SUB = "zmq-sub"  # service (zmq_binds: service): the publisher connects to its SUB
 HTTP = "http"  # service: host:port of its HTTP server
 
 EXIT_OK = 0
@@ -62,6 +64,7 @@ class ClientConfig:
     messages_per_frame: int = 1
     immediate: bool = False
     wait_for_subscribers: bool = True
+    zmq_binds: str = "usual"
     req_resend: bool = False
     req_relaxed: bool = False
     req_correlate: bool = False

@@ -40,6 +40,7 @@ from engines.transports.base import (
     DUPLICATE,
     ZMQ_PUB,
     ZMQ_REPLIES,
+    ZMQ_SUB,
     ClientContext,
     Inbound,
     ServiceContext,
@@ -51,7 +52,11 @@ JOIN_WAIT_S = 15.0
 def _publisher(ctx: ClientContext, zctx: zmq.Context[zmq.Socket[bytes]]) -> zmq.Socket[bytes]:
     hwm = next((p.link_hwm for p in ctx.peers if p.link_hwm is not None), 1000)
     sock = socket(zctx, zmq.XPUB, SNDHWM=hwm, XPUB_VERBOSE=1)
-    sock.bind(ctx.listen[ZMQ_PUB])
+    if ZMQ_PUB in ctx.listen:
+        sock.bind(ctx.listen[ZMQ_PUB])
+    else:  # zmq_binds: service: the subscribers bind, the publisher connects to each
+        for peer in ctx.peers:
+            sock.connect(peer.endpoints[ZMQ_SUB])
     return sock
 
 
@@ -151,8 +156,11 @@ def _subscriber(ctx: ServiceContext, zctx: zmq.Context[zmq.Socket[bytes]], inbou
     sock = listener(zctx, zmq.SUB, RCVHWM=ctx.config.hwm)
     if ctx.config.subscribe:  # a SUB without a subscription receives nothing (libzmq's default)
         sock.setsockopt(zmq.SUBSCRIBE, b"")
+    if ZMQ_SUB in ctx.listen:  # zmq_binds: service
+        sock.bind(ctx.listen[ZMQ_SUB])
     for ib in inbound:
-        sock.connect(ib.publisher[ZMQ_PUB])
+        if ZMQ_PUB in ib.publisher:
+            sock.connect(ib.publisher[ZMQ_PUB])
     return sock
 
 

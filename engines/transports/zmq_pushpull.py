@@ -32,7 +32,7 @@ from engines.transports._zmq import (
     send_until_stopped,
     socket,
 )
-from engines.transports.base import ZMQ_PULL, ClientContext, Inbound, ServiceContext
+from engines.transports.base import ZMQ_PULL, ZMQ_PUSH, ClientContext, Inbound, ServiceContext
 
 MAX_FRAME_BYTES = 256 * 1024  # large payloads go one or a few to a frame
 
@@ -43,8 +43,11 @@ def run_push(ctx: ClientContext) -> None:
     hwm = next((p.link_hwm for p in ctx.peers if p.link_hwm is not None), 1000)
     zctx = context()
     sock = socket(zctx, zmq.PUSH, IMMEDIATE=int(ctx.config.immediate), SNDHWM=hwm)
-    for peer in ctx.peers:
-        sock.connect(peer.endpoints[ZMQ_PULL])
+    if ZMQ_PUSH in ctx.listen:  # zmq_binds: client: no pipe until a worker connects; sends wait
+        sock.bind(ctx.listen[ZMQ_PUSH])
+    else:
+        for peer in ctx.peers:
+            sock.connect(peer.endpoints[ZMQ_PULL])
     batch = max(1, min(ctx.config.messages_per_frame, MAX_FRAME_BYTES // (len(ctx.payload) + wire.HEADER_SIZE)))
     ci, payload = ctx.client_index, ctx.payload
     try:
@@ -66,7 +69,11 @@ def run_push(ctx: ClientContext) -> None:
 def run_pull(ctx: ServiceContext, inbound: list[Inbound]) -> None:
     zctx = context()
     sock = listener(zctx, zmq.PULL, RCVHWM=ctx.config.hwm)
-    sock.bind(ctx.listen[ZMQ_PULL])
+    if ZMQ_PULL in ctx.listen:
+        sock.bind(ctx.listen[ZMQ_PULL])
+    for ib in inbound:  # clients whose PUSH binds (zmq_binds: client)
+        if ZMQ_PUSH in ib.publisher:
+            sock.connect(ib.publisher[ZMQ_PUSH])
     accept = Accept(wire.NOTIFY, [ib.client_index for ib in inbound])
     ctx.ready()
     max_batch = ctx.max_batch()

@@ -174,3 +174,36 @@ def test_publisher_that_does_not_wait_shows_the_slow_joiner_and_a_sub_without_su
     # waiting for the on-time subscriber's subscription: nothing lost; publishing at once: the
     # subscriber's connection and subscription arrive after the first messages (slow joiner)
     assert lost[True] == 0 and lost[False] > 0, lost
+
+
+@pytest.mark.timeout(120)
+def test_publisher_that_connects_to_subscribers_that_bind(lab):
+    topo = Topology(
+        name="pub-connects",
+        nodes=[ClientNode(name="feed", style="publish-subscribe", transport="zmq", rate=1000, count=2000,
+                          zmq_binds="service"),
+               ServiceNode(name="sub-a", reply=False), ServiceNode(name="sub-b", reply=False)],
+        links=[{"from": "feed", "to": "sub-a"}, {"from": "feed", "to": "sub-b"}],
+    )
+    summary, sup = lab.run(topo)
+    assert "zmq-sub" in sup.plan.listen["sub-a"] and "zmq-pub" not in sup.plan.listen["feed"]
+    for link in ("feed->sub-a", "feed->sub-b"):  # it waited for both subscriptions: nothing missed
+        assert summary["links"][link]["processed"] == 2000 and summary["links"][link]["lost"] == 0
+    assert summary["client_extras"]["feed"]["subscribers_joined"] == 2
+
+
+@pytest.mark.timeout(120)
+def test_push_that_binds_before_any_worker_has_connected(lab):
+    topo = Topology(
+        name="push-binds",
+        nodes=[ClientNode(name="feed", style="notification", transport="zmq", rate=1000, count=2000,
+                          zmq_binds="client"),
+               ServiceNode(name="worker-a", reply=False), ServiceNode(name="worker-b", reply=False)],
+        links=[{"from": "feed", "to": "worker-a"}, {"from": "feed", "to": "worker-b"}],
+    )
+    summary, sup = lab.run(topo)
+    assert "zmq-push" in sup.plan.listen["feed"] and "zmq-pull" not in sup.plan.listen.get("worker-a", {})
+    total = summary["total"]
+    # a bound PUSH has no pipe until a worker connects: it waits instead of queueing or dropping
+    assert total["sent"] == total["processed"] == 2000 and total["lost"] == 0, total
+    assert summary["nodes"]["worker-a"]["processed"] > 0 and summary["nodes"]["worker-b"]["processed"] > 0
