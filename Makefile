@@ -12,8 +12,10 @@ run: setup
 	@$(VENV)/bin/labgui $(EXAMPLE); rc=$$?; \
 	  if [ $$rc -eq 2 ] && [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ]; then exit 0; else exit $$rc; fi
 
+# The suite waits on real processes far more than it computes: three workers share the
+# waiting (tests of one file stay on one worker, so a file's shared broker boots once).
 test: setup
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -n 3 --dist loadfile
 
 setup: system $(VENV)/.installed
 

@@ -25,26 +25,22 @@ _LIBC = ctypes.CDLL(None, use_errno=True)
 
 
 def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
-    """`count` distinct loopback ports free right now (held open together so they differ),
-    none of them held by another live run of the lab (engines.hygiene.portreg)."""
+    """`count` distinct loopback ports free right now, below the kernel's ephemeral range
+    (engines.hygiene.portrange), none of them held by another live run of the lab
+    (engines.hygiene.portreg)."""
+    from engines.hygiene.portrange import bind_free, candidates
     from engines.hygiene.portreg import held_ports
 
     held = held_ports()
-    sockets: list[socket.socket] = []
     ports: list[int] = []
-    try:
-        for _ in range(count + 100):
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.bind((host, 0))
-            sockets.append(sock)
-            if sock.getsockname()[1] not in held:
-                ports.append(sock.getsockname()[1])
-            if len(ports) == count:
-                return ports
-        raise OSError(f"no {count} free ports outside those held by live runs")
-    finally:
-        for sock in sockets:
-            sock.close()
+    tries = candidates()
+    for _ in range(count + 500):
+        port = bind_free(host, next(tries))
+        if port is not None and port not in held and port not in ports:
+            ports.append(port)
+        if len(ports) == count:
+            return ports
+    raise OSError(f"no {count} free ports outside those held by live runs")
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:

@@ -2,15 +2,18 @@
 
 The supervisor picks every port before any node starts, so it can hand each
 node its peers' endpoints in its spec, and a restarted service binds the same
-port its clients keep reconnecting to. A port is found by binding port 0 and
-closing; the ports of one run are kept distinct, and with a `RunPorts` entry
-(engines.hygiene.portreg) no port another live run holds is ever handed out.
+port its clients keep reconnecting to. Ports are picked below the kernel's
+ephemeral range (engines.hygiene.portrange: the kernel never gives those to an
+outgoing connection meanwhile) and checked by binding them; the ports of one
+run are kept distinct, and with a `RunPorts` entry (engines.hygiene.portreg) no
+port another live run holds is ever handed out.
 """
 
 from __future__ import annotations
 
 import socket
 
+from engines.hygiene.portrange import bind_free, candidates
 from engines.hygiene.portreg import RunPorts
 
 
@@ -29,17 +32,16 @@ class Ports:
 
     def free(self, host: str | None = None) -> int:
         """A port nobody listens on now, not yet handed out in this run."""
-        for _ in range(100):
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-                try:
-                    sock.bind((host or self.host, 0))
-                except OSError as exc:  # e.g. a bind address that is no address of this machine
-                    raise PortError(f"cannot listen on {host or self.host!r}: {exc}") from None
-                port = int(sock.getsockname()[1])
-            if port not in self.taken and self._claim(port):
+        tries = candidates()
+        for _ in range(500):
+            try:
+                port = bind_free(host or self.host, next(tries))
+            except OSError as exc:  # e.g. a bind address that is no address of this machine
+                raise PortError(f"cannot listen on {host or self.host!r}: {exc}") from None
+            if port is not None and port not in self.taken and self._claim(port):
                 self.taken.add(port)
                 return port
-        raise PortError("no free port found after 100 tries")
+        raise PortError("no free port found after 500 tries")
 
     def fixed(self, port: int, host: str | None = None) -> int:
         """A port the topology fixed: refuse it clearly if it is already in use."""

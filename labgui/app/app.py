@@ -23,7 +23,7 @@ def application() -> QApplication:
         app.aboutToQuit.connect(lambda: QGuiApplication.clipboard().clear())
     app.setApplicationName(APP_NAME)
     app.setOrganizationName("topology-lab")
-    app.setDesktopFileName("topology-lab")
+    QGuiApplication.setDesktopFileName("topology-lab")
     assert isinstance(app, QApplication)
     return app
 

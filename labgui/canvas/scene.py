@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QLineF, QPointF, Qt, Signal
+from PySide6.QtCore import QLineF, QObject, QPointF, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QPen
 from PySide6.QtWidgets import QGraphicsLineItem, QGraphicsScene, QGraphicsSceneMouseEvent
 
@@ -32,7 +32,7 @@ class CanvasScene(QGraphicsScene):
     node_activated = Signal(str)  # double-click: edit it
     context_requested = Signal(object, object)  # item or None, screen QPoint
 
-    def __init__(self, document: TopologyDocument, parent: object = None) -> None:
+    def __init__(self, document: TopologyDocument, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.doc = document
         self.nodes: dict[str, NodeItem] = {}
@@ -95,7 +95,8 @@ class CanvasScene(QGraphicsScene):
             self.links[link].set_marked(True)
 
     def _clear_marks(self) -> None:
-        for item in [*self.nodes.values(), *self.links.values()]:
+        items: list[NodeItem | LinkItem] = [*self.nodes.values(), *self.links.values()]
+        for item in items:
             if item.marked and not item.isSelected():
                 item.set_marked(False)
 
@@ -251,8 +252,9 @@ class CanvasScene(QGraphicsScene):
         steps = {Qt.Key.Key_Left: (-1, 0), Qt.Key.Key_Right: (1, 0), Qt.Key.Key_Up: (0, -1),
                  Qt.Key.Key_Down: (0, 1)}
         names = self.selected_nodes()
-        if event.key() in steps and names and self.editable and self.focusItem() is None:
-            dx, dy = steps[event.key()]
+        key = Qt.Key(event.key())
+        if key in steps and names and self.editable and self.focusItem() is None:
+            dx, dy = steps[key]
             scale = GRID * (5 if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else 1)
             topo = self.doc.topology
             moves = {n: (topo.node(n).position, (topo.node(n).position[0] + dx * scale,

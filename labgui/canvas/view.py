@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QDragEnterEvent,
@@ -167,7 +167,7 @@ class CanvasView(QGraphicsView):
         event.acceptProposedAction()
 
     # -- drawing ---------------------------------------------------------------------------------
-    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+    def drawBackground(self, painter: QPainter, rect: QRectF | QRect) -> None:
         painter.fillRect(rect, theme.CANVAS)
         step = DOT_STEP
         while step * self.zoom < 12:
@@ -187,7 +187,7 @@ class CanvasView(QGraphicsView):
             y += step
         painter.drawPoints(points)
 
-    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+    def drawForeground(self, painter: QPainter, rect: QRectF | QRect) -> None:
         if self.canvas.nodes and not self.locked_text:
             return
         painter.save()

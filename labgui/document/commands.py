@@ -9,6 +9,7 @@ the user and nothing is written.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import ValidationError
@@ -159,7 +160,7 @@ class _SetField(_Op):
 class EditCommand(QUndoCommand):
     """A named list of operations; redo runs them forward, undo backward."""
 
-    def __init__(self, doc: TopologyDocument, text: str, ops: list[_Op]) -> None:
+    def __init__(self, doc: TopologyDocument, text: str, ops: Sequence[_Op]) -> None:
         super().__init__(text)
         self.doc = doc
         self.ops = ops

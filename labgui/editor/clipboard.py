@@ -37,7 +37,8 @@ def fragment_data(doc: TopologyDocument, names: list[str]) -> dict[str, list[dic
 
 def parse_fragment(data: dict[str, object]) -> tuple[list[AnyNode], list[Link]]:
     nodes = _NODES.validate_python(data.get("nodes", []))
-    links = [Link.model_validate(item) for item in data.get("links", [])]  # type: ignore[union-attr]
+    items = data.get("links", [])
+    links = [Link.model_validate(item) for item in (items if isinstance(items, list) else [])]
     return nodes, links
 
 

@@ -153,57 +153,64 @@ class EnumEditor(FieldEditor):
         for member in enum:
             combo.addItem(member.value, member)
         super().__init__(field, combo)
+        self.combo = combo
         self.enum = enum
         combo.currentIndexChanged.connect(lambda _i: self.committed.emit(self.value()))
 
     def value(self) -> Any:
-        return self.widget.currentData()
+        return self.combo.currentData()
 
     def set_value(self, value: Any) -> None:
-        self.widget.setCurrentIndex(self.widget.findData(self.enum(value)))
+        self.combo.setCurrentIndex(self.combo.findData(self.enum(value)))
 
 
 class BoolEditor(FieldEditor):
     def __init__(self, field: str) -> None:
         box = QCheckBox()
         super().__init__(field, box)
+        self.box = box
         box.clicked.connect(lambda _c: self.committed.emit(self.value()))
 
     def value(self) -> Any:
-        return self.widget.isChecked()
+        return self.box.isChecked()
 
     def set_value(self, value: Any) -> None:
-        self.widget.setChecked(bool(value))
+        self.box.setChecked(bool(value))
 
 
 class NumberEditor(FieldEditor):
     def __init__(self, field: str, kind: type, info: FieldInfo, optional: bool) -> None:
         low, high, exclusive = bounds(info)
         is_int = kind is int
-        spin: QSpinBox | QDoubleSpinBox = QSpinBox() if is_int else CompactDoubleSpinBox()
-        if not is_int:
-            spin.setDecimals(2)
         step = 1 if is_int else 0.01
         lowest = (low if low is not None else 0) + (step if exclusive else 0)
         self.unset_at = lowest - step if optional else None
-        spin.setRange(self.unset_at if optional else lowest,  # type: ignore[arg-type]
-                      high if high is not None else (INT_MAX if is_int else 1e9))
+        bottom = self.unset_at if self.unset_at is not None else lowest
+        spin: QSpinBox | QDoubleSpinBox
+        if is_int:
+            spin = QSpinBox()
+            spin.setRange(int(bottom), int(high) if high is not None else INT_MAX)
+        else:
+            spin = CompactDoubleSpinBox()
+            spin.setDecimals(2)
+            spin.setRange(float(bottom), float(high) if high is not None else 1e9)
         if optional:
             spin.setSpecialValueText(UNSET_WORDS.get(field, "unset"))
         spin.setKeyboardTracking(False)
         spin.setAccelerated(True)
         super().__init__(field, spin)
+        self.spin = spin
         self.is_int = is_int
         spin.valueChanged.connect(lambda _v: self.committed.emit(self.value()))
 
     def value(self) -> Any:
-        v = self.widget.value()
+        v = self.spin.value()
         if self.unset_at is not None and v <= self.unset_at:
             return None
         return int(v) if self.is_int else float(v)
 
     def set_value(self, value: Any) -> None:
-        self.widget.setValue(self.unset_at if value is None else value)
+        self.spin.setValue(self.unset_at if value is None else value)  # type: ignore[arg-type]
 
 
 class TextEditor(FieldEditor):
@@ -213,17 +220,18 @@ class TextEditor(FieldEditor):
             line.setPlaceholderText(UNSET_WORDS.get(field, "unset"))
         line.setClearButtonEnabled(optional)
         super().__init__(field, line)
+        self.line = line
         self.optional = optional
         line.textEdited.connect(lambda _t: self.edited.emit(self.value()))
         line.editingFinished.connect(lambda: self.committed.emit(self.value()))
 
     def value(self) -> Any:
-        text = self.widget.text().strip()
+        text = self.line.text().strip()
         return None if self.optional and not text else text
 
     def set_value(self, value: Any) -> None:
-        self.widget.setText("" if value is None else str(value))
-        self.widget.setCursorPosition(0)  # show the start of a long name, not its end
+        self.line.setText("" if value is None else str(value))
+        self.line.setCursorPosition(0)  # show the start of a long name, not its end
 
 
 class _PlainText(QPlainTextEdit):
@@ -244,20 +252,21 @@ class LinesEditor(FieldEditor):
         if as_list:  # one expectation per line: wrapping would split them mid-word
             box.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         super().__init__(field, box)
+        self.box = box
         self.as_list = as_list
         box.textChanged.connect(lambda: self.edited.emit(self.value()))
         box.focus_lost.connect(lambda: self.committed.emit(self.value()))
 
     def value(self) -> Any:
-        text = self.widget.toPlainText()
+        text = self.box.toPlainText()
         if self.as_list:
             return [line.strip() for line in text.splitlines() if line.strip()]
         return text.strip() + ("\n" if "\n" in text.strip() else "")
 
     def set_value(self, value: Any) -> None:
         text = "\n".join(value) if self.as_list else (value or "").rstrip("\n")
-        if text != self.widget.toPlainText():
-            self.widget.setPlainText(text)
+        if text != self.box.toPlainText():
+            self.box.setPlainText(text)
 
 
 class CrashEditor(FieldEditor):

@@ -203,7 +203,8 @@ class Inspector(QScrollArea):
         if self._problems is None or self.target is None:
             return
         while self._problems.count():
-            old = self._problems.takeAt(0).widget()
+            taken = self._problems.takeAt(0)
+            old = taken.widget() if taken is not None else None
             if old is not None:
                 old.deleteLater()
         kind, key = self.target
@@ -313,8 +314,9 @@ class Inspector(QScrollArea):
     def set_read_only(self, read_only: bool) -> None:
         """Run mode: show values, accept no edits."""
         self.read_only = read_only
-        if self.widget() is not None:
-            self.widget().setEnabled(not read_only)
+        form = self.widget()
+        if form is not None:
+            form.setEnabled(not read_only)
 
     # -- following the document --------------------------------------------------------------------
     def _refresh(self, *_args: Any) -> None:

@@ -35,7 +35,7 @@ def compute(job: dict[str, Any], sigkilled: set[str]) -> dict[str, Any] | None:
     )
     try:
         services = service_books(topology, node_dirs)
-        return ledger.compute(client_books(view), services)  # type: ignore[arg-type]
+        return ledger.compute(client_books(view), services)
     except Exception:  # noqa: BLE001 - a file half written at start; the next pass reads it
         return None
 

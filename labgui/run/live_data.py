@@ -43,7 +43,8 @@ class RingBuffer:
     def _order(self) -> slice | np.ndarray:
         if self.size < self.capacity:
             return slice(0, self.size)
-        return np.r_[self.head:self.capacity, 0:self.head]
+        order: np.ndarray = np.r_[self.head:self.capacity, 0:self.head]
+        return order
 
     def times(self) -> np.ndarray:
         return self.t[self._order()]
@@ -122,7 +123,7 @@ class LiveSampler:
         origin = self.sup.started_at
         if origin is None:
             return None
-        return (self.sup.ended_at or time.monotonic()) - origin
+        return float((self.sup.ended_at or time.monotonic()) - origin)
 
     def sample(self, final: bool = False) -> bool:
         """Take one sample; False while the run has no clock or telemetry yet.
@@ -191,7 +192,8 @@ class LiveSampler:
         if before is None or now <= before[0]:
             return np.zeros(len(self.links))
         then, row = before
-        return np.maximum(0.0, (counts - row[:len(self.links)]) / (now - then))
+        rates: np.ndarray = np.maximum(0.0, (counts - row[:len(self.links)]) / (now - then))
+        return rates
 
     def _node_figures(self, now: float, totals: dict[str, dict[str, int]]) -> None:
         for name in self.clients + self.services:

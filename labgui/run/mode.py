@@ -94,6 +94,7 @@ class RunController(QObject):
         w.toolbar.addActions([self.run_action, self.stop_action])
         menu = w.menuBar().insertMenu(w.menuBar().actions()[-1], QMenu("&Run", self.qwindow)).menu()
         assert menu is not None
+        assert isinstance(menu, QMenu)
         menu.addActions([self.run_action, self.stop_action])
         menu.addSeparator()
         self.link_faults_action = QAction("Link &faults by hand", self.qwindow)
@@ -238,6 +239,8 @@ class RunController(QObject):
                 self.dashboard.result.show_report(False, session.report_error)
             return
         self._ticks += 1
+        if self.sampler is None:
+            return
         if phase == RUNNING:
             self.canvas.animate(self.sampler, dt)
         step = self._ticks % SAMPLE_EVERY  # one sample's work spread over the ticks, not one frame

@@ -35,7 +35,7 @@ def nice_ceiling(value: float) -> float:
     if value <= 1:
         return 1.0
     power = 10 ** math.floor(math.log10(value))
-    return next(power * m for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if power * m >= value)
+    return float(next(power * m for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if power * m >= value))
 
 
 class LivePlot(pg.PlotWidget):

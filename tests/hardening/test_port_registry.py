@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from engines.brokers import procs
-from engines.hygiene import portreg
+from engines.hygiene import portrange, portreg
 from engines.runtime import ports as ports_module
 from engines.runtime.ports import PortError, Ports
 from tests.conftest import ROOT
@@ -51,31 +51,16 @@ def holder(tmp_path: Path) -> Iterator[tuple[subprocess.Popen, int]]:
         proc.wait(timeout=10)
 
 
-class _FakeSocket:
-    """bind(port 0) hands out `offers` in order, as the OS might."""
-
-    offers: list[int] = []
-
-    def __init__(self, *args: object) -> None:
-        self.port = 0
-
-    def __enter__(self) -> _FakeSocket:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass
-
-    def setsockopt(self, *args: object) -> None:
-        pass
-
-    def bind(self, address: tuple[str, int]) -> None:
-        self.port = address[1] or self.offers.pop(0)
-
-    def getsockname(self) -> tuple[str, int]:
-        return ("127.0.0.1", self.port)
-
-    def close(self) -> None:
-        pass
+def _unused_ports(n: int) -> list[int]:
+    """n ports nobody listens on now (the kernel's choice, held open together so they differ)."""
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
 
 
 @pytest.mark.timeout(60)
@@ -98,8 +83,7 @@ def test_planning_skips_ports_held_by_another_run(holder, tmp_path: Path,
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         other = s.getsockname()[1]
-    monkeypatch.setattr(_FakeSocket, "offers", [held, other])
-    monkeypatch.setattr(ports_module.socket, "socket", _FakeSocket)
+    monkeypatch.setattr(ports_module, "candidates", lambda: iter([held, other]))
     assert Ports(registry=portreg.RunPorts(tmp_path / "my-run")).free() == other
     with pytest.raises(PortError, match="another run"):
         Ports(registry=portreg.RunPorts(tmp_path / "third-run")).fixed(held)
@@ -108,9 +92,9 @@ def test_planning_skips_ports_held_by_another_run(holder, tmp_path: Path,
 @pytest.mark.timeout(60)
 def test_broker_ports_skip_ports_held_by_another_run(holder, monkeypatch: pytest.MonkeyPatch) -> None:
     _, held = holder
-    monkeypatch.setattr(_FakeSocket, "offers", [held, 40001, 40002, 40003])
-    monkeypatch.setattr(procs.socket, "socket", _FakeSocket)
-    assert procs.free_ports(3) == [40001, 40002, 40003]
+    free = _unused_ports(3)
+    monkeypatch.setattr(portrange, "candidates", lambda: iter([held, *free]))
+    assert procs.free_ports(3) == free
 
 
 def test_broker_ports_of_a_live_run_are_held(tmp_path: Path) -> None:
