@@ -136,6 +136,21 @@ class ClientNode(NodeBase):
                     "to PULL workers that bind, PUB binds and SUBs connect; client = the client's "
                     "socket binds; service = the services' sockets bind.",
     )
+    heartbeat_ivl_ms: int = Field(
+        default=0, ge=0,
+        description="zmq: ZMQ_HEARTBEAT_IVL, ZMTP PINGs on the client's connections every this many ms "
+                    "(libzmq default 0 = none).",
+    )
+    heartbeat_timeout_ms: int = Field(
+        default=-1, ge=-1,
+        description="zmq: ZMQ_HEARTBEAT_TIMEOUT, close a connection whose peer sent nothing for this "
+                    "long after a PING (libzmq default -1 = the interval).",
+    )
+    heartbeat_ttl_ms: int = Field(
+        default=0, ge=0, le=6_553_500,
+        description="zmq: ZMQ_HEARTBEAT_TTL, asks the peer to close the connection if it hears "
+                    "nothing for this long (libzmq default 0 = not asked; 100 ms steps).",
+    )
     wait_for_subscribers: bool = Field(
         default=True,
         description="zmq publish styles: wait (bounded) until the on-time subscribers' subscriptions "

@@ -33,6 +33,8 @@ def node_fields(topology: Topology, node: ClientNode | ServiceNode | BrokerNode)
                 fields += ["req_resend", "req_relaxed", "req_correlate"]
         if node.transport is Transport.ZMQ and node.style in (Style.NOTIFICATION, Style.ASYNC_REQUEST_RESPONSE):
             fields.append("immediate")
+        if node.transport is Transport.ZMQ and node.heartbeat_ivl_ms > 0:
+            fields += ["heartbeat_ivl_ms", "heartbeat_timeout_ms", "heartbeat_ttl_ms"]
         if node.transport is Transport.ZMQ and node.style in (Style.NOTIFICATION, Style.PUBLISH_SUBSCRIBE):
             fields.append("zmq_binds")
         if node.transport is Transport.ZMQ and node.style.one_to_many:

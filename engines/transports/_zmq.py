@@ -42,6 +42,18 @@ def socket(ctx: zmq.Context[zmq.Socket[bytes]], kind: int, **options: int) -> zm
     return sock
 
 
+def heartbeats(config: Any) -> dict[str, int]:
+    """ZMTP heartbeat options of a client's config (libzmq's defaults: none), for `socket(...)`."""
+    ivl = int(getattr(config, "heartbeat_ivl_ms", 0))
+    if ivl <= 0:
+        return {}
+    options = {"HEARTBEAT_IVL": ivl, "HEARTBEAT_TTL": int(getattr(config, "heartbeat_ttl_ms", 0))}
+    timeout = int(getattr(config, "heartbeat_timeout_ms", -1))
+    if timeout >= 0:
+        options["HEARTBEAT_TIMEOUT"] = timeout
+    return options
+
+
 def send_until_stopped(sock: zmq.Socket[bytes], frames: bytes | list[bytes], stop: threading.Event) -> bool:
     """Send, waiting (stop-aware) while the high-water mark blocks it; False if stopped first."""
     multipart = isinstance(frames, list)

@@ -64,6 +64,9 @@ class ClientConfig:
     messages_per_frame: int = 1
     immediate: bool = False
     wait_for_subscribers: bool = True
+    heartbeat_ivl_ms: int = 0
+    heartbeat_timeout_ms: int = -1
+    heartbeat_ttl_ms: int = 0
     zmq_binds: str = "usual"
     req_resend: bool = False
     req_relaxed: bool = False

@@ -27,6 +27,7 @@ from engines.transports._zmq import (
     Accept,
     close_flushing,
     context,
+    heartbeats,
     listener,
     receive,
     send_until_stopped,
@@ -42,7 +43,7 @@ def run_push(ctx: ClientContext) -> None:
     rec, pacer = ctx.recorder, ctx.pacer
     hwm = next((p.link_hwm for p in ctx.peers if p.link_hwm is not None), 1000)
     zctx = context()
-    sock = socket(zctx, zmq.PUSH, IMMEDIATE=int(ctx.config.immediate), SNDHWM=hwm)
+    sock = socket(zctx, zmq.PUSH, IMMEDIATE=int(ctx.config.immediate), SNDHWM=hwm, **heartbeats(ctx.config))
     if ZMQ_PUSH in ctx.listen:  # zmq_binds: client: no pipe until a worker connects; sends wait
         sock.bind(ctx.listen[ZMQ_PUSH])
     else:

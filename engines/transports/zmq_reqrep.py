@@ -23,6 +23,7 @@ from engines.transports._zmq import (
     TICK_MS,
     Accept,
     context,
+    heartbeats,
     listener,
     receive,
     replies,
@@ -60,7 +61,8 @@ def run_req(ctx: ClientContext) -> None:
     endpoints = [p.endpoints[ZMQ_ROUTER] for p in ctx.peers]
 
     def open_socket() -> zmq.Socket[bytes]:
-        sock = socket(zctx, zmq.REQ, REQ_RELAXED=int(cfg.req_relaxed), REQ_CORRELATE=int(cfg.req_correlate))
+        sock = socket(zctx, zmq.REQ, REQ_RELAXED=int(cfg.req_relaxed), REQ_CORRELATE=int(cfg.req_correlate),
+                      **heartbeats(cfg))
         for endpoint in endpoints:
             sock.connect(endpoint)
         return sock
@@ -138,7 +140,8 @@ def run_dealer(ctx: ClientContext) -> None:
     """Up to `in_flight` requests outstanding, replies matched by sequence, timeouts resent."""
     cfg, rec, pacer = ctx.config, ctx.recorder, ctx.pacer
     zctx = context()
-    sock = socket(zctx, zmq.DEALER, IMMEDIATE=int(cfg.immediate), SNDHWM=cfg.in_flight * 2 + 100)
+    sock = socket(zctx, zmq.DEALER, IMMEDIATE=int(cfg.immediate), SNDHWM=cfg.in_flight * 2 + 100,
+                  **heartbeats(cfg))
     for peer in ctx.peers:
         sock.connect(peer.endpoints[ZMQ_ROUTER])
     timeout_ns = cfg.timeout_ms * 1_000_000

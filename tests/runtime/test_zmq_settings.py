@@ -207,3 +207,32 @@ def test_push_that_binds_before_any_worker_has_connected(lab):
     # a bound PUSH has no pipe until a worker connects: it waits instead of queueing or dropping
     assert total["sent"] == total["processed"] == 2000 and total["lost"] == 0, total
     assert summary["nodes"]["worker-a"]["processed"] > 0 and summary["nodes"]["worker-b"]["processed"] > 0
+
+
+def _dealer_with_a_frozen_service(heartbeat_ivl_ms: int) -> Topology:
+    """DEALER to two services; search-b freezes (SIGSTOP: its TCP connection stays up) for 3 s."""
+    return Topology(
+        name=f"zmtp-heartbeat-{heartbeat_ivl_ms}",
+        nodes=[ClientNode(name="searcher", style="async-request-response", transport="zmq", rate=1000,
+                          count=5000, timeout_ms=1000, retries=10, immediate=True,
+                          heartbeat_ivl_ms=heartbeat_ivl_ms, heartbeat_timeout_ms=300),
+               ServiceNode(name="search-a"), ServiceNode(name="search-b")],
+        links=[{"from": "searcher", "to": "search-a"}, {"from": "searcher", "to": "search-b"}],
+        scenario=[Step(action=Action.PAUSE, target="search-b", at_s=1.0),
+                  Step(action=Action.RESUME, target="search-b", at_s=4.0)],
+    )
+
+
+@pytest.mark.timeout(150)
+def test_zmtp_heartbeats_stop_a_dealer_sending_to_a_frozen_peer(lab):
+    assert (ClientNode(name="c").heartbeat_ivl_ms, ClientNode(name="c").heartbeat_timeout_ms) == (0, -1)
+    timeouts: dict[int, int] = {}
+    for ivl in (0, 100):
+        summary, _sup = lab.run(_dealer_with_a_frozen_service(ivl))
+        searcher = summary["nodes"]["searcher"]
+        assert searcher["acknowledged"] == searcher["sent"] == 5000 and summary["total"]["lost"] == 0
+        timeouts[ivl] = searcher["timeouts"]
+    # without heartbeats the frozen peer's connection looks alive and keeps getting its share for
+    # the whole 3 s; with PINGs unanswered for 300 ms the DEALER closes it and (IMMEDIATE=1) sends
+    # only to the live service until the frozen one completes a new handshake
+    assert timeouts[0] > 0 and timeouts[100] < timeouts[0], timeouts
