@@ -236,3 +236,31 @@ def test_zmtp_heartbeats_stop_a_dealer_sending_to_a_frozen_peer(lab):
     # the whole 3 s; with PINGs unanswered for 300 ms the DEALER closes it and (IMMEDIATE=1) sends
     # only to the live service until the frozen one completes a new handshake
     assert timeouts[0] > 0 and timeouts[100] < timeouts[0], timeouts
+
+
+def _heartbeats_to_a_peer_that_is_away(style: str) -> Topology:
+    """A client beating 50 times a second to one peer that is away from 1.0 s to 2.5 s."""
+    return Topology(
+        name=f"away-{style}",
+        nodes=[ClientNode(name="beats", style=style, transport="zmq", rate=50, count=200),
+               ServiceNode(name="monitor", reply=False)],
+        links=[{"from": "beats", "to": "monitor"}],
+        scenario=[Step(action=Action.STOP, target="monitor", at_s=1.0),
+                  Step(action=Action.START, target="monitor", at_s=2.5)],
+    )
+
+
+@pytest.mark.timeout(120)
+def test_beats_over_a_socket_that_queues_reach_the_returning_peer_and_over_pub_are_gone(lab):
+    # PUSH (ZMQ_IMMEDIATE=0, libzmq's default) keeps the absent peer's pipe: the beats sent while it
+    # was away wait there and the returning peer receives the whole backlog
+    summary, _sup = lab.run(_heartbeats_to_a_peer_that_is_away("notification"))
+    assert summary["node_states"]["monitor"]["lives"] == 2
+    assert summary["total"]["sent"] == summary["total"]["processed"] == 200, summary["total"]
+    assert summary["total"]["lost"] == 0
+    # PUB drops what no connected subscriber takes: the beats of the absence are gone
+    summary, _sup = lab.run(_heartbeats_to_a_peer_that_is_away("publish-subscribe"))
+    assert summary["node_states"]["monitor"]["lives"] == 2
+    total = summary["total"]
+    assert total["sent"] == 200 and total["lost"] == 200 - total["processed"], total
+    assert 20 <= total["lost"] < 200, total  # about 1.5 s of beats at 50 a second, not the rest
