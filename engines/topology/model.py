@@ -136,6 +136,13 @@ class ClientNode(NodeBase):
                     "to PULL workers that bind, PUB binds and SUBs connect; client = the client's "
                     "socket binds; service = the services' sockets bind.",
     )
+    linger_ms: int = Field(
+        default=3000, ge=-1,
+        description="zmq PUSH/PUB: ZMQ_LINGER when the client closes after its last message: how long "
+                    "what is still queued may take to leave. 0 = dropped at once; -1 = libzmq's "
+                    "default, wait forever (a peer that never takes them keeps the client from "
+                    "exiting); the lab's default 3000 lets a run end.",
+    )
     heartbeat_ivl_ms: int = Field(
         default=0, ge=0,
         description="zmq: ZMQ_HEARTBEAT_IVL, ZMTP PINGs on the client's connections every this many ms "

@@ -36,7 +36,7 @@ def node_fields(topology: Topology, node: ClientNode | ServiceNode | BrokerNode)
         if node.transport is Transport.ZMQ and node.heartbeat_ivl_ms > 0:
             fields += ["heartbeat_ivl_ms", "heartbeat_timeout_ms", "heartbeat_ttl_ms"]
         if node.transport is Transport.ZMQ and node.style in (Style.NOTIFICATION, Style.PUBLISH_SUBSCRIBE):
-            fields.append("zmq_binds")
+            fields += ["zmq_binds", "linger_ms"]
         if node.transport is Transport.ZMQ and node.style.one_to_many:
             fields.append("wait_for_subscribers")
         if node.transport is Transport.ZMQ and node.style is Style.NOTIFICATION:

@@ -203,13 +203,13 @@ def responder_of(header: tuple[int, ...], frame: bytes) -> int:
     return -1
 
 
-def close_flushing(sock: zmq.Socket[bytes]) -> None:
+def close_flushing(sock: zmq.Socket[bytes], linger_ms: int = FLUSH_LINGER_MS) -> None:
     """Close a one-way sender after letting what it already sent drain (bounded).
 
     Done sending or told to stop, a client does not take back what it handed
-    to ZeroMQ: the queue gets FLUSH_LINGER_MS to reach the peers (the default
-    infinite linger is the trap; zero would lose the tail). Only SIGKILL
-    loses it.
+    to ZeroMQ: the queue gets `linger_ms` (the client's setting, FLUSH_LINGER_MS
+    unless set) to reach the peers (libzmq's infinite default is the trap; zero
+    loses the tail). Only SIGKILL loses it otherwise.
     """
-    sock.setsockopt(zmq.LINGER, FLUSH_LINGER_MS)
+    sock.setsockopt(zmq.LINGER, linger_ms)
     sock.close()

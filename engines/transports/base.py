@@ -64,6 +64,7 @@ class ClientConfig:
     messages_per_frame: int = 1
     immediate: bool = False
     wait_for_subscribers: bool = True
+    linger_ms: int = 3000
     heartbeat_ivl_ms: int = 0
     heartbeat_timeout_ms: int = -1
     heartbeat_ttl_ms: int = 0

@@ -100,7 +100,7 @@ def run_pub(ctx: ClientContext) -> None:
             if seq % 256 == 0:
                 _read_subscriptions(sock, ctx)
     finally:
-        close_flushing(sock)
+        close_flushing(sock, ctx.config.linger_ms)
         zctx.term()
 
 

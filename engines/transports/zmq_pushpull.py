@@ -62,7 +62,7 @@ def run_push(ctx: ClientContext) -> None:
                 rec.withdraw_range(seqs.start, len(seqs))  # stopped before ZeroMQ took them
                 return
     finally:
-        close_flushing(sock)
+        close_flushing(sock, ctx.config.linger_ms)
         zctx.term()
 
 

@@ -264,3 +264,26 @@ def test_beats_over_a_socket_that_queues_reach_the_returning_peer_and_over_pub_a
     total = summary["total"]
     assert total["sent"] == 200 and total["lost"] == 200 - total["processed"], total
     assert 20 <= total["lost"] < 200, total  # about 1.5 s of beats at 50 a second, not the rest
+
+
+def _tail_at_close(linger_ms: int) -> Topology:
+    """A PUSH client that finishes long before its slow worker: at close, a tail is still queued."""
+    return Topology(
+        name=f"linger-{linger_ms}",
+        nodes=[ClientNode(name="feed", style="notification", transport="zmq", rate=0, count=300,
+                          payload_bytes=65536, immediate=True, linger_ms=linger_ms),
+               ServiceNode(name="slow", processing_ms=10, reply=False, hwm=10)],
+        links=[{"from": "feed", "to": "slow", "hwm": 10}],
+    )
+
+
+@pytest.mark.timeout(150)
+def test_linger_zero_drops_the_queued_tail_and_minus_one_waits_for_it(lab):
+    assert ClientNode(name="c").linger_ms == 3000  # the lab's bounded wait; libzmq's is -1
+    summary, _sup = lab.run(_tail_at_close(0))
+    total = summary["total"]
+    assert summary["node_states"]["feed"]["exit_code"] == 0
+    assert total["sent"] == 300 and total["lost"] > 0 and total["lost"] == 300 - total["processed"], total
+    summary, _sup = lab.run(_tail_at_close(-1))
+    total = summary["total"]
+    assert total["sent"] == total["processed"] == 300 and total["lost"] == 0, total
