@@ -93,3 +93,16 @@ def test_zmq_binds_refused_outside_push_pull_and_pub_sub():
         """)
     assert errors == ["c: zmq_binds 'service' applies to zmq notification (PUSH/PULL) and "
                       "publish-subscribe (PUB/SUB); this client is zmq request-response"], errors
+
+
+def test_after_reply_crash_needs_an_amqp_rpc_server():
+    errors = _errors("""
+        version: 1
+        name: t
+        nodes:
+          - {name: c, kind: client, style: request-response, transport: zmq}
+          - {name: s, kind: service, crash: {after: 5, point: after-reply}}
+        links:
+          - {from: c, to: s}
+        """)
+    assert len(errors) == 1 and errors[0].startswith("s: crash point 'after-reply' dies between"), errors
