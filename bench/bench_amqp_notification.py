@@ -152,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=60_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--trace-cost", action="store_true",
+                        help="only measure what message tracing costs (LAB_TRACE off vs anomalies)")
     args = parser.parse_args(argv)
     from engines.brokers import ManagedBroker, rabbitmq_available
 
@@ -164,6 +166,12 @@ def main(argv: list[str] | None = None) -> int:
         broker = ManagedBroker("bench", Path(tmp))
         try:
             broker.start()
+            if args.trace_cost:
+                import trace_cost
+
+                trace_cost.report("lab amqp notification link, rate 0", trace_cost.measure(
+                    lambda: lab_rate(broker.url, args.messages)[0], args.repeat), args.repeat)
+                return 0
             for i in range(args.repeat):
                 raws.append(raw_rate(broker.url, args.messages))
                 rate, total = lab_rate(broker.url, args.messages)

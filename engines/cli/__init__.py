@@ -12,7 +12,7 @@ import sys
 
 from engines import __version__
 
-SUBCOMMAND_MODULES = ("validate", "run", "test", "report")
+SUBCOMMAND_MODULES = ("validate", "run", "test", "report", "trace", "compare")
 
 
 def available() -> list[str]:

@@ -8,7 +8,7 @@ import threading
 from engines import transports
 from engines.nodes.pacer import Pacer
 from engines.nodes.records import ClientRecorder
-from engines.nodes.spec import NodeSpec
+from engines.nodes.spec import NodeSpec, open_trace
 from engines.nodes.telemetry import Telemetry
 from engines.transports.base import (
     CLIENT,
@@ -25,6 +25,9 @@ def run(spec: NodeSpec, stop: threading.Event, telemetry: Telemetry, log: loggin
     info = transports.driver(config.transport, config.style, CLIENT)
     recorder = ClientRecorder(spec.node_dir / "records.bin", spec.capacity,
                               responders=config.style == "publish-async-responses")
+    trace = open_trace(spec, spec.capacity * 4 + 1024)
+    if trace is not None:
+        recorder.attach_trace(trace, spec.client_index)
     start = recorder.resume_point()
     limit = min(config.count or recorder.capacity, recorder.capacity)
     pacer = Pacer(config.rate, limit, stop, start=start, duration_s=config.duration_s)

@@ -32,6 +32,8 @@ from engines.nodes.split import MODES as SPLIT_MODES
 from engines.nodes.split import SplitWriter
 from engines.nodes.stats import ServiceStats
 from engines.nodes.store import Store
+from engines.nodes.trace_service import trace_batch
+from engines.nodes.tracefile import TraceWriter
 from engines.transports.base import DUPLICATE, EXIT_CRASH, DeliveryRow, ServiceConfig
 
 _CLIENT, _REDELIVERED, _TS = itemgetter(0), itemgetter(3), itemgetter(4)
@@ -72,6 +74,7 @@ class Handler:
         self._pending_lock = threading.Lock()
         self._pending: list[_Slot] = []
         self._rng = random.Random()
+        self.trace: TraceWriter | None = None  # per-message trace (engines.nodes.tracefile)
         split = config.idempotent and config.transaction in SPLIT_MODES
         self._reply_crash_due = False
         self._split = SplitWriter(store.db, config.transaction) if split else None
@@ -152,6 +155,7 @@ class Handler:
         batch = list(deliveries)
         if not batch:
             return []
+        t_in = time.monotonic_ns()
         crash_now = False
         if self.crash_after is not None and self.handled < self.crash_after <= self.handled + len(batch):
             batch = batch[: self.crash_after - self.handled]  # up to and including the Nth
@@ -163,9 +167,12 @@ class Handler:
         if crash_now and self.crash_point == "after-reply":
             crash_now = False  # the driver dies in crash_after_reply, once the reply is out
             self._reply_crash_due = True
+        trace = self.trace
         if self._split is not None:  # marker and effect in two transactions (engines.nodes.split)
             outcomes = self._split.write(batch, len(batch) - 1 if crash_now else None,
                                          self.crash_point, self._crash)
+            if trace is not None:
+                trace_batch(trace, batch, outcomes, t_in, time.monotonic_ns())
         else:
             try:
                 outcomes = self.store.write(batch, dedupe=self.config.idempotent)
@@ -173,9 +180,13 @@ class Handler:
                 self.store.rollback()  # the next batch must not find this transaction open
                 self.log.exception("a batch of %d deliveries could not be written", len(batch))
                 raise
+            if trace is not None and crash_now and self.crash_point == "before-commit":
+                trace_batch(trace, batch, None, t_in, 0)
             if crash_now and self.crash_point == "before-commit":
                 self._crash("before its commit")
             self.store.commit()
+            if trace is not None:
+                trace_batch(trace, batch, outcomes, t_in, time.monotonic_ns())
             if crash_now:
                 self._crash("after its commit, before replying or acking")
         self.handled += len(batch)

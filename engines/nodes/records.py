@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engines.ledger.histogram import Histogram
+from engines.nodes import tracefile as tf
 
 MAGIC = b"LABREC1\0"
 SLOTS = 64
@@ -91,6 +92,24 @@ class ClientRecorder:
         self.extra: dict[str, int] = {}
         self._lock = threading.Lock()
         self._ones = b"\x01" * 4096
+        self.trace: tf.TraceWriter | None = None  # the message trace (engines.nodes.tracefile)
+        self._base = 0  # client_index << 32: message IDs in the trace
+
+    def attach_trace(self, trace: tf.TraceWriter, client_index: int) -> None:
+        """Record every event of every message (or, in ANOMALIES mode, of the unusual ones) in `trace`."""
+        self.trace, self._base = trace, client_index << 32
+
+    def _t(self, kind: int, seq: int, flags: int = 0, aux: int = 0, now: int = 0) -> None:
+        trace = self.trace
+        if trace is not None and seq >= 0:
+            trace.add(now or time.monotonic_ns(), kind, self._base | seq, 0, flags, aux)
+
+    def _t_ack(self, seq: int, flags: int, aux: int, now: int) -> None:
+        """An answer: always traced in ALL mode; in ANOMALIES mode only for a sampled or unusual ID."""
+        trace = self.trace
+        if trace is not None and (trace.mode == tf.ALL or seq % trace.sample == 0
+                                  or self.status[seq] & ~(SENT | ACKED)):
+            trace.add(now, tf.ACK, self._base | seq, 0, flags, aux)
 
     # -- where to start -------------------------------------------------------
     def resume_point(self) -> int:
@@ -108,6 +127,8 @@ class ClientRecorder:
             self.c[ATTEMPTS] += 1
             if seq >= self.c[NEXT]:
                 self.c[NEXT] = seq + 1
+            if self.trace is not None:
+                self._t(tf.SEND, seq)
 
     def sent_range(self, first: int, n: int) -> None:
         """First attempts of `first .. first+n-1`, never sent before (the batching path)."""
@@ -121,6 +142,8 @@ class ClientRecorder:
             self.c[ATTEMPTS] += n
             if end > self.c[NEXT]:
                 self.c[NEXT] = end
+            if self.trace is not None:
+                self._t(tf.SEND, end - n, tf.F_RANGE, n)
 
     def withdraw_range(self, first: int, n: int) -> None:
         """Undo `sent_range` for messages never handed to the transport (a clean stop while the
@@ -138,6 +161,7 @@ class ClientRecorder:
             self.status[seq] |= RETRIED
             self.c[RETRIES] += 1
             self.c[ATTEMPTS] += 1
+            self._t(tf.RETRY, seq)
 
     # -- outcomes -----------------------------------------------------------------
     def _acked(self, seq: int, ts_ns: int, now: int) -> None:
@@ -156,12 +180,16 @@ class ClientRecorder:
                 if self.masks is not None and peer < 32:
                     self.masks[seq] |= 1 << peer
             self._acked(seq, ts_ns, now)
+            if self.trace is not None:
+                self._t_ack(seq, tf.F_REPLY, peer, now)
 
     def ack(self, seq: int, ts_ns: int) -> None:
         """The system has `seq` (an HTTP 202, an ack without a reply body)."""
         now = time.monotonic_ns()
         with self._lock:
             self._acked(seq, ts_ns, now)
+            if self.trace is not None:
+                self._t_ack(seq, 0, 0, now)
 
     def confirm(self, seq: int, ts_ns: int) -> None:
         """A publisher confirm for `seq`."""
@@ -169,21 +197,27 @@ class ClientRecorder:
         with self._lock:
             self.c[CONFIRMS] += 1
             self._acked(seq, ts_ns, now)
+            if self.trace is not None:
+                self._t_ack(seq, tf.F_CONFIRM, 0, now)
 
     def confirmed(self, seq: int) -> None:
         """A publisher confirm that acknowledges nothing by itself (a request waits for its reply)."""
         with self._lock:
             self.c[CONFIRMS] += 1
+            if self.trace is not None:
+                self._t_ack(seq, tf.F_CONFIRM | tf.F_NOACK, 0, time.monotonic_ns())
 
     def nack(self, seq: int) -> None:
         with self._lock:
             self.status[seq] |= NACKED
             self.c[NACKS] += 1
+            self._t(tf.NACK, seq)
 
     def timeout(self, seq: int) -> None:
         with self._lock:
             self.status[seq] |= TIMEOUT
             self.c[TIMEOUTS] += 1
+            self._t(tf.TIMEOUT, seq)
 
     def error(self, seq: int, kind: str = "other") -> None:
         """An error the client saw for `seq` (kind: one of ERROR_KINDS)."""
@@ -193,12 +227,14 @@ class ClientRecorder:
             self.c[ERRORS] += 1
             i = ERROR_KINDS.index(kind) if kind in ERROR_KINDS else len(ERROR_KINDS) - 1
             self.c[ERROR_KIND_BASE + i] += 1
+            self._t(tf.ERROR, seq, 0, i)
 
     def gave_up(self, seq: int) -> None:
         """No more retries for `seq`: counted as an error of kind 'gave-up'."""
         with self._lock:
             self.status[seq] |= GAVE_UP
             self.c[GAVE_UPS] += 1
+            self._t(tf.GAVE_UP, seq)
         self.error(seq, "gave-up")
 
     def in_doubt(self, seq: int) -> None:
@@ -207,6 +243,7 @@ class ClientRecorder:
             if not self.status[seq] & IN_DOUBT:
                 self.status[seq] |= IN_DOUBT
                 self.c[IN_DOUBTS] += 1
+            self._t(tf.IN_DOUBT, seq)
 
     def late_reply(self, seq: int) -> None:
         with self._lock:
@@ -240,6 +277,9 @@ class ClientRecorder:
 
     def close(self) -> None:
         """Flush and unmap (the kernel would keep the pages anyway)."""
+        if self.trace is not None:
+            self.trace.close()
+            self.trace = None
         for view in (self.masks, self.status, self.c):
             if view is not None:
                 view.release()

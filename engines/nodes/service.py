@@ -9,7 +9,7 @@ from collections.abc import Callable
 from engines import transports
 from engines.nodes.handler import Handler
 from engines.nodes.instances import database_path, share
-from engines.nodes.spec import NodeSpec
+from engines.nodes.spec import NodeSpec, open_trace
 from engines.nodes.stats import ServiceStats
 from engines.nodes.store import Store
 from engines.nodes.telemetry import Telemetry
@@ -23,6 +23,7 @@ def run(spec: NodeSpec, stop: threading.Event, telemetry: Telemetry, log: loggin
         share(store.db, spec.name)
     stats = ServiceStats(len(spec.clients))
     handler = Handler(config, store, stats, spec.node_dir / "crashed", log)
+    handler.trace = open_trace(spec, 1 << 22)
     groups: dict[str, tuple[Callable[..., None], list[Inbound]]] = {}
     for inbound in spec.inbound:
         info = transports.driver(inbound.transport, inbound.style, SERVICE)
@@ -73,5 +74,8 @@ def run(spec: NodeSpec, stop: threading.Event, telemetry: Telemetry, log: loggin
             thread.join(timeout=0.2)
     with handler._lock:  # no batch half way through when the store closes
         store.close()
+        if handler.trace is not None:
+            handler.trace.close()
+            handler.trace = None
     log.info("stopped: %d deliveries handled in this life", handler.handled)
     return 1 if failed else EXIT_OK

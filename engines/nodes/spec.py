@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engines.nodes import tracefile
 from engines.transports.base import Inbound, Peer
 
 FORMAT = 1
@@ -28,6 +29,7 @@ class NodeSpec:
     inbound: list[Inbound] = field(default_factory=list)
     expect_subscribers: int = 0
     telemetry_token: str | None = None  # the run's secret: the supervisor accepts only its nodes
+    trace: dict[str, Any] = field(default_factory=dict)  # {"mode": "all"|"anomalies"|"off", "sample": k}
 
 
 class SpecError(ValueError):
@@ -52,6 +54,16 @@ def load(path: str | Path) -> NodeSpec:
             inbound=[Inbound(**i) for i in data.get("inbound", [])],
             expect_subscribers=int(data.get("expect_subscribers", 0)),
             telemetry_token=data.get("telemetry_token"),
+            trace=dict(data.get("trace") or {}),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise SpecError(f"node spec {path} is incomplete: {exc}") from None
+
+
+def open_trace(spec: NodeSpec, records: int) -> tracefile.TraceWriter | None:
+    """The node's trace file as its spec asks (None when tracing is off)."""
+    mode = tracefile.MODES.get(str(spec.trace.get("mode", "off")), tracefile.OFF)
+    if mode == tracefile.OFF:
+        return None
+    return tracefile.TraceWriter(spec.node_dir / tracefile.FILE_NAME, records, mode,
+                                 int(spec.trace.get("sample", 100)))

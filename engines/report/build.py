@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from engines.report.html import ReportData, render
+from engines.report.messages import section as messages_section
 from engines.report.periods import fault_periods
 from engines.report.plots import Panel, render_overview, render_panel
 from engines.topology import topofile
@@ -211,6 +212,7 @@ def build_report(run_dir: str | Path) -> Path:
         title=topology.name, description=topology.description, duration_s=duration, totals=totals,
         per_node=summary.get("nodes", {}), per_link=summary.get("links", {}), verdicts=verdicts,
         periods=periods, events=shown, notes=notes, meta={"run directory": str(run_dir)},
+        messages_html=messages_section(run_dir, topology, periods),
     )
     del plots  # the per-panel PNGs stay in the run dir; the page shows the overview
     return render(data, [overview], run_dir / REPORT_NAME)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from engines.ledger.counters import COUNTERS
+from engines.report.messages import CSS as _MESSAGES_CSS
 from engines.report.periods import FaultPeriod
 from engines.topology.expectations import Verdict
 
@@ -33,7 +34,7 @@ h1{font-size:22px;margin:0 0 4px} h2{font-size:16px;margin:28px 0 8px}
 .cards{display:grid;grid-template-columns:repeat(7,1fr);gap:8px}
 .card{background:#fff;border-radius:8px;padding:10px 12px;box-shadow:0 1px 2px #0002}
 .card .v{font-size:24px;font-weight:650}.card .k{font-size:12px;color:#57606a}
-.card.bad .v{color:#cf222e}.card.good .v{color:#1a7f37}
+.card .v a{color:inherit;text-decoration:none}.card.bad .v{color:#cf222e}.card.good .v{color:#1a7f37}
 .scroll{overflow-x:auto;box-shadow:0 1px 2px #0002;border-radius:6px}
 table{border-collapse:collapse;background:#fff;width:100%;font-size:12px}
 th,td{padding:5px 6px;border-bottom:1px solid #eaeef2;text-align:right;white-space:nowrap}
@@ -59,6 +60,7 @@ class ReportData:
     events: Sequence[Mapping[str, Any]] = ()
     notes: Sequence[str] = ()
     meta: Mapping[str, str] = field(default_factory=dict)
+    messages_html: str = ""  # engines.report.messages: already-escaped HTML
 
 
 def _fmt(value: Any) -> str:
@@ -92,8 +94,10 @@ def _cards(totals: Mapping[str, Any]) -> str:
         tone = ""
         if key in ("lost", "in_doubt", "duplicates_processed"):
             tone = "bad" if value else "good"
+        link = value and key not in ("sent", "processed")  # a click opens its messages (engines.report.messages)
+        v = f'<a href="#ids-{key}">{_fmt(value)}</a>' if link else _fmt(value)
         out.append(f'<div class="card {tone}" title="{escape(COUNTERS[key])}">'
-                   f'<div class="v">{_fmt(value)}</div><div class="k">{key.replace("_", " ")}</div></div>')
+                   f'<div class="v">{v}</div><div class="k">{key.replace("_", " ")}</div></div>')
     return '<div class="cards">' + "".join(out) + "</div>"
 
 
@@ -138,12 +142,13 @@ def render(data: ReportData, plots: Sequence[Path], path: Path) -> Path:
     notes = "".join(f'<p class="note">{escape(n)}</p>' for n in data.notes)
     meta = " · ".join(f"{escape(k)}: {escape(v)}" for k, v in data.meta.items())
     html = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>{escape(data.title)} – Topology Lab report</title><style>{_CSS}</style></head><body><main>
+<title>{escape(data.title)} – Topology Lab report</title><style>{_CSS}{_MESSAGES_CSS}</style></head><body><main>
 <h1>{escape(data.title)} {_verdict_badge(data.verdicts)}</h1>
 <p class="meta">run of {data.duration_s:.1f} s{' · ' + meta if meta else ''}</p>
 <p class="desc">{escape(data.description)}</p>
 {notes}
 {_cards(data.totals)}
+{data.messages_html}
 <h2>Expectations</h2>{_verdicts(data.verdicts)}
 <h2>Over time</h2>{''.join(_img(p) for p in plots)}
 {'<h2>Faults</h2><ul>' + faults + '</ul>' if faults else ''}

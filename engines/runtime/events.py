@@ -28,6 +28,9 @@ class EventLog:
         self._listeners: list[Callable[[Event], None]] = []
         self._file = open(path, "a", encoding="utf-8") if path else None  # noqa: SIM115
         self.t0 = time.monotonic()
+        if path is not None:  # the run's clock zero, for the message traces (engines.trace)
+            clock = {"t0_monotonic_ns": int(self.t0 * 1e9), "wall": time.time()}
+            (Path(path).parent / "clock.json").write_text(json.dumps(clock), encoding="utf-8")
 
     def add(self, kind: str, node: str | None = None, /, **fields: Any) -> Event:
         event: Event = {"t": round(time.monotonic() - self.t0, 3), "wall": round(time.time(), 3),

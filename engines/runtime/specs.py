@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from engines import transports
+from engines.runtime import tracing
 from engines.runtime.ports import Ports, connect_host
 from engines.topology import channels
 from engines.topology.model import BrokerNode, ClientNode, Link, ServiceNode, Topology
@@ -210,6 +211,7 @@ def node_spec(topology: Topology, plan: RunPlan, name: str, node_dir: Path, tele
         "peers": [asdict(p) for p in plan.peers.get(name, [])],
         "inbound": [asdict(i) for i in plan.inbound.get(name, [])],
         "expect_subscribers": plan.expect_subscribers.get(name, 0),
+        "trace": tracing.settings(topology),
     }
 
 

@@ -17,6 +17,7 @@ from engines.nodes.instances import database_path
 from engines.runtime.metrics import Collector
 from engines.runtime.proctable import ProcessTable
 from engines.runtime.specs import RunPlan
+from engines.runtime.tracing import record_traces
 from engines.topology import expectations
 from engines.topology.model import Topology
 
@@ -79,6 +80,7 @@ def build_summary(sup: FinishedRun) -> dict[str, Any]:
         histograms = {n.name: sup.metrics.histogram(n.name) for n in sup.topology.nodes}
     books = client_books(sup)
     result = ledger.compute(books, services, histograms, sup.elapsed())
+    record_traces(sup.run_dir, books, services)
     rejected: dict[str, int] = {}
     if sup.metrics is not None:  # what arrived that was not the lab's: counted, never processed
         rejected = sup.metrics.rejected()

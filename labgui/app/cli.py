@@ -24,7 +24,7 @@ def has_display() -> bool:
 
 
 def _gui_parser() -> argparse.ArgumentParser:
-    commands = ", ".join(headless.available())
+    commands = ", ".join([*headless.available(), "replay"])
     parser = argparse.ArgumentParser(
         prog="labgui",
         description="Topology Lab: draw clients, services and brokers, run them as real "
@@ -38,6 +38,14 @@ def _gui_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "replay":
+        from labgui.replay.cli import main as replay
+
+        return replay(argv[1:], has_display())
+    if argv and argv[0] == "compare" and "--gui" in argv:
+        from labgui.replay.cli import compare_gui
+
+        return compare_gui(argv[1:], has_display())
     if argv and argv[0] in headless.available():
         return headless.main(argv)
     args = _gui_parser().parse_args(argv)

@@ -36,6 +36,7 @@ from labgui.editor.clipboard import ClipboardController
 from labgui.editor.inspector import Inspector
 from labgui.editor.palette import Palette, make_node
 from labgui.editor.problems_panel import ProblemsPanel
+from labgui.replay import menu as replay_menu
 from labgui.run.mode import RunController
 
 APP_NAME = "Topology Lab"
@@ -70,6 +71,7 @@ class MainWindow(QMainWindow):
         self._toolbar()
         self._status()
         self.run_mode = RunController(self)
+        self.open_run_action = replay_menu.attach(self)  # File > Open Run..., Compare Runs...
         self._wire()
         self._update_title()
         self._update_actions()

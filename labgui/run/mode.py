@@ -25,6 +25,7 @@ from engines.topology.problems import Severity
 from labgui.canvas.link_item import LinkItem
 from labgui.canvas.node_item import NodeItem
 from labgui.editor import dialogs
+from labgui.run import trace_view
 from labgui.run.canvas import RunCanvas
 from labgui.run.dashboard import Dashboard
 from labgui.run.host import RunHost
@@ -71,6 +72,7 @@ class RunController(QObject):
         self.status.setContentsMargins(8, 0, 8, 0)
         window.statusBar().addPermanentWidget(self.status)
         window.doc.edited.connect(self._edited)
+        trace_view.attach(self)  # counter tiles -> message IDs -> sequence diagrams
 
     def _edited(self) -> None:
         """The first edit after a run: the canvas drops the run's figures (the docks keep them)."""
