@@ -72,6 +72,7 @@ class RouteBook:
     link: str  # the link into the service
     client_link: str  # the client's own link
     peer_index: int = 0
+    via: str | None = None  # a mail reader: the mail service whose mailbox it reads
 
 
 @dataclass
@@ -175,7 +176,24 @@ def client_side(book: ClientBook) -> dict[str, int]:
     out = {key: int(c.get(key, 0)) for key in CLIENT_SIDE if key != "sent"}
     out["sent"] = int(np.count_nonzero(book.status & records.SENT))
     out["acknowledged"] = int(np.count_nonzero(book.status & records.ACKED))
+    out["resent_in_doubt"] = int(np.count_nonzero(book.status & records.IN_DOUBT))
     return out
+
+
+def _reader_values(book: ClientBook, route: RouteBook, services: Mapping[str, ServiceBook],
+                   n: int) -> dict[str, int]:
+    """A mail reader's account of one client's mail: what it read against what was stored.
+
+    A reader is a second stage, not another recipient: its counts never add to
+    the client's. lost = stored at the mail service and never processed by the
+    reader (at the end of the run: unread, or read and not committed).
+    """
+    values, e, _ = _route_values(book, services.get(route.service, ServiceBook(route.service)), n)
+    _, stored, _ = _route_values(book, services.get(route.via or "", ServiceBook("")), n)
+    values["read"] = values["delivered"]
+    values["lost"] = int(np.count_nonzero((stored > 0) & (e == 0)))
+    values["in_doubt"] = 0
+    return values
 
 
 def compute(clients: list[ClientBook], services: Mapping[str, ServiceBook],
@@ -199,6 +217,12 @@ def compute(clients: list[ClientBook], services: Mapping[str, ServiceBook],
         any_processed = np.zeros(n, dtype=bool)
         any_delivered = np.zeros(n, dtype=bool)
         for route in book.routes:
+            if route.via is not None:
+                values = _reader_values(book, route, services, n)
+                total["read"] = total.get("read", 0) + values["read"]
+                _add(links.setdefault(route.link, {}), values)
+                _add(nodes.setdefault(route.service, {}), values)
+                continue
             service = services.get(route.service, ServiceBook(route.service))
             values, e, d = _route_values(book, service, n)
             scoped: dict[str, Any] = dict(values)
@@ -233,8 +257,9 @@ def compute(clients: list[ClientBook], services: Mapping[str, ServiceBook],
             promised = acked if book.acknowledges else sent
             group["lost"] = int(np.count_nonzero(promised & ~any_processed))
             group["in_doubt"] = int(np.count_nonzero(sent & ~acked & ~any_processed)) if book.acknowledges else 0
-            if len(book.routes) == 1:  # the only route carries the client's whole account
-                route = book.routes[0]
+            direct = [r for r in book.routes if r.via is None]
+            if len(direct) == 1:  # the only route carries the client's whole account
+                route = direct[0]
                 for key in ("lost", "in_doubt"):
                     links[route.link][key] = links[route.link].get(key, 0) + group[key]
                     nodes[route.service][key] = nodes[route.service].get(key, 0) + group[key]
@@ -256,7 +281,7 @@ def compute(clients: list[ClientBook], services: Mapping[str, ServiceBook],
             elif book.one_to_many:  # every subscriber's link saw every message
                 for key, value in mine.items():
                     link.setdefault(key, value)
-            elif len(book.routes) == 1:
+            elif len([r for r in book.routes if r.via is None]) == 1 and route.via is None:
                 link.update(mine)
         _add(total, mine)
         _add(total, group, RECONCILED)
@@ -266,7 +291,7 @@ def compute(clients: list[ClientBook], services: Mapping[str, ServiceBook],
         for key in SERVICE_SIDE:
             node.setdefault(key, 0)
     for key in ("sent", "acknowledged", "attempts", "retries", "replies", "confirms", "nacks",
-                "timeouts", "errors", *RECONCILED):
+                "timeouts", "errors", "resent_in_doubt", "read", "stored", *RECONCILED):
         total.setdefault(key, 0)
     _latency(total, merged(latency_sources.values()))
     total["duration_s"] = round(duration_s, 3)

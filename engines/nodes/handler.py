@@ -151,6 +151,11 @@ class Handler:
             raise RuntimeError("the transaction this delivery was part of failed (see the node log)")
         return int(slot.outcome or 0)
 
+    def committed(self, client: int, seq: int) -> bool:
+        """Whether a business row for (client, seq) is in the database (any life of the service)."""
+        with self._lock:
+            return self.store.has_effect(client, seq)
+
     def _locked(self, deliveries: Sequence[DeliveryRow], work: bool) -> list[int]:
         batch = list(deliveries)
         if not batch:

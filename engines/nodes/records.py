@@ -36,8 +36,8 @@ CAPACITY, NEXT, ATTEMPTS, RETRIES, REPLIES, CONFIRMS, NACKS, TIMEOUTS = range(8)
 ERRORS, GAVE_UPS, IN_DOUBTS, ACKNOWLEDGED, SENT_IDS, LATE_REPLIES, DUP_REPLIES, LIVES = range(8, 16)
 RESPONDERS_FLAG = 16
 ERROR_KINDS = ("refused", "reset", "timeout", "http", "malformed", "gave-up", "unroutable",
-               "connection", "other")
-ERROR_KIND_BASE = 20  # 20..28
+               "connection", "other", "smtp-4xx", "smtp-5xx")
+ERROR_KIND_BASE = 20  # 20..30
 PEER_REPLIES_BASE = 32  # replies per peer index, 32..63
 MAX_PEERS = SLOTS - PEER_REPLIES_BASE
 
@@ -225,7 +225,7 @@ class ClientRecorder:
             if seq >= 0:
                 self.status[seq] |= ERROR
             self.c[ERRORS] += 1
-            i = ERROR_KINDS.index(kind) if kind in ERROR_KINDS else len(ERROR_KINDS) - 1
+            i = ERROR_KINDS.index(kind if kind in ERROR_KINDS else "other")
             self.c[ERROR_KIND_BASE + i] += 1
             self._t(tf.ERROR, seq, 0, i)
 

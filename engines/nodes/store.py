@@ -136,6 +136,12 @@ class Store:
         else:
             self.db.execute(_INSERT_FIRST, (array,))
 
+    def has_effect(self, client: int, seq: int) -> bool:
+        """Whether a business row exists for this message ID (a scan: for recovery, not per message)."""
+        row = self.db.execute("SELECT 1 FROM authorisations WHERE message_id = ? LIMIT 1",
+                              ((client << 32) | seq,)).fetchone()
+        return row is not None
+
     def commit(self) -> None:
         self.db.execute("COMMIT")
 

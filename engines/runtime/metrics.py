@@ -40,6 +40,8 @@ COLUMNS = ("sent", "acknowledged", "replies", "retries", "timeouts", "errors", "
 NodeEvent = Callable[[str, int, str, dict[str, Any]], None]
 MAX_MESSAGE_BYTES = 1 << 20  # a snapshot is a few KiB; ZeroMQ drops the connection of a bigger one
 
+GAUGES = {"mailbox_unseen"}  # service counters that are levels (a mail service's unseen mails)
+
 
 def _int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
@@ -197,6 +199,9 @@ class Collector:
         for life in lives:
             for key, value in life.get("c", {}).items():
                 out[key] = out.get(key, 0) + int(value)
+        latest = max(lives, key=lambda m: m.get("ts", 0)).get("c", {})
+        for key in GAUGES.intersection(out):  # a level, not a count: the latest life says it
+            out[key] = int(latest.get(key, 0))
         return out
 
     def by_client(self, service: str) -> list[int]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,8 @@ from engines.topology.model import BrokerNode, ClientNode, Link, ServiceNode, To
 from engines.topology.vocabulary import Style, Transport
 from engines.transports.base import (
     CLIENT,
-    HTTP,
+    IMAP,
+    PLAIN_LISTENERS,
     SERVICE,
     ZMQ_PUB,
     ZMQ_PULL,
@@ -44,6 +46,7 @@ class Route:
     link: str  # the link into the service: 'client->service' or 'broker->service'
     client_link: str  # the client's own link: 'client->service' or 'client->broker'
     peer_index: int | None = None  # via a broker: the subscriber's position on its channel
+    via: str | None = None  # a mail reader: the mail service whose mailbox it reads (IMAP)
 
 
 @dataclass
@@ -70,11 +73,11 @@ def capacity_for(client: ClientNode) -> int:
 
 def _address(listener: str, bind: str, port: int) -> str:
     host = connect_host(bind)
-    return f"{host}:{port}" if listener == HTTP else f"tcp://{host}:{port}"
+    return f"{host}:{port}" if listener in PLAIN_LISTENERS else f"tcp://{host}:{port}"
 
 
 def _bind_address(listener: str, bind: str, port: int) -> str:
-    return f"{bind}:{port}" if listener == HTTP else f"tcp://{bind}:{port}"
+    return f"{bind}:{port}" if listener in PLAIN_LISTENERS else f"tcp://{bind}:{port}"
 
 
 def _amqp_specs(topology: Topology) -> dict[str, dict[str, Any]]:
@@ -146,7 +149,12 @@ def make_plan(topology: Topology, ports: Ports, broker_urls: dict[str, str]) -> 
             source = topology.node(link.source)
             if isinstance(source, ClientNode):
                 names += [n for n in service_listens(source) if n not in names]
+        if topology.mail_readers(service.name):
+            names.append(IMAP)  # its mailbox, served to its readers
         allocate(service, names)
+    # one mailbox (an IMAP user with a per-run password) per mail reader link
+    mailboxes = {lk.key: secrets.token_urlsafe(18) for s in topology.services()
+                 for lk in topology.mail_readers(s.name)}
 
     # peers of each client, and the routes its messages take
     for client in topology.clients():
@@ -159,6 +167,9 @@ def make_plan(topology: Topology, ports: Ports, broker_urls: dict[str, str]) -> 
                                   endpoints=dict(plan.listen.get(target.name, {})),
                                   join_after_ms=target.join_after_ms, link_hwm=link.hwm))
                 routes.append(Route(target.name, link.key, link.key))
+                if client.transport is Transport.SMTP:  # then whoever reads its mailbox
+                    routes += [Route(out.target, out.key, link.key, via=target.name)
+                               for out in topology.mail_readers(target.name)]
             elif isinstance(target, BrokerNode):
                 peers.append(Peer(name=target.name, link=link.key, index=index,
                                   broker_url=broker_urls.get(target.name, target.url),
@@ -180,11 +191,22 @@ def make_plan(topology: Topology, ports: Ports, broker_urls: dict[str, str]) -> 
         peers = plan.peers[client.name]
         for route in plan.audience[client.name]:
             target = topology.node(route.service)
+            if route.via is not None:
+                plan.inbound.setdefault(target.name, []).append(Inbound(
+                    client=client.name, client_index=clients[client.name], link=route.link,
+                    style=client.style.value, transport=Transport.IMAP.value,
+                    publisher={IMAP: plan.listen[route.via][IMAP]},
+                    channel={"mail_service": route.via, "user": target.name,
+                             "password": mailboxes[route.link]}))
+                continue
             listens = service_listens(client)
             peer_index = route.peer_index if route.peer_index is not None else next(
                 (p.index for p in peers if p.link == route.client_link), 0)
             link = topology.link(route.link)
             channel = _channel(amqp_specs, link) if client.transport is Transport.AMQP else None
+            if client.transport is Transport.SMTP:  # the mailboxes it delivers into
+                channel = {"mailboxes": {lk.target: mailboxes[lk.key]
+                                         for lk in topology.mail_readers(target.name)}}
             broker = topology.node(link.source) if isinstance(topology.node(link.source), BrokerNode) else None
             plan.inbound.setdefault(target.name, []).append(Inbound(
                 client=client.name, client_index=clients[client.name], link=route.link,

@@ -47,7 +47,8 @@ def client_books(sup: FinishedRun) -> list[ledger.ClientBook]:
         peers = sup.plan.peers.get(client.name, [])
         routes = [ledger.RouteBook(r.service, r.link, r.client_link,
                                    r.peer_index if r.peer_index is not None else
-                                   next((p.index for p in peers if p.link == r.client_link), 0))
+                                   next((p.index for p in peers if p.link == r.client_link), 0),
+                                   via=r.via)
                   for r in sup.plan.audience.get(client.name, [])]
         acknowledges = transports.acknowledges(client.transport.value, client.style.value,
                                                client.model_dump(mode="json"))
@@ -87,6 +88,11 @@ def build_summary(sup: FinishedRun) -> dict[str, Any]:
         for service in sup.topology.services():
             errors = sup.metrics.totals(service.name).get("errors", 0)
             result["nodes"].setdefault(service.name, {})["input_errors"] = errors
+    for service in sup.topology.services():
+        if sup.topology.receives_mail(service.name):  # mails held in its Maildir(s), one per commit
+            node = result["nodes"].setdefault(service.name, {})
+            node["stored"] = int(node.get("processed", 0)) + int(node.get("duplicates_processed", 0))
+            result["total"]["stored"] = result["total"].get("stored", 0) + node["stored"]
     scoped = {**result["links"], **result["nodes"]}
     verdicts = expectations.evaluate_all(sup.topology.expectations, result["total"], scoped)
     states = sup.node_states()

@@ -26,6 +26,7 @@ from typing import Any
 from engines.runtime import brokers as broker_support
 from engines.runtime import preflight
 from engines.runtime.control import POLL_S, Control
+from engines.runtime.drain import wait_drained
 from engines.runtime.errors import RunError
 from engines.runtime.events import EventLog
 from engines.runtime.guard import RunGuard
@@ -318,29 +319,8 @@ class Supervisor:
             self.kill(name)
 
     def _drain(self) -> None:
-        """Wait until the services have what the clients sent, or nothing moves for a while."""
-        assert self.metrics is not None and self.plan is not None
-        quiet_since, last, cap = time.monotonic(), -1, time.monotonic() + self.drain_timeout_s
-        while time.monotonic() < cap:
-            caught_up = True
-            total = 0
-            for client in self.topology.clients():
-                sent = self.metrics.totals(client.name).get("sent", 0)
-                index = self.plan.clients[client.name]
-                got = []
-                for route in self.plan.audience.get(client.name, []):
-                    counts = self.metrics.by_client(route.service)
-                    got.append(counts[index] if index < len(counts) else 0)
-                total += sum(got)
-                if got and (min(got) < sent if client.style.one_to_many else sum(got) < sent):
-                    caught_up = False
-            if caught_up:
-                return
-            if total != last:
-                last, quiet_since = total, time.monotonic()
-            elif time.monotonic() - quiet_since >= self.drain_quiet_s:
-                return
-            time.sleep(POLL_S)
+        """Wait until the services have what the clients sent (engines.runtime.drain)."""
+        wait_drained(self)
 
     def finish_async(self) -> Future[None]:
         """`finish()` in a background thread (a GUI's Stop button)."""

@@ -45,6 +45,13 @@ def format_summary(summary: dict[str, Any]) -> str:
         kinds = values.get("errors_by_kind")
         if kinds:
             lines.append(f"{name} errors: " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
+    for name, values in summary["nodes"].items():  # mail: what a mail service holds, what readers read
+        if "stored" in values:
+            lines.append(f"{name} stored {values['stored']} mail(s) in its Maildir")
+        if "read" in values:
+            lines.append(f"{name} read {values['read']} mail(s) over IMAP, processed {values.get('processed', 0)}")
+        if values.get("resent_in_doubt"):
+            lines.append(f"{name} resent {values['resent_in_doubt']} message(s) it was in doubt about")
     for name, values in summary["nodes"].items():
         if values.get("input_errors"):
             lines.append(f"{name} refused {values['input_errors']} malformed or unexpected message(s)")

@@ -358,7 +358,22 @@ class Topology(_Strict):
             return source.transport
         if isinstance(source, BrokerNode):
             return Transport.AMQP
+        if isinstance(source, ServiceNode) and self.receives_mail(source.name):
+            return Transport.IMAP  # a reader of this mail service's mailbox
         return None
+
+    def receives_mail(self, name: str) -> bool:
+        """Whether a client sends mail (smtp) to this service: it is then a mail service."""
+        return any(isinstance(c, ClientNode) and c.transport is Transport.SMTP
+                   for c in (self.node(lk.source) for lk in self.links_to(name)
+                             if self.has_node(lk.source)))
+
+    def mail_readers(self, name: str) -> list[Link]:
+        """The links from a mail service to the services that read its mailbox over IMAP."""
+        if not self.has_node(name) or not self.receives_mail(name):
+            return []
+        return [lk for lk in self.links_from(name)
+                if self.has_node(lk.target) and isinstance(self.node(lk.target), ServiceNode)]
 
     def unique_name(self, stem: str) -> str:
         """A node name not yet taken, built from `stem` ('service', 'service-2', ...)."""

@@ -53,6 +53,8 @@ def node_fields(topology: Topology, node: ClientNode | ServiceNode | BrokerNode)
     if isinstance(node, ServiceNode):
         fields = list(_SERVICE_ALWAYS)
         feeding = {topology.link_transport(lk) for lk in topology.links_to(node.name)}
+        if feeding and feeding <= {Transport.SMTP, Transport.IMAP}:
+            fields.remove("reply")  # mail is one way: nothing is replied to
         if Transport.AMQP in feeding:
             fields += ["ack", "prefetch"]
         if Transport.ZMQ in feeding:

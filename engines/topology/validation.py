@@ -38,6 +38,8 @@ def link_refusal(topology: Topology, source: str, target: str) -> str | None:
     if not (topology.has_node(source) and topology.has_node(target)):
         return None  # reported elsewhere as an unknown node
     a, b = topology.node(source), topology.node(target)
+    if isinstance(a, ServiceNode) and isinstance(b, ServiceNode) and topology.receives_mail(a.name):
+        return None  # b reads a's mailbox over IMAP
     if isinstance(a, ServiceNode):
         return (
             f"service '{a.name}' does not originate messages; it replies on the link it was "
@@ -106,8 +108,19 @@ def validate(topology: Topology) -> list[Problem]:
 
     # styles and transports ---------------------------------------------------
     for i, node in enumerate(topology.nodes):
-        if isinstance(node, ClientNode) and not supports(node.transport, node.style):
-            offered = ", ".join(t.value for t in transports_for(node.style))
+        if isinstance(node, ClientNode) and not node.transport.client_side:
+            node_problem(i, "transport", "a client cannot speak imap: a reader service reads a "
+                         "mail service's mailbox over imap",
+                         "send mail with transport smtp to a mail service, and link the mail "
+                         "service to the service that reads it")
+        elif isinstance(node, ClientNode) and node.transport is Transport.SMTP \
+                and not supports(node.transport, node.style):
+            node_problem(i, "style", f"smtp carries one-way notification only, not {node.style.value}: "
+                         "a mail is acknowledged by the server's 250 and nothing comes back",
+                         "set style: notification, or use http or zmq for "
+                         f"{node.style.value}")
+        elif isinstance(node, ClientNode) and not supports(node.transport, node.style):
+            offered = ", ".join(t.value for t in transports_for(node.style) if t.client_side)
             node_problem(i, "style", f"{node.transport.value} cannot carry {node.style.value}",
                          f"use one of: {offered}")
         if isinstance(node, ClientNode) and not topology.links_from(node.name):

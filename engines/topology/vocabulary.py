@@ -35,10 +35,21 @@ class Transport(str, Enum):
     ZMQ = "zmq"
     AMQP = "amqp"
     HTTP = "http"
+    SMTP = "smtp"  # mail: a client sends to a mail service (aiosmtpd), one way
+    IMAP = "imap"  # mail: a reader service polls a mail service's mailbox (pymap)
 
     @property
     def brokered(self) -> bool:
         return self is Transport.AMQP
+
+    @property
+    def mail(self) -> bool:
+        return self in (Transport.SMTP, Transport.IMAP)
+
+    @property
+    def client_side(self) -> bool:
+        """Whether a client may speak it (imap is how a reader service reads a mailbox)."""
+        return self is not Transport.IMAP
 
 
 class NodeKind(str, Enum):
@@ -68,6 +79,12 @@ STYLE_MAPPING: dict[Transport, dict[Style, str]] = {
         Style.REQUEST_RESPONSE: "POST, client blocks",
         Style.ASYNC_REQUEST_RESPONSE: "concurrent POSTs",
         Style.NOTIFICATION: "POST, 202 Accepted",
+    },
+    Transport.SMTP: {
+        Style.NOTIFICATION: "MAIL, RCPT, DATA; 250 after the commit, Message-ID is the message ID",
+    },
+    Transport.IMAP: {
+        Style.NOTIFICATION: "reader polls: SEARCH UNSEEN, FETCH, commit, STORE \\Seen",
     },
 }
 

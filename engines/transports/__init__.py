@@ -64,6 +64,13 @@ wire header in the message body, so a Delivery is `wire.unpack(body)` away;
 `acknowledges=lambda config: config["confirms"]` for the one-way styles, where a
 confirm is the only ack.
 
+For mail: the smtp service driver (`smtp_service.py`) also serves its
+Maildirs over IMAP (pymap as a child) when services read its mailbox; a
+reader's `inbound[i]` has transport "imap", the mail service's IMAP address in
+`publisher["imap"]` and its login in `channel` (`imap_reader.py`). aiosmtpd
+and pysasl are imported inside the drivers, so loading them costs other nodes
+only the standard library's smtplib, imaplib and asyncio.
+
 Sockets: LINGER=0 on every ZeroMQ socket; listeners bind 127.0.0.1 (or the
 node's `bind`). Per-message Python work stays near a microsecond or two: no
 JSON, no dicts, no logging per message.
@@ -83,7 +90,7 @@ __all__ = ["register", "driver", "drivers", "load_all", "known", "acknowledges",
 _REGISTRY: dict[tuple[str, str, str], DriverInfo] = {}
 _FAILED: dict[str, str] = {}  # module -> why it could not be imported
 _LOADED = False
-_PREFIXES = ("zmq_", "http_", "amqp")
+_PREFIXES = ("zmq_", "http_", "amqp", "smtp_", "imap_")
 
 
 def register(

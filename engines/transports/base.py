@@ -12,6 +12,7 @@ import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 from engines.transports.delivery import APPLIED as APPLIED  # re-exported for drivers
@@ -31,6 +32,9 @@ ZMQ_REPLIES = "zmq-replies"  # client: publish-async-responses replies come back
 ZMQ_PUSH = "zmq-push"  # client (zmq_binds: client): workers connect to its PUSH
 ZMQ_SUB = "zmq-sub"  # service (zmq_binds: service): the publisher connects to its SUB
 HTTP = "http"  # service: host:port of its HTTP server
+SMTP = "smtp"  # mail service: host:port of its SMTP server (aiosmtpd)
+IMAP = "imap"  # mail service with readers: host:port of its IMAP server (pymap)
+PLAIN_LISTENERS = (HTTP, SMTP, IMAP)  # host:port, not a ZeroMQ tcp:// endpoint
 
 EXIT_OK = 0
 EXIT_GAVE_UP = 3  # a client abandoned after its retries (Lazy Pirate); a clean, counted error
@@ -200,6 +204,7 @@ class ServiceContext:
     log: logging.Logger
     clients: Mapping[str, int] = field(default_factory=dict)  # every client name -> index
     ready: Callable[[], None] = field(default=lambda: None)  # call once bound or connected
+    node_dir: Path | None = None  # the node's own directory (a mail service keeps its Maildirs there)
 
     def max_batch(self) -> int:
         """How many deliveries to take at once: at most ~20 ms of work, so a slow

@@ -79,6 +79,10 @@ class Handler(Protocol):
 
     def crash_after_reply(self) -> None: ...
 
+    def committed(self, client: int, seq: int) -> bool:
+        """Whether a business row for this message ID was committed (in any life)."""
+        ...
+
 
 class Stats(Protocol):
     """A service's transport-level counters, sent to the supervisor with its telemetry."""

@@ -65,11 +65,12 @@ def subtitle_font() -> QFont:
 class NodeItem(QGraphicsItem):
     """One client, service or broker. `name` is its key in the document."""
 
-    def __init__(self, name: str, kind: NodeKind, subtitle: str) -> None:
+    def __init__(self, name: str, kind: NodeKind, subtitle: str, glyph: str | None = None) -> None:
         super().__init__()
         self.name = name
         self.kind = kind
         self.subtitle = subtitle
+        self.glyph = glyph  # a role's glyph instead of the kind's (theme.role: mail)
         self.links: list[Attached] = []
         self.problems: list[Problem] = []
         self.snap = True
@@ -94,9 +95,9 @@ class NodeItem(QGraphicsItem):
         self._layout()
 
     # -- content -------------------------------------------------------------------
-    def set_content(self, name: str, subtitle: str) -> None:
+    def set_content(self, name: str, subtitle: str, glyph: str | None = None) -> None:
         self.prepareGeometryChange()
-        self.name, self.subtitle = name, subtitle
+        self.name, self.subtitle, self.glyph = name, subtitle, glyph
         self._layout()
         self.update()
 
@@ -155,8 +156,9 @@ class NodeItem(QGraphicsItem):
     # -- geometry ----------------------------------------------------------------------
     @property
     def is_source(self) -> bool:
-        """Clients and brokers start links; services only receive them."""
-        return self.kind is not NodeKind.SERVICE
+        """Clients and brokers start links; services only receive them, except a mail
+        service, which links to the services that read its mailbox."""
+        return self.kind is not NodeKind.SERVICE or self.glyph == theme.MAIL_SERVICE
 
     def tile_rect(self) -> QRectF:
         return QRectF(-HALF, -HALF, theme.TILE, theme.TILE)
@@ -233,7 +235,7 @@ class NodeItem(QGraphicsItem):
         fill = theme.KIND_COLOURS[self.kind]
         if self.state in ("killed", "crashed", "exited"):
             fill = QColor("#adb5bd")
-        theme.paint_tile(p, self.kind, tile, fill=fill, outline=QPen(fill.darker(120), 1))
+        theme.paint_tile(p, self.kind, tile, fill=fill, outline=QPen(fill.darker(120), 1), glyph=self.glyph)
         p.setPen(theme.TEXT)
         p.setFont(self._fonts[0])
         p.drawText(self._name_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, self._name_text)

@@ -122,7 +122,8 @@ class CanvasScene(QGraphicsScene):
 
     def _add_node(self, name: str) -> None:
         node = self.doc.topology.node(name)
-        item = NodeItem(name, node.kind, theme.subtitle(self.doc.topology, node))
+        item = NodeItem(name, node.kind, theme.subtitle(self.doc.topology, node),
+                        theme.role(self.doc.topology, node))
         item.setFlag(NodeItem.GraphicsItemFlag.ItemIsMovable, self.editable)
         self._place(item, node.position)
         self.nodes[name] = item
@@ -139,7 +140,8 @@ class CanvasScene(QGraphicsScene):
 
     def _refresh_node(self, name: str) -> None:
         node = self.doc.topology.node(name)
-        self.nodes[name].set_content(name, theme.subtitle(self.doc.topology, node))
+        self.nodes[name].set_content(name, theme.subtitle(self.doc.topology, node),
+                                     theme.role(self.doc.topology, node))
 
     def _move_node(self, name: str) -> None:
         self._place(self.nodes[name], self.doc.topology.node(name).position)
@@ -150,7 +152,8 @@ class CanvasScene(QGraphicsScene):
         self._refresh_node_named(item, new)
 
     def _refresh_node_named(self, item: NodeItem, name: str) -> None:
-        item.set_content(name, theme.subtitle(self.doc.topology, self.doc.topology.node(name)))
+        node = self.doc.topology.node(name)
+        item.set_content(name, theme.subtitle(self.doc.topology, node), theme.role(self.doc.topology, node))
 
     def _add_link(self, key: str) -> None:
         link = self.doc.topology.link(key)
@@ -193,7 +196,15 @@ class CanvasScene(QGraphicsScene):
             li.lane = (i - (len(same) - 1) / 2) * 18
             li.adjust()
 
+    def _refresh_roles(self) -> None:
+        """A service's mail role follows its links and its clients' transport: redraw those that changed."""
+        topology = self.doc.topology
+        for name, item in self.nodes.items():
+            if topology.has_node(name) and item.glyph != theme.role(topology, topology.node(name)):
+                self._refresh_node(name)
+
     def _show_problems(self) -> None:
+        self._refresh_roles()
         for name, item in self.nodes.items():
             item.set_problems(self.doc.problems_for_node(name))
         for key, link_item in self.links.items():

@@ -32,7 +32,10 @@ TRANSPORT_COLOURS = {
     Transport.ZMQ: QColor("#d6336c"),
     Transport.AMQP: QColor("#e8590c"),
     Transport.HTTP: QColor("#1098ad"),
+    Transport.SMTP: QColor("#2b8a3e"),  # mail: greens, sending darker than reading
+    Transport.IMAP: QColor("#74b816"),
 }
+MAIL_SERVICE, MAIL_READER = "mail-service", "mail-reader"  # glyphs of services that handle mail
 UNKNOWN_LINK = QColor("#868e96")
 ERROR = QColor("#e03131")
 WARNING = QColor("#f59f00")
@@ -100,11 +103,51 @@ def _queue(p: QPainter, c: QPointF, s: float) -> None:
         p.drawRect(QRectF(x, c.y() - box, box, 2 * box))
 
 
+def _envelope(p: QPainter, c: QPointF, s: float, open_flap: bool = False) -> None:
+    """A letter: closed for a mail service (it keeps mail), open for a reader (it reads it)."""
+    w, h = 0.80 * s, 0.52 * s
+    body = QRectF(c.x() - w / 2, c.y() - h / 2 + (0.08 * s if open_flap else 0), w, h)
+    p.drawRect(body)
+    p.save()
+    p.setPen(QPen(QColor("#2b8a3e"), 0.06 * s))
+    p.setBrush(Qt.BrushStyle.NoBrush)
+    tip = QPointF(c.x(), body.top() + h * 0.55)
+    if open_flap:  # the flap folded up above the letter
+        p.setBrush(QColor("white"))
+        p.setPen(Qt.PenStyle.NoPen)
+        p.drawPolygon(QPolygonF([body.topLeft(), QPointF(c.x(), body.top() - 0.30 * s), body.topRight()]))
+        p.setPen(QPen(QColor("#2b8a3e"), 0.06 * s))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+    p.drawPolyline(QPolygonF([body.topLeft(), tip, body.topRight()]))
+    p.restore()
+
+
+def _mail_service(p: QPainter, c: QPointF, s: float) -> None:
+    _envelope(p, c, s)
+
+
+def _mail_reader(p: QPainter, c: QPointF, s: float) -> None:
+    _envelope(p, c, s, open_flap=True)
+
+
 _GLYPHS = {NodeKind.CLIENT: _plane, NodeKind.SERVICE: _gear, NodeKind.BROKER: _queue}
+_ROLE_GLYPHS = {MAIL_SERVICE: _mail_service, MAIL_READER: _mail_reader}
+
+
+def role(topology: Topology, node: AnyNode) -> str | None:
+    """A service's mail role, which changes its glyph: a mail service, or a reader of one."""
+    if not isinstance(node, ServiceNode):
+        return None
+    if topology.receives_mail(node.name):
+        return MAIL_SERVICE
+    if any(topology.has_node(lk.source) and topology.receives_mail(lk.source)
+           for lk in topology.links_to(node.name)):
+        return MAIL_READER
+    return None
 
 
 def paint_tile(p: QPainter, kind: NodeKind, rect: QRectF, fill: QColor | None = None,
-               outline: QPen | None = None) -> None:
+               outline: QPen | None = None, glyph: str | None = None) -> None:
     """Draw a node's tile with its glyph: used by canvas items and palette icons alike."""
     p.save()
     p.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -113,7 +156,7 @@ def paint_tile(p: QPainter, kind: NodeKind, rect: QRectF, fill: QColor | None = 
     p.drawPath(tile_path(kind, rect))
     p.setPen(Qt.PenStyle.NoPen)
     p.setBrush(QColor("white"))
-    _GLYPHS[kind](p, rect.center(), rect.width() * 0.62)
+    _ROLE_GLYPHS.get(glyph or "", _GLYPHS[kind])(p, rect.center(), rect.width() * 0.62)
     p.restore()
 
 
@@ -133,6 +176,9 @@ def subtitle(topology: Topology, node: AnyNode) -> str:
         return f"{node.transport.value} · {node.style.value}"
     if isinstance(node, ServiceNode):
         parts = ["idempotent" if node.idempotent else "not idempotent"]
+        mail = role(topology, node)
+        if mail is not None:
+            parts.insert(0, "mail service" if mail == MAIL_SERVICE else "mail reader")
         if node.crash is not None:
             parts.append(f"crashes on #{node.crash.after}")
         return " · ".join(parts)

@@ -130,6 +130,9 @@ class RunCanvas:
 
     def _service(self, item: Any, fig: Any, books: dict[str, Any], word: str | None) -> None:
         t = fig.totals
+        if "mailbox_unseen" in t:  # a mail service: its mailbox depth, like a broker's queue
+            self._mail_service(item, t, books, word)
+            return
         if not self._state_badge(item, word):
             item.set_badge(rate_text(fig.rate), GOOD if fig.rate > 0 else DARK)
         processed = int(books.get("processed", t.get("applied", 0)) or 0)
@@ -161,3 +164,15 @@ class RunCanvas:
             link.set_rate(None)
             link.set_thickness(2.0)
             link.set_flow(None)
+
+    def _mail_service(self, item: Any, t: dict[str, int], books: dict[str, Any], word: str | None) -> None:
+        """Unseen mails on the badge (what the slowest reader has not flagged \\Seen yet), stored below."""
+        unseen = max(0, int(t.get("mailbox_unseen", 0)))
+        if not self._state_badge(item, word):
+            item.set_badge(f"mailbox {count_text(unseen)}", WARN if unseen >= PILING else DARK)
+        stored = int(books.get("stored", t.get("applied", 0)) or 0)
+        suppressed = int(books.get("duplicates_suppressed", t.get("duplicates_suppressed", 0)) or 0)
+        double = int(books.get("duplicates_processed", 0) or 0)
+        text = f"stored {count_text(stored)} · unseen {count_text(unseen)}\n" \
+               f"dup. suppressed {suppressed} · dup. held {double}"
+        item.set_detail(text, BAD if double else (GOOD if suppressed else theme.TEXT))

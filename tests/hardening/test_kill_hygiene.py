@@ -1,8 +1,8 @@
 """SIGKILL the runner, a bare supervisor and the GUI at several moments of a run: nothing is left.
 
 For each way of running (the `labgui run` CLI, a script that builds a
-Supervisor, the editor offscreen) and for a brokerless and a brokered
-topology, one test loops over three moments: during the start (a broker
+Supervisor, the editor offscreen) and for a brokerless (with a mail service
+and its IMAP server) and a brokered topology, one test loops over three moments: during the start (a broker
 booting, or the first node spawned), mid-run, and during the ordered stop.
 Five seconds after the SIGKILL no node, beam.smp or epmd of that run may be
 alive, no port of the run may be listened on, and the run's entry in the
@@ -37,13 +37,18 @@ nodes:
   - {name: shop, kind: client, style: request-response, transport: http, rate: 100, count: 100000}
   - {name: events, kind: client, style: notification, transport: zmq, rate: 200, count: 100000}
   - {name: asker, kind: client, style: async-request-response, transport: zmq, rate: 100, count: 100000}
+  - {name: mailer, kind: client, style: notification, transport: smtp, rate: 50, count: 100000}
   - {name: inventory, kind: service}
   - {name: worker, kind: service}
   - {name: answerer, kind: service}
+  - {name: mail, kind: service}
+  - {name: reader, kind: service}
 links:
   - {from: shop, to: inventory}
   - {from: events, to: worker}
   - {from: asker, to: answerer}
+  - {from: mailer, to: mail}
+  - {from: mail, to: reader}
 """
 
 BROKERED = """

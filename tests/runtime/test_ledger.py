@@ -118,3 +118,24 @@ def test_redelivered_flags_are_summed():
     result = compute([client], {"s": service})
     assert result["total"]["redelivered"] == 1
     assert result["links"]["c->b"]["sent"] == 2 and result["links"]["b->s"]["redelivered"] == 1
+
+
+def test_a_mail_reader_is_a_second_stage_not_another_recipient():
+    # four mails acked and stored at 'mail'; 'reader' read 0 twice (killed before \Seen, naive),
+    # 1 and 2 once, and never 3 (stored, unread at the end: lost for the reader, not the client)
+    from engines.nodes.records import IN_DOUBT
+
+    status = _status(SENT | ACKED, SENT | ACKED | IN_DOUBT, SENT | ACKED, SENT | ACKED)
+    client = _book(status, [RouteBook("mail", "c->mail", "c->mail"),
+                            RouteBook("reader", "mail->reader", "c->mail", via="mail")])
+    mail = ServiceBook("mail", effects={0: np.array([0, 1, 2, 3])}, refused={0: np.array([1])})
+    reader = ServiceBook("reader", effects={0: np.array([0, 0, 1, 2])})
+    result = compute([client], {"mail": mail, "reader": reader})
+    total, nodes, links = result["total"], result["nodes"], result["links"]
+    assert total["processed"] == 4 and total["duplicates_processed"] == 0 and total["lost"] == 0
+    assert total["duplicates_suppressed"] == 1 and total["resent_in_doubt"] == 1
+    assert total["read"] == 4
+    assert nodes["reader"]["read"] == nodes["reader"]["delivered"] == 4
+    assert nodes["reader"]["processed"] == 3 and nodes["reader"]["duplicates_processed"] == 1
+    assert nodes["reader"]["lost"] == 1 and links["mail->reader"]["lost"] == 1
+    assert links["c->mail"]["sent"] == 4 and links["c->mail"]["lost"] == 0
