@@ -252,18 +252,19 @@ def _heartbeats_to_a_peer_that_is_away(style: str) -> Topology:
 
 @pytest.mark.timeout(120)
 def test_beats_over_a_socket_that_queues_reach_the_returning_peer_and_over_pub_are_gone(lab):
-    # PUSH (ZMQ_IMMEDIATE=0, libzmq's default) keeps the absent peer's pipe: the beats sent while it
-    # was away wait there and the returning peer receives the whole backlog
-    summary, _sup = lab.run(_heartbeats_to_a_peer_that_is_away("notification"))
-    assert summary["node_states"]["monitor"]["lives"] == 2
-    assert summary["total"]["sent"] == summary["total"]["processed"] == 200, summary["total"]
-    assert summary["total"]["lost"] == 0
-    # PUB drops what no connected subscriber takes: the beats of the absence are gone
-    summary, _sup = lab.run(_heartbeats_to_a_peer_that_is_away("publish-subscribe"))
-    assert summary["node_states"]["monitor"]["lives"] == 2
-    total = summary["total"]
-    assert total["sent"] == 200 and total["lost"] == 200 - total["processed"], total
-    assert 20 <= total["lost"] < 200, total  # about 1.5 s of beats at 50 a second, not the rest
+    lost: dict[str, int] = {}
+    for style in ("notification", "publish-subscribe"):
+        summary, _sup = lab.run(_heartbeats_to_a_peer_that_is_away(style))
+        total = summary["total"]
+        assert summary["node_states"]["monitor"]["lives"] == 2
+        assert total["sent"] == 200 and total["lost"] == 200 - total["processed"], total
+        lost[style] = total["lost"]
+    # PUB drops what no connected subscriber takes: at least the 1.5 s of beats of the absence
+    assert lost["publish-subscribe"] >= 60, lost
+    # PUSH (ZMQ_IMMEDIATE=0, libzmq's default) keeps the absent peer's pipe: the beats sent while
+    # it was away wait there and the returning peer receives them; only what the stopping peer
+    # had taken in and not processed (a few at 50 a second) is gone
+    assert lost["notification"] * 3 < lost["publish-subscribe"], lost
 
 
 def _tail_at_close(linger_ms: int) -> Topology:
