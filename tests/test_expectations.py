@@ -28,10 +28,16 @@ def test_parses(text, scope, counter, op, number):
     [
         ("lots == 0", "did you mean lost"),
         ("lost = 0", "use '==' to compare"),
-        ("lost == 0 and x", "not 'value OP value'"),
+        ("lost == 0 and x", "unexpected at 'and'; supported:"),
         ("__import__('os') == 1", "cannot read"),
-        ("1 == 1", "compares two numbers"),
-        ("", "not 'value OP value'"),
+        ("1 == 1", "compares only numbers"),
+        ("", "expected a counter or a number at the end; supported:"),
+        ("lost", "compares nothing"),
+        ("lost == sent-processed", "put spaces around '-'"),
+        ("0 < lost > 3", "a range goes one way"),
+        ("0 < lost < 3 < 4", "at most a range"),
+        ("abs lost == 0", "'abs' needs '('"),
+        ("(lost == 0", "expected ')'"),
     ],
 )
 def test_refuses_with_reason(text, says):
@@ -58,3 +64,37 @@ def test_arbitrary_text_only_raises_expectation_error(text):
         parse(text)
     except ExpectationError:
         pass
+
+
+@pytest.mark.parametrize(
+    "text,passed",
+    [
+        ("lost == sent - processed", True),
+        ("lost == sent - processed - 1", False),
+        ("100 <= throughput <= 300", True),
+        ("300 >= throughput >= 250", False),
+        ("a.processed > b.processed", True),
+        ("abs(a.processed - b.processed) <= 2", False),
+        ("abs(b.processed - a.processed) <= 3", True),
+        ("a->b.lost * 2 + 1 == 5", True),
+        ("-lost < 0", True),
+        ("(sent - lost) / sent == 0.9", True),
+        ("lost / a->b.delivered == 0", False),
+    ],
+)
+def test_arithmetic_and_ranges(text, passed):
+    totals = {"lost": 10, "sent": 100, "processed": 90, "throughput": 200}
+    scoped = {"a": {"processed": 50}, "b": {"processed": 47}, "a->b": {"lost": 2, "delivered": 0}}
+    (verdict,) = evaluate_all([text], totals, scoped)
+    assert verdict.passed is passed, str(verdict)
+
+
+def test_counter_versus_counter_shows_both_values_and_a_range_its_middle():
+    scoped = {"a": {"processed": 5}, "b": {"processed": 7}}
+    (both,) = evaluate_all(["a.processed > b.processed"], {}, scoped)
+    assert not both.passed and "a.processed = 5, b.processed = 7" in str(both)
+    assert (both.measured, both.compared_to) == (5, 7)
+    (rng,) = evaluate_all(["100 <= throughput <= 300"], {"throughput": 350}, {})
+    assert not rng.passed and rng.measured == 350 and "measured 350" in str(rng)
+    (zero,) = evaluate_all(["lost / sent == 0"], {"lost": 1, "sent": 0}, {})
+    assert not zero.passed and "division by zero" in str(zero)

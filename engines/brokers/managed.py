@@ -22,6 +22,7 @@ import psutil
 from engines.brokers import nodeconf, procs
 from engines.brokers.handle import AMQP_ERRORS, BrokerError, BrokerState
 from engines.brokers.install import epmd_binary, rabbitmq_available, server_script
+from engines.hygiene import RUN_MARK
 
 _POLL_S = 0.25
 
@@ -207,6 +208,7 @@ class ManagedBroker:
         if procs.epmd_processes(port):
             return
         env = dict(os.environ, ERL_EPMD_PORT=str(port), ERL_EPMD_ADDRESS="127.0.0.1")
+        env[RUN_MARK] = nodeconf.environment(self.layout)[RUN_MARK]
         self._epmd_proc = procs.spawner.call(lambda: subprocess.Popen(
             [self._epmd, "-port", str(port), "-address", "127.0.0.1"],
             env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

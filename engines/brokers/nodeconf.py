@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from engines.brokers.procs import free_ports
+from engines.hygiene import RUN_MARK
 
 STATE_FILE = "state.json"
 
@@ -126,6 +127,8 @@ def environment(layout: NodeLayout) -> dict[str, str]:
         RABBITMQ_CONF_ENV_FILE=str(d / "rabbitmq-env.conf"),
         RABBITMQ_PID_FILE=str(d / "beam.pid"),
     )
+    env[RUN_MARK] = str(d.resolve().parents[1])  # <run>/brokers/<name>: beam's helpers inherit it
+
     return env
 
 

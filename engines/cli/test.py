@@ -22,7 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="topology file or folder")
     parser.add_argument("--junitxml", metavar="FILE", help="also write a JUnit XML report")
-    parser.add_argument("--out", metavar="DIR", help="put the run directories under DIR")
+    parser.add_argument("--out", metavar="DIR", help="put each run directory under DIR, named after its "
+                        "file (NAME, then NAME-1, NAME-2... on reruns: DIR may hold earlier runs)")
     parser.add_argument("-k", metavar="TEXT", help="only files whose name contains TEXT")
     parser.set_defaults(handler=run)
 

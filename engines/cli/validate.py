@@ -35,6 +35,10 @@ def run(args: argparse.Namespace) -> int:
             for problem in exc.problems:
                 print(problem, file=sys.stderr)
             continue
+        except Exception as exc:  # noqa: BLE001 - one file's surprise must not stop the others
+            failed += 1
+            print(f"{path}: cannot be read as a topology ({type(exc).__name__}: {exc})", file=sys.stderr)
+            continue
         for warning in loaded.warnings:
             print(warning, file=sys.stderr)
         if not args.quiet:

@@ -8,8 +8,11 @@ write end only the supervisor has. When the supervisor closes the run, or
 dies in any way, the pipe reaches end of file and the reaper kills whatever
 of the run is still alive, then frees the run's ports (engines.hygiene.portreg)
 and exits. It never kills by name: only processes that carry this run's
-identity (a node's spec path under this run directory, a managed broker's
-private node name, an epmd on a broker's private port).
+identity (the run directory in their RUN_MARK environment variable, which
+every node, broker and whatever beam forks inherits; a node's spec path under
+this run directory, a managed broker's private node name, an epmd on a
+broker's private port). A paused broker's helpers are stopped orphans once
+beam has died: each process is woken (SIGCONT) before it is killed.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -25,7 +29,7 @@ from typing import Any
 
 import psutil
 
-from engines.hygiene import portreg
+from engines.hygiene import RUN_MARK, portreg
 
 SWEEP_S = 4.0  # everything is gone well within the 5 s a user (or a test) waits
 QUIET_S = 1.0  # after the last kill, keep looking this long (an epmd may still be daemonising)
@@ -58,6 +62,13 @@ def _epmd_port(proc: psutil.Process) -> int | None:
     return int(value) if value and value.isdigit() else None
 
 
+def _marked(proc: psutil.Process, run_dir: str) -> bool:
+    try:
+        return proc.environ().get(RUN_MARK) == run_dir
+    except (psutil.NoSuchProcess, psutil.AccessDenied, OSError):
+        return False
+
+
 def run_processes(run_dir: Path) -> list[psutil.Process]:
     """Every live process that belongs to this run, found by the run's own identity."""
     run_dir = Path(run_dir).resolve()
@@ -82,7 +93,19 @@ def run_processes(run_dir: Path) -> list[psutil.Process]:
         elif proc.info["name"] == "epmd" and epmd_ports and (
                 _epmd_port(proc) in epmd_ports or _listens_on(proc, epmd_ports)):
             found.append(proc)
-    return found
+        elif _marked(proc, str(run_dir)):
+            found.append(proc)  # an orphan of the run: a broker's helper after beam died
+    return list({p.pid: p for p in found}.values())
+
+
+def wake_and_kill(proc: psutil.Process) -> bool:
+    """SIGCONT, then SIGKILL: a stopped process of a paused broker must not stay stopped."""
+    try:
+        proc.send_signal(signal.SIGCONT)
+        proc.kill()
+    except psutil.NoSuchProcess:
+        return False
+    return True
 
 
 def sweep(run_dir: Path, budget_s: float = SWEEP_S, quiet_s: float = QUIET_S) -> list[int]:
@@ -92,12 +115,7 @@ def sweep(run_dir: Path, budget_s: float = SWEEP_S, quiet_s: float = QUIET_S) ->
     last_kill = time.monotonic()
     while time.monotonic() < deadline:
         procs = run_processes(run_dir)
-        for proc in procs:
-            try:
-                proc.kill()
-                killed.append(proc.pid)
-            except psutil.NoSuchProcess:
-                continue
+        killed += [proc.pid for proc in procs if wake_and_kill(proc)]
         if procs:
             psutil.wait_procs(procs, timeout=1.0)
             last_kill = time.monotonic()

@@ -17,6 +17,7 @@ COUNTERS: dict[str, str] = {
     "lost": "acknowledged (or, where nothing acknowledges, sent) but never processed",
     "in_doubt": "sent, not acknowledged, not processed: the client could not know",
     "redelivered": "deliveries the broker flagged as redelivered",
+    "hostile": "messages a service committed whose ID no client sent (forged): never counted as delivered",
     "resent_in_doubt": "IDs resent after their answer was lost (the whole mail went out, no 250 came)",
     "stored": "mails a mail service holds in its Maildir (one per commit, duplicates included)",
     "read": "mails a reader fetched over IMAP and committed, reads again included",

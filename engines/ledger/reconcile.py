@@ -17,6 +17,8 @@ at S and D[seq] the refused duplicates:
     duplicates_suppressed   sum(D)
     duplicates_delivered    delivered - #{seq : E + D > 0}
     redelivered             rows (either table) whose delivery carried the redelivered flag
+    hostile                 rows whose ID the client never sent (a forged message on a
+                            service's port): counted apart, never as a delivery
 
 One-to-one styles (request-response, async, notification: each message is for
 one service) count per client over all its routes: an ID processed at two
@@ -137,18 +139,30 @@ def read_service(name: str, db_path: Path, instance: str | None = None) -> Servi
 
 # -- reconciling ----------------------------------------------------------------------------
 
-def _counts(seqs: np.ndarray | None, n: int) -> np.ndarray:
+def _counts(seqs: np.ndarray | None, sent: np.ndarray) -> tuple[np.ndarray, int]:
+    """Rows per sequence the client sent, and how many rows name a sequence it never sent.
+
+    Memory stays bounded by what was sent: a row for sequence 4294967295 is one
+    hostile row, not a reason to allocate four billion counters."""
+    n = len(sent)
     if seqs is None or len(seqs) == 0:
-        return np.zeros(n, dtype=np.int64)
-    return np.bincount(seqs, minlength=n).astype(np.int64)
+        return np.zeros(n, dtype=np.int64), 0
+    in_range = (seqs >= 0) & (seqs < n)
+    counts = np.bincount(seqs[in_range], minlength=n).astype(np.int64)
+    never_sent = ~sent & (counts > 0)
+    hostile = int(np.count_nonzero(~in_range)) + int(counts[never_sent].sum())
+    counts[never_sent] = 0
+    return counts, hostile
 
 
-def _route_values(client: ClientBook, service: ServiceBook, n: int) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
-    e = _counts(service.effects.get(client.index), n)
-    d = _counts(service.refused.get(client.index), n)
+def _route_values(client: ClientBook, service: ServiceBook,
+                  sent: np.ndarray) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
+    e, hostile_e = _counts(service.effects.get(client.index), sent)
+    d, hostile_d = _counts(service.refused.get(client.index), sent)
     processed = int(np.count_nonzero(e))
     delivered = int(e.sum() + d.sum())
     values = {
+        "hostile": hostile_e + hostile_d,
         "delivered": delivered, "processed": processed,
         "duplicates_processed": int(e.sum()) - processed,
         "duplicates_suppressed": int(d.sum()),
@@ -181,15 +195,15 @@ def client_side(book: ClientBook) -> dict[str, int]:
 
 
 def _reader_values(book: ClientBook, route: RouteBook, services: Mapping[str, ServiceBook],
-                   n: int) -> dict[str, int]:
+                   sent: np.ndarray) -> dict[str, int]:
     """A mail reader's account of one client's mail: what it read against what was stored.
 
     A reader is a second stage, not another recipient: its counts never add to
     the client's. lost = stored at the mail service and never processed by the
     reader (at the end of the run: unread, or read and not committed).
     """
-    values, e, _ = _route_values(book, services.get(route.service, ServiceBook(route.service)), n)
-    _, stored, _ = _route_values(book, services.get(route.via or "", ServiceBook("")), n)
+    values, e, _ = _route_values(book, services.get(route.service, ServiceBook(route.service)), sent)
+    _, stored, _ = _route_values(book, services.get(route.via or "", ServiceBook("")), sent)
     values["read"] = values["delivered"]
     values["lost"] = int(np.count_nonzero((stored > 0) & (e == 0)))
     values["in_doubt"] = 0
@@ -204,12 +218,10 @@ def compute(clients: list[ClientBook], services: Mapping[str, ServiceBook],
     nodes: dict[str, dict[str, Any]] = {}
     links: dict[str, dict[str, Any]] = {}
     latency_sources: dict[str, Histogram] = {}  # whose latencies make the total's percentiles
+    hostile = 0  # service rows naming an ID no client sent: forged, never counted as deliveries
     for book in clients:
-        n = max([len(book.status)] + [int(s.max()) + 1 for sv in services.values()
-                                      for s in (sv.effects.get(book.index), sv.refused.get(book.index))
-                                      if s is not None and len(s)])
-        status = np.zeros(n, dtype=np.uint8)
-        status[:len(book.status)] = book.status
+        n = len(book.status)  # what the client sent bounds the ledger, whatever a service holds
+        status = book.status
         sent = (status & records.SENT) != 0
         acked = (status & records.ACKED) != 0
         mine = client_side(book)
@@ -218,19 +230,20 @@ def compute(clients: list[ClientBook], services: Mapping[str, ServiceBook],
         any_delivered = np.zeros(n, dtype=bool)
         for route in book.routes:
             if route.via is not None:
-                values = _reader_values(book, route, services, n)
+                values = _reader_values(book, route, services, sent)
                 total["read"] = total.get("read", 0) + values["read"]
                 _add(links.setdefault(route.link, {}), values)
                 _add(nodes.setdefault(route.service, {}), values)
                 continue
             service = services.get(route.service, ServiceBook(route.service))
-            values, e, d = _route_values(book, service, n)
+            values, e, d = _route_values(book, service, sent)
+            hostile += values["hostile"]
             scoped: dict[str, Any] = dict(values)
             processed_here = e > 0
             if book.one_to_many:
                 if book.acknowledges and book.masks is not None:
                     masks = np.zeros(n, dtype=np.uint32)
-                    masks[:len(book.masks)] = book.masks
+                    masks[:min(n, len(book.masks))] = book.masks[:n]
                     answered = (masks >> np.uint32(route.peer_index)) & 1 == 1
                     scoped["lost"] = int(np.count_nonzero(answered & ~processed_here))
                     scoped["in_doubt"] = int(np.count_nonzero(sent & ~answered & ~processed_here))
@@ -241,7 +254,7 @@ def compute(clients: list[ClientBook], services: Mapping[str, ServiceBook],
                 scoped["sent"] = mine["sent"]
                 _add(group, scoped, RECONCILED)
             else:
-                _add(group, values)
+                _add(group, values, SERVICE_SIDE)
                 any_processed |= processed_here
                 any_delivered |= (e + d) > 0
             if route.peer_index < len(book.peer_replies):
@@ -285,9 +298,12 @@ def compute(clients: list[ClientBook], services: Mapping[str, ServiceBook],
                 link.update(mine)
         _add(total, mine)
         _add(total, group, RECONCILED)
+    total["hostile"] = hostile
     for name, node in nodes.items():
         if name in services and name in histograms:
             _latency(node, histograms[name])
+        if name in services:
+            node.setdefault("hostile", 0)
         for key in SERVICE_SIDE:
             node.setdefault(key, 0)
     for key in ("sent", "acknowledged", "attempts", "retries", "replies", "confirms", "nacks",

@@ -65,7 +65,8 @@ def run(spec: NodeSpec, stop: threading.Event, telemetry: Telemetry, log: loggin
     for group, (run_group, group_inbound) in groups.items():
         ctx = ServiceContext(config=config, listen=spec.listen, inbound=group_inbound, handler=handler,
                              stats=stats, stop=stop, log=log, clients=spec.clients,
-                             ready=ready_for(group), node_dir=spec.node_dir)
+                             ready=ready_for(group), node_dir=spec.node_dir,
+                             run_token=spec.telemetry_token)
         thread = threading.Thread(target=guard, args=(run_group, ctx, group_inbound), name=group, daemon=True)
         thread.start()
         threads.append(thread)

@@ -77,6 +77,11 @@ def fault_events(events: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
             continue
         target = str(target)
         action = str(e.get("action")) if kind in _ACTION_EVENTS else _FAULT_EVENTS.get(kind)
+        if kind == "ready" and e.get("joining_in_ms"):  # join_after_ms: up, not yet subscribed
+            # from the run's start on the plots (it began when the service did, a moment before)
+            out.append({"t": max(0.0, float(e.get("t", 0.0))), "action": "late", "target": target})
+        if kind == "joined":
+            action = "join"
         if kind == "ready":
             action = "start" if target in down else None
             down.discard(target)

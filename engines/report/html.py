@@ -107,7 +107,9 @@ def _verdicts(verdicts: Sequence[Verdict]) -> str:
     rows = []
     for v in verdicts:
         cls, word = ("ok", "PASS") if v.passed else ("ko", "FAIL")
-        measured = v.problem or _fmt(v.measured)
+        measured = escape(v.problem) if v.problem else (
+            escape(", ".join(f"{k} = {x:g}" for k, x in v.values.items())) if len(v.values) > 1
+            else _fmt(v.measured))
         rows.append(f"<tr><td><code>{escape(v.expectation.text)}</code></td>"
                     f"<td>{measured}</td><td class='{cls}'>{word}</td></tr>")
     return ("<table><tr><th>expectation</th><th>measured</th><th>verdict</th></tr>"

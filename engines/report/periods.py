@@ -19,10 +19,11 @@ _OPENS: dict[str, tuple[str, ...]] = {
     "cut": ("heal",),
     "delay": ("heal", "delay"),
     "lossy": ("heal", "lossy"),
+    "late": ("join", "kill", "stop", "crash"),  # join_after_ms: from the service's start to its join
 }
 
 LABELS = {"kill": "killed", "stop": "stopped", "crash": "crashed", "pause": "paused",
-          "cut": "cut", "delay": "delayed", "lossy": "lossy"}
+          "cut": "cut", "delay": "delayed", "lossy": "lossy", "late": "not joined yet"}
 
 
 @dataclass(frozen=True)

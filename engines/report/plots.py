@@ -21,7 +21,7 @@ from matplotlib.axes import Axes  # noqa: E402
 from engines.report.periods import FaultPeriod  # noqa: E402
 
 _FAULT_COLOURS = {"kill": "#d62728", "crash": "#d62728", "stop": "#ff7f0e", "pause": "#9467bd",
-                  "cut": "#8c564b", "delay": "#e377c2", "lossy": "#bcbd22"}
+                  "cut": "#8c564b", "delay": "#e377c2", "lossy": "#bcbd22", "late": "#1f77b4"}
 
 
 @dataclass

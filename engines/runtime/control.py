@@ -72,8 +72,9 @@ class Control:
             proc = self.table.nodes.get(node)
             if proc is None or proc.pid != pid:
                 return
-            if event == "ready" and proc.state == "starting":
-                self._set_state(proc, "ready")
+            if event == "ready" and proc.state == "starting":  # a late joiner says when it joins
+                self._set_state(proc, "ready", **({"joining_in_ms": msg["joining_in_ms"]}
+                                                  if msg.get("joining_in_ms") else {}))
             elif event == "done" and proc.state in ("ready", "starting"):
                 self._set_state(proc, "done", sent=msg.get("sent"))
             elif event == "gave-up":
@@ -251,6 +252,12 @@ class Control:
     def states(self) -> dict[str, str]:
         with self.lock:
             return {name: proc.state for name, proc in self.table.nodes.items()}
+
+    def settling(self) -> bool:
+        """A node is coming (back) up: a restart or start a scenario step set going."""
+        with self.lock:
+            return any(p.start_pending or (p.lives > 0 and p.state == "starting")
+                       for p in self.table.nodes.values())
 
     def kill_all(self) -> None:
         """SIGKILL every live node and reap it (the last resort of close())."""

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from engines.runtime.diskfull import DiskFull, GuardedFile
+
 STATES = ("starting", "ready", "done", "paused", "killed", "crashed", "exited")
 
 Event = dict[str, Any]
@@ -22,11 +24,13 @@ Event = dict[str, Any]
 class EventLog:
     """Append-only, thread-safe; each event gets `t` (seconds since the log opened) and `wall`."""
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, disk: DiskFull | None = None) -> None:
         self._lock = threading.Lock()
         self._events: list[Event] = []
         self._listeners: list[Callable[[Event], None]] = []
-        self._file = open(path, "a", encoding="utf-8") if path else None  # noqa: SIM115
+        self.disk = disk or DiskFull()  # a failed write keeps the event in memory, and is noted
+        self._file = GuardedFile(open(path, "a", encoding="utf-8"), path.name,  # noqa: SIM115
+                                 self.disk) if path else None
         self.t0 = time.monotonic()
         if path is not None:  # the run's clock zero, for the message traces (engines.trace)
             clock = {"t0_monotonic_ns": int(self.t0 * 1e9), "wall": time.time()}

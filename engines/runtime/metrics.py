@@ -31,6 +31,7 @@ import numpy as np
 import zmq
 
 from engines.ledger.histogram import N_BUCKETS, Histogram
+from engines.runtime.diskfull import DiskFull, GuardedFile
 from engines.runtime.telegate import Gate
 
 INTERVAL_S = 0.1
@@ -103,7 +104,7 @@ class Collector:
 
     def __init__(self, run_dir: Path, kinds: dict[str, str], on_event: NodeEvent,
                  capacity: int = 3000, t0: float | None = None,
-                 token: str | None = None) -> None:
+                 token: str | None = None, disk: DiskFull | None = None) -> None:
         self.kinds = kinds
         self.on_event = on_event
         # One clock for the whole run: the event log's, so metrics.csv, queues.csv and
@@ -127,7 +128,9 @@ class Collector:
         self._gate = Gate(self._zctx, self._sock, token, set(kinds)) if token else None
         port = self._sock.bind_to_random_port("tcp://127.0.0.1")
         self.endpoint = f"tcp://127.0.0.1:{port}"
-        self._csv_file = open(run_dir / "metrics.csv", "w", newline="", encoding="utf-8")  # noqa: SIM115
+        self.disk = disk or DiskFull()  # a full disk stops metrics.csv, not the telemetry thread
+        self._csv_file = GuardedFile(open(run_dir / "metrics.csv", "w", newline="",  # noqa: SIM115
+                                          encoding="utf-8"), "metrics.csv", self.disk)
         self._csv = csv.writer(self._csv_file)
         self._csv.writerow(("t_s", "node", "state", *COLUMNS))
         self._states: dict[str, str] = {}

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import engines
+from engines.hygiene import RUN_MARK
+from engines.runtime.diskfull import DiskFull
 
 PROJECT_ROOT = Path(engines.__file__).resolve().parent.parent
 RUNNING = ("starting", "ready", "done", "paused")
@@ -59,8 +61,9 @@ class NodeProcess:
 
 
 class ProcessTable:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, disk: DiskFull | None = None) -> None:
         self.path = path
+        self.disk = disk or DiskFull()
         self.nodes: dict[str, NodeProcess] = {}
         self.extra_pids: dict[str, list[int]] = {}  # brokers: pids their handles report
         self.lock = threading.RLock()
@@ -74,6 +77,7 @@ class ProcessTable:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
         env["PYTHONUNBUFFERED"] = "1"
+        env[RUN_MARK] = str(node.node_dir.resolve().parents[1])  # <run>/nodes/<name>: the reaper's mark
         node.node_dir.mkdir(parents=True, exist_ok=True)
         with open(node.log_path, "ab") as log:
             log.write(f"--- life {node.lives + 1} starting at {time.strftime('%H:%M:%S')}\n".encode())
@@ -105,8 +109,12 @@ class ProcessTable:
                 "brokers": self.extra_pids,
             }
             tmp = self.path.with_suffix(".tmp")  # one writer at a time: the lock is held
-            tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
-            os.replace(tmp, self.path)
+            try:
+                tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
+                os.replace(tmp, self.path)
+            except OSError as exc:  # a full disk must not kill the monitor thread that saves
+                tmp.unlink(missing_ok=True)
+                self.disk.note(self.path.name, exc)
 
     def all_pids(self) -> list[int]:
         with self.lock:

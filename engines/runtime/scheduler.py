@@ -1,5 +1,9 @@
 """The scenario player: node and link actions at their time (or after a number of messages sent).
 
+A run lasts until every client has finished, every timed step has fired and
+what the steps set going has settled (a restarted node is up again), or until
+its duration_s: `holds_run` and `Control.settling` are the first two tests.
+
 Link actions go to the run's link proxies (engines.runtime.linkfaults); a
 step the run cannot carry out is an error event, never a failed run.
 """
@@ -84,6 +88,11 @@ class Scheduler:
             act(step.target)
         except KeyError as exc:
             sup.events.add("error", step.target, action=step.action.value, error=str(exc))
+
+    def holds_run(self) -> bool:
+        """A timed step is still to come: the run lasts until it has happened (a step counted
+        in messages sent can no longer fire once every client has finished, so it does not)."""
+        return any(s.at_s is not None for s in self.pending)
 
     def pending_for(self, names: list[str]) -> bool:
         """Is a node action still to come for one of these nodes (e.g. a killed client's start)?"""

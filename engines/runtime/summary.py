@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
@@ -14,6 +13,7 @@ from engines.ledger import reconcile as ledger
 from engines.ledger.histogram import Histogram
 from engines.nodes import records
 from engines.nodes.instances import database_path
+from engines.runtime.diskfull import write_json_atomic
 from engines.runtime.metrics import Collector
 from engines.runtime.proctable import ProcessTable
 from engines.runtime.specs import RunPlan
@@ -39,7 +39,9 @@ class FinishedRun(Protocol):
     def node_states(self) -> dict[str, dict[str, Any]]: ...
 
 
-def client_books(sup: FinishedRun) -> list[ledger.ClientBook]:
+def client_books(sup: FinishedRun, unreadable: dict[str, str] | None = None) -> list[ledger.ClientBook]:
+    """Each client's book. A client whose record file cannot be read is left out (its rows at
+    the services too) and named in `unreadable`: one broken file must not cost the summary."""
     assert sup.plan is not None
     books = []
     for client in sup.topology.clients():
@@ -52,10 +54,14 @@ def client_books(sup: FinishedRun) -> list[ledger.ClientBook]:
                   for r in sup.plan.audience.get(client.name, [])]
         acknowledges = transports.acknowledges(client.transport.value, client.style.value,
                                                client.model_dump(mode="json"))
-        if path.exists():
+        try:
             status, masks, rec = ledger.read_client(path)
             counters, kinds, peer_replies = rec.counters, rec.errors_by_kind, rec.peer_replies
-        else:  # never started
+        except Exception as exc:  # noqa: BLE001 - never started, or its file is broken
+            if path.exists():
+                if unreadable is not None:
+                    unreadable[client.name] = f"{path.name}: {exc.strerror if isinstance(exc, OSError) else exc}"
+                continue  # neither its sends nor its rows at the services can be told apart
             status, masks, counters, kinds, peer_replies = (
                 np.zeros(0, dtype=np.uint8), None, {}, {}, [])
         books.append(ledger.ClientBook(
@@ -79,7 +85,8 @@ def build_summary(sup: FinishedRun) -> dict[str, Any]:
     histograms: dict[str, Histogram] = {}
     if sup.metrics is not None:
         histograms = {n.name: sup.metrics.histogram(n.name) for n in sup.topology.nodes}
-    books = client_books(sup)
+    unreadable: dict[str, str] = {}
+    books = client_books(sup, unreadable)
     result = ledger.compute(books, services, histograms, sup.elapsed())
     record_traces(sup.run_dir, books, services)
     rejected: dict[str, int] = {}
@@ -101,15 +108,20 @@ def build_summary(sup: FinishedRun) -> dict[str, Any]:
         "run_dir": str(sup.run_dir),
         **result,
         "expectations": [{"text": v.expectation.text, "passed": v.passed, "measured": v.measured,
-                          "compared_to": v.compared_to, "problem": v.problem} for v in verdicts],
+                          "compared_to": v.compared_to, "problem": v.problem, "values": v.values}
+                         for v in verdicts],
         "node_states": states,
         "client_extras": {b.name: _extras(sup, b.name) for b in books},
         "service_extras": {s.name: (sup.metrics.totals(s.name) if sup.metrics is not None else {})
                            for s in sup.topology.services()},  # transport counters over all lives
         "telemetry_rejected": rejected,
+        "unreadable_records": unreadable,
     }
-    (Path(sup.run_dir) / "summary.json").write_text(json.dumps(summary, indent=1, default=str),
-                                                    encoding="utf-8")
+    disk = getattr(sup, "disk", None)
+    if disk is not None and disk.full:
+        summary["disk_full"] = disk.message()
+    # whole or not at all: a full disk must never leave a truncated summary.json
+    summary["summary_written"] = write_json_atomic(Path(sup.run_dir) / "summary.json", summary, disk)
     return summary
 
 

@@ -16,7 +16,6 @@ caught up with what the clients sent, then brokers.
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -25,7 +24,9 @@ from typing import Any
 
 from engines.runtime import brokers as broker_support
 from engines.runtime import preflight
+from engines.runtime.background import in_background as _in_background
 from engines.runtime.control import POLL_S, Control
+from engines.runtime.diskfull import DiskFull
 from engines.runtime.drain import wait_drained
 from engines.runtime.errors import RunError
 from engines.runtime.events import EventLog
@@ -37,23 +38,6 @@ from engines.runtime.proctable import RUNNING, NodeProcess, ProcessTable, log_ta
 from engines.runtime.specs import RunPlan, make_plan, node_spec, write_spec
 from engines.topology import topofile
 from engines.topology.model import BrokerNode, Topology
-
-
-def _in_background(fn: Callable[[], None], name: str) -> Future[None]:
-    future: Future[None] = Future()
-
-    def work() -> None:
-        if not future.set_running_or_notify_cancel():
-            return
-        try:
-            fn()
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
-            future.set_exception(exc)
-        else:
-            future.set_result(None)
-
-    threading.Thread(target=work, name=f"supervisor-{name}", daemon=True).start()
-    return future
 
 
 class Supervisor:
@@ -78,8 +62,9 @@ class Supervisor:
         self.drain_quiet_s = drain_quiet_s
         self.drain_timeout_s = drain_timeout_s
         (self.run_dir / "topology.topo.yaml").write_text(topofile.dumps(topology), encoding="utf-8")
-        self.events = EventLog(self.run_dir / "events.jsonl")
-        self.table = ProcessTable(self.run_dir / "pids.json")
+        self.disk = DiskFull()  # the first failed write of the run: it then stops in order
+        self.events = EventLog(self.run_dir / "events.jsonl", self.disk)
+        self.table = ProcessTable(self.run_dir / "pids.json", self.disk)
         kinds = {n.name: n.kind.value for n in topology.nodes}
         for node in topology.nodes:
             self.table.add(NodeProcess(node.name, node.kind.value, self.run_dir / "nodes" / node.name))
@@ -126,7 +111,7 @@ class Supervisor:
         if topo.brokers():
             urls = self._start_brokers(topo.brokers())
         self.metrics = Collector(self.run_dir, self._kinds, self.control.on_node_event,
-                                 t0=self.events.t0, token=self.guard.token)
+                                 t0=self.events.t0, token=self.guard.token, disk=self.disk)
         self.control.on_state = self.metrics.set_state
         try:
             self.plan = make_plan(topo, Ports(registry=self.guard.ports), urls)
@@ -292,10 +277,14 @@ class Supervisor:
             if should_stop is not None and should_stop():
                 self.events.add("interrupted")
                 break
+            if self.disk.full:
+                self.events.add("disk-full", note=self.disk.message())
+                break
             if limit is not None and now >= limit:
                 break
-            if all(self.client_finished(c) for c in clients) and not scheduler.pending_for(clients):
-                break
+            if all(self.client_finished(c) for c in clients) and not scheduler.pending_for(clients) \
+                    and not scheduler.holds_run() and not self.control.settling():
+                break  # every client done, every timed step fired and settled
             time.sleep(tick_s)
         self.finish()
         self.summary = build_summary(self)

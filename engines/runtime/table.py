@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from engines.topology import expectations
+
 COLUMNS = (
     ("sent", "sent"), ("acknowledged", "acked"), ("delivered", "delivered"),
     ("processed", "processed"), ("lost", "lost"), ("in_doubt", "in_doubt"),
@@ -55,6 +57,12 @@ def format_summary(summary: dict[str, Any]) -> str:
     for name, values in summary["nodes"].items():
         if values.get("input_errors"):
             lines.append(f"{name} refused {values['input_errors']} malformed or unexpected message(s)")
+    for name, values in summary["nodes"].items():
+        if values.get("hostile"):
+            lines.append(f"{name} committed {values['hostile']} message(s) whose ID no client sent "
+                         "(forged; not counted as delivered)")
+    for name, why in (summary.get("unreadable_records") or {}).items():
+        lines.append(f"{name}: its record file could not be read ({why}); its counts are missing")
     rejected = summary.get("telemetry_rejected") or {}
     if rejected:
         lines.append("telemetry refused (not from this run's nodes): "
@@ -69,7 +77,7 @@ def format_summary(summary: dict[str, Any]) -> str:
         lines.append("expectations:")
         for v in verdicts:
             mark = "PASS" if v["passed"] else "FAIL"
-            detail = v["problem"] or f"measured {v['measured']:g}"
+            detail = expectations.detail(v["problem"], v["measured"], v.get("values"))
             lines.append(f"  {mark}  {v['text']}  ({detail})")
     lines.append(f"run directory: {summary['run_dir']}")
     return "\n".join(lines)

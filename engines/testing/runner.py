@@ -53,10 +53,11 @@ def run_file(path: Path, out_root: Path | None = None, duration: float | None = 
     result = TopologyResult(path, topology.name)
 
     from engines.runtime import RunError, Supervisor, new_run_dir
+    from engines.runtime.rundir import fresh_dir
 
     try:
-        result.run_dir = new_run_dir(topology.name, None if out_root is None else
-                                     Path(out_root) / f"{path.name.removesuffix('.topo.yaml')}")
+        stem = path.name.removesuffix(".topo.yaml")  # OUT/<file>, then <file>-1... on reruns
+        result.run_dir = new_run_dir(topology.name) if out_root is None else fresh_dir(out_root, stem)
     except (FileExistsError, OSError) as exc:
         result.error = f"cannot make the run directory: {exc}"
         return result

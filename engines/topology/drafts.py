@@ -11,7 +11,6 @@ as the `Loaded.warnings` list with their lines. Anything worse still raises
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -52,7 +51,7 @@ def load_draft(path: str | os.PathLike[str]) -> topofile.Loaded:
         return topofile.load(path)
     except TopologyError as exc:
         try:
-            text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
+            text = topofile.read_text(path)
+        except TopologyError:
             raise exc from None
         return loads_draft(text, str(path))

@@ -32,7 +32,8 @@ Position = tuple[float, float]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_enum_values=False, validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", use_enum_values=False, validate_assignment=True,
+                              allow_inf_nan=False)  # `.inf` and `.nan` are YAML floats: refused
 
 
 class ProcessingDistribution(str, Enum):
@@ -223,7 +224,11 @@ class ServiceNode(NodeBase):
         description="zmq ROUTER: ZMQ_ROUTER_MANDATORY (libzmq default 0). 0 = a reply to a peer "
                     "that is gone is dropped silently; 1 = it is an error, counted as replies_unroutable.",
     )
-    join_after_ms: int = Field(default=0, ge=0, description="Subscribe or connect this late.")
+    join_after_ms: int = Field(
+        default=0, ge=0,
+        description="Subscribe or connect this many ms after this service itself started. Services "
+        "start (and must be ready) before clients, so it joins a little less than join_after_ms after "
+        "the run's clock starts; the run's timeline shows it as 'not joined yet' until it joins.")
 
 
 class BrokerNode(NodeBase):

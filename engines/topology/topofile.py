@@ -12,7 +12,6 @@ from __future__ import annotations
 import difflib
 import os
 import stat
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from pydantic import ValidationError
 from engines.topology import relevance, validation
 from engines.topology.model import FORMAT_VERSION, NODE_CLASSES, Link, Topology
 from engines.topology.problems import Problem, Severity, TopologyError
+from engines.topology.savefile import write_atomic as write_atomic  # the editor's writes too
 from engines.topology.vocabulary import NodeKind
 from engines.topology.yamlsource import SourceDoc, YamlSyntaxError, parse
 
@@ -44,9 +44,33 @@ class Loaded:
 
 def load(path: str | os.PathLike[str]) -> Loaded:
     """Read and validate a topology file; raise TopologyError naming file and line."""
+    return loads(read_text(path), str(path))
+
+
+MAX_BYTES = 8 * 1024 * 1024  # far above any topology; /dev/zero or a log file is not one
+
+
+def read_text(path: str | os.PathLike[str]) -> str:
+    """A topology file's text; TopologyError for what is not a readable regular text file.
+
+    Never blocks and never reads without bound: a FIFO or a device is refused
+    before it is opened for reading (opening a FIFO would wait for a writer)."""
     name = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        info = os.stat(path)
+        if stat.S_ISDIR(info.st_mode):
+            raise TopologyError([Problem("is a directory, not a topology file", file=name)])
+        if not stat.S_ISREG(info.st_mode):
+            raise TopologyError([Problem("not a regular file (a pipe, socket or device): "
+                                         "a topology is a *.topo.yaml text file", file=name)])
+        if info.st_size > MAX_BYTES:
+            raise TopologyError([Problem(f"{info.st_size} bytes: too large for a topology file "
+                                         f"(at most {MAX_BYTES // (1024 * 1024)} MiB)", file=name)])
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
+            raise TopologyError([Problem("too large for a topology file", file=name)])
+        return data.decode("utf-8")
     except FileNotFoundError:
         raise TopologyError([Problem("no such file", file=name)]) from None
     except IsADirectoryError:
@@ -55,7 +79,6 @@ def load(path: str | os.PathLike[str]) -> Loaded:
         raise TopologyError([Problem(f"not UTF-8 text ({exc.reason})", file=name)]) from None
     except OSError as exc:
         raise TopologyError([Problem(f"cannot read: {exc.strerror}", file=name)]) from None
-    return loads(text, name)
 
 
 def loads(text: str, file: str | None = None) -> Loaded:
@@ -259,52 +282,9 @@ def dumps(topology: Topology) -> str:
 
 
 def save(topology: Topology, path: str | os.PathLike[str]) -> None:
-    """Write atomically: a temporary file in the same folder, fsync, rename.
-
-    A crash at any point leaves either the old file or the new one, never half of one.
-    """
+    """Write atomically (engines.topology.savefile): a crash leaves the old file or the new
+    one; symlinks, hard links, owner and mode are kept."""
     write_atomic(Path(path), dumps(topology))
-
-
-def _umask() -> int:
-    """The process umask, read without changing it (os.umask would race other threads)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0o022
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Replace `path` with `text` so that a crash at any moment leaves the old or the new file.
-
-    The new file keeps the old one's permissions (or gets the usual ones for a
-    new file): mkstemp's private 0600 is for the temporary file only.
-    """
-    path = Path(path)
-    try:
-        mode = stat.S_IMODE(path.stat().st_mode)
-    except OSError:
-        mode = 0o666 & ~_umask()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def find_topologies(paths: list[str]) -> list[Path]:

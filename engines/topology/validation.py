@@ -13,7 +13,7 @@ from collections import Counter
 
 import networkx as nx
 
-from engines.topology import channels, expectations, instances
+from engines.topology import channels, counter_scopes, expectations, instances
 from engines.topology.model import BrokerNode, ClientNode, ServiceNode, Topology
 from engines.topology.problems import Problem, Severity
 from engines.topology.vocabulary import Transport, supports, transports_for
@@ -195,11 +195,20 @@ def validate(topology: Topology) -> list[Problem]:
                 f"broker '{node.name}' is external ({node.url}); the lab cannot "
                 f"{step.action.value} it", node=node.name, path=path,
                 hint="only brokers the lab starts itself can be killed or restarted"))
+    counts = [c.count for c in topology.clients()]
+    most = sum(c for c in counts if c is not None) if None not in counts else None
+    for k, step in enumerate(topology.scenario):
+        if step.after_messages is not None and most is not None and step.after_messages > most:
+            problems.append(Problem(
+                f"step after {step.after_messages} messages can never fire: the clients send "
+                f"at most {most} in all", severity=Severity.WARNING, path=("scenario", k, "after_messages"),
+                hint="lower after_messages, or use at_s (the run waits for a timed step)"))
     if topology.duration_s is not None:
         for k, step in enumerate(topology.scenario):
             if step.at_s is not None and step.at_s > topology.duration_s:
                 problems.append(Problem(
-                    f"step at {step.at_s:g} s comes after the run ends ({topology.duration_s:g} s)",
+                    f"step at {step.at_s:g} s can never fire: the run ends at duration_s "
+                    f"({topology.duration_s:g} s)",
                     severity=Severity.WARNING, path=("scenario", k, "at_s")))
 
     # expectations ------------------------------------------------------------
@@ -215,4 +224,8 @@ def validate(topology: Topology) -> list[Problem]:
             if scope not in scopes:
                 problems.append(Problem(f"expectation '{text}' names '{scope}', which is no node "
                                         "or link", hint=_suggest(scope, sorted(scopes)), path=path))
+        for ref in parsed.references():
+            refused = counter_scopes.refusal(topology, ref.scope, ref.counter or "") if ref.scope else None
+            if refused is not None:
+                problems.append(Problem(f"expectation '{text}': {refused[0]}", hint=refused[1], path=path))
     return problems

@@ -48,14 +48,23 @@ class _Constructor(yaml.constructor.SafeConstructor):
 
 def parse(text: str) -> SourceDoc:
     """Parse YAML text with the safe loader, recording lines. Raises YamlSyntaxError."""
+    loader: yaml.SafeLoader | None = None
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        loader = yaml.SafeLoader(text)  # its reader already refuses unprintable characters
+        root = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         raise YamlSyntaxError(f"YAML syntax: {exc.problem or exc}", line) from None
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(f"YAML: {exc}", None) from None
+    except RecursionError:  # PyYAML's composer recurses once per level: ~1,000 levels end here
+        line = loader.get_mark().line + 1 if loader is not None else None
+        raise YamlSyntaxError(f"YAML nests deeper than a topology ever needs (more than {_MAX_DEPTH} levels)",
+                              line) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
     doc = SourceDoc(data=None)
     if root is None:
         return doc
@@ -71,7 +80,8 @@ _MAX_VALUES = 200_000  # aliases can expand a small file into a huge one ("billi
 
 def _build(node: yaml.Node, path: PathKey, doc: SourceDoc, ctor: _Constructor, depth: int) -> Any:
     if depth > _MAX_DEPTH:
-        raise YamlSyntaxError("YAML nests deeper than a topology ever needs", node.start_mark.line + 1)
+        raise YamlSyntaxError(f"YAML nests deeper than a topology ever needs (more than {_MAX_DEPTH} levels)",
+                              node.start_mark.line + 1)
     doc.values_built += 1
     if doc.values_built > _MAX_VALUES:
         raise YamlSyntaxError("YAML expands to more values than a topology ever needs (aliases?)", node.start_mark.line + 1)
@@ -106,3 +116,6 @@ def _build(node: yaml.Node, path: PathKey, doc: SourceDoc, ctor: _Constructor, d
         raise YamlSyntaxError(f"YAML value: {exc}", node.start_mark.line + 1) from None
     except (ValueError, OverflowError) as exc:  # e.g. a timestamp out of range
         raise YamlSyntaxError(f"YAML value: {exc}", node.start_mark.line + 1) from None
+    except (AttributeError, TypeError, KeyError):  # PyYAML's own crash, e.g. !!timestamp on a non-date
+        raise YamlSyntaxError(f"YAML value '{node.value}' is not a valid {node.tag.rpartition(':')[2]}",
+                              node.start_mark.line + 1) from None

@@ -45,11 +45,8 @@ def compute(books: list[ledger.ClientBook], services: Mapping[str, ledger.Servic
     out: dict[str, set[tuple[str, int]]] = {c: set() for c in COUNTERS}
     redelivered = {name: _redelivered(Path(run_dir) / "nodes" / name / "service.db") for name in services}
     for book in books:
-        n = max([len(book.status)] + [int(s.max()) + 1 for sv in services.values()
-                                      for s in (sv.effects.get(book.index), sv.refused.get(book.index))
-                                      if s is not None and len(s)])
-        status = np.zeros(n, dtype=np.uint8)
-        status[:len(book.status)] = book.status
+        n = len(book.status)  # as the ledger: IDs never sent are hostile, not traced
+        status = book.status
         sent, acked = (status & records.SENT) != 0, (status & records.ACKED) != 0
         name = book.name
 
@@ -62,8 +59,8 @@ def compute(books: list[ledger.ClientBook], services: Mapping[str, ledger.Servic
         processed_any = np.zeros(n, dtype=bool)
         for route in book.routes:
             sv = services.get(route.service, ledger.ServiceBook(route.service))
-            e = ledger._counts(sv.effects.get(book.index), n)
-            d = ledger._counts(sv.refused.get(book.index), n)
+            e = ledger._counts(sv.effects.get(book.index), sent)[0]
+            d = ledger._counts(sv.refused.get(book.index), sent)[0]
             add("duplicates_suppressed", d > 0)
             add("duplicates_delivered", (e + d) > 1)
             red = redelivered.get(route.service, np.zeros(0, dtype=np.int64))

@@ -180,6 +180,7 @@ class ClientContext:
     payload: bytes
     expect_subscribers: int = 0  # publish styles: on-time subscribers to wait for
     clients: Mapping[str, int] = field(default_factory=dict)  # every client name -> index
+    run_token: str | None = None  # the run's secret (pub/sub: only the run's subscribers count)
 
 
 @dataclass
@@ -204,6 +205,7 @@ class ServiceContext:
     log: logging.Logger
     clients: Mapping[str, int] = field(default_factory=dict)  # every client name -> index
     ready: Callable[[], None] = field(default=lambda: None)  # call once bound or connected
+    run_token: str | None = None  # the run's secret (pub/sub: proves a subscriber is the run's)
     node_dir: Path | None = None  # the node's own directory (a mail service keeps its Maildirs there)
 
     def max_batch(self) -> int:

@@ -174,10 +174,16 @@ def run_concurrent(ctx: ClientContext) -> None:
             thread.join(timeout=0.2)
 
 
+def _decimal(text: str) -> bool:
+    """ASCII digits only: `str.isdigit` also says yes to '²' (Latin-1 superscripts), which
+    `int` refuses, and headers arrive decoded as Latin-1."""
+    return text.isascii() and text.isdigit()
+
+
 def _message_key(key: str, clients: Mapping[str, int], allowed: set[int]) -> tuple[int, int] | None:
     """'client:seq' of a client that sends here, with seq in range; None if malformed."""
     name, _, number = key.rpartition(":")
-    if clients.get(name) not in allowed or not number.isdigit() or len(number) > 10:
+    if clients.get(name) not in allowed or not _decimal(number) or len(number) > 10:
         return None
     seq = int(number)
     return (clients[name], seq) if seq <= wire.MAX_SEQ else None
@@ -204,8 +210,14 @@ def _handler_class(ctx: ServiceContext, inbound: list[Inbound]) -> type[BaseHTTP
             self._send(status, b"")
 
         def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+            try:
+                self._post()
+            except (ValueError, UnicodeError, LookupError):  # hostile input we did not foresee
+                self._refuse(400)
+
+        def _post(self) -> None:
             text = self.headers.get("Content-Length", "")
-            if self.path != PATH or not text.isdigit() or len(text) > 10:
+            if self.path != PATH or not _decimal(text) or len(text) > 10:
                 self._refuse(400)
                 return
             if int(text) > MAX_BODY:

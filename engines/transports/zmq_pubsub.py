@@ -2,8 +2,13 @@
 
 The publisher binds an XPUB socket: it sees each subscription arrive, so it
 waits (bounded) for the subscribers that join on time before it publishes,
-the zguide's cure for the slow joiner. A subscriber with `join_after_ms`
-connects late and misses what came before; a subscriber slower than the
+the zguide's cure for the slow joiner. Only the lab's own subscribers count:
+besides everything (b""), each subscribes to a join topic derived from the
+run's secret and the publisher's index, which no published frame matches.
+Anything else on the port (a stranger's SUB, or noise, which libzmq takes
+for a ZMTP 1.0 peer and answers with a subscribe-to-everything) is ignored.
+A subscriber with `join_after_ms` connects late (counted from its own start)
+and misses what came before; a subscriber slower than the
 publisher fills its high-water mark and then loses messages, while the
 publisher never blocks and never hears of it. One message per frame here, so
 the high-water mark counts messages.
@@ -17,6 +22,7 @@ as a timeout; replies after it are late and not counted as replies.
 from __future__ import annotations
 
 import collections
+import hashlib
 import time
 
 import zmq
@@ -49,6 +55,14 @@ from engines.transports.base import (
 JOIN_WAIT_S = 15.0
 
 
+def join_topic(run_token: str | None, client_index: int) -> bytes:
+    """The subscription that says "a subscriber of this run joined this publisher".
+
+    Starts with a zero byte: published frames start with their kind (3), so none matches."""
+    digest = hashlib.sha256(f"{run_token or ''}:join:{client_index}".encode()).digest()
+    return b"\x00lab-join:" + digest[:16]
+
+
 def _publisher(ctx: ClientContext, zctx: zmq.Context[zmq.Socket[bytes]]) -> zmq.Socket[bytes]:
     hwm = next((p.link_hwm for p in ctx.peers if p.link_hwm is not None), 1000)
     sock = socket(zctx, zmq.XPUB, SNDHWM=hwm, XPUB_VERBOSE=1)
@@ -63,10 +77,11 @@ def _publisher(ctx: ClientContext, zctx: zmq.Context[zmq.Socket[bytes]]) -> zmq.
 def _await_subscribers(sock: zmq.Socket[bytes], ctx: ClientContext) -> int:
     """Wait until the on-time subscribers have subscribed (bounded); return how many did."""
     joined = 0
+    mine = b"\x01" + join_topic(ctx.run_token, ctx.client_index)
     deadline = time.monotonic() + JOIN_WAIT_S
     while joined < ctx.expect_subscribers and time.monotonic() < deadline and not ctx.stop.is_set():
         if sock.poll(TICK_MS, zmq.POLLIN):
-            if sock.recv()[:1] == b"\x01":
+            if sock.recv() == mine:
                 joined += 1
     if joined < ctx.expect_subscribers:
         ctx.log.warning("only %d of %d subscribers joined within %.0f s; publishing anyway",
@@ -76,8 +91,9 @@ def _await_subscribers(sock: zmq.Socket[bytes], ctx: ClientContext) -> int:
 
 
 def _read_subscriptions(sock: zmq.Socket[bytes], ctx: ClientContext) -> None:
+    mine = b"\x01" + join_topic(ctx.run_token, ctx.client_index)
     for parts in drain(sock, 100):
-        if parts[-1][:1] == b"\x01":
+        if parts[-1] == mine:
             ctx.recorder.count("subscribers_joined")
 
 
@@ -156,6 +172,8 @@ def _subscriber(ctx: ServiceContext, zctx: zmq.Context[zmq.Socket[bytes]], inbou
     sock = listener(zctx, zmq.SUB, RCVHWM=ctx.config.hwm)
     if ctx.config.subscribe:  # a SUB without a subscription receives nothing (libzmq's default)
         sock.setsockopt(zmq.SUBSCRIBE, b"")
+        for ib in inbound:  # the join topics go to every publisher; each counts only its own
+            sock.setsockopt(zmq.SUBSCRIBE, join_topic(ctx.run_token, ib.client_index))
     if ZMQ_SUB in ctx.listen:  # zmq_binds: service
         sock.bind(ctx.listen[ZMQ_SUB])
     for ib in inbound:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import time
 from pathlib import Path
 
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
@@ -40,8 +43,42 @@ def open_window(path: str | Path | None = None) -> MainWindow:
     return window
 
 
+STOP_BUDGET_S = 30.0  # a terminated editor waits this long for its run's ordered stop
+
+
+def terminate(app: QApplication, window: MainWindow) -> None:
+    """SIGTERM or SIGHUP (logout, `kill`, a closed terminal): no dialog can be answered, so
+    keep unsaved changes in the recovery file, stop a run in order so its summary is
+    written (killing it after STOP_BUDGET_S), and quit."""
+    window.files.autosave()
+    session = window.run_mode.session
+    if session is not None and session.active:
+        session.stop()
+        deadline = time.monotonic() + STOP_BUDGET_S
+        while session.summary is None and session.error is None and not session.done.is_set() \
+                and time.monotonic() < deadline:
+            session.done.wait(0.1)
+    window.run_mode.shutdown()
+    app.quit()
+
+
+def install_signal_handlers(app: QApplication, window: MainWindow) -> QTimer:
+    """Handle SIGTERM and SIGHUP with `terminate`. Python runs a signal handler only when
+    it gets control, so a timer wakes it while Qt waits; keep the returned timer alive."""
+    def on_signal(signum: int, frame: object) -> None:
+        QTimer.singleShot(0, lambda: terminate(app, window))
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, on_signal)
+    wake = QTimer(app)
+    wake.timeout.connect(lambda: None)
+    wake.start(200)
+    return wake
+
+
 def launch(path: str | Path | None = None) -> int:
-    """Run the editor until its window closes; return the exit code."""
+    """Run the editor until its window closes (or SIGTERM/SIGHUP); return the exit code."""
     app = application()
-    window = open_window(path)  # noqa: F841 - kept alive while the loop runs
+    window = open_window(path)
+    wake = install_signal_handlers(app, window)  # noqa: F841 - kept alive while the loop runs
     return app.exec()

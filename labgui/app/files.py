@@ -44,6 +44,7 @@ class FileController(QObject):
         self.recovery = RecoveryStore()
         self._edits = 0
         self._autosaved_at = 0
+        self.autosave_failed = False  # the last autosave could not be written (it was said)
         document.edited.connect(self._count_edit)
         document.topology_replaced.connect(self._count_edit)
         self.autosave_timer = QTimer(self)
@@ -161,8 +162,15 @@ class FileController(QObject):
             return None
         try:
             written = self.recovery.write(self.path, topofile.dumps(self.doc.topology))
-        except OSError:
+        except OSError as exc:
+            if not self.autosave_failed:  # said once per failing streak, not every few seconds
+                self.message.emit(f"Autosave failed ({exc.strerror or exc}): unsaved changes are not "
+                                  f"protected against a crash; save to keep them")
+            self.autosave_failed = True
             return None
+        if self.autosave_failed:
+            self.message.emit("Autosave works again: unsaved changes are protected")
+        self.autosave_failed = False
         self._autosaved_at = self._edits
         return written
 

@@ -24,7 +24,8 @@ pg.setConfigOptions(antialias=False, background="w", foreground="#495057")
 CURVE_COLOURS = ("#1c7ed6", "#e8590c", "#2f9e44", "#7048e8", "#d6336c", "#0c8599", "#5c940d",
                  "#862e9c", "#e67700", "#495057")
 FAULT_COLOURS = {"kill": "#e03131", "crash": "#c92a2a", "stop": "#868e96", "pause": "#f59f00",
-                 "cut": "#9c36b5", "delay": "#ae3ec9", "lossy": "#ae3ec9"}
+                 "cut": "#9c36b5", "delay": "#ae3ec9", "lossy": "#ae3ec9",
+                 "late": "#1c7ed6"}  # join_after_ms: a subscriber not joined yet
 MIN_SPAN_S = 10.0
 X_STEP_S = 5.0
 
@@ -123,7 +124,7 @@ class LivePlot(pg.PlotWidget):
                 region.setZValue(-10)
                 line = pg.InfiniteLine(period.start, angle=90, movable=False,
                                        pen=pg.mkPen(colour, width=1.5),
-                                       label=period.label if self.label_faults else None,
+                                       label=f" {period.label}" if self.label_faults else None,
                                        labelOpts={"position": 0.55, "color": colour, "anchors": [(0, 0), (0, 0)],
                                                   "fill": pg.mkBrush(255, 255, 255, 210)})
                 item.addItem(region, ignoreBounds=True)

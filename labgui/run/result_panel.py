@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from engines.runtime.table import format_summary
+from engines.topology import expectations
 
 PASS, FAIL = "#2b8a3e", "#e03131"
 SHORT = 600
@@ -118,7 +119,7 @@ class ResultPanel(QWidget):
         self.headline.setStyleSheet(f"color: {FAIL if failed else PASS}; font-weight: bold;")
         self.verdicts.clear()
         for v in verdicts:
-            detail = v["problem"] or f"measured {v['measured']:g}"
+            detail = expectations.detail(v["problem"], v["measured"], v.get("values"))
             item = QListWidgetItem(f"{'✔ PASS' if v['passed'] else '✖ FAIL'}   {v['text']}   ({detail})")
             item.setForeground(QBrush(QColor(PASS if v["passed"] else FAIL)))
             self.verdicts.addItem(item)

@@ -190,11 +190,15 @@ class RunSession:
             scheduler.tick(now, sup.sent_total())
             if limit is not None and now >= limit:
                 return
+            if sup.disk.full:  # the first failed write of the run: stop in order (engines.runtime.diskfull)
+                sup.events.add("disk-full", note=sup.disk.message())
+                return
             with self._lock:
                 held = bool(self._held)
             if clients and not held and all(sup.client_finished(c) for c in clients) \
-                    and not scheduler.pending_for(clients):
-                return
+                    and not scheduler.pending_for(clients) and not scheduler.holds_run() \
+                    and not sup.control.settling():
+                return  # the same end as the headless run (engines.runtime.scheduler)
         sup.events.add("interrupted")
 
     def _lower_priority(self) -> None:

@@ -25,6 +25,9 @@ def main(argv: list[str]) -> int:
     root.mkdir(parents=True, exist_ok=True)
     app = application()
     window = open_window(path)
+    from labgui.app import app as app_module
+    install = getattr(app_module, "install_signal_handlers", None)  # SIGTERM: stop in order, quit
+    wake = install(app, window) if install is not None else None  # noqa: F841 - kept alive
     run_mode = getattr(window, "run_mode", None)
     timer = QTimer()
     if run_mode is not None:

@@ -2,9 +2,10 @@
 
 A process belongs to a run when its command line names the run directory (node
 processes, the reaper, beam's `-mnesia dir`), names one of the run's managed
-RabbitMQ nodes, or when it is an Erlang process (beam.smp, epmd and their
-helpers) whose environment points into the run directory or at one of the
-run's private epmd ports, or that listens on one. A port belongs to
+RabbitMQ nodes, when its environment points into the run directory (a
+broker's helpers: erl_child_setup, inet_gethost, `sh -s rabbit_disk_monitor`),
+or when it is an Erlang process pointed at one of the run's private epmd
+ports, or that listens on one. A port belongs to
 a run when a spec or a broker state file of the run lists it.
 """
 
@@ -66,13 +67,14 @@ def run_processes(run_dir: Path) -> list[psutil.Process]:
             continue
         cmd = " ".join(proc.info["cmdline"] or [])
         mine = marker in cmd or any(n in cmd for n in nodenames)
-        if not mine and proc.info["name"] in ERLANG:
+        if not mine:  # any process (a broker's `sh` helper too) whose environment points into the run
             try:
                 env = proc.environ()
             except (psutil.NoSuchProcess, psutil.AccessDenied):
                 env = {}
-            mine = any(str(v).startswith(marker) for v in env.values()) or \
-                env.get("ERL_EPMD_PORT") in epmd_ports or _on_port(proc, epmd_ports)
+            mine = any(str(v).startswith(marker) for v in env.values())
+            if not mine and proc.info["name"] in ERLANG:
+                mine = env.get("ERL_EPMD_PORT") in epmd_ports or _on_port(proc, epmd_ports)
         if mine:
             found.append(proc)
     return found

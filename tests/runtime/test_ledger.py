@@ -105,11 +105,16 @@ def test_sigkilled_client_marks_lower_bounds():
     assert result["bounds"]["upper_bounds"] == ["in_doubt"]
 
 
-def test_rows_beyond_the_clients_record_still_count():
-    # a client killed before it recorded a send still has its processed rows counted
-    client = _book(_status(SENT | ACKED), [RouteBook("s", "c->s", "c->s")], killed=True)
-    total = compute([client], {"s": ServiceBook("s", effects={0: np.array([0, 5])})})["total"]
-    assert total["processed"] == 2 and total["sent"] == 1
+def test_rows_for_ids_never_sent_are_hostile_not_deliveries():
+    # a client marks an ID SENT in its mapped record before the send, and the kernel keeps
+    # that page through a SIGKILL: a row for an unmarked ID was forged by someone else
+    client = _book(_status(SENT | ACKED, 0), [RouteBook("s", "c->s", "c->s")], killed=True)
+    forged = np.array([0, 1, 5, 2**32 - 1])  # 1: never sent; 5 and 2**32-1: past the record
+    result = compute([client], {"s": ServiceBook("s", effects={0: forged}, refused={0: np.array([7])})})
+    assert result["total"]["processed"] == 1 and result["total"]["sent"] == 1
+    assert result["total"]["delivered"] == 1
+    assert result["total"]["hostile"] == result["nodes"]["s"]["hostile"] == 4
+    assert "hostile" not in result["nodes"]["c"]
 
 
 def test_redelivered_flags_are_summed():
