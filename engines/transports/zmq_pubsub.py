@@ -170,11 +170,11 @@ def run_pub_collect(ctx: ClientContext) -> None:
 
 def _subscriber(ctx: ServiceContext, zctx: zmq.Context[zmq.Socket[bytes]], inbound: list[Inbound]) -> zmq.Socket[bytes]:
     sock = listener(zctx, zmq.SUB, RCVHWM=ctx.config.hwm)
-    if ctx.config.subscribe:  # a SUB without a subscription receives nothing (libzmq's default)
+    if getattr(ctx.config, "subscribe", True):  # a SUB without one receives nothing (libzmq's default)
         sock.setsockopt(zmq.SUBSCRIBE, b"")
         for ib in inbound:  # the join topics go to every publisher; each counts only its own
             sock.setsockopt(zmq.SUBSCRIBE, join_topic(ctx.run_token, ib.client_index))
-    if ZMQ_SUB in ctx.listen:  # zmq_binds: service
+    if ZMQ_SUB in getattr(ctx, "listen", {}):  # zmq_binds: service
         sock.bind(ctx.listen[ZMQ_SUB])
     for ib in inbound:
         if ZMQ_PUB in ib.publisher:
