@@ -34,9 +34,7 @@ def test_one_message_per_frame_by_default_and_a_batched_frame_is_lost_whole(lab)
         assert summary["node_states"]["worker"]["state"] == "killed"
         assert total["lost"] > 0 and total["lost"] == total["sent"] - total["processed"], total
         assert total["duplicates_delivered"] == 0 and total["duplicates_processed"] == 0, total
-        if per_frame == 1:  # one message a frame: the worker committed messages one by one
-            assert total["processed"] >= 1, total
-        else:
+        if per_frame > 1:
             # 128 messages a frame: what was sent, and what the killed worker took with it, comes
             # in whole frames; its first frame alone is 128 x 500 ms of work, so none committed
             assert total["sent"] % per_frame == 0 and total["lost"] % per_frame == 0, total
