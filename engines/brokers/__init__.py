@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from engines.brokers.cluster import ClusterBroker, MemberHandle
 from engines.brokers.external import ExternalBroker
 from engines.brokers.handle import AMQP_ERRORS, BrokerError, BrokerHandle, BrokerState
 from engines.brokers.install import INSTALL_HINT, rabbitmq_available
@@ -27,8 +28,10 @@ __all__ = [
     "BrokerError",
     "BrokerHandle",
     "BrokerState",
+    "ClusterBroker",
     "ExternalBroker",
     "ManagedBroker",
+    "MemberHandle",
     "QueueDepth",
     "QueueDepthMonitor",
     "QueueDepthSampler",
@@ -42,6 +45,9 @@ __all__ = [
 
 def open_broker(node: BrokerNode, run_dir: Path) -> BrokerHandle:
     """A handle for a topology's broker node; nothing runs until `.start()`."""
-    if node.url:
-        return ExternalBroker(node.name, node.url)
+    external = node.external_url
+    if external:
+        return ExternalBroker(node.name, external)
+    if node.cluster_size > 1:
+        return ClusterBroker(node.name, Path(run_dir), node.cluster_size)
     return ManagedBroker(node.name, Path(run_dir))

@@ -12,6 +12,8 @@ from engines.brokers.managed import amqp_ready
 def redact(url: str) -> str:
     """The URL without its password, for messages and logs."""
     parts = urlsplit(url)
+    if " " in url:
+        return " ".join(redact(u) for u in url.split())
     if parts.password is None:
         return url
     netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
@@ -25,7 +27,7 @@ class ExternalBroker:
 
     def __init__(self, name: str, url: str) -> None:
         self.name = name
-        self.url = url
+        self.url = url  # a cluster's members: URLs separated by spaces
         self._state = BrokerState.STOPPED
 
     @property
@@ -35,7 +37,8 @@ class ExternalBroker:
     def start(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
         while True:
-            if amqp_ready(self.url, timeout=min(5.0, max(0.5, deadline - time.monotonic()))):
+            each = min(5.0, max(0.5, deadline - time.monotonic()))
+            if any(amqp_ready(url, timeout=each) for url in self.url.split()):  # a cluster: any member
                 self._state = BrokerState.RUNNING
                 return
             if time.monotonic() >= deadline:

@@ -50,12 +50,15 @@ class ManagedBroker:
 
     managed = True
 
-    def __init__(self, name: str, run_dir: Path) -> None:
+    def __init__(self, name: str, run_dir: Path, layout: nodeconf.NodeLayout | None = None,
+                 shared_epmd: bool = False) -> None:
+        """`layout` and `shared_epmd` make a cluster member: its cluster owns the epmd."""
         problem = rabbitmq_available()
         if problem:
             raise BrokerError(problem)
         self.name = name
-        self.layout = nodeconf.new_layout(name, run_dir)
+        self.layout = layout or nodeconf.new_layout(name, run_dir)
+        self.shared_epmd = shared_epmd
         nodeconf.write_files(self.layout)
         self._script = server_script()
         self._epmd = epmd_binary() or "epmd"
@@ -138,7 +141,8 @@ class ManagedBroker:
     def pids(self) -> list[int]:
         with self._lock:
             found = [p.pid for p in procs.tree(self._proc.pid)] if self._proc else []
-            found += [p.pid for p in procs.epmd_processes(self.layout.epmd_port)]
+            if not self.shared_epmd:
+                found += [p.pid for p in procs.epmd_processes(self.layout.epmd_port)]
             return sorted(set(found))
 
     # -- extras --------------------------------------------------------------
@@ -178,7 +182,9 @@ class ManagedBroker:
                 f"broker '{self.name}': its AMQP port {layout.amqp_port} is taken by another process"
             )
         self._state = BrokerState.STARTING
-        self._start_epmd()
+        if not self.shared_epmd:
+            self._epmd_proc = start_epmd(self._epmd, layout.epmd_port,
+                                         nodeconf.environment(layout)[RUN_MARK])
         log = open(layout.console_log, "ab")  # noqa: SIM115 - handed to the child
         try:
             self._proc = procs.spawner.call(lambda: subprocess.Popen(
@@ -197,29 +203,6 @@ class ManagedBroker:
         finally:
             log.close()
         nodeconf.save_state(layout, self._proc.pid)
-
-    def _start_epmd(self) -> None:
-        """Our own epmd in the foreground, as a child that dies with the lab.
-
-        beam would start one with `epmd -daemon`, which detaches and outlives
-        a crashed lab; finding ours already listening on its port, it uses it.
-        """
-        port = self.layout.epmd_port
-        if procs.epmd_processes(port):
-            return
-        env = dict(os.environ, ERL_EPMD_PORT=str(port), ERL_EPMD_ADDRESS="127.0.0.1")
-        env[RUN_MARK] = nodeconf.environment(self.layout)[RUN_MARK]
-        self._epmd_proc = procs.spawner.call(lambda: subprocess.Popen(
-            [self._epmd, "-port", str(port), "-address", "127.0.0.1"],
-            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True,
-            preexec_fn=procs.die_with_parent(),  # noqa: PLW1509 - see die_with_parent
-        ))
-        deadline = time.monotonic() + 5
-        while not procs.epmd_processes(port) and time.monotonic() < deadline:
-            if self._epmd_proc.poll() is not None:
-                break  # beam will start its own (daemonised) one; close() still finds it by port
-            time.sleep(0.02)
 
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -257,12 +240,9 @@ class ManagedBroker:
                 left.append(psutil.Process(proc.pid))
             if left:
                 raise BrokerError(f"broker '{self.name}': processes survived SIGKILL: {left}")
-        epmd = self._epmd_proc
-        if epmd is not None:
-            epmd.kill()
-            epmd.wait(timeout=10)
+        if not self.shared_epmd:
+            stop_epmd(self._epmd_proc, self.layout.epmd_port, self._epmd)
             self._epmd_proc = None
-        procs.kill_epmd(self.layout.epmd_port, self._epmd)
         nodeconf.save_state(self.layout, None)
 
     def _log_tail(self, lines: int = 25) -> str:
@@ -273,6 +253,39 @@ class ManagedBroker:
             except OSError:
                 continue
         return "\n".join(texts)[-4000:]
+
+
+def start_epmd(epmd: str, port: int, run_mark: str | None = None) -> subprocess.Popen[bytes] | None:
+    """Our own epmd in the foreground, as a child that dies with the lab.
+
+    beam would start one with `epmd -daemon`, which detaches and outlives
+    a crashed lab; finding ours already listening on its port, it uses it.
+    """
+    if procs.epmd_processes(port):
+        return None
+    env = dict(os.environ, ERL_EPMD_PORT=str(port), ERL_EPMD_ADDRESS="127.0.0.1")
+    if run_mark is not None:  # the reaper finds it by its run's mark (engines.hygiene)
+        env[RUN_MARK] = run_mark
+    proc = procs.spawner.call(lambda: subprocess.Popen(
+        [epmd, "-port", str(port), "-address", "127.0.0.1"],
+        env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        preexec_fn=procs.die_with_parent(),  # noqa: PLW1509 - see die_with_parent
+    ))
+    deadline = time.monotonic() + 5
+    while not procs.epmd_processes(port) and time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break  # beam will start its own (daemonised) one; close() still finds it by port
+        time.sleep(0.02)
+    return proc
+
+
+def stop_epmd(proc: subprocess.Popen[bytes] | None, port: int, epmd: str) -> None:
+    """Kill our epmd child (if any), then whatever still listens on its private port."""
+    if proc is not None:
+        proc.kill()
+        proc.wait(timeout=10)
+    procs.kill_epmd(port, epmd)
 
 
 def cleanup_run_dir(run_dir: Path) -> list[int]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from engines.brokers.procs import free_ports
 from engines.hygiene import RUN_MARK
 
 STATE_FILE = "state.json"
+NET_TICKTIME_S = 8
 
 
 @dataclass
@@ -32,6 +34,9 @@ class NodeLayout:
     epmd_port: int
     user: str
     password: str
+    mgmt_port: int | None = None  # cluster members: management API (queue leaders), loopback
+    seed: str | None = None  # cluster members 2..N: the node name they join at first boot
+    cookie: str | None = None  # cluster members share one Erlang cookie
 
     @property
     def url(self) -> str:
@@ -66,8 +71,36 @@ def new_layout(name: str, run_dir: Path) -> NodeLayout:
         dist_port=dist,
         epmd_port=epmd,
         user=f"lab-{secrets.token_hex(4)}",
-        password=secrets.token_urlsafe(18).replace("-", "x").replace("_", "y"),
+        password=new_password(),
     )
+
+
+def new_password() -> str:
+    return secrets.token_urlsafe(18).replace("-", "x").replace("_", "y")
+
+
+def member_layouts(name: str, size: int, run_dir: Path) -> list[NodeLayout]:
+    """The members of one cluster: one epmd port, cookie, user; own names, ports, dirs.
+
+    Member i lives in `brokers/<name>.<i>/` (the crash cleanup finds it like a
+    single node); members 2..N name member 1 as the seed they join.
+    """
+    ports = free_ports(3 * size + 1)  # below the ephemeral range: bound seconds later
+    epmd = ports.pop()
+    user, password = f"lab-{secrets.token_hex(4)}", new_password()
+    cookie = secrets.token_hex(20).upper()
+    safe = re.sub(r"[^A-Za-z0-9_-]", "-", name)
+    suffix = secrets.token_hex(3)
+    layouts: list[NodeLayout] = []
+    for i in range(1, size + 1):
+        amqp, dist, mgmt = ports[3 * (i - 1): 3 * i]
+        layouts.append(NodeLayout(
+            name=f"{name}/{i}", directory=Path(run_dir).resolve() / "brokers" / f"{name}.{i}",
+            nodename=f"lab-{safe}-{i}-{suffix}@localhost", amqp_port=amqp, dist_port=dist,
+            epmd_port=epmd, user=user, password=password, mgmt_port=mgmt,
+            seed=layouts[0].nodename if layouts else None, cookie=cookie,
+        ))
+    return layouts
 
 
 def write_files(layout: NodeLayout) -> None:
@@ -79,24 +112,32 @@ def write_files(layout: NodeLayout) -> None:
     if not layout.cookie_file.exists():
         fd = os.open(layout.cookie_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(20).upper())
+            fh.write(layout.cookie or secrets.token_hex(20).upper())
     os.chmod(layout.cookie_file, 0o600)
-    layout.config_file.write_text(
-        "\n".join(
-            [
-                f"default_user = {layout.user}",
-                f"default_pass = {layout.password}",
-                "loopback_users = none",
-                f"listeners.tcp.default = 127.0.0.1:{layout.amqp_port}",
-                "log.console = false",
-                "log.file.level = info",
-                "",
-            ]
-        ),
-        encoding="utf-8",
-    )
+    lines = [
+        f"default_user = {layout.user}",
+        f"default_pass = {layout.password}",
+        "loopback_users = none",
+        f"listeners.tcp.default = 127.0.0.1:{layout.amqp_port}",
+        "log.console = false",
+        "log.file.level = info",
+    ]
+    plugins = "[]"
+    if layout.mgmt_port is not None:
+        plugins = "[rabbitmq_management]"
+        lines += [f"management.tcp.port = {layout.mgmt_port}", "management.tcp.ip = 127.0.0.1",
+                  "collect_statistics_interval = 1000"]
+    if layout.cookie is not None:  # a cluster member
+        # A paused (SIGSTOPped) member is seen as down after about net_ticktime (default 60 s:
+        # the followers of a quorum queue would wait that long to elect a leader); the
+        # minority side of a partition pauses itself until it can rejoin the majority.
+        lines += [f"net_ticktime = {NET_TICKTIME_S}", "cluster_partition_handling = pause_minority"]
+    if layout.seed is not None:
+        lines += ["cluster_formation.peer_discovery_backend = classic_config",
+                  f"cluster_formation.classic_config.nodes.1 = {layout.seed}"]
+    layout.config_file.write_text("\n".join([*lines, ""]), encoding="utf-8")
     os.chmod(layout.config_file, 0o600)
-    (d / "enabled_plugins").write_text("[].\n", encoding="utf-8")
+    (d / "enabled_plugins").write_text(f"{plugins}.\n", encoding="utf-8")
     (d / "rabbitmq-env.conf").write_text("# the lab sets everything through the environment\n")
     save_state(layout, beam_pid=None)
 
@@ -135,6 +176,7 @@ def environment(layout: NodeLayout) -> dict[str, str]:
 def save_state(layout: NodeLayout, beam_pid: int | None) -> None:
     state = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(layout).items()}
     state.pop("password", None)
+    state.pop("cookie", None)
     state["beam_pid"] = beam_pid
     path = layout.directory / STATE_FILE
     tmp = path.with_suffix(".tmp")

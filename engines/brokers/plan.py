@@ -17,7 +17,8 @@ from __future__ import annotations
 from typing import Any
 
 from engines.topology.channels import Channel, plan
-from engines.topology.model import BrokerNode, ClientNode, Link, ServiceNode, Topology
+from engines.topology.model import BrokerNode, ClientNode, Link, Overflow, ServiceNode, Topology
+from engines.topology.relevance import effective_queue_type
 
 
 def _consumer_links(topology: Topology, channel: Channel, by_link: dict[str, Channel]) -> list[Link]:
@@ -35,8 +36,40 @@ def _client_links(topology: Topology, channel: Channel, by_link: dict[str, Chann
     ]
 
 
-def channel_spec(topology: Topology, channel: Channel, by_link: dict[str, Channel]) -> dict[str, Any]:
-    """The full spec of one channel (both sides declare all of it)."""
+def queue_type(topology: Topology, link: Link, _broker: str) -> str:
+    return effective_queue_type(topology, link)
+
+
+# Link fields that become queue arguments (engines/transports/amqp_declare.py names them).
+QUEUE_SETTINGS = ("exclusive", "auto_delete", "delivery_limit", "message_ttl_ms", "expires_ms", "max_length",
+                  "max_length_bytes", "overflow", "dead_letter_exchange", "dead_letter_routing_key")
+
+
+def _queue_settings(link: Link | None) -> dict[str, Any]:
+    out = {key: getattr(link, key) if link is not None else None for key in QUEUE_SETTINGS}
+    out["exclusive"], out["auto_delete"] = bool(out["exclusive"]), bool(out["auto_delete"])
+    # x-overflow only when it is not RabbitMQ's default (drop-head): nothing the file did not say
+    overflow = out["overflow"]
+    out["overflow"] = None if overflow is None or overflow is Overflow.DROP_HEAD else overflow.value
+    return out
+
+
+def channel_spec(topology: Topology, channel: Channel, by_link: dict[str, Channel],
+                 dead_letters: dict[tuple[str, str], Channel] | None = None) -> dict[str, Any]:
+    """The full spec of one channel (both sides declare all of it).
+
+    `dead_letter_specs`: the channels its queues dead-letter into, declared
+    first so that a dead letter always finds its queue.
+    """
+    spec = _channel_spec(topology, channel, by_link)
+    targets = [dl for dl in (dead_letters or {}).values()
+               if dl.broker == channel.broker and channel.name in dl.dead_letters_of]
+    if targets:
+        spec["dead_letter_specs"] = [_channel_spec(topology, dl, by_link) for dl in targets]
+    return spec
+
+
+def _channel_spec(topology: Topology, channel: Channel, by_link: dict[str, Channel]) -> dict[str, Any]:
     consumers = _consumer_links(topology, channel, by_link)
     producers = _client_links(topology, channel, by_link)
     services = [link.target for link in consumers]
@@ -44,8 +77,8 @@ def channel_spec(topology: Topology, channel: Channel, by_link: dict[str, Channe
         kind = producers[0].exchange_type.value if producers else "fanout"
         queues = [
             {"name": f"{channel.name}.{link.target}", "service": link.target,
-             "durable": link.durable, "queue_type": link.queue_type.value,
-             "bind": (link.routing_key if kind == "topic" else "")}
+             "durable": link.durable, "queue_type": queue_type(topology, link, channel.broker),
+             "bind": (link.routing_key if kind == "topic" else ""), **_queue_settings(link)}
             for link in consumers
         ]
         return {
@@ -58,7 +91,8 @@ def channel_spec(topology: Topology, channel: Channel, by_link: dict[str, Channe
     first = consumers[0] if consumers else (producers[0] if producers else None)
     queue = {"name": channel.name, "service": services[0] if services else None,
              "durable": first.durable if first else True,
-             "queue_type": first.queue_type.value if first else "classic", "bind": None}
+             "queue_type": queue_type(topology, first, channel.broker) if first else "classic",
+             "bind": None, **_queue_settings(first)}
     return {
         "broker": channel.broker, "name": channel.name, "publish": False, "exchange": "",
         "exchange_type": "direct", "exchange_durable": True, "routing_key": channel.name,
@@ -79,7 +113,8 @@ def link_specs(topology: Topology) -> dict[str, dict[str, Any]]:
         channel = by_link.get(link.key)
         if channel is None:
             continue
-        spec = cache.setdefault(channel, channel_spec(topology, channel, by_link))
+        spec = cache.setdefault(channel, channel_spec(topology, channel, by_link,
+                                                      channel_plan.dead_letters))
         if isinstance(topology.node(link.source), BrokerNode):
             consume = f"{channel.name}.{link.target}" if channel.publish else channel.name
             specs[link.key] = {**spec, "consume": consume}
@@ -89,9 +124,16 @@ def link_specs(topology: Topology) -> dict[str, dict[str, Any]]:
 
 
 def queue_names(topology: Topology) -> dict[str, list[str]]:
-    """Every queue of every broker (for the queue depth sampler), by broker name."""
+    """Every queue of every broker (for the queue depth sampler), by broker name.
+
+    Not the queues with x-expires (the sampler's passive queue.declare counts
+    as a use and would keep them from ever expiring), nor exclusive ones (only
+    their owner's connection may touch them).
+    """
     found: dict[str, set[str]] = {}
     for spec in link_specs(topology).values():
-        for queue in spec["queues"]:
-            found.setdefault(spec["broker"], set()).add(queue["name"])
+        for one in (spec, *spec.get("dead_letter_specs", ())):
+            for queue in one["queues"]:
+                if queue.get("expires_ms") is None and not queue.get("exclusive"):
+                    found.setdefault(one["broker"], set()).add(queue["name"])
     return {broker: sorted(names) for broker, names in found.items()}

@@ -36,6 +36,8 @@ class QueueDepthSampler:
 
     def __init__(self, url: str, queue_names: Iterable[str], timeout: float = 1.0) -> None:
         self.url = url
+        self.urls = url.split() or [url]  # a cluster: any member will do; next one on failure
+        self._at = 0
         self.queue_names = list(queue_names)
         self.timeout = timeout
         self._conn: Any = None  # pika.BlockingConnection or None
@@ -97,7 +99,7 @@ class QueueDepthSampler:
             return True
         if time.monotonic() < self._retry_at:
             return False
-        params = pika.URLParameters(self.url)
+        params = pika.URLParameters(self.urls[self._at % len(self.urls)])
         params.connection_attempts = 1
         params.socket_timeout = self.timeout
         params.stack_timeout = self.timeout
@@ -107,6 +109,7 @@ class QueueDepthSampler:
             self._channel = self._conn.channel()
         except _ERRORS:
             self._drop()
+            self._at += 1
             self._retry_at = time.monotonic() + self._backoff
             self._backoff = min(self._backoff * 2, 1.0)
             return False
@@ -125,6 +128,7 @@ class QueueDepthSampler:
         """Forget a connection whose broker does not answer, without waiting for close-ok."""
         conn, self._conn, self._channel = self._conn, None, None
         self._retry_at = time.monotonic() + self._backoff
+        self._at += 1
         if conn is not None:
             try:
                 conn._impl._transport.abort()  # noqa: SLF001 - close() would block

@@ -28,6 +28,45 @@ COUNTERS: dict[str, str] = {
     "confirms": "publisher confirms received",
     "nacks": "publisher negative acknowledgements received",
     "attempts": "sends including retries",
+    "unroutable": "IDs the broker returned to the client as unroutable (mandatory): neither lost nor "
+                  "in doubt, the client was told",
+    "nacked": "IDs the broker refused (publisher nack, e.g. a full queue with reject-publish) "
+               "and the client gave up on: the client was told, neither lost nor in doubt",
+    "gave_up": "IDs a client stopped retrying",
+    "late_replies": "replies that came after the client stopped waiting for them",
+    "duplicate_replies": "second replies to a request already answered",
+    "errors_refused": "errors: connection refused",
+    "errors_reset": "errors: connection reset",
+    "errors_timeout": "errors: timed out at the transport",
+    "errors_http": "errors: HTTP error status",
+    "errors_malformed": "errors: an answer the client could not read",
+    "errors_gave_up": "errors: retries exhausted",
+    "errors_unroutable": "errors: returned by the broker as unroutable",
+    "errors_connection": "errors: broker connection lost or not made",
+    "errors_nack": "errors: publisher negative acknowledgements",
+    "errors_channel_closed": "errors: the broker closed the channel (e.g. 404, no such exchange)",
+    "reconnects": "times a client connected again to its broker",
+    "errors_other": "errors of any other kind",
+    # recorded by the nodes themselves (telemetry), summed over a node's lives
+    "input_errors": "deliveries a service could not read (not the lab's wire format)",
+    "replies_sent": "replies a service sent",
+    "replies_returned": "replies the broker returned to the service (reply_mandatory): the "
+                        "requester's reply queue or direct reply-to channel was gone",
+    "connection_losses": "times a service lost its broker connection",
+    "amqp_received": "deliveries a service took from the broker",
+    "amqp_acked": "deliveries a service acknowledged to the broker",
+    "amqp_redelivered": "deliveries flagged redelivered, processed or not (a poison message's "
+                        "repeated deliveries)",
+    "subscribers_joined": "subscribers a publisher saw join",
+    "rejected": "deliveries a service rejected without requeue (dropped or dead-lettered)",
+    "requeued": "deliveries a service rejected with requeue (the broker delivers them again)",
+    "dead_lettered": "dead letters a service committed (RabbitMQ's x-death header)",
+    "dead_lettered_rejected": "dead letters whose latest death was a reject",
+    "dead_lettered_expired": "dead letters whose latest death was a TTL expiry",
+    "dead_lettered_maxlen": "dead letters whose latest death was a length limit",
+    "dead_lettered_delivery_limit": "dead letters whose latest death was a quorum delivery limit",
+    "heavy": "heavy messages a service worked on (heavy_every), redeliveries included",
+    "x_death_count": "sum of the x-death counts of committed dead letters (times dead-lettered)",
     "p50_latency_ms": "median round trip or delivery latency",
     "p90_latency_ms": "90th percentile latency",
     "p99_latency_ms": "99th percentile latency",
@@ -36,8 +75,30 @@ COUNTERS: dict[str, str] = {
     "duration_s": "length of the run in seconds",
 }
 
+# Counters of the run's connections rather than of its messages: the supervisor adds them
+# to the ledger's totals (engines.runtime.summary); expectations may use them too.
+RUN_COUNTERS: dict[str, str] = {
+    "reconnects": "amqp connections a node opened again after losing one",
+    "failovers": "reconnects to another member of a clustered broker (once per connection)",
+    "leader_changes": "times a queue of a clustered broker got a new leader member",
+    "max_leaderless_s": "longest time a queue had no leader (from its leader's outage)",
+}
+
 # Counters that a SIGKILLed client can under-report (it dies before recording).
-CLIENT_SIDE = ("sent", "acknowledged", "timeouts", "errors", "retries", "replies", "confirms", "nacks", "attempts")
+CLIENT_SIDE = ("sent", "acknowledged", "timeouts", "errors", "retries", "replies", "confirms", "nacks",
+               "attempts", "gave_up", "late_replies", "duplicate_replies")
+
+
+# Counters a node records in its telemetry (engines.nodes.stats and drivers' `count`), added to
+# its summary scope; the ledger's own values win where a name is both.
+NODE_RECORDED = ("heavy", "reconnects", "replies_sent", "replies_returned", "connection_losses", "amqp_received", "amqp_acked", "amqp_redelivered",
+                 "subscribers_joined")
+NODE_RECORDED_PREFIXES = ("dead_lettered", "rejected", "requeued", "x_death")
+# Every scope of these kinds has them (0 when nothing was recorded), so expectations can name them.
+CLIENT_RECORDED = ("reconnects", "subscribers_joined")
+SERVICE_RECORDED = tuple(name for name in COUNTERS if name not in CLIENT_RECORDED and (
+    name in NODE_RECORDED or name.startswith(NODE_RECORDED_PREFIXES)))
+CLIENT_LEDGER = ("unroutable", "nacked", *(name for name in COUNTERS if name.startswith("errors_")))
 
 
 def is_counter(name: str) -> bool:

@@ -31,8 +31,15 @@ the client's transport acknowledges (reply, HTTP 2xx, confirm), else the sent ID
 
 One-to-many styles (publish-subscribe, publish-async-responses: each message
 is for every subscriber) count per route, with A the IDs that subscriber
-acknowledged (replied to within the window) or, for PUB/SUB, the sent IDs,
-and sum the routes. Client-side counters (sent, acknowledged, attempts,
+acknowledged (replied to within the window) or the broker confirmed, or, for
+PUB/SUB, the confirmed IDs (sent IDs without confirms), and sum the routes.
+
+IDs the broker returned to the client (mandatory, unroutable) are neither lost
+nor in doubt: the client was told; they are counted as `unroutable`. A route
+to a service that consumes dead letters (RabbitMQ's dead-letter queue) counts
+what reached it there, not as the client's processed IDs (no business effect);
+for one-to-one styles an ID that reached it is not lost; for one-to-many ones
+the subscriber that rejected it still counts it lost on its own route. Client-side counters (sent, acknowledged, attempts,
 retries, replies, confirms, nacks, timeouts, errors) come from the record
 files. Totals sum the clients; a service's scope sums its routes; a link's
 scope is its route (a client's link to a broker carries the client's values).
@@ -74,6 +81,7 @@ class RouteBook:
     link: str  # the link into the service
     client_link: str  # the client's own link
     peer_index: int = 0
+    dead_letter: bool = False  # consumes the dead letters of the client's queues
     via: str | None = None  # a mail reader: the mail service whose mailbox it reads
 
 
@@ -89,6 +97,7 @@ class ClientBook:
     one_to_many: bool
     routes: list[RouteBook]
     masks: np.ndarray | None = None  # uint32 per sequence: peers that replied (publish-async)
+    flags: np.ndarray | None = None  # uint8 per sequence: records.RETURNED, records.CONFIRMED
     errors_by_kind: Mapping[str, int] = field(default_factory=dict)
     peer_replies: list[int] = field(default_factory=list)  # replies per peer index
     killed: bool = False
@@ -111,6 +120,10 @@ def read_client(path: Path) -> tuple[np.ndarray, np.ndarray | None, records.Reco
     status = np.frombuffer(rec.status, dtype=np.uint8)
     masks = np.frombuffer(rec.masks, dtype=np.uint32) if rec.masks is not None else None
     return status, masks, rec
+
+
+def read_flags(rec: records.RecordFile) -> np.ndarray | None:
+    return np.frombuffer(rec.flags, dtype=np.uint8) if rec.flags is not None else None
 
 
 def read_service(name: str, db_path: Path, instance: str | None = None) -> ServiceBook:
@@ -191,6 +204,21 @@ def client_side(book: ClientBook) -> dict[str, int]:
     out["sent"] = int(np.count_nonzero(book.status & records.SENT))
     out["acknowledged"] = int(np.count_nonzero(book.status & records.ACKED))
     out["resent_in_doubt"] = int(np.count_nonzero(book.status & records.IN_DOUBT))
+    for kind in records.ERROR_KINDS:  # each kind its own counter, so expectations can name it
+        out[error_counter(kind)] = int(book.errors_by_kind.get(kind, 0))
+    return out
+
+
+def error_counter(kind: str) -> str:
+    """The counter of one error kind: 'gave-up' -> 'errors_gave_up'."""
+    return "errors_" + kind.replace("-", "_")
+
+
+def _flag(book: ClientBook, n: int, bit: int) -> np.ndarray:
+    out = np.zeros(n, dtype=bool)
+    if book.flags is not None:
+        m = min(n, len(book.flags))
+        out[:m] = (book.flags[:m] & bit) != 0
     return out
 
 
@@ -224,10 +252,16 @@ def compute(clients: list[ClientBook], services: Mapping[str, ServiceBook],
         status = book.status
         sent = (status & records.SENT) != 0
         acked = (status & records.ACKED) != 0
+        # Returned (mandatory, unroutable): the client was told; neither lost nor in doubt.
+        returned = _flag(book, n, records.RETURNED)
+        # Nacked and given up (a full queue with reject-publish): the broker said no; not in doubt.
+        refused = (status & (records.NACKED | records.GAVE_UP)) == (records.NACKED | records.GAVE_UP)
+        confirmed = _flag(book, n, records.CONFIRMED)
         mine = client_side(book)
         group: dict[str, float] = {}
         any_processed = np.zeros(n, dtype=bool)
         any_delivered = np.zeros(n, dtype=bool)
+        dead_handled = np.zeros(n, dtype=bool)  # reached a dead-letter consumer's commit
         for route in book.routes:
             if route.via is not None:
                 values = _reader_values(book, route, services, sent)
@@ -241,18 +275,27 @@ def compute(clients: list[ClientBook], services: Mapping[str, ServiceBook],
             scoped: dict[str, Any] = dict(values)
             processed_here = e > 0
             if book.one_to_many:
-                if book.acknowledges and book.masks is not None:
+                open_here = ~processed_here & ~returned
+                if route.dead_letter:  # only what was dead-lettered is for it: nothing to lose
+                    scoped["lost"] = scoped["in_doubt"] = 0
+                elif book.acknowledges and book.masks is not None:
                     masks = np.zeros(n, dtype=np.uint32)
                     masks[:min(n, len(book.masks))] = book.masks[:n]
                     answered = (masks >> np.uint32(route.peer_index)) & 1 == 1
-                    scoped["lost"] = int(np.count_nonzero(answered & ~processed_here))
-                    scoped["in_doubt"] = int(np.count_nonzero(sent & ~answered & ~processed_here))
+                    promised = answered | confirmed  # a broker's confirm: its queues have it
+                    scoped["lost"] = int(np.count_nonzero(promised & open_here))
+                    scoped["in_doubt"] = int(np.count_nonzero(sent & ~promised & open_here))
                     scoped["acknowledged"] = int(np.count_nonzero(answered))
+                elif book.acknowledges:  # publisher confirms, as for notification
+                    scoped["lost"] = int(np.count_nonzero(acked & open_here))
+                    scoped["in_doubt"] = int(np.count_nonzero(sent & ~acked & open_here & ~refused))
                 else:
-                    scoped["lost"] = int(np.count_nonzero(sent & ~processed_here))
+                    scoped["lost"] = int(np.count_nonzero(sent & open_here))
                     scoped["in_doubt"] = 0
                 scoped["sent"] = mine["sent"]
                 _add(group, scoped, RECONCILED)
+            elif route.dead_letter:  # not the business effect, but not lost either
+                dead_handled |= (e + d) > 0
             else:
                 _add(group, values, SERVICE_SIDE)
                 any_processed |= processed_here
@@ -268,17 +311,20 @@ def compute(clients: list[ClientBook], services: Mapping[str, ServiceBook],
             group["duplicates_processed"] = int(effects) - processed
             group["duplicates_delivered"] = int(group.get("delivered", 0)) - int(np.count_nonzero(any_delivered))
             promised = acked if book.acknowledges else sent
-            group["lost"] = int(np.count_nonzero(promised & ~any_processed))
-            group["in_doubt"] = int(np.count_nonzero(sent & ~acked & ~any_processed)) if book.acknowledges else 0
+            open_ids = ~any_processed & ~dead_handled & ~returned
+            group["lost"] = int(np.count_nonzero(promised & open_ids))
+            group["in_doubt"] = int(np.count_nonzero(sent & ~acked & open_ids & ~refused)) \
+                if book.acknowledges else 0
             direct = [r for r in book.routes if r.via is None]
             if len(direct) == 1:  # the only route carries the client's whole account
                 route = direct[0]
                 for key in ("lost", "in_doubt"):
                     links[route.link][key] = links[route.link].get(key, 0) + group[key]
                     nodes[route.service][key] = nodes[route.service].get(key, 0) + group[key]
+        mine["unroutable"] = int(np.count_nonzero(returned & sent))
+        mine["nacked"] = int(np.count_nonzero(refused & sent & ~acked))
         node: dict[str, Any] = {**mine, **{k: int(v) for k, v in group.items()}}
         node["errors_by_kind"] = dict(book.errors_by_kind)
-        node["gave_up"] = int(book.counters.get("gave_up", 0))
         hist = histograms.get(book.name, Histogram())
         if book.acknowledges:  # round trips as the client saw them
             latency_sources[book.name] = hist
@@ -307,7 +353,9 @@ def compute(clients: list[ClientBook], services: Mapping[str, ServiceBook],
         for key in SERVICE_SIDE:
             node.setdefault(key, 0)
     for key in ("sent", "acknowledged", "attempts", "retries", "replies", "confirms", "nacks",
-                "timeouts", "errors", "resent_in_doubt", "read", "stored", *RECONCILED):
+                "timeouts", "errors", "unroutable", "nacked", "late_replies", "duplicate_replies",
+                "gave_up", "resent_in_doubt", "read", "stored",
+                *(error_counter(k) for k in records.ERROR_KINDS), *RECONCILED):
         total.setdefault(key, 0)
     _latency(total, merged(latency_sources.values()))
     total["duration_s"] = round(duration_s, 3)

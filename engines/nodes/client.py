@@ -35,7 +35,7 @@ def run(spec: NodeSpec, stop: threading.Event, telemetry: Telemetry, log: loggin
         config=config, client_index=spec.client_index, peers=spec.peers, listen=spec.listen,
         pacer=pacer, recorder=recorder, stop=stop, log=log,
         payload=b"\xa5" * config.payload_bytes, expect_subscribers=spec.expect_subscribers,
-        clients=spec.clients, run_token=spec.telemetry_token,
+        clients=spec.clients, run_token=spec.telemetry_token, event=telemetry.event,
     )
     telemetry.watch(lambda: {**recorder.snapshot(), "next_seq": pacer.next})
     telemetry.event("ready", resumed_at=start)

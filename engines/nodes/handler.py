@@ -119,6 +119,16 @@ class Handler:
             total = ms * n
         return total / 1000.0
 
+    def heavy_seconds(self, deliveries: Sequence[DeliveryRow]) -> float:
+        """Extra work for the heavy messages (every `heavy_every`-th by sequence number), counted."""
+        every = self.config.heavy_every
+        if not every:
+            return 0.0
+        heavy = sum(1 for d in deliveries if (d[1] + 1) % every == 0)
+        if heavy:
+            self.stats.count("heavy", heavy)
+        return heavy * self.config.heavy_ms / 1000.0
+
     # -- the transaction ----------------------------------------------------------
     def handle_batch(self, deliveries: Sequence[DeliveryRow]) -> list[int]:
         """Work, write and commit a batch; return one outcome per delivery (APPLIED or DUPLICATE)."""
@@ -127,7 +137,7 @@ class Handler:
 
     def handle(self, delivery: DeliveryRow) -> int:
         """Thread-safe single delivery: work in the caller's thread, commit with whoever waits."""
-        pause = self.work_seconds(1)
+        pause = self.work_seconds(1) + self.heavy_seconds((delivery,))
         if pause:
             time.sleep(pause)
         slot = _Slot(delivery)
@@ -166,7 +176,7 @@ class Handler:
             batch = batch[: self.crash_after - self.handled]  # up to and including the Nth
             crash_now = True
         if work:
-            pause = self.work_seconds(len(batch))
+            pause = self.work_seconds(len(batch)) + self.heavy_seconds(batch)
             if pause:
                 time.sleep(pause)
         if crash_now and self.crash_point == "after-reply":

@@ -9,7 +9,8 @@ in the same mapping.
 
 File layout: MAGIC (8 bytes), then SLOTS int64 counters, then `capacity`
 status bytes, then (publish-async-responses) `capacity` uint32 masks of the
-peers that replied within the collection window.
+peers that replied within the collection window, then `capacity` bytes of
+more flags (RETURNED, CONFIRMED) when the FLAGS2 slot says so.
 """
 
 from __future__ import annotations
@@ -35,10 +36,14 @@ SENT, ACKED, TIMEOUT, ERROR, GAVE_UP, RETRIED, NACKED, IN_DOUBT = (1 << i for i 
 CAPACITY, NEXT, ATTEMPTS, RETRIES, REPLIES, CONFIRMS, NACKS, TIMEOUTS = range(8)
 ERRORS, GAVE_UPS, IN_DOUBTS, ACKNOWLEDGED, SENT_IDS, LATE_REPLIES, DUP_REPLIES, LIVES = range(8, 16)
 RESPONDERS_FLAG = 16
+FLAGS2_FLAG = 17  # 1 when the file has the second flag bytes
+# second flag byte per sequence number
+RETURNED = 1  # the broker returned it: unroutable (mandatory), a publish error the client saw
+CONFIRMED = 2  # the broker confirmed it (a request's confirm, which acknowledges nothing alone)
 ERROR_KINDS = ("refused", "reset", "timeout", "http", "malformed", "gave-up", "unroutable",
-               "connection", "other", "smtp-4xx", "smtp-5xx")
-ERROR_KIND_BASE = 20  # 20..30
-PEER_REPLIES_BASE = 32  # replies per peer index, 32..63
+               "connection", "nack", "channel-closed", "other", "smtp-4xx", "smtp-5xx")
+ERROR_KIND_BASE = 20  # 20..32
+PEER_REPLIES_BASE = 34  # replies per peer index, 34..63
 MAX_PEERS = SLOTS - PEER_REPLIES_BASE
 
 COUNTER_NAMES = {
@@ -49,8 +54,8 @@ COUNTER_NAMES = {
 }
 
 
-def _size(capacity: int, responders: bool) -> int:
-    return HEAD + capacity + (capacity * 4 if responders else 0)
+def _size(capacity: int, responders: bool, flags2: bool = True) -> int:
+    return HEAD + capacity + (capacity * 4 if responders else 0) + (capacity if flags2 else 0)
 
 
 class ClientRecorder:
@@ -72,9 +77,12 @@ class ClientRecorder:
                 capacity = int.from_bytes(head[8:16], "little", signed=True)
                 responders = bool(int.from_bytes(head[8 + RESPONDERS_FLAG * 8:8 + RESPONDERS_FLAG * 8 + 8],
                                                  "little", signed=True))
+                flags2 = bool(int.from_bytes(head[8 + FLAGS2_FLAG * 8:8 + FLAGS2_FLAG * 8 + 8],
+                                             "little", signed=True))
             else:
+                flags2 = True
                 os.ftruncate(fd, _size(capacity, responders))
-            self._mm = mmap.mmap(fd, _size(capacity, responders))
+            self._mm = mmap.mmap(fd, _size(capacity, responders, flags2))
         finally:
             os.close(fd)
         self._mv = memoryview(self._mm)
@@ -82,11 +90,14 @@ class ClientRecorder:
             self._mv[:8] = MAGIC
         self.c = self._mv[8:HEAD].cast("q")
         self.status = self._mv[HEAD:HEAD + capacity]
-        self.masks = self._mv[HEAD + capacity:].cast("I") if responders else None
+        masks_end = HEAD + capacity + (capacity * 4 if responders else 0)
+        self.masks = self._mv[HEAD + capacity:masks_end].cast("I") if responders else None
+        self.flags = self._mv[masks_end:masks_end + capacity] if flags2 else None
         self.capacity = capacity
         if not exists:
             self.c[CAPACITY] = capacity
             self.c[RESPONDERS_FLAG] = 1 if responders else 0
+            self.c[FLAGS2_FLAG] = 1
         self.c[LIVES] += 1
         self.latency = Histogram()
         self.extra: dict[str, int] = {}
@@ -204,14 +215,25 @@ class ClientRecorder:
         """A publisher confirm that acknowledges nothing by itself (a request waits for its reply)."""
         with self._lock:
             self.c[CONFIRMS] += 1
+            if self.flags is not None:
+                self.flags[seq] |= CONFIRMED
             if self.trace is not None:
                 self._t_ack(seq, tf.F_CONFIRM | tf.F_NOACK, 0, time.monotonic_ns())
 
     def nack(self, seq: int) -> None:
+        """The broker refused `seq` (Basic.Nack): an error of kind 'nack' the client saw."""
         with self._lock:
             self.status[seq] |= NACKED
             self.c[NACKS] += 1
             self._t(tf.NACK, seq)
+        self.error(seq, "nack")
+
+    def returned(self, seq: int) -> None:
+        """The broker returned `seq` as unroutable (mandatory): an error of kind 'unroutable'."""
+        with self._lock:
+            if self.flags is not None:
+                self.flags[seq] |= RETURNED
+        self.error(seq, "unroutable")
 
     def timeout(self, seq: int) -> None:
         with self._lock:
@@ -280,7 +302,7 @@ class ClientRecorder:
         if self.trace is not None:
             self.trace.close()
             self.trace = None
-        for view in (self.masks, self.status, self.c):
+        for view in (self.flags, self.masks, self.status, self.c):
             if view is not None:
                 view.release()
         self._mv.release()
@@ -298,6 +320,7 @@ class RecordFile:
     status: bytes
     masks: bytes | None
     next_seq: int
+    flags: bytes | None = None  # RETURNED, CONFIRMED per sequence
 
 
 def read(path: Path) -> RecordFile:
@@ -314,8 +337,11 @@ def read(path: Path) -> RecordFile:
                  if slots[ERROR_KIND_BASE + i]}
         peers = [int(slots[PEER_REPLIES_BASE + i]) for i in range(MAX_PEERS)]
         status = fh.read(used)
-        masks = None
+        masks = flags = None
         if slots[RESPONDERS_FLAG]:
             fh.seek(HEAD + capacity)
             masks = fh.read(used * 4)
-    return RecordFile(counters, kinds, peers, status, masks, used)
+        if slots[FLAGS2_FLAG]:
+            fh.seek(HEAD + capacity + (capacity * 4 if slots[RESPONDERS_FLAG] else 0))
+            flags = fh.read(used)
+    return RecordFile(counters, kinds, peers, status, masks, used, flags)

@@ -66,7 +66,7 @@ def run(spec: NodeSpec, stop: threading.Event, telemetry: Telemetry, log: loggin
         ctx = ServiceContext(config=config, listen=spec.listen, inbound=group_inbound, handler=handler,
                              stats=stats, stop=stop, log=log, clients=spec.clients,
                              ready=ready_for(group), node_dir=spec.node_dir,
-                             run_token=spec.telemetry_token)
+                             run_token=spec.telemetry_token, event=telemetry.event)
         thread = threading.Thread(target=guard, args=(run_group, ctx, group_inbound), name=group, daemon=True)
         thread.start()
         threads.append(thread)

@@ -44,6 +44,7 @@ class Control:
         self.lock = threading.RLock()
         self.spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spawner")
         self.brokers: dict[str, Any] = {}  # name -> handle
+        self.members: dict[str, Any] = {}  # cluster member name (rabbit/2) -> its handle
         self.sigkilled: set[str] = set()  # nodes SIGKILLed during the run (the ledger says so)
         self.on_state: Callable[[str, str], None] | None = None
         self.closing = False  # no restart after a crash from now on
@@ -82,6 +83,9 @@ class Control:
                 self.events.add("gave-up", node, pid=pid, reason=proc.reason)
             elif event == "joined":
                 self.events.add("joined", node, pid=pid)
+            elif event in ("failover", "reconnect"):  # an amqp node found its broker again
+                self.events.add(event, node, pid=pid, member=msg.get("member"),
+                                after_s=msg.get("after_s"))
 
     def _watch(self) -> None:
         while not self._stop.is_set():
@@ -134,12 +138,19 @@ class Control:
             return False
         return True
 
+    def is_broker(self, name: str) -> bool:
+        """A broker node, or one member of a clustered broker."""
+        return name in self.brokers or name in self.members
+
     def _broker_call(self, name: str, method: str, *args: Any) -> Future[Any]:
-        handle = self.brokers[name]
+        handle = self.brokers.get(name) or self.members[name]
         proc = self._proc(name)
 
         def call() -> None:
             try:
+                if method in ("start", "restart") and name in self.members:
+                    with self.lock:
+                        self._set_state(proc, "starting", role="member")
                 getattr(handle, method)(*args)
                 state = {"kill": "killed", "stop": "exited", "pause": "paused"}.get(method, "ready")
                 with self.lock:
@@ -160,7 +171,7 @@ class Control:
 
     def kill(self, name: str) -> None:
         """SIGKILL: no goodbye, no flush; what the node had not recorded is gone."""
-        if name in self.brokers:
+        if self.is_broker(name):
             self._broker_call(name, "kill")
             return
         with self.lock:
@@ -172,7 +183,7 @@ class Control:
 
     def stop_node(self, name: str) -> None:
         """SIGTERM: the node stops cleanly (SIGKILL after stop_timeout_s)."""
-        if name in self.brokers:
+        if self.is_broker(name):
             self._broker_call(name, "stop", self.stop_timeout_s)
             return
         with self.lock:
@@ -186,7 +197,7 @@ class Control:
 
     def start_node(self, name: str) -> Future[Any] | None:
         """Start a node that is not running (a new life); no-op if it runs."""
-        if name in self.brokers:
+        if self.is_broker(name):
             return self._broker_call(name, "start", self.ready_timeout_s)
         proc = self._proc(name)
         if self.closed:
@@ -209,7 +220,7 @@ class Control:
 
     def restart(self, name: str) -> Future[Any] | None:
         """Stop (SIGTERM, then SIGKILL if it lingers) and start again."""
-        if name in self.brokers:
+        if self.is_broker(name):
             return self._broker_call(name, "restart", self.ready_timeout_s)
         proc = self._proc(name)
         self.stop_node(name)
@@ -229,7 +240,7 @@ class Control:
 
     def pause(self, name: str) -> None:
         """SIGSTOP: the process freezes; its sockets stay open but nothing answers."""
-        if name in self.brokers:
+        if self.is_broker(name):
             self._broker_call(name, "pause")
             return
         with self.lock:
@@ -240,7 +251,7 @@ class Control:
 
     def resume(self, name: str) -> None:
         """SIGCONT after a pause."""
-        if name in self.brokers:
+        if self.is_broker(name):
             self._broker_call(name, "resume")
             return
         with self.lock:

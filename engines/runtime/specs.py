@@ -46,6 +46,7 @@ class Route:
     link: str  # the link into the service: 'client->service' or 'broker->service'
     client_link: str  # the client's own link: 'client->service' or 'client->broker'
     peer_index: int | None = None  # via a broker: the subscriber's position on its channel
+    dead_letter: bool = False  # a consumer of the dead letters of the client's queues
     via: str | None = None  # a mail reader: the mail service whose mailbox it reads (IMAP)
 
 
@@ -172,18 +173,24 @@ def make_plan(topology: Topology, ports: Ports, broker_urls: dict[str, str]) -> 
                                for out in topology.mail_readers(target.name)]
             elif isinstance(target, BrokerNode):
                 peers.append(Peer(name=target.name, link=link.key, index=index,
-                                  broker_url=broker_urls.get(target.name, target.url),
+                                  broker_url=broker_urls.get(target.name, target.external_url),
                                   channel=_channel(amqp_specs, link)))
                 wanted = amqp.by_link.get(link.key)
                 subscribers = [out for out in topology.links_from(target.name)
                                if wanted is not None and amqp.by_link.get(out.key) == wanted]
                 for position, out in enumerate(subscribers):
                     routes.append(Route(out.target, out.key, link.key, peer_index=position))
+                for out in topology.links_from(target.name):  # who consumes its dead letters
+                    dead = amqp.by_link.get(out.key)
+                    if wanted is not None and dead is not None and dead.broker == wanted.broker \
+                            and wanted.name in dead.dead_letters_of:
+                        routes.append(Route(out.target, out.key, link.key, dead_letter=True))
         plan.peers[client.name] = peers
         plan.audience[client.name] = routes
         if client.style.one_to_many:
             plan.expect_subscribers[client.name] = sum(
-                1 for r in routes if getattr(topology.node(r.service), "join_after_ms", 0) == 0
+                1 for r in routes if not r.dead_letter
+                and getattr(topology.node(r.service), "join_after_ms", 0) == 0
                 and getattr(topology.node(r.service), "subscribe", True))
 
     # streams each service consumes
@@ -214,7 +221,7 @@ def make_plan(topology: Topology, ports: Ports, broker_urls: dict[str, str]) -> 
                 listener=listens[0] if listens else None,
                 publisher=dict(plan.listen.get(client.name, {})) if _connects_to_client(client) else {},
                 link_hwm=topology.link(route.client_link).hwm,
-                broker_url=broker_urls.get(broker.name, broker.url) if isinstance(broker, BrokerNode) else None,
+                broker_url=broker_urls.get(broker.name, broker.external_url) if isinstance(broker, BrokerNode) else None,
                 channel=channel))
     return plan
 

@@ -10,6 +10,12 @@ import numpy as np
 
 from engines import transports
 from engines.ledger import reconcile as ledger
+from engines.ledger.counters import (
+    CLIENT_RECORDED,
+    NODE_RECORDED,
+    NODE_RECORDED_PREFIXES,
+    SERVICE_RECORDED,
+)
 from engines.ledger.histogram import Histogram
 from engines.nodes import records
 from engines.nodes.instances import database_path
@@ -50,13 +56,15 @@ def client_books(sup: FinishedRun, unreadable: dict[str, str] | None = None) -> 
         routes = [ledger.RouteBook(r.service, r.link, r.client_link,
                                    r.peer_index if r.peer_index is not None else
                                    next((p.index for p in peers if p.link == r.client_link), 0),
-                                   via=r.via)
+                                   dead_letter=r.dead_letter, via=r.via)
                   for r in sup.plan.audience.get(client.name, [])]
         acknowledges = transports.acknowledges(client.transport.value, client.style.value,
                                                client.model_dump(mode="json"))
+        flags = None
         try:
             status, masks, rec = ledger.read_client(path)
             counters, kinds, peer_replies = rec.counters, rec.errors_by_kind, rec.peer_replies
+            flags = ledger.read_flags(rec)
         except Exception as exc:  # noqa: BLE001 - never started, or its file is broken
             if path.exists():
                 if unreadable is not None:
@@ -67,7 +75,7 @@ def client_books(sup: FinishedRun, unreadable: dict[str, str] | None = None) -> 
         books.append(ledger.ClientBook(
             name=client.name, index=sup.plan.clients[client.name], status=status, counters=counters,
             acknowledges=acknowledges, one_to_many=client.style.one_to_many, routes=routes,
-            masks=masks, errors_by_kind=kinds, peer_replies=peer_replies,
+            masks=masks, flags=flags, errors_by_kind=kinds, peer_replies=peer_replies,
             killed=client.name in sup.sigkilled))
     return books
 
@@ -93,13 +101,23 @@ def build_summary(sup: FinishedRun) -> dict[str, Any]:
     if sup.metrics is not None:  # what arrived that was not the lab's: counted, never processed
         rejected = sup.metrics.rejected()
         for service in sup.topology.services():
-            errors = sup.metrics.totals(service.name).get("errors", 0)
-            result["nodes"].setdefault(service.name, {})["input_errors"] = errors
+            recorded = sup.metrics.totals(service.name)
+            node = result["nodes"].setdefault(service.name, {})
+            node["input_errors"] = recorded.get("errors", 0)
+            _add_recorded(node, recorded)
+            for key in SERVICE_RECORDED:
+                node.setdefault(key, 0)
+        for client in sup.topology.clients():
+            node = result["nodes"].setdefault(client.name, {})
+            _add_recorded(node, _extras(sup, client.name))
+            for key in CLIENT_RECORDED:
+                node.setdefault(key, 0)
     for service in sup.topology.services():
         if sup.topology.receives_mail(service.name):  # mails held in its Maildir(s), one per commit
             node = result["nodes"].setdefault(service.name, {})
             node["stored"] = int(node.get("processed", 0)) + int(node.get("duplicates_processed", 0))
             result["total"]["stored"] = result["total"].get("stored", 0) + node["stored"]
+    _failover_counters(sup, result, books)
     scoped = {**result["links"], **result["nodes"]}
     verdicts = expectations.evaluate_all(sup.topology.expectations, result["total"], scoped)
     states = sup.node_states()
@@ -117,12 +135,47 @@ def build_summary(sup: FinishedRun) -> dict[str, Any]:
         "telemetry_rejected": rejected,
         "unreadable_records": unreadable,
     }
+    clusters = getattr(sup, "clusters", None)
+    if clusters is not None and clusters.handles:
+        summary["clusters"] = clusters.report()
     disk = getattr(sup, "disk", None)
     if disk is not None and disk.full:
         summary["disk_full"] = disk.message()
     # whole or not at all: a full disk must never leave a truncated summary.json
     summary["summary_written"] = write_json_atomic(Path(sup.run_dir) / "summary.json", summary, disk)
     return summary
+
+
+def _failover_counters(sup: FinishedRun, result: dict[str, Any], books: list[ledger.ClientBook]) -> None:
+    """Reconnects and failovers of every amqp node (client extras, service stats), and the
+    clusters' leader changes, into the totals and each node's counters (expectations see them)."""
+    total = result["total"]
+    total["reconnects"] = total["failovers"] = 0
+    names = [b.name for b in books]
+    for name in names:
+        extras = _extras(sup, name)
+        node = result["nodes"].setdefault(name, {})
+        for key in ("reconnects", "failovers"):
+            node[key] = extras.get(key, 0)
+            total[key] += node[key]
+    if sup.metrics is not None:
+        for service in sup.topology.services():
+            totals = sup.metrics.totals(service.name)
+            node = result["nodes"].setdefault(service.name, {})
+            for key in ("reconnects", "failovers"):
+                node[key] = int(totals.get(key, 0))
+                total[key] += node[key]
+    clusters = getattr(sup, "clusters", None)
+    changes = clusters.leader_changes() if clusters is not None else []
+    total["leader_changes"] = len(changes)
+    total["max_leaderless_s"] = max((c["leaderless_s"] for c in changes), default=0.0)
+
+
+def _add_recorded(node: dict[str, Any], recorded: dict[str, int]) -> None:
+    """A node's own counters (telemetry) into its scope, where the ledger has no value of that name."""
+    for key, value in recorded.items():
+        if key in NODE_RECORDED or key.startswith(NODE_RECORDED_PREFIXES):
+            node.setdefault(key, int(value))
 
 
 def _extras(sup: FinishedRun, name: str) -> dict[str, int]:

@@ -8,9 +8,8 @@ exits and restarts crashed services that ask for it; readers (`states`,
 `events.since`, `metrics.series`) are thread-safe. Headless use is
 `run(duration)`, which also plays the scenario and returns the summary.
 
-Order: brokers start first and stop last; services start before clients and
-must report ready; at the end clients stop first, then services once they have
-caught up with what the clients sent, then brokers.
+Order: brokers start first and stop last; services start before clients and must report
+ready; at the end clients stop, then services once caught up with the clients, then brokers.
 """
 
 from __future__ import annotations
@@ -25,6 +24,7 @@ from typing import Any
 from engines.runtime import brokers as broker_support
 from engines.runtime import preflight
 from engines.runtime.background import in_background as _in_background
+from engines.runtime.clusters import Clusters
 from engines.runtime.control import POLL_S, Control
 from engines.runtime.diskfull import DiskFull
 from engines.runtime.drain import wait_drained
@@ -70,6 +70,7 @@ class Supervisor:
             self.table.add(NodeProcess(node.name, node.kind.value, self.run_dir / "nodes" / node.name))
         self.control = Control(topology, self.table, self.events, stop_timeout_s, ready_timeout_s)
         self.link_faults = LinkFaults(self.events)
+        self.clusters = Clusters(self.control, self.events, self.run_dir)
         self.metrics: Collector | None = None
         self.plan: RunPlan | None = None
         self.queue_depths: Any = None  # engines.brokers.QueueDepthMonitor when there are brokers
@@ -161,10 +162,11 @@ class Supervisor:
             except Exception as exc:  # noqa: BLE001 - any broker failure is a clear RunError
                 raise RunError(f"broker '{node.name}' did not start: {exc}") from None
             urls[node.name] = handle.url
-            proc = self.table.nodes[node.name]
-            proc.state = "ready"
+            self.table.nodes[node.name].state = "ready"
             self.table.extra_pids[node.name] = list(handle.pids())
             self.events.add("ready", node.name, role="broker")
+            self.clusters.add(node.name, handle)
+        self.drain_quiet_s = self.clusters.drain_quiet_s(self.drain_quiet_s)  # failovers take seconds
         self.table.save()
         return urls
 
@@ -207,8 +209,7 @@ class Supervisor:
         self.link_faults.lossy(link, loss)
 
     def start_async(self) -> Future[None]:
-        """`start()` in a background thread, for a GUI that must not block (the future carries
-        a RunError if the run cannot start)."""
+        """`start()` in a background thread for a GUI (the future carries a RunError if any)."""
         self._start_future = _in_background(self.start, "start")
         return self._start_future
 
@@ -328,8 +329,7 @@ class Supervisor:
             self._drain()
         self.control.closing = True  # no restart after a crash from now on
         self._stop_group(services)
-        if self.queue_depths is not None:
-            self.queue_depths.close()
+        self.clusters.close(self.queue_depths)
         for name, handle in self.brokers.items():
             try:
                 self.control.spawner.submit(handle.stop, self.stop_timeout_s).result(self.stop_timeout_s + 30)
@@ -346,8 +346,7 @@ class Supervisor:
         self._closed = True
         self.control.kill_all()
         self.link_faults.close()
-        if self.queue_depths is not None:
-            self.queue_depths.close()
+        self.clusters.close(self.queue_depths)
         for handle in self.brokers.values():
             try:
                 handle.close()

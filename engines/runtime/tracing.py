@@ -46,5 +46,8 @@ def record_traces(run_dir: Path, books: list[ledger.ClientBook],
     try:
         ids.write(run_dir, ids.compute(books, services, run_dir))
         merge.merge(run_dir)
+    except OSError as exc:  # e.g. a full disk: said once by the run, not as a traceback here
+        logging.getLogger(__name__).warning("message traces of %s not written: %s", run_dir,
+                                            exc.strerror or exc)
     except Exception:  # noqa: BLE001 - the counters matter more than their stories
         logging.getLogger(__name__).exception("could not merge the message traces of %s", run_dir)

@@ -23,7 +23,22 @@ def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Col
 
 class TopologyFile(pytest.File):
     def collect(self) -> Any:
-        yield TopologyItem.from_parent(self, name=self.path.name.removesuffix(".topo.yaml"))
+        item = TopologyItem.from_parent(self, name=self.path.name.removesuffix(".topo.yaml"))
+        item.add_marker(pytest.mark.timeout(item_timeout_s(self.path)))
+        yield item
+
+
+def item_timeout_s(path: Path) -> float:
+    """pytest-timeout's limit for one topology: its duration three times over, plus two
+    minutes for brokers to boot and stop (a cluster's members boot one after the other)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        duration = float(data.get("duration_s") or 60) if isinstance(data, dict) else 60.0
+    except (OSError, ValueError, TypeError, yaml.YAMLError):
+        duration = 60.0
+    return max(120.0, 3 * duration + 120)
 
 
 class TopologyFailed(Exception):

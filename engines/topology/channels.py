@@ -4,13 +4,18 @@ A client's link into a broker names a channel (its queue for point-to-point
 styles, its exchange for publish styles), by default the client's own name. A
 broker's link to a service consumes one of the channels its clients feed; when
 the broker carries exactly one, the link needs no `channel:` at all.
+
+Dead letters make channels too: a consumer link with `dead_letter_exchange: ""`
+(the default exchange) feeds the queue named by its `dead_letter_routing_key`;
+with a named exchange, that exchange (fanout, one queue per consumer). A
+service consumes dead letters by naming that channel (`channel: <name>`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from engines.topology.model import BrokerNode, ClientNode, ServiceNode, Topology
+from engines.topology.model import BrokerNode, ClientNode, Link, ServiceNode, Topology
 from engines.topology.vocabulary import Style
 
 
@@ -20,12 +25,14 @@ class Channel:
     name: str
     publish: bool  # an exchange (one-to-many) rather than a queue
     styles: frozenset[Style]
+    dead_letters_of: frozenset[str] = frozenset()  # source channels, for a dead-letter channel
 
 
 @dataclass
 class ChannelPlan:
     by_link: dict[str, Channel]
     problems: list[tuple[int, str, str]]  # (link index, field, message)
+    dead_letters: dict[tuple[str, str], Channel] = field(default_factory=dict)  # (broker, name)
 
 
 def plan(topology: Topology) -> ChannelPlan:
@@ -46,6 +53,7 @@ def plan(topology: Topology) -> ChannelPlan:
             broker, name, publish=any(s.one_to_many for s in styles), styles=frozenset(styles)
         )
 
+    deferred: list[tuple[int, str, str]] = []  # consumer links naming a channel no client feeds
     for index, link in enumerate(topology.links):
         source, target = names.get(link.source), names.get(link.target)
         if isinstance(source, ClientNode) and isinstance(target, BrokerNode):
@@ -67,7 +75,7 @@ def plan(topology: Topology) -> ChannelPlan:
             if link.channel is not None:
                 if (source.name, link.channel) not in channels:
                     hint = f"it carries: {', '.join(offered)}" if offered else "no client sends to it"
-                    problems.append(
+                    deferred.append(
                         (index, "channel", f"no client sends to channel '{link.channel}' on broker "
                          f"'{source.name}' ({hint})")
                     )
@@ -85,4 +93,42 @@ def plan(topology: Topology) -> ChannelPlan:
                     (index, "channel", f"broker '{source.name}' carries several channels "
                      f"({', '.join(offered)}); set 'channel:' to the one '{target.name}' consumes")
                 )
-    return ChannelPlan(by_link=by_link, problems=problems)
+    dead = _dead_letter_channels(topology, by_link, channels)
+    for index, fld, message in deferred:
+        link = topology.links[index]
+        key = (link.source, link.channel or "")
+        if key in dead:
+            by_link[link.key] = dead[key]
+        else:
+            problems.append((index, fld, message))
+    return ChannelPlan(by_link=by_link, problems=problems, dead_letters=dead)
+
+
+def dead_letter_target(link: Link) -> tuple[str, bool] | None:
+    """(channel name, is an exchange) where a consumer link's queue sends its dead letters."""
+    if link.dead_letter_exchange is None:
+        return None
+    if link.dead_letter_exchange == "":
+        return (link.dead_letter_routing_key, False) if link.dead_letter_routing_key else None
+    return link.dead_letter_exchange, True
+
+
+def _dead_letter_channels(topology: Topology, by_link: dict[str, Channel],
+                          channels: dict[tuple[str, str], Channel]) -> dict[tuple[str, str], Channel]:
+    """Channels fed by dead-lettering from the resolved consumer links, by (broker, name)."""
+    sources: dict[tuple[str, str], tuple[bool, set[str], set[Style]]] = {}
+    for link in topology.links:
+        channel = by_link.get(link.key)
+        target = dead_letter_target(link)
+        if channel is None or target is None or not topology.has_node(link.source) \
+                or not isinstance(topology.node(link.source), BrokerNode):
+            continue
+        name, publish = target
+        if (channel.broker, name) in channels:
+            continue  # a client's channel already (validation says why that is refused)
+        entry = sources.setdefault((channel.broker, name), (publish, set(), set()))
+        entry[1].add(channel.name)
+        entry[2].update(channel.styles)
+    return {key: Channel(key[0], key[1], publish=publish, styles=frozenset(styles),
+                         dead_letters_of=frozenset(of))
+            for key, (publish, of, styles) in sources.items()}

@@ -13,7 +13,13 @@ from __future__ import annotations
 
 import difflib
 
-from engines.ledger.counters import CLIENT_SIDE, COUNTERS
+from engines.ledger.counters import (
+    CLIENT_LEDGER,
+    CLIENT_RECORDED,
+    CLIENT_SIDE,
+    COUNTERS,
+    SERVICE_RECORDED,
+)
 from engines.topology.model import Topology
 from engines.topology.vocabulary import NodeKind
 
@@ -21,9 +27,9 @@ SERVICE_SIDE = ("delivered", "processed", "duplicates_delivered", "duplicates_pr
                 "duplicates_suppressed", "redelivered")
 RECONCILED = (*SERVICE_SIDE, "lost", "in_doubt")
 OVER_TIME = ("p50_latency_ms", "p90_latency_ms", "p99_latency_ms", "max_latency_ms", "throughput", "duration_s")
-CLIENT = (*CLIENT_SIDE, "resent_in_doubt", *RECONCILED, *OVER_TIME)
-SERVICE = (*RECONCILED, "hostile", "replies", *OVER_TIME)
-FROM_CLIENT = (*CLIENT_SIDE, "resent_in_doubt", *RECONCILED, "hostile")
+CLIENT = (*CLIENT_SIDE, "resent_in_doubt", *CLIENT_LEDGER, *CLIENT_RECORDED, *RECONCILED, *OVER_TIME)
+SERVICE = (*RECONCILED, "hostile", "replies", "input_errors", *SERVICE_RECORDED, *OVER_TIME)
+FROM_CLIENT = (*CLIENT_SIDE, "resent_in_doubt", *CLIENT_LEDGER, *RECONCILED, "hostile")
 INTO_SERVICE = (*RECONCILED, "hostile", "replies")
 
 

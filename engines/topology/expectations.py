@@ -25,7 +25,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Union
 
-from engines.ledger.counters import COUNTERS
+from engines.ledger.counters import COUNTERS as MESSAGE_COUNTERS
+from engines.ledger.counters import RUN_COUNTERS
+
+COUNTERS = {**MESSAGE_COUNTERS, **RUN_COUNTERS}
 
 OPERATORS: dict[str, Callable[[float, float], bool]] = {
     "==": operator.eq,

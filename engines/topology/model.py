@@ -76,11 +76,37 @@ class BindSide(str, Enum):
 class AckMode(str, Enum):
     AUTO = "auto"
     MANUAL = "manual"  # ack after the database commit
+    NEVER = "never"  # manual acks that never come: the consumer holds its prefetch for ever
 
 
 class QueueType(str, Enum):
     CLASSIC = "classic"
     QUORUM = "quorum"
+    STREAM = "stream"  # an append-only log: consumers read from an offset, nothing is removed
+
+
+class RejectMode(str, Enum):
+    """Which deliveries an amqp service rejects (basic.reject) instead of processing."""
+
+    NEVER = "never"
+    FRACTION = "fraction"  # each delivery with probability reject_fraction
+    NTH = "nth"  # every reject_nth-th delivery of the service's life
+    FAILED = "failed"  # the messages whose processing fails (fail_every)
+
+
+class Overflow(str, Enum):
+    """What a full queue (x-max-length / x-max-length-bytes) does with one more message."""
+
+    DROP_HEAD = "drop-head"  # RabbitMQ's default: the oldest goes (dead-lettered: maxlen)
+    REJECT_PUBLISH = "reject-publish"  # the new one is refused: the publisher gets a nack
+    REJECT_PUBLISH_DLX = "reject-publish-dlx"  # refused, nacked, and dead-lettered
+
+
+class ReplyTo(str, Enum):
+    """Where an amqp request's reply goes."""
+
+    QUEUE = "queue"  # a private, exclusive, auto-delete reply queue of the client's connection
+    DIRECT = "direct"  # RabbitMQ's direct reply-to (amq.rabbitmq.reply-to): no queue, at most once
 
 
 class ExchangeType(str, Enum):
@@ -184,6 +210,24 @@ class ClientNode(NodeBase):
     persistent: bool = Field(default=True, description="amqp: delivery_mode 2.")
     mandatory: bool = Field(default=True, description="amqp: unroutable messages come back.")
     resend_in_doubt: bool = Field(default=True, description="amqp: resend unconfirmed messages after a reconnect.")
+    declare: bool = Field(
+        default=True,
+        description="amqp: declare the exchange and queues before publishing; false = rely on the "
+                    "consumers to have declared them (a publish to an exchange that does not exist "
+                    "closes the channel: 404 NOT_FOUND, counted, reconnected).")
+    reply_to: ReplyTo = Field(
+        default=ReplyTo.QUEUE,
+        description="amqp request styles: replies to a private reply queue, or direct reply-to "
+                    "(amq.rabbitmq.reply-to, no queue: a reply whose requester is gone is dropped).")
+    heartbeat_s: int = Field(
+        default=5, ge=0, le=65535,
+        description="amqp: connection heartbeat the node asks for, in seconds (0 = off). The lab's "
+                    "default is 5 (RabbitMQ proposes 60); the broker drops a peer silent for two.")
+    expiration_ms: int | None = Field(
+        default=None, ge=0,
+        description="amqp: per-message TTL (the expiration property); the queue drops or "
+                    "dead-letters the message when it expires; unset = none.",
+    )
 
     @model_validator(mode="after")
     def _has_an_end(self) -> ClientNode:
@@ -198,6 +242,12 @@ class ServiceNode(NodeBase):
     kind: Literal[NodeKind.SERVICE] = NodeKind.SERVICE
     processing_ms: float = Field(default=0.0, ge=0, description="Mean work per message.")
     processing: ProcessingDistribution = ProcessingDistribution.FIXED
+    heavy_every: int | None = Field(
+        default=None, ge=1,
+        description="Every Nth message (sequence number + 1 a multiple of N) is heavy: it costs "
+                    "heavy_ms more (e.g. 2: every other message), which shows prefetch's effect "
+                    "on fair dispatch.")
+    heavy_ms: float = Field(default=0.0, ge=0, description="Extra work of a heavy message.")
     reply: bool = Field(default=True, description="Reply to styles that expect one.")
     idempotent: bool = Field(default=True, description="Record message IDs in PROCESSED_MESSAGES.")
     store: Name | None = Field(
@@ -224,6 +274,34 @@ class ServiceNode(NodeBase):
         description="zmq ROUTER: ZMQ_ROUTER_MANDATORY (libzmq default 0). 0 = a reply to a peer "
                     "that is gone is dropped silently; 1 = it is an error, counted as replies_unroutable.",
     )
+    reject: RejectMode = Field(default=RejectMode.NEVER,
+                               description="amqp: reject deliveries instead of processing them.")
+    reject_fraction: float = Field(default=0.1, ge=0, le=1, description="reject: fraction: the share rejected.")
+    reject_nth: int = Field(default=10, ge=1, description="reject: nth: every Nth delivery is rejected.")
+    fail_every: int | None = Field(
+        default=None, ge=1,
+        description="Processing fails, every time, for the messages whose sequence number + 1 is a "
+                    "multiple of this (poison messages); reject: failed rejects them.")
+    heartbeat_s: int = Field(
+        default=5, ge=0, le=65535,
+        description="amqp: connection heartbeat the node asks for, in seconds (0 = off). The lab's "
+                    "default is 5 (RabbitMQ proposes 60); the broker drops a peer silent for two.")
+    handler_thread: bool = Field(
+        default=False,
+        description="amqp: do the work in a thread of its own so the connection's I/O loop keeps "
+                    "sending heartbeats (false: work on the loop, like a pika BlockingConnection "
+                    "callback; work longer than two heartbeats gets the connection dropped).")
+    reply_mandatory: bool = Field(
+        default=False,
+        description="amqp: publish replies with mandatory, so the broker returns those it cannot "
+                    "route (the requester's reply queue or channel is gone): replies_returned.")
+    requeue: bool = Field(default=False, description="amqp: rejected deliveries go back to the queue "
+                          "(nack with requeue) rather than being dead-lettered or dropped.")
+    stream_offset: str = Field(
+        default="next", pattern=r"^(first|last|next|\d+)$",
+        description="amqp stream queues: where this consumer starts (first, last, next or an offset) "
+                    "unless it stored an offset earlier in the run; it stores the offset of what "
+                    "it acked and, restarted, goes on after it.")
     join_after_ms: int = Field(
         default=0, ge=0,
         description="Subscribe or connect this many ms after this service itself started. Services "
@@ -236,6 +314,10 @@ class BrokerNode(NodeBase):
 
     kind: Literal[NodeKind.BROKER] = NodeKind.BROKER
     url: str | None = Field(default=None, description="External AMQP URL; unset = a managed node.")
+    urls: list[str] | None = Field(
+        default=None, description="External cluster: one AMQP URL per member (clients fail over).")
+    cluster_size: Literal[1, 3, 5] = Field(
+        default=1, description="Managed: how many rabbitmq-server members form this broker (1, 3, 5).")
 
     @field_validator("url")
     @classmethod
@@ -244,9 +326,40 @@ class BrokerNode(NodeBase):
             raise ValueError("must start with amqp:// or amqps://")
         return value
 
+    @field_validator("urls")
+    @classmethod
+    def _amqp_urls(cls, value: list[str] | None) -> list[str] | None:
+        for url in value or []:
+            if not url.startswith(("amqp://", "amqps://")) or " " in url:
+                raise ValueError(f"'{url}' must start with amqp:// or amqps:// (no spaces)")
+        return value
+
+    @model_validator(mode="after")
+    def _one_kind_of_broker(self) -> BrokerNode:
+        if self.url is not None and self.urls:
+            raise ValueError("give either url (one external broker) or urls (an external cluster)")
+        if (self.url is not None or self.urls) and self.cluster_size > 1:
+            raise ValueError("cluster_size is for a managed cluster; an external one is its urls")
+        return self
+
     @property
     def managed(self) -> bool:
-        return self.url is None
+        return self.url is None and not self.urls
+
+    @property
+    def clustered(self) -> bool:
+        return self.cluster_size > 1 or len(self.urls or []) > 1
+
+    @property
+    def external_url(self) -> str | None:
+        """What clients of an external broker get: its URL, or its members' URLs space separated."""
+        return " ".join(self.urls) if self.urls else self.url
+
+    def member_names(self) -> list[str]:
+        """Managed cluster members as scenarios and the GUI name them: `rabbit/1` ... `rabbit/N`."""
+        if not self.managed or self.cluster_size < 2:
+            return []
+        return [f"{self.name}/{i}" for i in range(1, self.cluster_size + 1)]
 
 
 Node = Annotated[ClientNode | ServiceNode | BrokerNode, Field(discriminator="kind")]
@@ -268,6 +381,46 @@ class Link(_Strict):
     routing_key: str = "#"
     durable: bool = Field(default=True, description="amqp: durable queue and exchange.")
     queue_type: QueueType = QueueType.CLASSIC
+    exclusive: bool = Field(
+        default=False,
+        description="amqp: an exclusive queue, declared by its consumer alone and deleted with its "
+                    "connection (a subscriber that is away has no queue: it misses what is sent).")
+    auto_delete: bool = Field(
+        default=False, description="amqp: the queue is deleted when its last consumer goes.")
+    delivery_limit: int | None = Field(
+        default=None, ge=0,
+        description="amqp quorum queue: x-delivery-limit, deliveries of one message before it is "
+                    "dropped or dead-lettered; unset = no limit (RabbitMQ 3.10 has no default).",
+    )
+    message_ttl_ms: int | None = Field(
+        default=None, ge=0,
+        description="amqp: x-message-ttl, how long a message may wait in this queue; expired "
+                    "messages are dropped or dead-lettered; unset = forever.",
+    )
+    expires_ms: int | None = Field(
+        default=None, ge=1,
+        description="amqp: x-expires, the queue is deleted (with its messages) after this long "
+                    "unused (no consumer, no redeclare); unset = never.",
+    )
+    max_length: int | None = Field(
+        default=None, ge=0, description="amqp: x-max-length, messages the queue holds; unset = no limit.")
+    max_length_bytes: int | None = Field(
+        default=None, ge=0,
+        description="amqp: x-max-length-bytes, message body bytes the queue holds; unset = no limit.")
+    overflow: Overflow = Field(
+        default=Overflow.DROP_HEAD,
+        description="amqp: x-overflow, what a full queue does (sent only when not drop-head, "
+                    "RabbitMQ's default).")
+    dead_letter_exchange: str | None = Field(
+        default=None,
+        description="amqp: x-dead-letter-exchange of this queue: where rejected, expired or "
+                    "dropped messages go; '' = the default exchange; unset = they are discarded.",
+    )
+    dead_letter_routing_key: str | None = Field(
+        default=None,
+        description="amqp: x-dead-letter-routing-key; unset = the message's own routing key. With "
+                    "the default exchange it names the dead-letter queue.",
+    )
     hwm: int | None = Field(default=None, ge=0, description="zmq: send high-water mark.")
 
     @property

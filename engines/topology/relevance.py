@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from engines.topology.instances import feeding_clients
 from engines.topology.model import (
+    AckMode,
     BrokerNode,
     ClientNode,
     CrashPoint,
     Link,
+    QueueType,
+    RejectMode,
+    ReplyTo,
     ServiceNode,
     Topology,
     TransactionMode,
@@ -22,6 +26,9 @@ from engines.topology.vocabulary import Style, Transport
 _CLIENT_ALWAYS = ("style", "transport", "rate", "count", "payload_bytes", "timeout_ms", "retries")
 _SERVICE_ALWAYS = ("processing_ms", "reply", "idempotent")
 _ROUTER_STYLES = (Style.REQUEST_RESPONSE, Style.ASYNC_REQUEST_RESPONSE)
+HEARTBEAT_DEFAULT = 5
+_REJECT_DETAIL = {RejectMode.FRACTION: ("reject_fraction",), RejectMode.NTH: ("reject_nth",),
+                  RejectMode.FAILED: ("fail_every",)}
 
 
 def node_fields(topology: Topology, node: ClientNode | ServiceNode | BrokerNode) -> list[str]:
@@ -49,14 +56,40 @@ def node_fields(topology: Topology, node: ClientNode | ServiceNode | BrokerNode)
             fields.append("idempotency_key")
         if node.transport is Transport.AMQP:
             fields += ["confirms", "persistent", "mandatory", "resend_in_doubt"]
+            if node.expiration_ms is not None:
+                fields.append("expiration_ms")
+            if not node.declare:
+                fields.append("declare")
+            if node.heartbeat_s != HEARTBEAT_DEFAULT:
+                fields.append("heartbeat_s")
+            if node.style.expects_reply and node.style is not Style.PUBLISH_ASYNC_RESPONSES \
+                    and node.reply_to is not ReplyTo.QUEUE:
+                fields.append("reply_to")
         return fields
     if isinstance(node, ServiceNode):
         fields = list(_SERVICE_ALWAYS)
+        if node.heavy_every is not None:
+            fields += ["heavy_every", "heavy_ms"]
         feeding = {topology.link_transport(lk) for lk in topology.links_to(node.name)}
         if feeding and feeding <= {Transport.SMTP, Transport.IMAP}:
             fields.remove("reply")  # mail is one way: nothing is replied to
         if Transport.AMQP in feeding:
-            fields += ["ack", "prefetch"]
+            fields.append("ack")
+            if node.ack is not AckMode.AUTO:  # basic.qos means nothing to an auto-ack consumer
+                fields.append("prefetch")
+            if node.reply_mandatory:
+                fields.append("reply_mandatory")
+            if node.handler_thread:
+                fields.append("handler_thread")
+            streams = [lk for lk in topology.links_to(node.name) if lk.queue_type is QueueType.STREAM]
+            if streams:
+                fields.append("stream_offset")
+            if node.heartbeat_s != HEARTBEAT_DEFAULT:
+                fields.append("heartbeat_s")
+            if node.reject is not RejectMode.NEVER:  # written once chosen (files stay short)
+                fields += ["reject", *_REJECT_DETAIL.get(node.reject, ()), "requeue"]
+            if node.fail_every is not None and "fail_every" not in fields:
+                fields.append("fail_every")
         if Transport.ZMQ in feeding:
             fields.append("hwm")
             if any(c.transport is Transport.ZMQ and c.style in _ROUTER_STYLES
@@ -79,6 +112,15 @@ def link_fields(topology: Topology, link: Link) -> list[str]:
     source = topology.node(link.source)
     if isinstance(source, BrokerNode):
         fields = ["durable", "queue_type"]
+        fields += [key for key in ("exclusive", "auto_delete") if getattr(link, key)]
+        if link.queue_type is QueueType.QUORUM:
+            fields.append("delivery_limit")
+        fields += [key for key in ("message_ttl_ms", "expires_ms", "max_length", "max_length_bytes")
+                   if getattr(link, key) is not None]
+        if link.max_length is not None or link.max_length_bytes is not None:
+            fields.append("overflow")
+        if link.dead_letter_exchange is not None:
+            fields += ["dead_letter_exchange", "dead_letter_routing_key"]
         publish = any(
             isinstance(c, ClientNode) and c.style.one_to_many
             for lk in topology.links_to(source.name)
@@ -90,3 +132,14 @@ def link_fields(topology: Topology, link: Link) -> list[str]:
     if isinstance(source, ClientNode) and source.style.one_to_many:
         return ["exchange_type"]
     return []
+
+
+def effective_queue_type(topology: Topology, link: Link) -> str:
+    """A broker->service link's queue type: as set, else quorum on a clustered broker (a
+    cluster is there to survive a member; a classic queue lives on one member only), else
+    classic."""
+    if "queue_type" not in link.model_fields_set and topology.has_node(link.source):
+        source = topology.node(link.source)
+        if isinstance(source, BrokerNode) and source.clustered:
+            return "quorum"
+    return str(link.queue_type.value)

@@ -264,6 +264,8 @@ def to_data(topology: Topology) -> dict[str, Any]:
         full = _tidy(link.model_dump(mode="json", by_alias=True))
         for key in relevance.link_fields(topology, link):
             dumped.setdefault(key, full[key])
+        if "queue_type" in dumped:  # what the run uses: quorum by default on a cluster
+            dumped["queue_type"] = relevance.effective_queue_type(topology, link)
         ordered = {"from": link.source, "to": link.target}
         aliases = [f.alias or n for n, f in Link.model_fields.items()]
         ordered.update({k: dumped[k] for k in aliases if k in dumped and k not in ("from", "to")})

@@ -13,7 +13,7 @@ from collections import Counter
 
 import networkx as nx
 
-from engines.topology import channels, counter_scopes, expectations, instances
+from engines.topology import amqp_rules, channels, counter_scopes, expectations, instances
 from engines.topology.model import BrokerNode, ClientNode, ServiceNode, Topology
 from engines.topology.problems import Problem, Severity
 from engines.topology.vocabulary import Transport, supports, transports_for
@@ -173,6 +173,12 @@ def validate(topology: Topology) -> list[Problem]:
     if all(p.severity is not Severity.ERROR or not p.path or p.path[0] != "links" for p in problems):
         for j, fld, message in channels.plan(topology).problems:
             link_problem(j, fld, message)
+        for f in amqp_rules.check(topology):
+            severity = Severity.WARNING if f.warning else Severity.ERROR
+            if f.link is not None:
+                link_problem(f.link, f.field, f.message, f.hint, severity)
+            elif f.node is not None:
+                node_problem(f.node, f.field, f.message, f.hint, severity)
 
     # scenario ----------------------------------------------------------------
     link_keys = [lk.key for lk in topology.links]
@@ -185,6 +191,9 @@ def validate(topology: Topology) -> list[Problem]:
                 problems.append(Problem(f"'{step.action.value}' needs a link; no link '{step.target}'",
                                         hint=hint, path=path))
             continue
+        members = [m for b in topology.brokers() for m in b.member_names()]
+        if step.target in members:
+            continue  # one member of a managed cluster (rabbit/2)
         if step.target not in names:
             problems.append(Problem(f"'{step.action.value}' needs a node; no node '{step.target}'",
                                     hint=_suggest(step.target, names), path=path))

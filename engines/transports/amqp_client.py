@@ -2,8 +2,8 @@
 
 - notification: default exchange -> the channel's queue (competing consumers)
 - publish-subscribe: fanout/topic exchange -> one queue per subscriber
-- request-response / async-request-response: reply_to (an exclusive queue) +
-  correlation_id (the message's sequence number, the same on every attempt);
+- request-response / async-request-response: reply_to (an exclusive queue, or
+  RabbitMQ's direct reply-to with `reply_to: direct`) + correlation_id (the message's sequence number, the same on every attempt);
   in flight: 1 / `in_flight`; replies to unknown or repeated IDs are counted
   (late_replies, duplicate_replies) and dropped
 - publish-async-responses: the exchange carries the request to every
@@ -14,6 +14,14 @@ queue died with the connection) are in doubt; with `resend_in_doubt` they go
 again after the reconnect with the same ID and the next attempt number.
 Failed reconnects count as errors, so the error rate rises while the broker
 is down and the send rate falls to zero.
+
+Clustered broker (several URLs): the session fails over along the member
+list; a publisher nack ("not taken", e.g. a quorum queue without a leader) is
+resent on a fresh channel after the session's pause; and a publisher that
+hears no confirm for `timeout_ms` drops the connection (a paused member
+accepts TCP and never answers), so the in-doubt messages go again through
+another member. Reconnects and failovers
+are counted (client extras) and sent as events for the timeline.
 """
 
 from __future__ import annotations
@@ -29,8 +37,10 @@ from engines.transports.base import ClientContext
 
 CONFIRM_WINDOW = 1000  # publishes in flight awaiting confirms (PERFORMANCE.md: ~10x one-by-one)
 CHUNK = 256  # publishes per ioloop turn at rate 0, so confirms and replies get read in between
+STUCK_CONFIRMS = 3  # a publish unconfirmed for this many timeouts is in doubt, confirms or not
 
 REQUEST_STYLES = ("request-response", "async-request-response")
+DIRECT_REPLY_TO = "amq.rabbitmq.reply-to"
 COLLECT = "publish-async-responses"
 
 
@@ -66,14 +76,19 @@ class AmqpClient:
         self.publisher: Publisher | None = None
         self.window: ConfirmWindow | None = None
         self._pump_at: float | None = None
+        self._heard_ns = time.monotonic_ns()  # the last confirm (or nack) from the broker
         # After the last send, a broker that stays away this long ends the client.
         give_up_s = max(5.0, cfg.timeout_ms * (cfg.retries + 1) / 1000)
-        self.session = Session(self.url, [self.spec], ctx.stop, ctx.log, name=cfg.name,
-                               give_up_after=lambda: give_up_s if self.pacer.finished else None)
+        # declare: false publishes to what the consumers declared (nothing declared here)
+        declared = [self.spec] if cfg.declare else []
+        self.session = Session(self.url, declared, ctx.stop, ctx.log, name=cfg.name,
+                               give_up_after=lambda: give_up_s if self.pacer.finished else None,
+                               heartbeat_s=cfg.heartbeat_s)
         self.session.on_ready = self._ready
         self.session.on_lost = self._lost
         self.session.on_tick = self._tick
         self.session.on_connect_error = self._connect_error
+        self.session.on_reconnect = self._reconnected
 
     # -- lifecycle ---------------------------------------------------------------
     def run(self) -> None:
@@ -88,6 +103,7 @@ class AmqpClient:
                              self.cfg.name, len(self.resend) + len(self.outstanding))
 
     def _ready(self, channel: Any) -> None:
+        self._heard_ns = time.monotonic_ns()
         self.window = ConfirmWindow(self.window_size) if self.cfg.confirms else None
         if not self.replies:
             self._start(channel, None)
@@ -98,6 +114,10 @@ class AmqpClient:
             channel.basic_consume(queue, self._on_reply, auto_ack=True,
                                   callback=lambda _f: self._start(channel, queue))
 
+        if self.cfg.reply_to == "direct":  # consume the pseudo-queue (no-ack) before publishing
+            channel.basic_consume(DIRECT_REPLY_TO, self._on_reply, auto_ack=True,
+                                  callback=lambda _f: self._start(channel, DIRECT_REPLY_TO))
+            return
         channel.queue_declare("", exclusive=True, auto_delete=True, callback=declared)
 
     def _start(self, channel: Any, reply_queue: str | None) -> None:
@@ -108,11 +128,15 @@ class AmqpClient:
             channel, exchange, self.spec.get("routing_key", ""), self.kind, self.ctx.client_index,
             self.ctx.payload, self.cfg.persistent, self.cfg.mandatory, self.window,
             self._acked, self._nacked, self._returned, reply_to=reply_queue,
+            expiration_ms=self.cfg.expiration_ms,
         )
         self._pump()
 
-    def _lost(self, _reason: str) -> None:
-        self.rec.error(-1, "connection")
+    def _lost(self, reason: str) -> None:
+        # A channel the broker closed (e.g. 404: a publish to an exchange that does not exist)
+        # is its own kind of error; the session reconnects either way.
+        closed = "ChannelClosedByBroker" in reason
+        self.rec.error(-1, "channel-closed" if closed else "connection")
         self.publisher = None
         doubt: list[tuple[int, int]] = []
         if self.window is not None:
@@ -133,6 +157,14 @@ class AmqpClient:
 
     def _connect_error(self, _reason: str) -> None:
         self.rec.error(-1, "connection")
+
+    def _reconnected(self, failover: bool, index: int) -> None:
+        self.rec.count("reconnects")
+        if failover:
+            self.rec.count("failovers")
+        self.ctx.event("failover" if failover else "reconnect", member=index + 1,
+                       after_s=self.session.last_outage_s,
+                       in_doubt=len(self.resend))
 
     # -- sending -------------------------------------------------------------------
     def _room(self) -> int:
@@ -196,6 +228,7 @@ class AmqpClient:
 
     # -- broker callbacks -------------------------------------------------------------
     def _acked(self, item: Pending) -> None:
+        self._heard_ns = time.monotonic_ns()
         seq, _attempt, ts_ns = item
         if self.replies:  # the broker has the request; the reply acknowledges it
             self.rec.confirmed(seq)
@@ -205,16 +238,21 @@ class AmqpClient:
             self._schedule(0.0)
 
     def _nacked(self, item: Pending) -> None:
+        self._heard_ns = time.monotonic_ns()
         seq, attempt, _ts = item
         self.rec.nack(seq)
         self.outstanding.pop(seq, None)
-        if attempt < self.cfg.retries:
-            self.resend.append((seq, attempt))
-        else:
+        if attempt >= self.cfg.retries:
             self.rec.gave_up(seq)
+        else:
+            self.resend.append((seq, attempt))
+            if self.session.clustered and self.session.connected:
+                # no leader right now: resend on a fresh channel, after the session's pause
+                # before reconnecting (a timer on this connection would die with it)
+                self.session.abandon("publish nacked (queue without leader)", member_failed=False)
 
     def _returned(self, seq: int) -> None:
-        self.rec.error(seq, "unroutable")
+        self.rec.returned(seq)
         if self.outstanding.pop(seq, None) is not None:
             self._schedule(0.0)
 
@@ -255,6 +293,16 @@ class AmqpClient:
         if self.window is not None and not self.replies:
             for seq, _attempt, _ts in self.window.overdue(now - self.timeout_ns):
                 self.rec.timeout(seq)
+            oldest = self.window.oldest_ts()
+            # a member that answers nothing (paused), not merely a slow one: no confirm at all
+            # for timeout_ms while publishes wait
+            # (or one publish left behind far longer: a channel opened while its queue had no
+            # leader may never confirm what it took then)
+            if (self.session.clustered and oldest is not None and now - oldest > self.timeout_ns
+                    and (now - self._heard_ns > self.timeout_ns
+                         or now - oldest > STUCK_CONFIRMS * self.timeout_ns)):
+                self.session.abandon(f"no confirm within {self.cfg.timeout_ms} ms")
+                return
         if self.outstanding:
             self._expire(now)
         self._pump()

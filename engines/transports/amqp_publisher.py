@@ -52,6 +52,12 @@ class ConfirmWindow:
         self._low = max(self._low, tag + 1)
         return settled
 
+    def oldest_ts(self) -> int | None:
+        """When the oldest unconfirmed publish went out (None when all are confirmed)."""
+        for item in self.pending.values():  # dict order is tag order: the first is the oldest
+            return item[2]
+        return None
+
     def overdue(self, deadline_ns: int) -> list[Pending]:
         """Publishes sent before `deadline_ns` and still unconfirmed, each reported once."""
         found = []
@@ -93,6 +99,7 @@ class Publisher:
         on_nack: Callable[[Pending], None],
         on_return: Callable[[int], None],
         reply_to: str | None = None,
+        expiration_ms: int | None = None,
     ) -> None:
         self.channel = channel
         self.exchange = exchange
@@ -106,7 +113,9 @@ class Publisher:
         self.reply_to = reply_to
         mode = pika.DeliveryMode.Persistent if persistent else pika.DeliveryMode.Transient
         self._delivery_mode = mode
-        self._props = pika.BasicProperties(delivery_mode=mode)
+        # per-message TTL: AMQP carries it as a string of milliseconds
+        self._expiration = None if expiration_ms is None else str(expiration_ms)
+        self._props = pika.BasicProperties(delivery_mode=mode, expiration=self._expiration)
         self._publish = channel.basic_publish
         if window is not None:
             channel.confirm_delivery(ack_nack_callback=self._confirmed)
@@ -119,7 +128,7 @@ class Publisher:
             props = self._props
         else:  # request styles: reply_to + correlation_id (the message ID, same on every attempt)
             props = pika.BasicProperties(delivery_mode=self._delivery_mode, reply_to=self.reply_to,
-                                         correlation_id=str(seq))
+                                         correlation_id=str(seq), expiration=self._expiration)
         self._publish(self.exchange, self.routing_key, body, props, self.mandatory)
         if self.window is not None:
             self.window.add(seq, attempt, ts_ns)

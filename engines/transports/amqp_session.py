@@ -15,6 +15,14 @@ a backoff, reconnects, declares the channels again and tells the driver
 
 The loop is bounded by `stop` (checked every `tick_s`) and, optionally, by
 `give_up_after()` seconds without a connection (re-read at every attempt).
+
+A clustered broker comes as several URLs (space separated): the session
+tries them in turn, starting after the member that just failed, with short
+connect timeouts; a successful connect after a loss is a reconnect, and one
+to another member than before is a failover (`on_reconnect(failover, url
+index)`, once per connection). `abandon()` drops a connection that stopped
+answering (a paused member accepts TCP and never replies) without waiting for
+the close handshake.
 """
 
 from __future__ import annotations
@@ -33,6 +41,9 @@ from engines.transports.amqp_declare import declare
 
 BACKOFF_S = (0.1, 0.2, 0.4, 0.8, 1.0)
 HEARTBEAT_S = 5  # a paused broker is noticed after about heartbeat + 5 s
+CLOSE_WAIT_S = 2.0  # a close the broker does not answer within this is abandoned
+ELECTION_WAIT_S = 1.0  # after losing a cluster member, before connecting to the next one
+CLUSTER_HEARTBEAT_S = 5  # as a single broker's: shorter ones dropped live members under load
 
 logging.getLogger("pika").setLevel(logging.CRITICAL)  # pika logs every failed connect
 
@@ -56,30 +67,44 @@ class Session:
         name: str,
         tick_s: float = 0.02,
         give_up_after: Callable[[], float | None] = lambda: None,
+        heartbeat_s: int = HEARTBEAT_S,
     ) -> None:
-        self.url = url
+        self.urls = url.split() or [url]
+        self.url = self.urls[0]
+        self.index = 0  # the URL tried next (or connected now)
+        self.last_index: int | None = None  # the member of the last successful connection
         self.specs = specs
         self.stop = stop
         self.log = log
         self.name = name
         self.tick_s = tick_s
         self.give_up_after = give_up_after
+        self.heartbeat_s = heartbeat_s  # 0: no heartbeats (a stuck peer is noticed only by TCP)
         self.on_ready: Callable[[Any], None] = lambda channel: None
         self.on_lost: Callable[[str], None] = lambda reason: None
         self.on_tick: Callable[[], None] = lambda: None
         self.on_connect_error: Callable[[str], None] = lambda reason: None
+        self.on_reconnect: Callable[[bool, int], None] = lambda failover, index: None
         self.connection: SelectConnection | None = None
         self.channel: Any = None
         self.connected = False
         self.connected_once_this_round = False
         self.connects = 0
+        self.reconnects = 0
+        self.failovers = 0
         self._finishing = False
+        self._finish_at = 0.0
+        self._failed_index: int | None = None  # the member whose loss we are failing over from
+        self._quiet_loss = False  # the next loss is our own doing on a healthy member
+        self._lost_at = time.monotonic()
+        self.last_outage_s = 0.0  # from the loss of a member to ready again on the next one
         self._reasons_logged: set[str] = set()
 
     # -- driver API ------------------------------------------------------------
     def finish(self) -> None:
         """Close on purpose: no on_lost, no reconnect; `run` returns."""
         self._finishing = True
+        self._finish_at = time.monotonic()
         conn = self.connection
         if conn is not None and not (conn.is_closed or conn.is_closing):
             try:
@@ -88,6 +113,27 @@ class Session:
             except pika.exceptions.AMQPError:
                 pass
         if conn is not None:
+            conn.ioloop.stop()
+
+    @property
+    def clustered(self) -> bool:
+        return len(self.urls) > 1
+
+    def abandon(self, reason: str, member_failed: bool = True) -> None:
+        """Drop a connection that stopped answering (no close handshake); reconnects.
+
+        `member_failed=False`: the member is fine but this channel is not (a nack while
+        its queue had no leader); the reconnect that follows is not another failover.
+        """
+        conn = self.connection
+        if conn is None or conn.is_closed:
+            return
+        if not member_failed:
+            self._quiet_loss = True
+        self._lost(reason)
+        try:  # what pika's own heartbeat checker does: close() would wait for close-ok
+            conn._terminate_stream(pika.exceptions.AMQPConnectionError(reason))  # noqa: SLF001
+        except Exception:  # noqa: BLE001 - no stream any more: stop the loop instead
             conn.ioloop.stop()
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> None:
@@ -108,7 +154,16 @@ class Session:
             limit = self.give_up_after()
             if limit is not None and time.monotonic() - down_since > limit:
                 return False
-            self.stop.wait(BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)])
+            self.index = (self.index + 1) % len(self.urls)  # start after the member that failed
+            self.url = self.urls[self.index]
+            if self.clustered and self.connected_once_this_round:
+                # a quorum queue elects a new leader in ~0.5 s; a channel opened before that
+                # stays stuck on the old one (measured: nacks, no deliveries)
+                self.stop.wait(ELECTION_WAIT_S)
+            elif self.clustered and (attempt + 1) % len(self.urls):
+                self.stop.wait(0.02)  # another member may be up: try it at once
+            else:
+                self.stop.wait(BACKOFF_S[min(attempt // len(self.urls), len(BACKOFF_S) - 1)])
             attempt += 1
         return True
 
@@ -116,10 +171,10 @@ class Session:
     def _run_once(self) -> None:
         self.connected_once_this_round = False
         params = pika.URLParameters(self.url)
-        params.heartbeat = HEARTBEAT_S
+        params.heartbeat = self.heartbeat_s
         params.connection_attempts = 1
-        params.socket_timeout = 2.0
-        params.stack_timeout = 4.0
+        params.socket_timeout = 1.0 if self.clustered else 2.0
+        params.stack_timeout = 3.0 if self.clustered else 4.0
         params.client_properties = {"connection_name": self.name}
         try:
             self.connection = SelectConnection(
@@ -148,7 +203,7 @@ class Session:
     def _on_channel(self, channel: Any) -> None:
         self.channel = channel
         channel.add_on_close_callback(self._on_channel_closed)
-        declare(channel, self.specs, lambda: self._declared(channel))
+        declare(channel, self.specs, lambda: self._declared(channel), owner=self.name)
 
     def _declared(self, channel: Any) -> None:
         if channel is not self.channel or not channel.is_open:
@@ -156,6 +211,15 @@ class Session:
         self.connected = True
         self.connected_once_this_round = True
         self.connects += 1
+        previous, self.last_index = self.last_index, self.index
+        failed, self._failed_index, self._quiet_loss = self._failed_index, None, False
+        if previous is not None:
+            # one failover per member that failed under us, however many tries it took
+            self.reconnects += 1
+            self.last_outage_s = round(time.monotonic() - self._lost_at, 3)
+            failover = failed is not None and failed != self.index
+            self.failovers += failover
+            self.on_reconnect(failover, self.index)
         self.on_ready(channel)
 
     def _on_open_error(self, connection: SelectConnection, error: BaseException | str) -> None:
@@ -182,6 +246,9 @@ class Session:
 
     def _lost(self, reason: str) -> None:
         was = self.connected
+        if was and not self._quiet_loss and self._failed_index is None:
+            self._failed_index = self.last_index
+            self._lost_at = time.monotonic()
         self.connected = False
         self.channel = None
         if was and not self._finishing:
@@ -196,6 +263,9 @@ class Session:
             return
         if self.stop.is_set() and not self._finishing:
             self.finish()
+            return
+        if self._finishing and time.monotonic() - self._finish_at > CLOSE_WAIT_S:
+            self.abandon("close not answered (paused broker)")  # a paused member never says close-ok
             return
         if self.connected:
             self.on_tick()

@@ -83,6 +83,10 @@ class ClientConfig:
     persistent: bool = True
     mandatory: bool = True
     resend_in_doubt: bool = True
+    expiration_ms: int | None = None  # amqp: per-message TTL
+    reply_to: str = "queue"  # amqp request styles: "queue" or "direct" (amq.rabbitmq.reply-to)
+    declare: bool = True  # amqp: declare the channel before publishing
+    heartbeat_s: int = 5  # amqp: connection heartbeat asked for (0 = off)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ClientConfig:
@@ -108,6 +112,17 @@ class ServiceConfig:
     router_mandatory: bool = False
     subscribe: bool = True
     join_after_ms: int = 0
+    reject: str = "never"  # never | fraction | nth | failed (amqp: basic.reject instead of processing)
+    reject_fraction: float = 0.1
+    reject_nth: int = 10
+    fail_every: int | None = None  # message N fails every time when N % fail_every == 0
+    requeue: bool = False
+    reply_mandatory: bool = False
+    heavy_every: int | None = None  # every Nth message (by sequence number) costs heavy_ms more
+    heavy_ms: float = 0.0
+    handler_thread: bool = False  # amqp: the work in a thread of its own (heartbeats go on)
+    stream_offset: str = "next"  # amqp stream queues: first | last | next | an offset
+    heartbeat_s: int = 5  # amqp: connection heartbeat asked for (0 = off)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ServiceConfig:
@@ -181,6 +196,7 @@ class ClientContext:
     expect_subscribers: int = 0  # publish styles: on-time subscribers to wait for
     clients: Mapping[str, int] = field(default_factory=dict)  # every client name -> index
     run_token: str | None = None  # the run's secret (pub/sub: only the run's subscribers count)
+    event: Callable[..., None] = field(default=lambda kind, **fields: None)  # a timeline event
 
 
 @dataclass
@@ -206,6 +222,7 @@ class ServiceContext:
     clients: Mapping[str, int] = field(default_factory=dict)  # every client name -> index
     ready: Callable[[], None] = field(default=lambda: None)  # call once bound or connected
     run_token: str | None = None  # the run's secret (pub/sub: proves a subscriber is the run's)
+    event: Callable[..., None] = field(default=lambda kind, **fields: None)  # a timeline event
     node_dir: Path | None = None  # the node's own directory (a mail service keeps its Maildirs there)
 
     def max_batch(self) -> int:

@@ -42,6 +42,16 @@ UNSET_WORDS = {
     "url": "managed by the lab",
     "channel": "derived",
     "name": "from->to",
+    "delivery_limit": "no limit",
+    "dead_letter_exchange": 'none ("" = default exchange)',
+    "dead_letter_routing_key": "the message's own",
+    "fail_every": "never",
+    "heavy_every": "none",
+    "message_ttl_ms": "forever",
+    "expires_ms": "never",
+    "expiration_ms": "none",
+    "max_length": "no limit",
+    "max_length_bytes": "no limit",
 }
 LABELS = {
     "rate": "Rate (msg/s)",
@@ -69,6 +79,25 @@ LABELS = {
     "req_relaxed": "REQ_RELAXED",
     "req_correlate": "REQ_CORRELATE",
     "store": "Shared store",
+    "delivery_limit": "Delivery limit",
+    "dead_letter_exchange": "Dead-letter exchange",
+    "dead_letter_routing_key": "Dead-letter key",
+    "reject_fraction": "Reject fraction",
+    "reject_nth": "Reject every Nth",
+    "fail_every": "Fail every Nth",
+    "message_ttl_ms": "Message TTL (ms)",
+    "expires_ms": "Queue expires (ms)",
+    "expiration_ms": "Message expiration (ms)",
+    "max_length": "Max length",
+    "max_length_bytes": "Max length (bytes)",
+    "auto_delete": "Auto-delete",
+    "reply_to": "Reply to",
+    "reply_mandatory": "Mandatory replies",
+    "heartbeat_s": "Heartbeat (s)",
+    "heavy_every": "Heavy every Nth",
+    "heavy_ms": "Heavy extra (ms)",
+    "handler_thread": "Work in a thread",
+    "stream_offset": "Stream offset",
 }
 
 
@@ -227,9 +256,14 @@ class TextEditor(FieldEditor):
 
     def value(self) -> Any:
         text = self.line.text().strip()
+        if self.optional and text in ('""', "''"):
+            return ""  # an empty value that is set (the default exchange), unlike an empty box
         return None if self.optional and not text else text
 
     def set_value(self, value: Any) -> None:
+        if self.optional and value == "":
+            self.line.setText('""')
+            return
         self.line.setText("" if value is None else str(value))
         self.line.setCursorPosition(0)  # show the start of a long name, not its end
 

@@ -47,6 +47,18 @@ def thickness(rate: float) -> float:
     return 2.0 if rate <= 0.5 else min(13.0, 2.0 + 2.0 * math.log10(1 + rate))
 
 
+def member_text(members: list[tuple[str, str]], leaders: dict[str, str | None],
+                queues: dict[str, int]) -> str:
+    """One line per member ('rabbit/1 ready · leads payments'), then the queue depths."""
+    lines = []
+    for name, state in members:
+        led = sorted(q for q, leader in leaders.items() if leader == name)
+        lines.append(f"{name} {BAD_STATES.get(state, state)}" + (f" · leads {', '.join(led)}" if led else ""))
+    if queues:
+        lines.append(" · ".join(f"{q}: {count_text(n)} ready" for q, n in sorted(queues.items())))
+    return "\n".join(lines)
+
+
 class RunCanvas:
     """Paints one run onto the editor's canvas; `clear()` gives the canvas back to editing."""
 
@@ -76,7 +88,7 @@ class RunCanvas:
             item.set_state(state)
             word = BAD_STATES.get(fig.state)
             if item.kind is NodeKind.BROKER:
-                self._broker(item, fig, word)
+                self._broker(item, fig, word, sampler.members(name), sampler.leaders(name))
             elif item.kind is NodeKind.CLIENT:
                 self._client(item, fig, nodes.get(name, {}), word)
             else:
@@ -97,11 +109,18 @@ class RunCanvas:
         item.set_badge(word, BAD if word in ("KILLED", "CRASHED") else colour)
         return True
 
-    def _broker(self, item: Any, fig: Any, word: str | None) -> None:
+    def _broker(self, item: Any, fig: Any, word: str | None,
+                members: list[tuple[str, str]] | None = None,
+                leaders: dict[str, str | None] | None = None) -> None:
         depth = sum(fig.queues.values())
         down = fig.state in ("killed", "crashed", "exited")
         if not self._state_badge(item, word):
             item.set_badge(f"queue {count_text(depth)}", WARN if depth >= PILING else DARK)
+        if members:
+            item.set_detail(member_text(members, leaders or {}, fig.queues),
+                            BAD if any(s in ("killed", "crashed", "paused", "exited") for _m, s in members)
+                            else theme.TEXT)
+            return
         if down:
             item.set_detail("DOWN: queues unreachable", BAD)
         elif fig.queues:

@@ -135,8 +135,8 @@ class LiveSampler:
         if sup.started_at is not None or final:
             self._read_events()
         states = sup.states()
-        for name, state in states.items():
-            self.nodes[name].state = state
+        for name, state in states.items():  # cluster members (rabbit/2) are nodes of the run too
+            self.nodes.setdefault(name, NodeFigures()).state = state
         now = self.run_clock()
         metrics = sup.metrics
         if now is None or metrics is None or sup.plan is None:
@@ -257,6 +257,18 @@ class LiveSampler:
         as the HTML report pairs them: an outage lasts until the node is ready again."""
         now = self.run_clock() or 0.0
         return fault_periods(fault_events(self._timeline), now)
+
+    def members(self, broker: str) -> list[tuple[str, str]]:
+        """A clustered broker's members and their states: [('rabbit/1', 'ready'), ...]."""
+        prefix = f"{broker}/"
+        return [(n, f.state) for n, f in sorted(self.nodes.items()) if n.startswith(prefix)]
+
+    def leaders(self, broker: str) -> dict[str, str | None]:
+        """Queue -> its leader member, as the cluster's leader monitor saw it last."""
+        clusters = getattr(self.sup, "clusters", None)
+        if clusters is None:
+            return {}
+        return {q: v.leader for q, v in clusters.queues(broker).items()}
 
     def queue_series(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """'broker/queue' -> (run-clock times, ready messages)."""

@@ -29,6 +29,7 @@ EVENT_COLOURS = {
     "manual": "#1864ab", "scenario": "#862e9c", "killed": "#e03131", "crashed": "#c92a2a",
     "kill": "#e03131", "error": "#e03131", "escalate": "#e03131", "paused": "#e67700",
     "ready": "#2b8a3e", "gave-up": "#e67700", "run-ended": "#212529", "interrupted": "#e67700",
+    "leader-change": "#5f3dc4", "failover": "#1864ab", "reconnect": "#1864ab",
 }
 SKIP_FIELDS = {"t", "wall", "event", "node", "link", "pid", "run_dir", "role", "at_s"}
 
@@ -82,7 +83,7 @@ class EventLogPanel(QListWidget):
 def log_path(run_dir: Path, name: str, kind: str) -> Path:
     """Where a node writes its log: a broker's newest RabbitMQ log, or the node's node.log."""
     if kind == "broker":
-        base = run_dir / "brokers" / name
+        base = run_dir / "brokers" / name.replace("/", ".")  # a cluster member: brokers/rabbit.2
         logs = sorted((base / "log").glob("*.log"), key=lambda p: p.stat().st_mtime if p.exists() else 0)
         return logs[-1] if logs else base / "console.log"
     return run_dir / "nodes" / name / "node.log"

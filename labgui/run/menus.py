@@ -54,6 +54,19 @@ def node_menu(ctl: MenuHost, item: NodeItem, menu: QMenu, running: bool) -> None
         entry.setToolTip(tip)
         entry.setEnabled(running and state in states)
         entry.triggered.connect(lambda _c=False, a=action, n=item.name: ctl.act(a, n))
+    members = ctl.sampler.members(item.name) if ctl.sampler else []
+    if members:  # a clustered broker: each member is its own process
+        menu.addSeparator()
+        for member, member_state in members:
+            sub = menu.addMenu(f"Member {member}: {member_state}")
+            sub.setObjectName(f"run-member-{member}")
+            sub.setToolTipsVisible(True)
+            for action, text, tip, states in NODE_MENU:
+                entry = sub.addAction(text)
+                entry.setObjectName(f"run-{action}-{member}")
+                entry.setToolTip(tip)
+                entry.setEnabled(running and member_state in states)
+                entry.triggered.connect(lambda _c=False, a=action, n=member: ctl.act(a, n))
     menu.addSeparator()
     log = menu.addAction("Show its &log")
     log.setObjectName("run-log")

@@ -91,7 +91,7 @@ def isolate(topology: Topology, broker_url: str, suffix: str) -> Topology:
             link.channel = rename.setdefault(old, f"{old}-{suffix}")
     for link in topology.links:
         if isinstance(topology.node(link.source), BrokerNode) and link.channel is not None:
-            link.channel = rename[link.channel]
+            link.channel = rename.get(link.channel, link.channel)  # dead-letter channels: as given
     for broker in topology.brokers():
         broker.url = broker_url
     return topology

@@ -6,10 +6,12 @@ import textwrap
 
 import pytest
 
-from engines.brokers.plan import link_specs, queue_names
+from engines.brokers.plan import QUEUE_SETTINGS, link_specs, queue_names
 from engines.topology import topofile
-from engines.transports.amqp_declare import QUORUM_DELIVERY_LIMIT, declare_operations
+from engines.transports.amqp_declare import declare_operations
 from engines.transports.amqp_publisher import ConfirmWindow
+
+UNSET = {**{key: None for key in QUEUE_SETTINGS}, "exclusive": False, "auto_delete": False}
 
 
 def test_confirm_window_settles_multiple_and_single_acks_once():
@@ -28,14 +30,36 @@ def test_confirm_window_settles_multiple_and_single_acks_once():
     assert window.settle(1, multiple=True) == [(9, 1, 3000)]
 
 
-def test_quorum_queues_get_a_delivery_limit_and_are_durable():
+def test_queue_arguments_are_only_what_the_file_sets():
     spec = {"exchange": "", "queues": [
-        {"name": "q", "durable": False, "queue_type": "quorum"},
+        {"name": "q", "durable": True, "queue_type": "quorum", "delivery_limit": None},
+        {"name": "l", "durable": True, "queue_type": "quorum", "delivery_limit": 4},
         {"name": "c", "durable": False, "queue_type": "classic"}]}
     ops = dict((kw["queue"], kw) for name, kw in declare_operations(spec) if name == "queue_declare")
-    assert ops["q"]["durable"] is True
-    assert ops["q"]["arguments"] == {"x-queue-type": "quorum", "x-delivery-limit": QUORUM_DELIVERY_LIMIT}
+    assert ops["q"]["arguments"] == {"x-queue-type": "quorum"}  # 3.10 has no default delivery limit
+    assert ops["l"]["arguments"] == {"x-queue-type": "quorum", "x-delivery-limit": 4}
     assert ops["c"]["durable"] is False and ops["c"]["arguments"] is None
+
+
+def test_prefetch_with_automatic_acks_is_a_warning():
+    text = textwrap.dedent("""
+        version: 1
+        name: prefetch
+        nodes:
+          - {name: feed, kind: client, style: notification, transport: amqp}
+          - {name: rabbit, kind: broker}
+          - {name: a, kind: service, ack: auto, prefetch: 10}
+          - {name: b, kind: service, ack: auto}
+        links:
+          - {from: feed, to: rabbit}
+          - {from: rabbit, to: a}
+          - {from: rabbit, to: b}
+        """)
+    loaded = topofile.loads(text)
+    [warning] = loaded.warnings
+    assert warning.node == "a" and "prefetch 10 is ignored with 'ack: auto'" in warning.message
+    assert warning.line == 7  # the line of node a (after the leading blank line)
+    assert topofile.dumps(loaded.topology).count("prefetch:") == 1  # a set it; for b it does not matter
 
 
 def test_channel_specs_for_queue_and_publish_styles():
@@ -60,14 +84,14 @@ def test_channel_specs_for_queue_and_publish_styles():
     work = specs["orders->rabbit"]
     assert work["exchange"] == "" and work["routing_key"] == "work" and not work["publish"]
     assert work["queues"] == [{"name": "work", "service": "a", "durable": True,
-                               "queue_type": "quorum", "bind": None}]
+                               "queue_type": "quorum", "bind": None, **UNSET}]
     assert work["services"] == ["a", "b"]  # competing consumers of one queue
     assert specs["rabbit->b"]["consume"] == "work"
     feed = specs["feed-a"]
     assert feed["publish"] and feed["exchange"] == "feed" and feed["exchange_type"] == "topic"
     assert feed["consume"] == "feed.a"
     assert feed["queues"] == [{"name": "feed.a", "service": "a", "durable": False,
-                               "queue_type": "classic", "bind": "eu.*"}]
+                               "queue_type": "classic", "bind": "eu.*", **UNSET}]
     assert specs["news->rabbit"]["routing_key"] == "eu.#"
     assert queue_names(topo) == {"rabbit": ["feed.a", "work"]}
 
@@ -131,3 +155,85 @@ def test_a_client_gives_up_in_doubt_messages_when_the_broker_never_returns(tmp_p
     counters = rec.snapshot()["c"]
     assert counters["gave_up"] == 1 and counters["errors"] >= 3
     assert rec.snapshot()["errors_by_kind"]["connection"] == counters["errors"] - 1
+
+
+def _problems(nodes: str, links: str):
+    import yaml
+
+    from engines.topology import validation
+    from engines.topology.model import Topology
+
+    data = yaml.safe_load(textwrap.dedent("""
+        version: 1
+        name: dl
+        nodes:
+          - {name: feed, kind: client, style: notification, transport: amqp}
+          - {name: rabbit, kind: broker}
+        links:
+          - {from: feed, to: rabbit, channel: work}
+        """))
+    data["nodes"] += yaml.safe_load(textwrap.dedent(nodes))
+    data["links"] += yaml.safe_load(textwrap.dedent(links))
+    return validation.validate(Topology.model_validate(data))
+
+
+def test_dead_letter_and_reject_settings_are_checked_before_the_run():
+    worker = "- {name: w, kind: service}"
+    [p] = _problems(worker, "- {from: rabbit, to: w, dead_letter_exchange: ''}")
+    assert "keep their routing key" in p.message and p.path[-1] == "dead_letter_routing_key"
+    [p] = _problems(worker, "- {from: rabbit, to: w, dead_letter_exchange: '', "
+                            "dead_letter_routing_key: work}")
+    assert "which a client sends to" in p.message
+    [p] = _problems(worker, "- {from: rabbit, to: w, dead_letter_exchange: '', "
+                            "dead_letter_routing_key: dead}")
+    assert p.severity.value == "warning" and "pile up in queue 'dead'" in p.message
+    assert not _problems(worker + "\n- {name: m, kind: service}",
+                         "- {from: rabbit, to: w, dead_letter_exchange: dlx}\n"
+                         "- {from: rabbit, to: m, channel: dlx}")
+    [p] = _problems("- {name: w, kind: service, ack: auto, reject: nth}", "- {from: rabbit, to: w}")
+    assert "cannot reject" in p.message
+    [p] = _problems("- {name: w, kind: service, reject: failed}", "- {from: rabbit, to: w}")
+    assert "needs messages that fail" in p.message
+    [p] = _problems("- {name: w, kind: service, fail_every: 3}", "- {from: rabbit, to: w}")
+    assert "reject: failed" in p.hint
+
+
+def test_dead_letter_specs_are_declared_before_the_queue_that_uses_them():
+    topo = topofile.loads(textwrap.dedent("""
+        version: 1
+        name: dl
+        nodes:
+          - {name: feed, kind: client, style: notification, transport: amqp}
+          - {name: rabbit, kind: broker}
+          - {name: w, kind: service}
+          - {name: m, kind: service}
+        links:
+          - {from: feed, to: rabbit, channel: work}
+          - {from: rabbit, to: w, channel: work, dead_letter_exchange: "", dead_letter_routing_key: dead}
+          - {from: rabbit, to: m, channel: dead}
+        """)).topology
+    specs = link_specs(topo)
+    ops = declare_operations(specs["feed->rabbit"])
+    assert [(name, kw["queue"]) for name, kw in ops] == [("queue_declare", "dead"), ("queue_declare", "work")]
+    assert ops[1][1]["arguments"] == {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": "dead"}
+    assert specs["rabbit->m"]["consume"] == "dead"
+    assert queue_names(topo) == {"rabbit": ["dead", "work"]}
+
+
+def test_mandatory_replies_to_direct_reply_to_are_a_warning():
+    text = textwrap.dedent("""
+        version: 1
+        name: direct
+        nodes:
+          - {name: caller, kind: client, style: request-response, transport: amqp, reply_to: direct}
+          - {name: rabbit, kind: broker}
+          - {name: svc, kind: service, reply_mandatory: true}
+        links:
+          - {from: caller, to: rabbit}
+          - {from: rabbit, to: svc}
+        """)
+    loaded = topofile.loads(text)
+    [warning] = loaded.warnings
+    assert warning.node == "svc" and "RabbitMQ 3.10 returns every mandatory reply" in warning.message
+    dumped = topofile.dumps(loaded.topology)
+    assert "reply_to: direct" in dumped and "reply_mandatory: true" in dumped
