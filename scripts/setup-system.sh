@@ -5,6 +5,14 @@
 # Without root or apt it installs nothing and says what to do instead.
 set -u
 want=(rabbitmq-server libegl1 libgl1 libxkbcommon0 libfontconfig1 libglib2.0-0 libdbus-1-3)
+# Qt's xcb platform plugin (a real X display): every library `ldd` lists for
+# PySide6's libqxcb.so and libQt6XcbQpa.so beyond the ones above. Qt's own error
+# names only libxcb-cursor0, so the list is taken from ldd, not from that message.
+want+=(libx11-xcb1 libxcb1 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
+       libxcb-randr0 libxcb-render0 libxcb-render-util0 libxcb-shape0 libxcb-shm0
+       libxcb-sync1 libxcb-util1 libxcb-xfixes0 libxcb-xkb1 libxkbcommon-x11-0)
+# The smoke test of `make test` starts the real app on a virtual X display.
+want+=(xvfb xdotool)
 python3 -c 'import venv, ensurepip' 2>/dev/null || want+=(python3-venv)
 missing=()
 for pkg in "${want[@]}"; do

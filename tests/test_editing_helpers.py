@@ -85,3 +85,21 @@ def test_drafts_open_semantic_errors_but_not_broken_files(tmp_path):
         drafts.load_draft(broken)
     with pytest.raises(TopologyError):
         drafts.loads_draft("version: 2\nname: x\n")
+
+
+@pytest.mark.parametrize("shape", ["pairs", "fan-in"])
+def test_layout_of_fifty_nodes_is_about_as_wide_as_it_is_tall(shape):
+    """Issue 16, defect 10: 50 nodes used to be two columns, 14 % zoom in a 16:10 window."""
+    if shape == "pairs":  # 25 separate client -> service pairs
+        nodes = [ClientNode(name=f"c{i}") for i in range(25)] + [ServiceNode(name=f"s{i}") for i in range(25)]
+        links = [Link(source=f"c{i}", target=f"s{i}") for i in range(25)]
+    else:  # 45 clients feeding 5 services
+        nodes = [ClientNode(name=f"c{i}") for i in range(45)] + [ServiceNode(name=f"s{i}") for i in range(5)]
+        links = [Link(source=f"c{i}", target=f"s{i % 5}") for i in range(45)]
+    pos = layout.columns(Topology(name="t", nodes=nodes, links=links))
+    xs, ys = [p[0] for p in pos.values()], [p[1] for p in pos.values()]
+    width, height = max(xs) - min(xs) + 200, max(ys) - min(ys) + 140
+    assert 0.6 < width / height < 4, (width, height)
+    assert len(set(pos.values())) == 50
+    for link in links:  # messages still flow left to right
+        assert pos[link.source][0] < pos[link.target][0]

@@ -145,6 +145,16 @@ class ManagedBroker:
                 found += [p.pid for p in procs.epmd_processes(self.layout.epmd_port)]
             return sorted(set(found))
 
+    def pids_now(self) -> list[int]:
+        """Like pids(), without waiting for a boot or stop in progress (which holds the lock):
+        a GUI lowering the priority of a booting broker must not wait for the boot to end."""
+        proc = self._proc
+        try:
+            found = [p.pid for p in procs.tree(proc.pid)] if proc is not None else []
+        except Exception:  # noqa: BLE001 - the tree changes under our feet while it boots
+            return []
+        return sorted(set(found))
+
     # -- extras --------------------------------------------------------------
     @property
     def beam_pid(self) -> int | None:

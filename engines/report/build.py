@@ -61,6 +61,21 @@ def read_events(path: Path) -> list[dict[str, Any]]:
     return events
 
 
+def run_origin(events: Iterable[Mapping[str, Any]]) -> float:
+    """Where the run clock starts on the files' clock: `origin_t` of the run-started event."""
+    for e in events:
+        if e.get("event") == "run-started" and e.get("origin_t") is not None:
+            return float(e["origin_t"])
+    return 0.0
+
+
+def shifted(rows: list[dict[str, str]], origin: float) -> list[dict[str, str]]:
+    """CSV rows with `t_s` moved onto the run clock."""
+    if not origin:
+        return rows
+    return [{**row, "t_s": str(round(_num(row.get("t_s")) - origin, 3))} for row in rows]
+
+
 def fault_events(events: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The events that open or close faults, as {t, action, target}.
 
@@ -109,6 +124,9 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+QUEUE_GAP_S = 1.5  # the depth sampler asks every 0.5 s: three missed answers are an outage
+
+
 def _num(value: str | None) -> float:
     try:
         return float(value) if value not in (None, "") else float("nan")
@@ -129,8 +147,9 @@ def _rate(t: np.ndarray, cumulative: np.ndarray, end: float) -> tuple[np.ndarray
     return edges[1:], rates
 
 
-def _gaps_broken(t: np.ndarray, v: np.ndarray, gap_s: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    """Join samples into a line, but break it where no sample came for `gap_s` (an outage)."""
+def gaps_broken(t: np.ndarray, v: np.ndarray, gap_s: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Join samples into a line, but break it where no sample came for `gap_s` (an outage):
+    a line drawn straight through a broker outage would invent what nobody measured."""
     if len(t) < 2:
         return t, v
     breaks = np.nonzero(np.diff(t) > gap_s)[0] + 1
@@ -169,14 +188,15 @@ def build_panels(metrics: list[dict[str, str]], queues: list[dict[str, str]],
                 values = col(f"{p}_latency_ms")
                 seen = ~np.isnan(values)  # intervals with no reply have no percentile
                 if seen.any():
-                    latency.lines[f"{node} {p}"] = _gaps_broken(t[seen], values[seen])
+                    latency.lines[f"{node} {p}"] = gaps_broken(t[seen], values[seen])
                     latency.styles[f"{node} {p}"] = {**solid, "linestyle": dash}
     depth = Panel("queues", "Queue depth (ready messages)", "messages")
     by_queue: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for row in queues:
         by_queue[f"{row.get('broker')}/{row.get('queue')}"].append((_num(row["t_s"]), _num(row.get("ready"))))
     for name, points in by_queue.items():
-        depth.lines[name] = (np.array([p[0] for p in points]), np.array([p[1] for p in points]))
+        depth.lines[name] = gaps_broken(np.array([p[0] for p in points]), np.array([p[1] for p in points]),
+                                        QUEUE_GAP_S)
     panels = [throughput, latency]
     if queues:
         panels.append(depth)
@@ -196,11 +216,16 @@ def build_report(run_dir: str | Path) -> Path:
         raise ReportError(f"{run_dir}: the topology of this run does not load: {exc}") from None
     events = read_events(run_dir / "events.jsonl")
     totals = summary.get("total", {})
-    # Every file of a run shares the event log's clock, which starts before the brokers boot.
+    # Every file of a run keeps the event log's clock, which starts before the brokers boot; the
+    # report shows the run clock (seconds since the clients started, as the scenario and the GUI
+    # count), so a kill at 1.5 s reads 1.5 s everywhere.
+    origin = run_origin(events)
+    events = [{**e, "t": round(float(e.get("t", 0.0)) - origin, 3)} for e in events]
+    metrics = shifted(_read_csv(run_dir / "metrics.csv"), origin)
+    queues = shifted(_read_csv(run_dir / "queues.csv"), origin)
     duration = max([float(e.get("t", 0)) for e in events] + [float(totals.get("duration_s") or 0)])
     kinds = {n.name: n.kind.value for n in topology.nodes}
-    panels = build_panels(_read_csv(run_dir / "metrics.csv"), _read_csv(run_dir / "queues.csv"),
-                          kinds, duration)
+    panels = build_panels(metrics, queues, kinds, duration)
     periods = fault_periods(fault_events(events), run_end=duration)
     plots = [render_panel(p, periods, duration, run_dir / f"{p.slug}.png") for p in panels]
     overview = render_overview(panels, periods, duration, run_dir / "overview.png")
@@ -212,7 +237,8 @@ def build_report(run_dir: str | Path) -> Path:
         e.setdefault("target", e.get("node") or e.get("link") or "")
         e.setdefault("action", e.get("event"))
         e["detail"] = ", ".join(f"{k}={v}" for k, v in e.items()
-                                if k not in ("t", "wall", "event", "node", "target", "action", "detail"))
+                                if k not in ("t", "run_t", "origin_t", "wall", "event", "node", "target", "action",
+                                              "detail"))
     data = ReportData(
         title=topology.name, description=topology.description, duration_s=duration, totals=totals,
         per_node=summary.get("nodes", {}), per_link=summary.get("links", {}), verdicts=verdicts,

@@ -11,7 +11,8 @@ a service with `restart_on_crash` then gets a new life). Node reports
 (ready, done, gave-up) arrive from the telemetry thread via `on_node_event`.
 
 Brokers are controlled through their handles (engines.runtime.brokers), in
-the spawner thread, since their start and stop block.
+the spawner thread, since their start and stop block; `broker_action` gives
+them the same lifecycle states and events as the other nodes.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from engines.runtime import brokers as broker_states
 from engines.runtime.events import EventLog
 from engines.runtime.proctable import RUNNING, NodeProcess, ProcessTable, log_tail
 from engines.topology.model import Topology
@@ -142,23 +144,57 @@ class Control:
         """A broker node, or one member of a clustered broker."""
         return name in self.brokers or name in self.members
 
-    def _broker_call(self, name: str, method: str, *args: Any) -> Future[Any]:
+    def broker_action(self, name: str, method: str, *args: Any) -> Future[Any]:
+        """Run a broker handle's `method` in the spawner thread, with the node lifecycle around it.
+
+        `starting` (with the expected boot time) at once for start and restart, so a booting
+        broker reads as booting and a second Start is refused; then `ready`, `killed`,
+        `exited` or `paused` when the handle returns; `crashed` if a boot fails. The future
+        carries the handle's exception (also logged as an `error` event).
+        """
         handle = self.brokers.get(name) or self.members[name]
         proc = self._proc(name)
+        role = "member" if name in self.members else "broker"
+        with self.lock:
+            why = broker_states.refused(method, proc.state)
+            if why is not None:
+                self.events.add("note", name, note=why, role=role)
+                done: Future[Any] = Future()
+                done.set_result(None)
+                return done
+            before = broker_states.BEFORE.get(method)
+            if before is not None:
+                proc.lives += 1
+                self._set_state(proc, before, role=role, action=method,
+                                expect_s=broker_states.boot_estimate())
 
         def call() -> None:
+            began = time.monotonic()
             try:
-                if method in ("start", "restart") and name in self.members:
-                    with self.lock:
-                        self._set_state(proc, "starting", role="member")
                 getattr(handle, method)(*args)
-                state = {"kill": "killed", "stop": "exited", "pause": "paused"}.get(method, "ready")
+            except Exception as exc:
                 with self.lock:
-                    self._set_state(proc, state, role="broker")
-                    self.table.extra_pids[name] = list(handle.pids())
-                    self.table.save()
-            except Exception as exc:  # noqa: BLE001 - reported as an event, the run goes on
-                self.events.add("error", name, action=method, error=str(exc))
+                    self.events.add("error", name, action=method, error=str(exc), role=role)
+                    if before is not None:
+                        proc.reason = str(exc).splitlines()[0] if str(exc) else "boot failed"
+                        self._set_state(proc, "crashed", role=role, reason=proc.reason)
+                raise
+            fields: dict[str, Any] = {"role": role}
+            if before is not None:
+                boot = time.monotonic() - began
+                broker_states.record_boot(boot)
+                fields["boot_s"] = round(boot, 2)
+            after = broker_states.AFTER.get(method, "ready")
+            if method == "resume":
+                after = proc.before_pause or "ready"
+            with self.lock:
+                if method == "pause":
+                    proc.before_pause = proc.state
+                if method == "stop":
+                    fields["reason"] = proc.reason = "stopped"
+                self._set_state(proc, after, **fields)
+                self.table.extra_pids[name] = list(handle.pids())
+                self.table.save()
 
         return self.spawner.submit(call)
 
@@ -172,7 +208,7 @@ class Control:
     def kill(self, name: str) -> None:
         """SIGKILL: no goodbye, no flush; what the node had not recorded is gone."""
         if self.is_broker(name):
-            self._broker_call(name, "kill")
+            self.broker_action(name, "kill")
             return
         with self.lock:
             proc = self._proc(name)
@@ -184,7 +220,7 @@ class Control:
     def stop_node(self, name: str) -> None:
         """SIGTERM: the node stops cleanly (SIGKILL after stop_timeout_s)."""
         if self.is_broker(name):
-            self._broker_call(name, "stop", self.stop_timeout_s)
+            self.broker_action(name, "stop", self.stop_timeout_s)
             return
         with self.lock:
             proc = self._proc(name)
@@ -198,7 +234,7 @@ class Control:
     def start_node(self, name: str) -> Future[Any] | None:
         """Start a node that is not running (a new life); no-op if it runs."""
         if self.is_broker(name):
-            return self._broker_call(name, "start", self.ready_timeout_s)
+            return self.broker_action(name, "start", self.ready_timeout_s)
         proc = self._proc(name)
         if self.closed:
             return None
@@ -221,7 +257,7 @@ class Control:
     def restart(self, name: str) -> Future[Any] | None:
         """Stop (SIGTERM, then SIGKILL if it lingers) and start again."""
         if self.is_broker(name):
-            return self._broker_call(name, "restart", self.ready_timeout_s)
+            return self.broker_action(name, "restart", self.ready_timeout_s)
         proc = self._proc(name)
         self.stop_node(name)
 
@@ -241,7 +277,7 @@ class Control:
     def pause(self, name: str) -> None:
         """SIGSTOP: the process freezes; its sockets stay open but nothing answers."""
         if self.is_broker(name):
-            self._broker_call(name, "pause")
+            self.broker_action(name, "pause")
             return
         with self.lock:
             proc = self._proc(name)
@@ -252,7 +288,7 @@ class Control:
     def resume(self, name: str) -> None:
         """SIGCONT after a pause."""
         if self.is_broker(name):
-            self._broker_call(name, "resume")
+            self.broker_action(name, "resume")
             return
         with self.lock:
             proc = self._proc(name)

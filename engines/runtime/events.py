@@ -22,7 +22,8 @@ Event = dict[str, Any]
 
 
 class EventLog:
-    """Append-only, thread-safe; each event gets `t` (seconds since the log opened) and `wall`."""
+    """Append-only, thread-safe; each event gets `t` (seconds since the log opened) and `wall`,
+    and once the clients have started `run_t` (the run clock, as the scenario counts)."""
 
     def __init__(self, path: Path | None, disk: DiskFull | None = None) -> None:
         self._lock = threading.Lock()
@@ -35,10 +36,17 @@ class EventLog:
         if path is not None:  # the run's clock zero, for the message traces (engines.trace)
             clock = {"t0_monotonic_ns": int(self.t0 * 1e9), "wall": time.time()}
             (Path(path).parent / "clock.json").write_text(json.dumps(clock), encoding="utf-8")
+        self.origin: float | None = None  # monotonic zero of the run clock (the clients' start)
+
+    def set_origin(self, origin: float) -> None:
+        """From now on every event also carries `run_t`: seconds on the run clock."""
+        self.origin = origin
 
     def add(self, kind: str, node: str | None = None, /, **fields: Any) -> Event:
-        event: Event = {"t": round(time.monotonic() - self.t0, 3), "wall": round(time.time(), 3),
-                        "event": kind}
+        now = time.monotonic()
+        event: Event = {"t": round(now - self.t0, 3), "wall": round(time.time(), 3), "event": kind}
+        if self.origin is not None:
+            event["run_t"] = round(now - self.origin, 3)
         if node is not None:
             event["node"] = node
         event.update(fields)

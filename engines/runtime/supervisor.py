@@ -149,22 +149,23 @@ class Supervisor:
         self.started_at = time.monotonic()
         for client_node in topo.clients():
             self.start_node(client_node.name)
-        self.events.add("run-started")
+        # The run's clock (the scenario's, the GUI's, the report's): seconds since the clients
+        # started. Every file keeps `t` since the run folder opened; `origin_t` converts.
+        self.events.set_origin(self.started_at)
+        self.events.add("run-started", origin_t=round(self.started_at - self.events.t0, 3))
 
     def _start_brokers(self, nodes: list[BrokerNode]) -> dict[str, str]:
+        """Open and boot each broker through the node lifecycle (starting, then ready)."""
         open_broker = broker_support.opener()
         urls = {}
         for node in nodes:
             try:
                 handle = open_broker(node, self.run_dir)
                 self.brokers[node.name] = handle
-                self.control.spawner.submit(handle.start, self.ready_timeout_s).result()
+                self.control.broker_action(node.name, "start", self.ready_timeout_s).result()
             except Exception as exc:  # noqa: BLE001 - any broker failure is a clear RunError
                 raise RunError(f"broker '{node.name}' did not start: {exc}") from None
             urls[node.name] = handle.url
-            self.table.nodes[node.name].state = "ready"
-            self.table.extra_pids[node.name] = list(handle.pids())
-            self.events.add("ready", node.name, role="broker")
             self.clusters.add(node.name, handle)
         self.drain_quiet_s = self.clusters.drain_quiet_s(self.drain_quiet_s)  # failovers take seconds
         self.table.save()
@@ -330,11 +331,11 @@ class Supervisor:
         self.control.closing = True  # no restart after a crash from now on
         self._stop_group(services)
         self.clusters.close(self.queue_depths)
-        for name, handle in self.brokers.items():
+        for name in self.brokers:  # a killed broker stays killed; a running one is stopped: exited
             try:
-                self.control.spawner.submit(handle.stop, self.stop_timeout_s).result(self.stop_timeout_s + 30)
-            except Exception as exc:  # noqa: BLE001 - reported; close() still cleans up
-                self.events.add("error", name, action="stop", error=str(exc))
+                self.control.broker_action(name, "stop", self.stop_timeout_s).result(self.stop_timeout_s + 30)
+            except Exception as exc:  # noqa: BLE001 - reported as an event; close() still cleans up
+                self.events.add("note", name, note=f"stop failed: {exc}")
         self.ended_at = time.monotonic()
         time.sleep(0.3)  # the nodes' last telemetry is in flight
         self.events.add("run-ended", elapsed_s=round(self.elapsed(), 3))

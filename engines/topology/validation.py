@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 from collections import Counter
+from typing import Any
 
 import networkx as nx
 
@@ -63,6 +64,26 @@ def link_refusal(topology: Topology, source: str, target: str) -> str | None:
     if not isinstance(b, ServiceNode):
         return f"a broker delivers to services; '{b.name}' is a {b.kind.value}"
     return None
+
+
+def _unconsumed(topology: Topology, channel_plan: channels.ChannelPlan, link_problem: Any) -> None:
+    """Warn about a client feeding a broker channel that no service consumes (pattern-aware)."""
+    names = {n.name: n for n in topology.nodes}
+    consumed = {(ch.broker, ch.name) for link in topology.links
+                if isinstance(names.get(link.source), BrokerNode) and (ch := channel_plan.by_link.get(link.key))}
+    for j, link in enumerate(topology.links):
+        channel = channel_plan.by_link.get(link.key)
+        if channel is None or not isinstance(names.get(link.source), ClientNode) \
+                or (channel.broker, channel.name) in consumed:
+            continue
+        if channel.publish:
+            message = (f"nobody subscribes to exchange '{channel.name}' on broker '{channel.broker}': "
+                       "RabbitMQ drops every message published to an exchange no queue is bound to")
+        else:
+            message = (f"nothing consumes queue '{channel.name}' on broker '{channel.broker}': every "
+                       "message piles up in the queue and none is ever processed")
+        link_problem(j, None, message, f"link '{channel.broker}' to a service that consumes it",
+                     severity=Severity.WARNING)
 
 
 def validate(topology: Topology) -> list[Problem]:
@@ -171,7 +192,8 @@ def validate(topology: Topology) -> list[Problem]:
 
     # amqp channels -------------------------------------------------------------
     if all(p.severity is not Severity.ERROR or not p.path or p.path[0] != "links" for p in problems):
-        for j, fld, message in channels.plan(topology).problems:
+        channel_plan = channels.plan(topology)
+        for j, fld, message in channel_plan.problems:
             link_problem(j, fld, message)
         for f in amqp_rules.check(topology):
             severity = Severity.WARNING if f.warning else Severity.ERROR
@@ -179,6 +201,8 @@ def validate(topology: Topology) -> list[Problem]:
                 link_problem(f.link, f.field, f.message, f.hint, severity)
             elif f.node is not None:
                 node_problem(f.node, f.field, f.message, f.hint, severity)
+        if not channel_plan.problems:
+            _unconsumed(topology, channel_plan, link_problem)
 
     # scenario ----------------------------------------------------------------
     link_keys = [lk.key for lk in topology.links]

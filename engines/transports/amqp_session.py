@@ -11,7 +11,9 @@ a backoff, reconnects, declares the channels again and tells the driver
   ask for leads to a reconnect;
 - a channel the broker closes leaves the connection open and the consumer
   silent: the channel-closed callback closes the connection, which reconnects;
-- queues are declared again after every reconnect, before any publish or consume.
+- queues are declared again after every reconnect, before any publish or consume;
+- behind a fault proxy whose broker is down, pika's own `getpeername` check raises
+  ValueError out of the ioloop: it is a failed attempt, and the session goes on.
 
 The loop is bounded by `stop` (checked every `tick_s`) and, optionally, by
 `give_up_after()` seconds without a connection (re-read at every attempt).
@@ -189,6 +191,14 @@ class Session:
         self.connection.ioloop.call_later(self.tick_s, self._tick)
         try:
             self.connection.ioloop.start()
+        except ValueError as exc:
+            # pika checks `sock.getpeername()` once the TCP connect completes; behind a fault
+            # proxy whose broker is down, the proxy accepts and at once resets, so the check
+            # raises ValueError out of the ioloop. It is a failed attempt like any other.
+            if self.connected:
+                self._lost(self._describe(exc))
+            else:
+                self._connect_failed(self._describe(exc))
         finally:
             self.connected = False
             self.channel = None
@@ -220,6 +230,9 @@ class Session:
             failover = failed is not None and failed != self.index
             self.failovers += failover
             self.on_reconnect(failover, self.index)
+        if self.connects > 1:  # the node's log says when it came back, not only when it lost it
+            self.log.warning("%s: reconnected to the broker (connection %d), queues declared again",
+                             self.name, self.connects)
         self.on_ready(channel)
 
     def _on_open_error(self, connection: SelectConnection, error: BaseException | str) -> None:

@@ -130,6 +130,8 @@ def run_req(ctx: ClientContext) -> None:
                                  f"{cfg.timeout_ms} ms: the service seems to be down; abandoning")
                 attempt += 1
                 rec.retry(seq)
+                ctx.log.warning("Lazy Pirate: no reply to %s:%d within %d ms; reopened the socket, "
+                                "resending (retry %d of %d)", cfg.name, seq, cfg.timeout_ms, attempt, cfg.retries)
     finally:
         sock.close()
         zctx.term()

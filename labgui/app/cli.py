@@ -33,6 +33,8 @@ def _gui_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("file", nargs="?", help="topology file to open (default: the default example)")
+    parser.add_argument("--screenshot", metavar="PNG",
+                        help="once the window shows the file, save a picture of the whole screen to PNG")
     return parser
 
 
@@ -60,4 +62,4 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from labgui.app.app import launch
 
-    return launch(path)
+    return launch(path, screenshot=Path(args.screenshot) if args.screenshot else None)

@@ -17,15 +17,33 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
-from engines.topology import topofile
+from engines.topology import layout, topofile
 from engines.topology.drafts import load_draft, loads_draft
-from engines.topology.model import NAME_PATTERN
+from engines.topology.examples import EXAMPLES_DIR
+from engines.topology.model import NAME_PATTERN, Topology
 from engines.topology.problems import Problem, TopologyError
 from labgui.app.storage import RecentFiles, RecoveryStore
 from labgui.document.document import TopologyDocument, empty_topology
 from labgui.editor import dialogs
 
 AUTOSAVE_MS = 5000
+
+
+def lay_out_if_piled(topology: Topology) -> bool:
+    """A file without positions (every node on one spot) gets the auto-layout; True if it did."""
+    if len(topology.nodes) < 2 or len({tuple(n.position) for n in topology.nodes}) > 1:
+        return False
+    for name, position in layout.columns(topology).items():
+        topology.node(name).position = position
+    return True
+
+
+def is_example(path: Path) -> bool:
+    """A file shipped in topologies/: it opens as an untitled copy, so Save never overwrites it."""
+    try:
+        return path.resolve().parent == EXAMPLES_DIR.resolve()
+    except OSError:
+        return False
 
 
 class FileController(QObject):
@@ -40,6 +58,7 @@ class FileController(QObject):
         self.doc = document
         self.window = window
         self.path: Path | None = None
+        self.example: Path | None = None  # the shipped example this untitled document copies
         self.recent = RecentFiles()
         self.recovery = RecoveryStore()
         self._edits = 0
@@ -55,10 +74,15 @@ class FileController(QObject):
     # -- naming ----------------------------------------------------------------------
     @property
     def display_name(self) -> str:
-        return self.path.name if self.path else "untitled"
+        if self.path is not None:
+            return self.path.name
+        if self.example is not None:
+            return f"{self.example.name} (example: an untitled copy)"
+        return "untitled"
 
     def _set_path(self, path: Path | None) -> None:
         self.path = Path(path) if path is not None else None
+        self.example = None
         if self.path is not None:
             self.recent.add(self.path)
             self.recent_changed.emit()
@@ -99,12 +123,21 @@ class FileController(QObject):
         except TopologyError as exc:
             dialogs.show_problems(self.window, "Cannot open topology", str(path), exc.problems)
             return False
+        laid_out = lay_out_if_piled(loaded.topology)
         self.doc.replace(loaded.topology)
-        self._set_path(path)
+        if is_example(path):  # never saved over: the tests and the next newcomer read it
+            self._set_path(None)
+            self.example = path
+            self.recent.add(path)
+            self.recent_changed.emit()
+            self.path_changed.emit()
+        else:
+            self._set_path(path)
         self._autosaved_at = self._edits
         errors = self.doc.error_count()
         self.message.emit(f"Opened {path.name}" + (f" — {errors} problem{'s' if errors > 1 else ''} to fix"
-                                                     if errors else ""))
+                                                     if errors else "")
+                          + (" — it had no positions, so it was laid out" if laid_out else ""))
         self.offer_recovery()
         return True
 
@@ -116,7 +149,8 @@ class FileController(QObject):
 
     def save_as(self, path: Path | str | None = None) -> bool:
         if path is None:
-            suggested = str(self.path) if self.path else f"{self.doc.topology.name}{topofile.SUFFIX}"
+            suggested = str(self.path) if self.path else (
+                str(Path.cwd() / self.example.name) if self.example else f"{self.doc.topology.name}{topofile.SUFFIX}")
             path = dialogs.ask_save_path(self.window, suggested)
             if path is None:
                 return False

@@ -26,12 +26,14 @@ from engines.topology.problems import Problem
 from engines.topology.vocabulary import NodeKind
 from labgui.app.actions import EditorActions
 from labgui.app.files import FileController
+from labgui.app.guide import Guide
 from labgui.canvas.link_item import LinkItem
 from labgui.canvas.node_item import NodeItem
 from labgui.canvas.scene import CanvasScene
 from labgui.canvas.view import CanvasView
 from labgui.document import commands
 from labgui.document.document import TopologyDocument
+from labgui.editor import keyboard_link, timeline
 from labgui.editor.clipboard import ClipboardController
 from labgui.editor.inspector import Inspector
 from labgui.editor.palette import Palette, make_node
@@ -71,6 +73,10 @@ class MainWindow(QMainWindow):
         self._toolbar()
         self._status()
         self.run_mode = RunController(self)
+        self.guide = Guide(self)  # welcome, the example's lesson, help on the selection, shortcuts
+        self.guide.add_to_menu(self.help_menu)
+        self.edit_menu.addAction(keyboard_link.install(self))  # Ctrl+K: link two selected nodes
+        self.timeline = timeline.install(self)  # the scenario as tracks, a playhead during runs
         self.open_run_action = replay_menu.attach(self)  # File > Open Run..., Compare Runs...
         self._wire()
         self._update_title()
@@ -110,7 +116,7 @@ class MainWindow(QMainWindow):
         file.addActions([a.save, a.save_as])
         file.addSeparator()
         file.addAction(a.quit)
-        edit = bar.addMenu("&Edit")
+        edit = self.edit_menu = bar.addMenu("&Edit")
         edit.addActions([self.undo_action, self.redo_action])
         edit.addSeparator()
         edit.addActions([a.cut, a.copy, a.paste, a.duplicate, a.delete])
@@ -123,7 +129,8 @@ class MainWindow(QMainWindow):
         view.addSeparator()
         for dock in (self.palette_dock, self.inspector_dock, self.problems_dock):
             view.addAction(dock.toggleViewAction())
-        bar.addMenu("&Help").addAction(a.about)
+        self.help_menu = bar.addMenu("&Help")
+        self.help_menu.addAction(a.about)
         self._fill_recent()
 
     def _toolbar(self) -> None:
@@ -209,8 +216,10 @@ class MainWindow(QMainWindow):
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
         paths = self.files.recent.paths()
-        for path in paths:
-            action = self.recent_menu.addAction(path.name)
+        names = [path.name for path in paths]
+        for path in paths:  # two files of one name are told apart by their folder
+            action = self.recent_menu.addAction(
+                path.name if names.count(path.name) == 1 else f"{path.name} — {path.parent}")
             action.setToolTip(str(path))
             action.triggered.connect(lambda _c=False, p=path: self.open_file(p))
         if paths:
@@ -231,6 +240,9 @@ class MainWindow(QMainWindow):
         return self.windowTitle().replace("[*]", "*" if self.isWindowModified() else "")
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.run_mode.may_close():  # a run is on: asked, and stopping in order first
+            event.ignore()
+            return
         if self.files.closing():
             self.run_mode.shutdown()  # a run in progress ends with the window: nothing outlives it
             event.accept()
@@ -341,7 +353,8 @@ class MainWindow(QMainWindow):
 
     def _update_counts(self) -> None:
         topo = self.doc.topology
-        self.count_label.setText(f"{len(topo.nodes)} nodes · {len(topo.links)} links")
+        n, k = len(topo.nodes), len(topo.links)
+        self.count_label.setText(f"{n} node{'' if n == 1 else 's'} · {k} link{'' if k == 1 else 's'}")
 
     def _show_counts(self, errors: int, warnings: int) -> None:
         if not errors and not warnings:

@@ -14,8 +14,9 @@ from PySide6.QtCore import QLineF, QObject, QPointF, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QPen
 from PySide6.QtWidgets import QGraphicsLineItem, QGraphicsScene, QGraphicsSceneMouseEvent
 
-from engines.topology.model import Link
+from engines.topology.model import ClientNode, Link
 from engines.topology.validation import link_refusal
+from engines.topology.vocabulary import Transport, supports
 from labgui.canvas import theme
 from labgui.canvas.link_item import LinkItem
 from labgui.canvas.node_item import GRID, NodeItem
@@ -308,9 +309,14 @@ class CanvasScene(QGraphicsScene):
             self._hinted = target
             if target is not None:
                 refusal = self.refusal(self._link_from.name, target.name)
-                target.set_link_hint(refusal is None)
-                self.message.emit(f"Cannot link: {refusal}" if refusal else
-                                  f"Release to link '{self._link_from.name}' → '{target.name}'")
+                fix = self.transport_fix(self._link_from.name, target.name) if refusal else None
+                target.set_link_hint(refusal is None or fix is not None)
+                if refusal and fix is not None:
+                    self.message.emit(f"Release to link '{self._link_from.name}' → '{target.name}': "
+                                      f"'{self._link_from.name}' will speak {fix.value}")
+                else:
+                    self.message.emit(f"Cannot link: {refusal}" if refusal else
+                                      f"Release to link '{self._link_from.name}' → '{target.name}'")
 
     def refusal(self, source: str, target: str) -> str | None:
         """Why the editor will not draw this link, in the validator's words."""
@@ -330,9 +336,45 @@ class CanvasScene(QGraphicsScene):
             return
         self.connect_nodes(source.name, target.name)
 
+    def transport_fix(self, source: str, target: str) -> Transport | None:
+        """The quick fix for a refused link from a client that has no link yet: the transport
+        that makes it valid (amqp to reach a broker, zmq or http to reach a service)."""
+        topo = self.doc.topology
+        if not (topo.has_node(source) and topo.has_node(target)) or topo.links_from(source):
+            return None
+        client = topo.node(source)
+        if not isinstance(client, ClientNode):
+            return None
+        for transport in (Transport.AMQP, Transport.ZMQ, Transport.HTTP):
+            if transport is client.transport or not supports(transport, client.style):
+                continue
+            trial = topo.model_copy(deep=True)
+            trial.node(source).transport = transport  # type: ignore[union-attr]
+            if link_refusal(trial, source, target) is None:
+                return transport
+        return None
+
     def connect_nodes(self, source: str, target: str) -> bool:
-        """Link two nodes if the rules allow it; otherwise say why in the status bar."""
+        """Link two nodes if the rules allow it; a client that speaks the wrong transport and has
+        no link yet is switched to the one that fits (one undo step, and the status bar says so);
+        otherwise say why in the status bar."""
         reason = self.refusal(source, target)
+        fix = self.transport_fix(source, target) if reason is not None else None
+        if reason is not None and fix is not None:
+            stack = self.doc.undo_stack
+            stack.beginMacro(f"Link {source} → {target} (switched to {fix.value})")
+            try:
+                commands.change_node(self.doc, source, "transport", fix)
+                commands.push(self.doc, commands.ConnectCommand(self.doc, Link(source=source, target=target)))
+            except commands.EditRefused as exc:
+                stack.endMacro()
+                self.message.emit(str(exc))
+                return False
+            stack.endMacro()
+            self.message.emit(f"Linked {source} → {target}: switched '{source}' to {fix.value}, the "
+                              f"transport that can reach a {self.doc.topology.node(target).kind.value} "
+                              "(Undo takes both back)")
+            return True
         if reason is not None:
             self.message.emit(f"Cannot link {source} → {target}: {reason}")
             return False

@@ -13,6 +13,7 @@ from PySide6.QtGui import (
     QMouseEvent,
     QPainter,
     QPen,
+    QResizeEvent,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QGraphicsView, QWidget
@@ -36,6 +37,8 @@ class CanvasView(QGraphicsView):
         super().__init__(scene, parent)
         self.canvas = scene
         self.locked_text = ""
+        self._was_empty = not scene.nodes
+        self.auto_fit = False  # fitted and not zoomed or panned since: a resize fits again  # the empty-canvas hint is painted over the whole view
         self._pan_from: QPointF | None = None
         self._space = False
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
@@ -65,13 +68,22 @@ class CanvasView(QGraphicsView):
         self.zoom_changed.emit(self.zoom)
 
     def zoom_in(self) -> None:
+        self.auto_fit = False
         self.set_zoom(self.zoom * 1.25)
 
     def zoom_out(self) -> None:
+        self.auto_fit = False
         self.set_zoom(self.zoom / 1.25)
 
     def reset_zoom(self) -> None:
+        self.auto_fit = False
         self.set_zoom(1.0)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """A narrower window (1024 px, docks coming and going) refits a fitted canvas."""
+        super().resizeEvent(event)
+        if self.auto_fit:
+            self.fit_to_view()
 
     def fit_to_view(self) -> None:
         """Show every node, no larger than a comfortable zoom."""
@@ -85,15 +97,25 @@ class CanvasView(QGraphicsView):
         if self.zoom > FIT_MAX:
             self.set_zoom(FIT_MAX)
         self.centerOn(rect.center())
+        self.auto_fit = True
         self.zoom_changed.emit(self.zoom)
+
+    def shows_all(self) -> bool:
+        """Every item is inside the visible part of the canvas."""
+        return self.mapToScene(self.viewport().rect()).boundingRect().contains(self.canvas.itemsBoundingRect())
 
     def update_scene_rect(self) -> None:
         items = self.canvas.itemsBoundingRect()
         self.setSceneRect(items.united(QRectF(-400, -300, 800, 600)).adjusted(-1500, -1500, 1500, 1500))
+        empty = not self.canvas.nodes
+        if empty != self._was_empty:  # the hint comes or goes: the viewport only repaints items
+            self._was_empty = empty
+            self.viewport().update()
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         steps = event.angleDelta().y() / 120
         if steps:
+            self.auto_fit = False
             self.set_zoom(self.zoom * (1.15 ** steps))
         event.accept()
 
@@ -110,6 +132,7 @@ class CanvasView(QGraphicsView):
         if self._pan_from is not None:
             delta = event.position() - self._pan_from
             self._pan_from = event.position()
+            self.auto_fit = False
             self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - int(delta.x()))
             self.verticalScrollBar().setValue(self.verticalScrollBar().value() - int(delta.y()))
             event.accept()

@@ -33,6 +33,8 @@ def friendly(exc: ValidationError) -> str:
     """Pydantic's first error, worded for a form: 'rate: must be >= 0'."""
     err = exc.errors()[0]
     message = str(err["msg"]).removeprefix("Value error, ")
+    if err.get("type") == "string_pattern_mismatch":  # never a raw regex in front of a person
+        message = "use letters, digits, '-' and '_', starting with a letter"
     where = ".".join(str(p) for p in err["loc"])
     return f"{where}: {message}" if where else message
 

@@ -9,6 +9,7 @@ copies never hide each other.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import yaml
 from pydantic import TypeAdapter, ValidationError
@@ -24,6 +25,18 @@ from labgui.document.document import TopologyDocument
 
 FRAGMENT_MIME = "application/x-topology-lab-fragment"
 STEP = 40.0
+CLEARANCE = 100.0  # a pasted node closer than this to an existing one would sit on top of it
+
+
+def clear_offset(topology: Any, nodes: list[Any], offset: float) -> float:
+    """The first diagonal offset from `offset` at which no pasted node covers an existing one."""
+    taken = [n.position for n in topology.nodes]
+    for _ in range(200):
+        spots = [(n.position[0] + offset, n.position[1] + offset) for n in nodes]
+        if not any(abs(x - tx) < CLEARANCE and abs(y - ty) < CLEARANCE for x, y in spots for tx, ty in taken):
+            return offset
+        offset += STEP
+    return offset
 _NODES = TypeAdapter(list[Node])
 
 
@@ -90,6 +103,7 @@ class ClipboardController:
     def _add(self, nodes: list[AnyNode], links: list[Link], offset: float, text: str) -> list[str]:
         if not nodes:
             return []
+        offset = clear_offset(self.doc.topology, nodes, offset)
         copies, new_links = refactor.renamed_copy(self.doc.topology, nodes, links, (offset, offset))
         commands.push(self.doc, commands.PasteCommand(self.doc, copies, new_links, text))
         names = [n.name for n in copies]

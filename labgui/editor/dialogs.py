@@ -56,3 +56,19 @@ def ask_open_path(parent: QWidget, directory: str) -> Path | None:
 def ask_save_path(parent: QWidget, suggested: str) -> Path | None:
     name, _ = QFileDialog.getSaveFileName(parent, "Save topology as", suggested, FILTER)
     return Path(name) if name else None
+
+
+def ask_quit_during_run(parent: QWidget) -> str:
+    """A run is on and the window is closing: 'stop' (in order, with its summary and report),
+    'kill' (everything now, summary only) or 'cancel'."""
+    box = QMessageBox(QMessageBox.Icon.Question, "A run is on",
+                      "Quit while the topology is running?", parent=parent)
+    box.setInformativeText("Stop it in order first (clients, then services, then brokers), so the run "
+                           "keeps its summary and report; or kill every process now.")
+    stop = box.addButton("Stop the run, then quit", QMessageBox.ButtonRole.AcceptRole)
+    kill = box.addButton("Kill it and quit now", QMessageBox.ButtonRole.DestructiveRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(stop)
+    box.exec()
+    clicked = box.clickedButton()
+    return "stop" if clicked is stop else "kill" if clicked is kill else "cancel"

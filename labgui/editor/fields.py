@@ -15,8 +15,8 @@ from enum import Enum
 from typing import Any
 
 from pydantic.fields import FieldInfo
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QFocusEvent
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QFocusEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QCheckBox,
@@ -153,6 +153,18 @@ class FieldEditor(QObject):
             elif isinstance(part, QComboBox):
                 part.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
                 part.setMinimumContentsLength(8)
+        self.shown: Any = None  # the model's value as last shown: Escape goes back to it
+        for part in [widget, *widget.findChildren(QLineEdit)]:
+            part.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Escape takes back what was typed and not yet committed (the model's value returns)."""
+        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent) \
+                and event.key() == Qt.Key.Key_Escape:
+            self.show(self.shown)
+            self.edited.emit(self.value())  # the error under the field goes with the typing
+            return True
+        return False
 
     def value(self) -> Any:
         raise NotImplementedError
@@ -169,6 +181,7 @@ class FieldEditor(QObject):
 
     def show(self, value: Any) -> None:
         """Show a model value without emitting anything."""
+        self.shown = value
         self.widget.blockSignals(True)
         try:
             self.set_value(value)

@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QFormLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from engines.topology import expectations, relevance
-from engines.topology.model import BrokerNode, Link, Topology
+from engines.topology.model import BrokerNode, ClientNode, Link, Topology
 from engines.topology.problems import Severity
 from engines.topology.refactor import AnyNode
 from labgui.canvas import theme
@@ -35,6 +35,36 @@ from labgui.editor.fields import (
 
 HIDDEN = {"kind", "position", "source", "target"}
 TOPOLOGY_FIELDS = ("name", "description", "duration_s", "expectations")
+
+
+def transports_of(topology: Topology, model: Any) -> set[str]:
+    """The transports a node speaks: a client its own, a broker amqp, a service what feeds it."""
+    if isinstance(model, ClientNode):
+        return {model.transport.value}
+    if isinstance(model, BrokerNode):
+        return {"amqp"}
+    if isinstance(model, Link):
+        return set()
+    feeding: set[str] = set()
+    for link in topology.links:
+        if link.target == model.name and topology.has_node(link.source):
+            source = topology.node(link.source)
+            if isinstance(source, ClientNode):
+                feeding.add(source.transport.value)
+            elif isinstance(source, BrokerNode):
+                feeding.add("amqp")
+    return feeding
+
+
+def applies(topology: Topology, model: Any, field: str) -> bool:
+    """A setting whose description names a transport ('amqp: ...') applies only to a node that
+    speaks it (an unlinked service shows them all): the inspector hides the others."""
+    description = type(model).model_fields[field].description or ""
+    word = description.split(":", 1)[0].split(" ", 1)[0] if ":" in description[:30] else ""
+    if word not in ("zmq", "amqp", "http"):
+        return True
+    spoken = transports_of(topology, model)
+    return not spoken or word in spoken
 
 
 class Inspector(QScrollArea):
@@ -98,7 +128,8 @@ class Inspector(QScrollArea):
             first = relevance.link_fields(topo, model)
         else:
             first = ["name", *relevance.node_fields(topo, model)]
-        rest = [f for f in type(model).model_fields if f not in first and f not in HIDDEN]
+        rest = [f for f in type(model).model_fields if f not in first and f not in HIDDEN
+                and applies(topo, model, f)]
         return first, rest
 
     # -- building the form ----------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, Signal
-from PySide6.QtGui import QDrag, QMouseEvent
+from PySide6.QtGui import QDrag, QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from engines.topology.model import BrokerNode, ClientNode, ServiceNode, Topology
@@ -45,7 +45,8 @@ class PaletteCard(QFrame):
         self.setObjectName("paletteCard")
         self.setCursor(Qt.CursorShape.OpenHandCursor)
         self.setToolTip(f"Drag onto the canvas to add a {theme.KIND_LABELS[kind].lower()} "
-                        "(or double-click)")
+                        "(or double-click, or Tab to it and press Enter)")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # reachable by keyboard; Enter adds one
         icon = QLabel()
         icon.setPixmap(theme.kind_icon(kind, 34).pixmap(34, 34))
         icon.setFixedSize(38, 38)
@@ -84,6 +85,12 @@ class PaletteCard(QFrame):
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         self.activated.emit(self.kind)
 
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space):
+            self.activated.emit(self.kind)
+            return
+        super().keyPressEvent(event)
+
 
 class Palette(QWidget):
     """The three node kinds; `activated(kind)` when one is double-clicked."""
@@ -109,6 +116,7 @@ class Palette(QWidget):
         self.setStyleSheet(
             "#paletteCard { background: white; border: 1px solid #dee2e6; border-radius: 8px; }"
             "#paletteCard:hover { border-color: #228be6; }"
-            "#paletteTitle { font-weight: bold; }"
+            "#paletteCard:focus { border: 2px solid #228be6; }"
+            "#paletteTitle { font-weight: bold; color: #212529; }"
             "#paletteBlurb, #paletteHint { color: #6c757d; font-size: 8pt; }"
         )

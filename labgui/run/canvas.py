@@ -36,6 +36,21 @@ def count_text(n: int) -> str:
     return f"{n / 1000:.1f}k" if n >= 10000 else str(n)
 
 
+def boot_bar(done: float, expect: float, width: int = 10) -> str:
+    """A text progress bar; past the expected time it stays full but for one cell."""
+    share = 0.0 if expect <= 0 else min(done / expect, (width - 1) / width)
+    full = int(round(share * width))
+    return "▰" * full + "▱" * (width - full)
+
+
+def boot_text(boot: tuple[float, float] | None) -> str:
+    """'RabbitMQ booting 4 s of ~10 s' with a bar (the estimate is the last boot measured)."""
+    if boot is None:
+        return "RabbitMQ booting…"
+    done, expect = boot
+    return f"RabbitMQ booting {done:.0f} s of ~{expect:.0f} s\n{boot_bar(done, expect)}"
+
+
 def behind(rate: float) -> float:
     """A backlog worth a warning: half a second of the client's rate (a paced client is always
     a few messages behind its schedule)."""
@@ -78,8 +93,14 @@ class RunCanvas:
             link.set_thickness(2.0)
             link.set_flow(None)
 
-    def show(self, sampler: LiveSampler, ledger: dict[str, Any] | None) -> None:
-        nodes = (ledger or {}).get("nodes", {})
+    def show(self, sampler: LiveSampler, ledger: dict[str, Any] | None, final: bool = False) -> None:
+        """Live (`ledger` the live ledger): lost is only what was certainly dropped; final
+        (`ledger` the run's summary): each node's lost from the ledger."""
+        nodes = {name: dict(books) for name, books in (ledger or {}).get("nodes", {}).items()}
+        if not final:
+            dropped = (ledger or {}).get("dropped", {})
+            for name, books in nodes.items():
+                books["lost"] = int(dropped.get(name, 0))
         for name, fig in sampler.nodes.items():
             item = self.scene.nodes.get(name)
             if item is None:
@@ -88,7 +109,8 @@ class RunCanvas:
             item.set_state(state)
             word = BAD_STATES.get(fig.state)
             if item.kind is NodeKind.BROKER:
-                self._broker(item, fig, word, sampler.members(name), sampler.leaders(name))
+                self._broker(item, fig, word, sampler.members(name), sampler.leaders(name),
+                             sampler.boots.get(name))
             elif item.kind is NodeKind.CLIENT:
                 self._client(item, fig, nodes.get(name, {}), word)
             else:
@@ -111,9 +133,14 @@ class RunCanvas:
 
     def _broker(self, item: Any, fig: Any, word: str | None,
                 members: list[tuple[str, str]] | None = None,
-                leaders: dict[str, str | None] | None = None) -> None:
+                leaders: dict[str, str | None] | None = None,
+                boot: tuple[float, float] | None = None) -> None:
         depth = sum(fig.queues.values())
         down = fig.state in ("killed", "crashed", "exited")
+        if fig.state == "starting":  # booting: no queue to show yet, only how far the boot is
+            item.set_badge("BOOTING", QColor(STATE_COLOURS.get("starting", theme.MUTED)))
+            item.set_detail(boot_text(boot), WARN)
+            return
         if not self._state_badge(item, word):
             item.set_badge(f"queue {count_text(depth)}", WARN if depth >= PILING else DARK)
         if members:
@@ -136,16 +163,22 @@ class RunCanvas:
         first = [f"sent {count_text(int(t.get('sent', 0)))}"]
         second = []
         doubt = int(books.get("in_doubt", 0) or 0)
-        errors = int(t.get("errors", 0)) + int(t.get("timeouts", 0))
+        lost = int(books.get("lost", 0) or 0)
+        errors, timeouts = int(t.get("errors", 0)), int(t.get("timeouts", 0))
+        if lost:
+            first.append(f"lost {count_text(lost)}")
         if doubt:
             first.append(f"in doubt {count_text(doubt)}")
         if fig.backlog >= behind(fig.rate_setting):
             second.append(f"waiting {count_text(fig.backlog)}")
         if errors:
             second.append(f"errors {count_text(errors)}")
+        if timeouts:  # each under its own name: a Lazy Pirate retry after a timeout is no error
+            second.append(f"timeouts {count_text(timeouts)}")
         text = " · ".join(first) + ("\n" + " · ".join(second) if second else "")
         # a few messages are always unconfirmed in flight: doubt alarms only past half a second's worth
-        item.set_detail(text, BAD if second or doubt >= behind(fig.rate_setting) else theme.TEXT)
+        bad = lost or errors or fig.backlog >= behind(fig.rate_setting) or doubt >= behind(fig.rate_setting)
+        item.set_detail(text, BAD if bad else (WARN if timeouts else theme.TEXT))
 
     def _service(self, item: Any, fig: Any, books: dict[str, Any], word: str | None) -> None:
         t = fig.totals
@@ -157,8 +190,10 @@ class RunCanvas:
         processed = int(books.get("processed", t.get("applied", 0)) or 0)
         suppressed = int(books.get("duplicates_suppressed", t.get("duplicates_suppressed", 0)) or 0)
         double = int(books.get("duplicates_processed", 0) or 0)
-        text = f"processed {count_text(processed)}\ndup. suppressed {suppressed} · dup. processed {double}"
-        item.set_detail(text, BAD if double else (GOOD if suppressed else theme.TEXT))
+        lost = int(books.get("lost", 0) or 0)  # where it happened: what this service never got
+        head = f"processed {count_text(processed)}" + (f" · lost {count_text(lost)}" if lost else "")
+        text = f"{head}\ndup. suppressed {suppressed} · dup. processed {double}"
+        item.set_detail(text, BAD if double or lost else (GOOD if suppressed else theme.TEXT))
 
     def animate(self, sampler: LiveSampler | None, dt: float) -> None:
         """Move the dashes of busy links; mark a link whose traffic stopped as stalled."""

@@ -28,8 +28,11 @@ TILES = (
     ("duplicates_processed", "double charges (dup. processed)", "#e03131"),
 )
 ZERO = "#868e96"
-LIVE_NOTE = ("live, so far: a message still in flight counts as lost or in doubt until it is "
-             "processed")
+LIVE_NOTE = ("live, so far: a message sent and not processed yet is not lost, it is on its way; "
+             "'lost' counts only what the real system certainly dropped (final at the end)")
+# live captions: nothing is called lost before it is final or certainly dropped
+LIVE_CAPTIONS = {"lost": "lost (certain so far)", "in_doubt": "not yet processed"}
+LIVE_COLOURS = {"in_doubt": "#e67700"}
 
 
 def _number(value: Any) -> str:
@@ -63,14 +66,20 @@ class CounterTile(QFrame):
         layout.addWidget(self.caption)
         self.setToolTip(f"{key}: {COUNTERS.get(key, '')}")
         self.shown: int | None = None
+        self._colour = colour
+        self.captions = caption
 
-    def set_value(self, value: int | None) -> None:
-        if value == self.shown and self.value.text() != "–":
+    def set_value(self, value: int | None, colour: str | None = None) -> None:
+        colour = colour or self.colour
+        if value == self.shown and self.value.text() != "–" and colour == self._colour:
             return
-        self.shown = value
+        self.shown, self._colour = value, colour
         self.value.setText(_number(value))
-        colour = self.colour if value else ZERO
-        self.value.setStyleSheet(f"color: {colour};")
+        self.value.setStyleSheet(f"color: {colour if value else ZERO};")
+
+    def set_caption(self, text: str) -> None:
+        if self.caption.text() != text:
+            self.caption.setText(text)
 
 
 class CountersPanel(QWidget):
@@ -86,18 +95,44 @@ class CountersPanel(QWidget):
             tile = CounterTile(key, caption, colour)
             self.tiles[key] = tile
             grid.addWidget(tile, i // 2, i % 2)
+        self.split = QLabel("")  # live: where the messages not yet processed are
+        self.split.setObjectName("pendingSplit")
+        self.split.setWordWrap(True)
+        self.split.setStyleSheet("color: #e67700;")
+        self.split.hide()
         self.note = QLabel("")
         self.note.setWordWrap(True)
         self.note.setStyleSheet("color: #868e96; font-size: 8pt;")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(grid)
+        layout.addWidget(self.split)
         layout.addWidget(self.note)
         layout.addStretch(1)
 
-    def show_values(self, totals: Mapping[str, Any] | None, final: bool) -> None:
+    def show_values(self, totals: Mapping[str, Any] | None, final: bool,
+                    pending: Mapping[str, int] | None = None) -> None:
+        """Final: the ledger's counters. Live (with `pending`, engines.ledger.live.pending):
+        lost only when certain, and what is not processed yet split by where it is."""
+        live = not final and totals is not None and pending is not None
         for key, tile in self.tiles.items():
-            tile.set_value(None if totals is None else int(totals.get(key, 0) or 0))
+            tile.set_caption(LIVE_CAPTIONS.get(key, tile.captions) if live else tile.captions)
+            if totals is None:
+                tile.set_value(None)
+            elif live and key == "lost":
+                tile.set_value(int(pending["lost"]))  # type: ignore[index]
+            elif live and key == "in_doubt":
+                tile.set_value(int(pending["not_processed"]), LIVE_COLOURS["in_doubt"])  # type: ignore[index]
+            else:
+                tile.set_value(int(totals.get(key, 0) or 0))
+        if live:
+            assert pending is not None
+            self.split.setText(f"not yet processed: in a queue {_number(pending['in_queue'])} · "
+                               f"unconfirmed {_number(pending['unconfirmed'])} · "
+                               f"in flight {_number(pending['in_flight'])}")
+            self.split.show()
+        else:
+            self.split.hide()
         if totals is None:
             self.note.setText("waiting for the first count…")
         elif final:
@@ -110,6 +145,8 @@ class CountersPanel(QWidget):
         return {key: tile.shown for key, tile in self.tiles.items()}
 
     def clear(self) -> None:
+        self.split.hide()
         for tile in self.tiles.values():
             tile.set_value(None)
+            tile.set_caption(tile.captions)
         self.note.setText("")

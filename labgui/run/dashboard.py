@@ -15,8 +15,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
 from engines import transports
+from engines.ledger import live
 from labgui.run.counters_panel import CountersPanel
-from labgui.run.live_data import LiveSampler
+from labgui.run.live_data import RATE_LAG_S, LiveSampler
 from labgui.run.logs_panel import EventLogPanel, NodeLogPanel
 from labgui.run.plots import LivePlot
 from labgui.run.result_panel import ResultPanel
@@ -141,7 +142,14 @@ class Dashboard:
 
     # -- redrawing ---------------------------------------------------------------------------------------
     def update(self, sampler: LiveSampler, ledger: dict[str, Any] | None) -> None:
-        self.counters.show_values(ledger["total"] if ledger else None, final=False)
+        split = None
+        if ledger:
+            queued = sum(sum(sampler.nodes[b].queues.values()) for b in sampler.brokers)
+            split = live.pending(ledger["total"], int(ledger.get("dropped", {}).get("total", 0)), queued)
+        totals = None
+        if ledger:  # sent from the telemetry the canvas shows, so tiles and canvas agree
+            totals = {**ledger["total"], "sent": max(sampler.totals_sent(), int(ledger["total"].get("sent", 0)))}
+        self.counters.show_values(totals, final=False, pending=split)
         self.redraw_plots(sampler)
 
     def redraw_plots(self, sampler: LiveSampler) -> None:
@@ -150,12 +158,13 @@ class Dashboard:
         t = ring.times()
         links = sampler.links
         shown = links if len(links) <= MAX_LINK_CURVES else links[:MAX_LINK_CURVES - 1]
+        rate_t = t - RATE_LAG_S  # each rate at the middle of its window: on the faults' clock
         for key in shown:
-            self.rate_plot.set_line(key, t, ring.column(sampler.col_rate[key]))
+            self.rate_plot.set_line(key, rate_t, ring.column(sampler.col_rate[key]))
         if len(shown) < len(links):
             rest = [sampler.col_rate[k] for k in links[len(shown):]]
             total = np.nansum(np.stack([ring.column(c) for c in rest]), axis=0) if len(t) else t
-            self.rate_plot.set_line(f"{len(rest)} more links (sum)", t, total, colour="#868e96")
+            self.rate_plot.set_line(f"{len(rest)} more links (sum)", rate_t, total, colour="#868e96")
         for i, node in enumerate(self._latency):
             colour = CLIENT_COLOURS[i % len(CLIENT_COLOURS)]
             for column, dashed in (("p50_latency_ms", True), ("p99_latency_ms", False)):

@@ -6,7 +6,7 @@ lock for seconds. Here it costs the window nothing. Protocol, pickles over
 the pipes: the GUI sends the job once ({"topology", "plan", "node_dirs"}),
 then one request per pass (the set of SIGKILLed nodes); the worker answers
 each with {"cost_s", "result"} where result is `engines.ledger.reconcile.compute`'s
-output or None. End of input (the GUI stopped it, or died) ends the worker.
+output (with `dropped`: engines.ledger.live) or None. End of input (the GUI stopped it, or died) ends the worker.
 No Qt here.
 """
 
@@ -20,6 +20,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from engines.ledger import live
 from engines.ledger import reconcile as ledger
 from engines.runtime.summary import client_books, service_books
 
@@ -35,7 +36,11 @@ def compute(job: dict[str, Any], sigkilled: set[str]) -> dict[str, Any] | None:
     )
     try:
         services = service_books(topology, node_dirs)
-        return ledger.compute(client_books(view), services)
+        books = client_books(view)
+        result = ledger.compute(books, services)
+        in_order = {c.name for c in topology.clients() if c.transport.value == "zmq" and c.style.one_to_many}
+        result["dropped"] = live.dropped(books, services, in_order)
+        return result
     except Exception:  # noqa: BLE001 - a file half written at start; the next pass reads it
         return None
 

@@ -17,13 +17,16 @@ from typing import Any
 
 import numpy as np
 
-from engines.report.build import fault_events
+from engines.report.build import QUEUE_GAP_S, fault_events, gaps_broken
 from engines.report.periods import FaultPeriod, fault_periods
 from engines.runtime.events import STATES
 
 SAMPLE_S = 0.2
 CAPACITY = 900  # 3 minutes at 5 samples a second: about one point per pixel of a plot
-RATE_WINDOW = 3  # samples: rates over the last 0.6 s
+RATE_WINDOW = 3  # samples: rates over the last 0.4 s (three samples, two intervals)
+# A rate over a window belongs to the window's middle: plotted at its end it would lag the
+# fault shading (which is on the run clock exactly) by half the window.
+RATE_LAG_S = SAMPLE_S * (RATE_WINDOW - 1) / 2
 
 
 class RingBuffer:
@@ -102,6 +105,9 @@ class LiveSampler:
         self._new_events: list[dict[str, Any]] = []
         self._seen_events = 0
         self._last_count: dict[str, tuple[float, int]] = {}
+        self._boot_seen = 0
+        self._boot_began: dict[str, tuple[float, float]] = {}  # broker -> (event-log t, expected s)
+        self.boots: dict[str, tuple[float, float]] = {}  # booting broker -> (seconds so far, expected)
 
     # -- where each link's count comes from -------------------------------------------------
     def _plan_sources(self) -> dict[str, list[tuple[str, str, int]]]:
@@ -116,6 +122,11 @@ class LiveSampler:
                 if route.client_link != route.link and route.client_link in sources \
                         and ("client", client, 0) not in sources[route.client_link]:
                     sources[route.client_link].append(("client", client, 0))
+        # A client's link that reaches no service (a queue nobody consumes) still carries what the
+        # client sends: its rate is the client's own, never a made-up 0/s.
+        for link in self.sup.topology.links:
+            if link.source in self.client_models and not sources.get(link.key):
+                sources[link.key] = [("client", link.source, 0)]
         return sources
 
     # -- sampling ---------------------------------------------------------------------------------
@@ -137,6 +148,7 @@ class LiveSampler:
         states = sup.states()
         for name, state in states.items():  # cluster members (rabbit/2) are nodes of the run too
             self.nodes.setdefault(name, NodeFigures()).state = state
+        self._boot_progress(states)
         now = self.run_clock()
         metrics = sup.metrics
         if now is None or metrics is None or sup.plan is None:
@@ -161,6 +173,10 @@ class LiveSampler:
         self.link_rates = dict(zip(self.links, rates.tolist(), strict=True))
         self._node_figures(now, totals)
         return True
+
+    def totals_sent(self) -> int:
+        """What the clients sent, from the same telemetry as the canvas (not the slower ledger)."""
+        return sum(int(self.nodes[c].totals.get("sent", 0)) for c in self.clients)
 
     def _backlog(self, name: str, now: float, sent: int) -> float:
         """Messages due by the client's rate but not sent yet: what piles up at a stuck producer.
@@ -215,6 +231,19 @@ class LiveSampler:
                 fresh = {q: v for q, v in rows.items() if now - (v[0] - t0_shift) < 1.5}
                 self.nodes[broker].queues = {q: int(v[1]) for q, v in rows.items()}
                 self.nodes[broker].queues_seen = bool(fresh)
+
+    def _boot_progress(self, states: dict[str, str]) -> None:
+        """How far each booting broker is: from its `starting` event (engines.runtime.control)."""
+        if not self.brokers:
+            return
+        events = self.sup.events.since(self._boot_seen)
+        self._boot_seen += len(events)
+        for e in events:
+            if e.get("event") == "starting" and e.get("node") in self.brokers:
+                self._boot_began[str(e["node"])] = (float(e["t"]), float(e.get("expect_s") or 0.0))
+        now = time.monotonic() - self.sup.events.t0
+        self.boots = {name: (max(0.0, now - began[0]), began[1]) for name in self.brokers
+                      if states.get(name) == "starting" and (began := self._boot_began.get(name))}
 
     # -- the timeline -------------------------------------------------------------------------------
     def _read_events(self) -> None:
@@ -279,7 +308,9 @@ class LiveSampler:
         out = {}
         for broker, queue in monitor.queues():
             t, ready = monitor.series(broker, queue)
-            out[f"{broker}/{queue}"] = (np.asarray(t, dtype=float) - shift, np.asarray(ready, dtype=float))
+            # no sample while the broker was down: a gap, not a line through the outage
+            out[f"{broker}/{queue}"] = gaps_broken(np.asarray(t, dtype=float) - shift,
+                                                   np.asarray(ready, dtype=float), QUEUE_GAP_S)
         return out
 
     def latency_series(self, node: str, column: str) -> tuple[np.ndarray, np.ndarray]:

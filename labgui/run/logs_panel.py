@@ -31,7 +31,7 @@ EVENT_COLOURS = {
     "ready": "#2b8a3e", "gave-up": "#e67700", "run-ended": "#212529", "interrupted": "#e67700",
     "leader-change": "#5f3dc4", "failover": "#1864ab", "reconnect": "#1864ab",
 }
-SKIP_FIELDS = {"t", "wall", "event", "node", "link", "pid", "run_dir", "role", "at_s"}
+SKIP_FIELDS = {"run_t", "origin_t", "t", "wall", "event", "node", "link", "pid", "run_dir", "role", "at_s"}
 
 
 def describe(event: dict[str, Any], t: float) -> str:
@@ -117,7 +117,7 @@ class NodeLogPanel(QWidget):
         self.path_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.text = QPlainTextEdit()
         self.text.setReadOnly(True)
-        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)  # long lines wrap, never cut
         font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         font.setPointSizeF(max(7.5, font.pointSizeF() - 1))
         self.text.setFont(QFont(font))

@@ -22,7 +22,8 @@ NODE_MENU = (
     ("kill", "&Kill (SIGKILL)", "No goodbye, no flush: what it had not recorded is gone", RUNNING_STATES),
     ("stop", "S&top (SIGTERM)", "A clean stop", RUNNING_STATES),
     ("start", "&Start", "A new life for a node that is not running", ENDED_STATES),
-    ("restart", "&Restart", "Stop, then start again", RUNNING_STATES + ENDED_STATES),
+    ("restart", "&Restart", "Stop, then start again (not while it is still starting)",
+     ("ready", "done", "paused") + ENDED_STATES),
     ("pause", "&Pause (SIGSTOP)", "Frozen: sockets stay open, nothing answers", ("starting", "ready", "done")),
     ("resume", "Res&ume (SIGCONT)", "Carry on after a pause", ("paused",)),
 )

@@ -26,6 +26,7 @@ from labgui.canvas.link_item import LinkItem
 from labgui.canvas.node_item import NodeItem
 from labgui.editor import dialogs
 from labgui.run import trace_view
+from labgui.run.boot_bar import BootBar
 from labgui.run.canvas import RunCanvas
 from labgui.run.dashboard import Dashboard
 from labgui.run.host import RunHost
@@ -67,17 +68,21 @@ class RunController(QObject):
         self._switch_interval = sys.getswitchinterval()
         self._editor_docks: list[QDockWidget] = []
         self._runs = 0
+        self._quit_when_done = False  # the window asked to close after an orderly stop
         self._actions()
         self.status = QLabel("")
         self.status.setContentsMargins(8, 0, 8, 0)
+        self.boot_bar = BootBar()  # a broker booting: how far, against the last boot measured
+        window.statusBar().addPermanentWidget(self.boot_bar)
         window.statusBar().addPermanentWidget(self.status)
         window.doc.edited.connect(self._edited)
         trace_view.attach(self)  # counter tiles -> message IDs -> sequence diagrams
 
     def _edited(self) -> None:
-        """The first edit after a run: the canvas drops the run's figures (the docks keep them)."""
+        """The first edit after a run: the canvas drops the run's figures, the editor comes back."""
         if not self.active and self.session is not None:
             self.canvas.clear()
+            self.back_to_editing()
 
     def _actions(self) -> None:
         w, sp = self.window, QStyle.StandardPixmap
@@ -91,23 +96,33 @@ class RunController(QObject):
         self.stop_action.setEnabled(False)
         for action in (self.run_action, self.stop_action):
             self.qwindow.addAction(action)
+        self.edit_action = QAction("&Back to editing", self.qwindow)
+        self.edit_action.setShortcut(QKeySequence("Ctrl+E"))
+        self.edit_action.setToolTip("Bring back the palette, inspector and problems; the run's docks go "
+                                    "(Ctrl+E; any edit does it too)")
+        self.edit_action.setEnabled(False)
+        self.qwindow.addAction(self.edit_action)
+        self.edit_action.triggered.connect(self.back_to_editing)
         self.run_action.triggered.connect(self.run)
         self.stop_action.triggered.connect(self.stop)
-        w.toolbar.addActions([self.run_action, self.stop_action])
+        # Run and Stop first: at 1024 px the toolbar's end overflows, and they must never hide there
+        first = w.toolbar.actions()[0] if w.toolbar.actions() else None
+        w.toolbar.insertActions(first, [self.run_action, self.stop_action])  # type: ignore[arg-type]
+        w.toolbar.insertSeparator(first)  # type: ignore[arg-type]
         menu = w.menuBar().insertMenu(w.menuBar().actions()[-1], QMenu("&Run", self.qwindow)).menu()
         assert menu is not None
         assert isinstance(menu, QMenu)
-        menu.addActions([self.run_action, self.stop_action])
+        menu.addActions([self.run_action, self.stop_action, self.edit_action])
         menu.addSeparator()
         self.link_faults_action = QAction("Link &faults by hand", self.qwindow)
         self.link_faults_action.setCheckable(True)
-        # Off by default: the proxies copy every byte in this process, and an AMQP consumer whose
-        # broker is killed behind a proxy can crash on reconnect (pika's getpeername ValueError is
-        # not caught by engines/transports/amqp_session.py). Links the scenario faults get one anyway.
-        self.link_faults_action.setChecked(False)
-        self.link_faults_action.setToolTip("Route every link of the next run through a fault proxy, so "
-                                           "any link can be cut or slowed from its menu (the proxies "
-                                           "copy every byte in the lab's process)")
+        # On by default: any link can be cut, healed, delayed at any time of any run. The proxies
+        # copy every byte in the lab's process (bench/ measures the cost); pika's getpeername
+        # ValueError behind a proxy is a failed attempt now (engines/transports/amqp_session.py).
+        self.link_faults_action.setChecked(True)
+        self.link_faults_action.setToolTip("Every link of the next run goes through a fault proxy, so any "
+                                           "link can be cut or slowed from its menu; off: links go direct "
+                                           "(the proxies copy every byte in the lab's process)")
         menu.addAction(self.link_faults_action)
         panels = menu.addMenu("&Dashboard panels")
         for dock in self.dashboard.docks.values():
@@ -184,6 +199,22 @@ class RunController(QObject):
                                      "(Stop again to kill at once)")
         self._update_actions()
 
+    def may_close(self) -> bool:
+        """Closing mid-run asks: stop in order (the window closes once the run ended and its
+        report is written), kill at once, or stay. False keeps the window open for now."""
+        if not self.active or self._quit_when_done:
+            return not self.active
+        if self.session is not None and self.session.stopping:
+            return True  # already ending (Stop, or a SIGTERM's ordered stop): nothing to ask
+        answer = dialogs.ask_quit_during_run(self.qwindow)
+        if answer == "kill":
+            return True
+        if answer == "stop":
+            self._quit_when_done = True
+            self.stop()
+            self.window.show_message("Stopping the run in order; the window closes once its report is written")
+        return False
+
     def shutdown(self, timeout_s: float = 20.0) -> None:
         """The window is closing: leave nothing running."""
         self.timer.stop()
@@ -197,25 +228,40 @@ class RunController(QObject):
                 self.session.join(timeout_s)
 
     def _lock(self, locked: bool) -> None:
-        """Editing off (and the editor's panels out of the way) while a run is on; back after."""
+        """Editing off (and the editor's panels out of the way) while a run is on. After it, the
+        results keep the room until the user goes back to editing (`back_to_editing`)."""
         w = self.window
         size = w.size()
         w.set_editing_locked(locked, LOCK_TEXT)
-        editor_docks = (w.palette_dock, w.inspector_dock, w.problems_dock)
+        guide = getattr(w, "guide", None)
+        editor_docks = (w.palette_dock, w.inspector_dock, w.problems_dock) + ((guide.dock,) if guide else ())
         if locked:
-            self._editor_docks = [dock for dock in editor_docks if dock.isVisible()]
+            if not self._editor_docks:
+                self._editor_docks = [dock for dock in editor_docks if dock.isVisible()]
             for dock in editor_docks:
                 dock.hide()
-        else:
-            for dock in self._editor_docks:
-                dock.show()
-            QTimer.singleShot(0, w.view.fit_to_view)  # the panels are back: the canvas shrank
+        self.edit_action.setEnabled(not locked and bool(self._editor_docks))
         for action in (w.actions.new, w.actions.open):
             action.setEnabled(not locked)
         w.examples_menu.setEnabled(not locked)
         w.recent_menu.setEnabled(not locked and w.has_recent_files())
         self._update_actions()
         self.qwindow.resize(size)
+
+    def back_to_editing(self) -> None:
+        """The editor's panels come back and the run's docks go (the Result stays a tab away)."""
+        if self.active or not self._editor_docks:
+            return
+        w = self.window
+        size = w.size()
+        for dock in self.dashboard.docks.values():
+            dock.hide()
+        for dock in self._editor_docks:
+            dock.show()
+        self._editor_docks = []
+        self.edit_action.setEnabled(False)
+        self.qwindow.resize(size)
+        QTimer.singleShot(0, w.view.fit_to_view)  # the panels are back: the canvas shrank
 
     def _update_actions(self) -> None:
         active = self.active
@@ -239,6 +285,9 @@ class RunController(QObject):
             if session.done.is_set():
                 self.timer.stop()
                 self.dashboard.result.show_report(False, session.report_error)
+                if self._quit_when_done:  # asked to quit after an orderly stop: now it may
+                    self._quit_when_done = False
+                    QTimer.singleShot(0, self.qwindow.close)
             return
         self._ticks += 1
         if self.sampler is None:
@@ -271,9 +320,10 @@ class RunController(QObject):
     def _show_dashboard(self) -> None:
         assert self.sampler is not None
         self.dashboard.update(self.sampler, self.ledger.latest if self.ledger is not None else None)
-        if not self._fitted:  # the live figures made the nodes bigger: show them whole
+        view = self.window.view
+        if not self._fitted or (view.auto_fit and not view.shows_all()):  # figures grew: show them whole
             self._fitted = True
-            self.window.view.fit_to_view()
+            view.fit_to_view()
         now = time.monotonic()
         if self.dashboard.docks["Node log"].isVisible() and now - self._last_log >= 1.0:
             self._last_log = now
@@ -290,6 +340,8 @@ class RunController(QObject):
             if self.ledger is not None:  # its helper goes in the background, killed if it lingers
                 threading.Thread(target=self.ledger.join, name="gui-ledger-end", daemon=True).start()
             self._refresh(final=True)
+            if session.summary is not None:  # the last picture: each node's final figures
+                self.canvas.show(self.sampler, session.summary, final=True)
             self.canvas.freeze()
             self.dashboard.show_result(session.summary, session.error)
             self.dashboard.result.show_report(not session.done.is_set() and phase == ENDED)
@@ -306,6 +358,9 @@ class RunController(QObject):
         session = self.session
         if session is None:
             return ""
+        boot = self.boot_bar.follow(self.sampler, self.active)
+        if boot:
+            return f"● {boot}"
         clock = f"{session.now():.1f} s"
         return {STARTING: "● starting…", RUNNING: f"● running {clock}", FINISHING: f"◐ finishing {clock}",
                 ENDED: f"■ ended at {clock}", FAILED: "✖ could not run"}.get(phase, "")

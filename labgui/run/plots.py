@@ -27,6 +27,7 @@ FAULT_COLOURS = {"kill": "#e03131", "crash": "#c92a2a", "stop": "#868e96", "paus
                  "cut": "#9c36b5", "delay": "#ae3ec9", "lossy": "#ae3ec9",
                  "late": "#1c7ed6"}  # join_after_ms: a subscriber not joined yet
 MIN_SPAN_S = 10.0
+LEGEND_COLUMNS = 2
 X_STEP_S = 5.0
 
 
@@ -57,20 +58,59 @@ class LivePlot(pg.PlotWidget):
         item.setDownsampling(auto=True, mode="peak")
         item.setMenuEnabled(False)
         item.hideButtons()
-        item.getViewBox().setMouseEnabled(x=False, y=False)
+        box = item.getViewBox()
+        box.setMouseEnabled(x=True, y=False)  # wheel zooms time, drag pans it; double-click follows again
+        box.sigRangeChangedManually.connect(self._user_moved)
         small = QFont()
         small.setPointSizeF(7.5)
         for axis in ("left", "bottom"):
             item.getAxis(axis).setStyle(tickFont=small, tickTextOffset=2)
             item.getAxis(axis).label.setFont(small)
-        self.legend = item.addLegend(offset=(-4, 4), labelTextSize="7pt", verSpacing=-6)
-        self.legend.setBrush(pg.mkBrush(255, 255, 255, 200))
+        # The legend goes below the plot, never over the data (the peaks are what matters).
+        self.legend = pg.LegendItem(labelTextSize="7pt", verSpacing=-6, colCount=LEGEND_COLUMNS)
+        item.layout.addItem(self.legend, 4, 1)
         self.curves: dict[str, pg.PlotDataItem] = {}
         self._regions: dict[tuple[str, str, float], tuple[pg.LinearRegionItem, pg.InfiniteLine]] = {}
         self.label_faults = True
         self._span: tuple[float, float, float] | None = None
         self.empty_text = pg.TextItem("", color="#868e96", anchor=(0.5, 0.5))
         item.addItem(self.empty_text, ignoreBounds=True)
+        self.following = True  # the x range follows the run until the user zooms or pans
+        self.readout = pg.TextItem("", color="#212529", anchor=(0, 0), fill=pg.mkBrush(255, 255, 255, 220))
+        self.readout.setZValue(50)
+        item.addItem(self.readout, ignoreBounds=True)
+        self.readout.hide()
+        self.scene().sigMouseMoved.connect(self._hover)
+
+    def _user_moved(self, *_args: object) -> None:
+        self.following = False
+
+    def mouseDoubleClickEvent(self, event: object) -> None:  # noqa: N802 - Qt's name
+        """Back to following the run (after a zoom or pan)."""
+        self.following = True
+        self._span = None
+
+    def readout_at(self, t: float) -> str:
+        """'12.4 s' and each curve's value at the sample nearest `t` (what hovering shows)."""
+        lines = [f"{t:.1f} s"]
+        for name, curve in self.curves.items():
+            xs, ys = curve.xData, curve.yData
+            if xs is None or ys is None or not len(xs):
+                continue
+            i = int(np.nanargmin(np.abs(np.nan_to_num(xs, nan=np.inf) - t)))
+            if np.isfinite(ys[i]) and abs(xs[i] - t) < 1.0:
+                lines.append(f"{name}: {ys[i]:.4g}")
+        return "\n".join(lines)
+
+    def _hover(self, pos: object) -> None:
+        box = self.getPlotItem().getViewBox()
+        if not box.sceneBoundingRect().contains(pos):
+            self.readout.hide()
+            return
+        point = box.mapSceneToView(pos)
+        self.readout.setText(self.readout_at(point.x()))
+        self.readout.setPos(point.x(), point.y())
+        self.readout.show()
 
     def set_line(self, name: str, t: np.ndarray, v: np.ndarray, colour: str | None = None,
                  dashed: bool = False, width: float = 1.6) -> None:
@@ -78,7 +118,8 @@ class LivePlot(pg.PlotWidget):
         if curve is None:
             colour = colour or CURVE_COLOURS[len(self.curves) % len(CURVE_COLOURS)]
             pen = pg.mkPen(colour, width=width, style=Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine)
-            curve = self.plot([], [], pen=pen, name=name, connect="finite")
+            curve = self.plot([], [], pen=pen, connect="finite")
+            self.legend.addItem(curve, name)
             self.curves[name] = curve
         curve.setData(t, v)
 
@@ -101,6 +142,9 @@ class LivePlot(pg.PlotWidget):
                 if len(finite):
                     top = max(top, float(finite.max()))
         span = (start, end, nice_ceiling(top * 1.15))
+        if not self.following:  # the user zoomed or panned: keep their x range, still fit y
+            self.getPlotItem().setYRange(0, span[2], padding=0)
+            return
         if span != self._span:
             self._span = span
             item = self.getPlotItem()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QBrush, QColor, QDesktopServices, QFontDatabase
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
@@ -27,7 +28,7 @@ from PySide6.QtWidgets import (
 from engines.runtime.table import format_summary
 from engines.topology import expectations
 
-PASS, FAIL = "#2b8a3e", "#e03131"
+PASS, FAIL, WARN = "#2b8a3e", "#e03131", "#e67700"
 SHORT = 600
 
 
@@ -38,12 +39,24 @@ def short(message: str, limit: int = SHORT) -> str:
     return message[:limit].rsplit("\n", 1)[0] + "\n… (the whole message is in the Result panel)"
 
 
+def outcome_colour(total: dict[str, Any], has_expectations: bool, failed: bool) -> str:
+    """Red for a failed expectation, or for losses and double charges nobody expected; amber for
+    losses the expectations foresee, or doubt; green only when nothing went wrong."""
+    if failed:
+        return FAIL
+    harm = bool(total.get("lost") or total.get("duplicates_processed"))
+    if harm:
+        return WARN if has_expectations else FAIL
+    return WARN if total.get("in_doubt") else PASS
+
+
 class ResultPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("resultPanel")
         self.run_dir: Path | None = None
         self.report_problem: str | None = None
+        self.report_viewer: QTextBrowser | None = None
         self.headline = QLabel("No run yet.")
         self.headline.setWordWrap(True)
         self.verdicts = QListWidget()
@@ -109,14 +122,19 @@ class ResultPanel(QWidget):
         verdicts = summary.get("expectations", [])
         failed = [v for v in verdicts if not v["passed"]]
         total = summary["total"]
-        line = (f"Run ended after {total.get('duration_s', 0):g} s: {total.get('processed', 0)} processed, "
+        line = (f"Run ended after {total.get('duration_s', 0):g} s: {total.get('sent', 0)} sent, "
+                f"{total.get('processed', 0)} processed, "
                 f"{total.get('lost', 0)} lost, {total.get('in_doubt', 0)} in doubt, "
                 f"{total.get('duplicates_processed', 0)} double charges.")
         if verdicts:
             line += (f"  {len(verdicts) - len(failed)} of {len(verdicts)} expectations passed."
                      if failed else f"  All {len(verdicts)} expectations passed.")
+        colour = outcome_colour(total, bool(verdicts), bool(failed))
+        if colour != PASS and not failed and (total.get("lost") or total.get("duplicates_processed")):
+            line += "  Messages were lost or applied twice" + (": as the expectations foresee." if verdicts
+                                                               else ".")
         self.headline.setText(line)
-        self.headline.setStyleSheet(f"color: {FAIL if failed else PASS}; font-weight: bold;")
+        self.headline.setStyleSheet(f"color: {colour}; font-weight: bold;")
         self.verdicts.clear()
         for v in verdicts:
             detail = expectations.detail(v["problem"], v["measured"], v.get("values"))
@@ -130,9 +148,23 @@ class ResultPanel(QWidget):
         return [self.verdicts.item(i).text() for i in range(self.verdicts.count())]
 
     def _open_report(self) -> None:
+        """In the desktop's browser; where there is none (no launcher), inside the app."""
         path = self.report_path
-        if path is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+        if path is not None and not QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
+            self.show_report_inside(path)
+
+    def show_report_inside(self, path: Path) -> QTextBrowser:
+        viewer = QTextBrowser()
+        viewer.setObjectName("reportViewer")
+        viewer.setWindowTitle(f"Report — {path.parent.name}")
+        viewer.setOpenExternalLinks(False)
+        viewer.setSearchPaths([str(path.parent)])  # the plots' PNGs beside the page
+        viewer.setSource(QUrl.fromLocalFile(str(path)))
+        viewer.resize(900, 700)
+        viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        viewer.show()
+        self.report_viewer = viewer
+        return viewer
 
     def _open_folder(self) -> None:
         if self.run_dir is not None:

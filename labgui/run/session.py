@@ -36,6 +36,8 @@ from engines.runtime.summary import build_summary
 from engines.topology.model import Topology
 
 TICK_S = 0.1
+READY_TIMEOUT_S = 60.0  # a RabbitMQ boot on a busy laptop can take far longer than its usual 10 s
+STARTING_RENICE_S = 0.05  # while the run starts, new processes are lowered this often
 NODE_NICE = 19  # added to the GUI's own niceness for every process of the run
 
 # phases, in order; "failed" replaces the rest when the run could not start
@@ -56,6 +58,7 @@ class RunSession:
         self.topology = topology
         self.link_faults = link_faults
         # every link through a fault proxy, so any link can be cut by hand (engines.runtime.linkfaults)
+        options.setdefault("ready_timeout_s", READY_TIMEOUT_S)
         self.sup = Supervisor(topology, run_dir, proxy_all_links=link_faults, **options)
         self.phase = STARTING
         self.error: str | None = None
@@ -70,6 +73,7 @@ class RunSession:
         self._stop = threading.Event()
         self._held: set[str] = set()  # clients ended by hand: they keep the run open
         self._reniced: set[int] = set()
+        self._renice_lock = threading.Lock()
         self._nice = min(19, os.getpriority(os.PRIO_PROCESS, 0) + NODE_NICE)
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._main, name="gui-run", daemon=True)
@@ -105,8 +109,16 @@ class RunSession:
         """Wait until the worker has finished too (the summary and the report are written)."""
         return self.done.wait(timeout)
 
+    def _renice_while_starting(self) -> None:
+        """Brokers booting and fifty nodes importing compete with the window from their first
+        instant: lower each one as soon as it exists, not once the whole start is over."""
+        while self.phase == STARTING and not self._stop.is_set():
+            self._lower_priority()
+            time.sleep(STARTING_RENICE_S)
+
     def _main(self) -> None:
         sup = self.sup
+        threading.Thread(target=self._renice_while_starting, name="gui-run-renice", daemon=True).start()
         try:
             try:
                 sup.start()
@@ -203,10 +215,17 @@ class RunSession:
 
     def _lower_priority(self) -> None:
         """Renice every process of the run not yet reniced (nodes' new lives, restarted brokers)."""
+        with self._renice_lock:
+            self._renice_new()
+
+    def _renice_new(self) -> None:
         pids = set(self.sup.table.all_pids())
-        for handle in list(self.sup.brokers.values()):
+        states = self.sup.states()
+        for name, handle in list(self.sup.brokers.items()):
+            if states.get(name) == "starting":
+                continue  # a booting broker keeps its priority: a slow boot is worse than a busy core
             try:
-                pids.update(handle.pids())
+                pids.update(getattr(handle, "pids_now", handle.pids)())
             except Exception:  # noqa: BLE001 - a broker between lives
                 continue
         for pid in pids - self._reniced:

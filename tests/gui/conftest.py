@@ -22,7 +22,7 @@ from labgui.editor import dialogs
 from tests.conftest import EXAMPLES
 
 DIALOGS = ("ask_unsaved_changes", "ask_recover", "show_problems", "show_error",
-           "ask_open_path", "ask_save_path")
+           "ask_open_path", "ask_save_path", "ask_quit_during_run")
 
 
 @pytest.fixture(autouse=True)
@@ -79,6 +79,8 @@ def window(qtbot: Any, answer: Answers) -> Iterator[MainWindow]:
     qtbot.waitExposed(win)
     yield win
     win.doc.mark_saved()  # teardown must not ask about unsaved changes
+    if "ask_quit_during_run" not in answer._answers:
+        answer("ask_quit_during_run", "kill")  # a run still on at teardown ends at once, as before
     win.close()
     win.deleteLater()
     QApplication.processEvents()

@@ -31,15 +31,16 @@ def test_launch_opens_the_default_example_at_a_sensible_size(qapp, monkeypatch):
             window = next(w for w in QApplication.topLevelWidgets()
                           if isinstance(w, MainWindow) and w.isVisible())
             QApplication.processEvents()
-            seen.update(path=window.files.path, size=(window.width(), window.height()),
+            seen.update(path=window.files.path, example=window.files.example, size=(window.width(), window.height()),
                         nodes=len(window.scene.nodes), title=window.title_text())
             window.close()
             return 0
 
     monkeypatch.setattr(app_module, "application", LoopThatLooks)
+    monkeypatch.setattr(app_module, "install_signal_handlers", lambda app, window: None)  # no real app
     assert launch(None) == 0
-    assert seen["path"] == default_example() and seen["nodes"] == 3
-    assert seen["title"] == f"{default_example().name} — Topology Lab"
+    assert seen["path"] is None and seen["example"] == default_example() and seen["nodes"] == 3
+    assert seen["title"] == f"{default_example().name} (example: an untitled copy) — Topology Lab"
     area = QGuiApplication.primaryScreen().availableGeometry()  # offscreen: 800x800
     assert seen["size"] == (min(1280, area.width()), min(800, area.height()))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtGui import QGuiApplication
 
-from labgui.editor.clipboard import FRAGMENT_MIME
+from labgui.editor.clipboard import CLEARANCE, FRAGMENT_MIME
 from tests.gui.conftest import drag
 
 pytestmark = pytest.mark.gui
@@ -23,12 +23,15 @@ def test_copy_paste_keeps_links_among_copied_nodes(window, opened):
     assert [n.name for n in topo.nodes][-3:] == ["catalogue-2", "rabbit-2", "search-index-2"]
     assert [lk.key for lk in topo.links][-2:] == ["catalogue-2->rabbit-2", "rabbit-2->search-index-2"]
     assert topo.link("catalogue-2->rabbit-2").channel == "catalogue"  # settings travel with the copy
-    assert topo.node("rabbit-2").position == (topo.node("rabbit").position[0] + 40,
-                                              topo.node("rabbit").position[1] + 40)
+    dx = topo.node("rabbit-2").position[0] - topo.node("rabbit").position[0]
+    assert dx > 0 and topo.node("rabbit-2").position[1] - topo.node("rabbit").position[1] == dx
+    # issue 16: the paste lands clear of every node already there, not on top of the originals
+    pasted = [topo.node(f"{n}-2").position for n in ("catalogue", "rabbit", "search-index")]
+    others = [n.position for n in topo.nodes if not n.name.endswith("-2")]
+    assert not any(abs(x - ox) < CLEARANCE and abs(y - oy) < CLEARANCE for x, y in pasted for ox, oy in others)
     assert window.scene.selected_nodes() == ["catalogue-2", "rabbit-2", "search-index-2"]
     window.actions.paste.trigger()  # a second paste lands further away, with fresh names
-    assert topo.node("rabbit-3").position == (topo.node("rabbit").position[0] + 80,
-                                              topo.node("rabbit").position[1] + 80)
+    assert topo.node("rabbit-3").position[0] > topo.node("rabbit-2").position[0]
     assert window.doc.undo_stack.undoText() == "Paste 3 nodes"
 
 

@@ -58,33 +58,55 @@ def test_shift_drag_from_a_node_body_links_too(window):
     assert window.doc.topology.has_link("client->service")
 
 
-def test_invalid_link_is_refused_with_the_reason_in_the_status_bar(window):
+def test_a_first_link_to_a_broker_switches_the_client_to_amqp_in_one_undo_step(window):
+    """Issue 16: the palette's client speaks zmq, so a newcomer's first client -> broker link was
+    refused; a client with no link yet now takes the transport that fits, and says so."""
     drop_from_palette(window, NodeKind.CLIENT, (0, 0))
     drop_from_palette(window, NodeKind.BROKER, (300, 0))
     before = topofile.dumps(window.doc.topology)
     drag(window, handle_of(window, "client"), window.scene.node_item("rabbit").pos())
+    assert window.doc.topology.has_link("client->rabbit")
+    assert window.doc.topology.node("client").transport.value == "amqp"
+    assert "switched 'client' to amqp" in window.statusBar().currentMessage()
+    window.undo_action.trigger()  # one step takes both back
+    assert topofile.dumps(window.doc.topology) == before
+
+
+def test_invalid_link_is_refused_with_the_reason_in_the_status_bar(window):
+    client, service = place_client_and_service(window)
+    drag(window, handle_of(window, client), window.scene.node_item(service).pos())
+    assert window.doc.topology.has_link(f"{client}->{service}")
+    drop_from_palette(window, NodeKind.BROKER, (300, 300))
+    before = topofile.dumps(window.doc.topology)
+    # this client already speaks zmq to a service: no quick fix, a refusal with the reason
+    drag(window, handle_of(window, client), window.scene.node_item("rabbit").pos())
     message = window.statusBar().currentMessage()
-    assert "Cannot link client → rabbit" in message
+    assert f"Cannot link {client} → rabbit" in message
     assert "only amqp clients go through a broker" in message
     assert topofile.dumps(window.doc.topology) == before
     # a service originates nothing: Shift-drag from it is refused, and says why
-    drop_from_palette(window, NodeKind.SERVICE, (600, 0))
-    drag(window, window.scene.node_item("service").pos(), window.scene.node_item("client").pos(),
+    drag(window, window.scene.node_item(service).pos(), window.scene.node_item(client).pos(),
          modifiers=Qt.KeyboardModifier.ShiftModifier)
     assert "does not originate messages" in window.statusBar().currentMessage()
-    assert window.doc.topology.links == []
+    assert len(window.doc.topology.links) == 1
 
 
 def test_link_drag_hints_the_target_while_hovering(window):
     drop_from_palette(window, NodeKind.CLIENT, (0, 0))
     drop_from_palette(window, NodeKind.BROKER, (300, 0))
+    drop_from_palette(window, NodeKind.SERVICE, (300, 300))
     scene = window.scene
     scene._start_link(scene.node_item("client"), handle_of(window, "client"))
+    scene._drag_link(scene.node_item("rabbit").pos())
+    assert scene.node_item("rabbit").link_hint is True  # allowed: the client will speak amqp
+    assert "will speak amqp" in window.statusBar().currentMessage()
+    scene._cancel_link()
+    assert scene.node_item("rabbit").link_hint is None
+    scene._start_link(scene.node_item("service"), scene.node_item("service").pos())
     scene._drag_link(scene.node_item("rabbit").pos())
     assert scene.node_item("rabbit").link_hint is False
     assert "Cannot link" in window.statusBar().currentMessage()
     scene._cancel_link()
-    assert scene.node_item("rabbit").link_hint is None
 
 
 def test_a_duplicate_link_is_refused(window):
@@ -193,7 +215,12 @@ def test_inspector_validates_as_you_type_and_refuses_invalid_values(window, qtbo
     name.selectAll()
     qtbot.keyClicks(name, "9lives")
     error = window.inspector.errors["name"]
-    assert error.isVisibleTo(window.inspector) and "should match pattern" in error.text()
+    assert error.isVisibleTo(window.inspector) and "starting with a letter" in error.text()
+    assert "pattern" not in error.text()  # issue 16: never a raw regex
+    qtbot.keyClick(name, Qt.Key.Key_Escape)  # issue 16: Escape takes back the half-typed value
+    assert name.text() == "client" and not error.isVisibleTo(window.inspector)
+    name.selectAll()
+    qtbot.keyClicks(name, "9lives")
     qtbot.keyClick(name, Qt.Key.Key_Return)
     assert window.doc.topology.has_node("client") and not window.doc.topology.has_node("9lives")
     name.selectAll()

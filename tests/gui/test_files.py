@@ -110,7 +110,7 @@ def test_examples_and_recent_menus(window, example_copy):
     names = [a.text() for a in window.examples_menu.actions()]
     assert names == [p.name.removesuffix(".topo.yaml") for p in EXAMPLES]
     window.examples_menu.actions()[0].trigger()
-    assert window.files.path == EXAMPLES[0]
+    assert window.files.example == EXAMPLES[0] and window.files.path is None
     copy = example_copy("05")
     window.open_file(copy)
     recent = [a.text() for a in window.recent_menu.actions() if a.text() and a.text() != "Clear list"]
@@ -189,3 +189,30 @@ def test_undoing_back_to_the_saved_state_drops_the_recovery_copy(window, opened)
     assert not window.doc.is_modified()
     window.files.autosave()
     assert not window.files.recovery.file_for(path).exists()
+
+
+def test_an_example_opens_as_an_untitled_copy_and_save_never_overwrites_it(window, answer, tmp_path):
+    """Issue 16, defect 5: Ctrl+S on an edited example used to overwrite the shipped file."""
+    example = next(p for p in EXAMPLES if p.name.startswith("12-"))
+    shipped = example.read_bytes()
+    assert window.open_file(example)
+    assert window.files.path is None and "(example: an untitled copy)" in window.title_text()
+    drop_from_palette(window, NodeKind.SERVICE, (0, 300))
+    answer("ask_save_path", tmp_path / "mine.topo.yaml")
+    window.actions.save.trigger()  # Ctrl+S
+    assert answer.names() == ["ask_save_path"], "Save must ask where, like any untitled document"
+    assert answer.asked[0][1][1].endswith(example.name)  # it suggests the example's name elsewhere
+    assert example.read_bytes() == shipped
+    assert window.files.path == tmp_path / "mine.topo.yaml" and "service" in window.files.path.read_text()
+
+
+def test_open_recent_tells_two_files_of_one_name_apart(window, tmp_path, example_copy):
+    first = example_copy("05")
+    other = tmp_path / "other"
+    other.mkdir()
+    second = other / first.name
+    second.write_bytes(first.read_bytes())
+    window.open_file(first)
+    window.open_file(second)
+    texts = [a.text() for a in window.recent_menu.actions() if a.text() and a.text() != "Clear list"]
+    assert texts[:2] == [f"{first.name} — {other}", f"{first.name} — {tmp_path}"]

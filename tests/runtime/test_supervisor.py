@@ -170,7 +170,8 @@ def test_brokers_start_first_and_stop_last(lab, fake_brokers):
     names = [what for what, _ in fake_brokers]
     assert names == ["start", "stop", "close"]
     when = dict(fake_brokers)
-    assert when["start"] <= min(e["wall"] for e in events(sup, "starting")), "broker first"
+    assert when["start"] <= min(e["wall"] for e in events(sup, "starting") if e.get("role") != "broker"), \
+        "broker first"
     assert when["stop"] >= events(sup, "exited", "s")[0]["wall"], "broker last"
     assert events(sup, "ready", "rabbit")
 
