@@ -67,6 +67,7 @@ import numpy as np
 from engines.ledger.counters import CHAIN_SIDE, CLIENT_SIDE
 from engines.ledger.histogram import Histogram, merged
 from engines.nodes import records
+from engines.nodes.instances import has_instances
 from engines.transports.wire import split_id
 
 SERVICE_SIDE = ("delivered", "processed", "duplicates_delivered", "duplicates_processed",
@@ -125,14 +126,17 @@ def read_flags(rec: records.RecordFile) -> np.ndarray | None:
     return np.frombuffer(rec.flags, dtype=np.uint8) if rec.flags is not None else None
 
 
-def read_service(name: str, db_path: Path) -> ServiceBook:
+def read_service(name: str, db_path: Path, instance: str | None = None) -> ServiceBook:
+    """A service's rows; with `instance`, only the rows that instance of a shared store wrote."""
     book = ServiceBook(name)
     if not db_path.exists():
         return book
     db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
+        shared = instance is not None and has_instances(db)
+        where, args = (" WHERE instance = ?", (instance,)) if shared else ("", ())
         for table, into in (("authorisations", book.effects), ("refused_duplicates", book.refused)):
-            rows = np.array(db.execute(f"SELECT message_id, redelivered FROM {table}").fetchall(),
+            rows = np.array(db.execute(f"SELECT message_id, redelivered FROM {table}{where}", args).fetchall(),
                             dtype=np.int64).reshape(-1, 2)
             ids: Any = rows[:, 0]  # split_id works on arrays as on ints
             clients, seqs = split_id(ids)

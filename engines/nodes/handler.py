@@ -5,7 +5,11 @@ idempotency and crash behaviour are written once. The order is the one the
 seed's failure needs: work, write the business row (and PROCESSED_MESSAGES),
 commit, and only then return so the driver replies or acks. A crash
 `after-commit` happens between the commit and that return: the effect is
-durable but the sender never hears of it, so it resends.
+durable but the sender never hears of it, so it resends. A crash
+`after-reply` (amqp RPC servers) waits until the driver has published the
+reply and dies before the ack: the client has its answer, the broker
+redelivers the request. The message a crash names commits alone (`room`), so
+what the crash duplicates is that one message.
 
 The crash is one-shot per run: a marker file in the node's directory tells a
 restarted service that it already crashed.
@@ -25,6 +29,8 @@ from operator import itemgetter
 from pathlib import Path
 
 from engines.nodes.downstream import Downstream
+from engines.nodes.split import MODES as SPLIT_MODES
+from engines.nodes.split import SplitWriter
 from engines.nodes.stats import ServiceStats
 from engines.nodes.store import Store
 from engines.nodes.trace_service import trace_batch
@@ -71,6 +77,34 @@ class Handler:
         self._rng = random.Random()
         self.downstream: Downstream | None = None  # a service's outgoing links (set by the node)
         self.trace: TraceWriter | None = None  # per-message trace (engines.nodes.tracefile)
+        split = config.idempotent and config.transaction in SPLIT_MODES
+        self._reply_crash_due = False
+        self._split = SplitWriter(store.db, config.transaction) if split else None
+
+    def reply_crash_due(self) -> bool:
+        """True once the message of an `after-reply` crash is committed: the driver publishes its
+        reply, does not ack the request, and lets its connection write the reply before
+        calling `crash_after_reply`."""
+        return self._reply_crash_due
+
+    def crash_after_reply(self) -> None:
+        if self._reply_crash_due:
+            self._crash("after publishing its reply, before acking the request")
+
+    def room(self, n: int) -> int:
+        """How many of the next `n` deliveries to take into one transaction.
+
+        All of them, except when the configured crash is due among them: then
+        the deliveries before the named message form a batch of their own (the
+        driver replies to or acks them), and the named message commits alone,
+        so a crash after its commit makes one duplicate, not a batch of them.
+        """
+        if self.crash_after is None or n <= 1:
+            return n
+        position = self.crash_after - self.handled  # 1 = the next delivery is the named one
+        if position <= 1:
+            return 1
+        return min(n, position - 1)
 
     # -- processing time ----------------------------------------------------------
     def work_seconds(self, n: int) -> float:
@@ -149,24 +183,33 @@ class Handler:
             pause = self.work_seconds(len(batch)) + self.heavy_seconds(batch)
             if pause:
                 time.sleep(pause)
-        try:
-            outcomes = self.store.write(batch, dedupe=self.config.idempotent)
-            if self.downstream is not None and self.downstream.outbox:  # same transaction
-                self.store.add_outbox(self.downstream.outbox_rows(batch, outcomes))
-        except Exception:
-            self.store.rollback()  # the next batch must not find this transaction open
-            self.log.exception("a batch of %d deliveries could not be written", len(batch))
-            raise
+        if crash_now and self.crash_point == "after-reply":
+            crash_now = False  # the driver dies in crash_after_reply, once the reply is out
+            self._reply_crash_due = True
         trace = self.trace
-        if trace is not None and crash_now and self.crash_point == "before-commit":
-            trace_batch(trace, batch, None, t_in, 0)
-        if crash_now and self.crash_point == "before-commit":
-            self._crash("before its commit")
-        self.store.commit()
-        if trace is not None:
-            trace_batch(trace, batch, outcomes, t_in, time.monotonic_ns())
-        if crash_now:
-            self._crash("after its commit, before replying or acking")
+        if self._split is not None:  # marker and effect in two transactions (engines.nodes.split)
+            outcomes = self._split.write(batch, len(batch) - 1 if crash_now else None,
+                                         self.crash_point, self._crash)
+            if trace is not None:
+                trace_batch(trace, batch, outcomes, t_in, time.monotonic_ns())
+        else:
+            try:
+                outcomes = self.store.write(batch, dedupe=self.config.idempotent)
+                if self.downstream is not None and self.downstream.outbox:  # same transaction
+                    self.store.add_outbox(self.downstream.outbox_rows(batch, outcomes))
+            except Exception:
+                self.store.rollback()  # the next batch must not find this transaction open
+                self.log.exception("a batch of %d deliveries could not be written", len(batch))
+                raise
+            if trace is not None and crash_now and self.crash_point == "before-commit":
+                trace_batch(trace, batch, None, t_in, 0)
+            if crash_now and self.crash_point == "before-commit":
+                self._crash("before its commit")
+            self.store.commit()
+            if trace is not None:
+                trace_batch(trace, batch, outcomes, t_in, time.monotonic_ns())
+            if crash_now:
+                self._crash("after its commit, before replying or acking")
         self.handled += len(batch)
         if self.downstream is not None:  # the dual write: a crash just above loses these
             self.downstream.after_commit(batch, outcomes)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from engines import transports
 from engines.nodes.downstream import Downstream
 from engines.nodes.handler import Handler
+from engines.nodes.instances import database_path, share
 from engines.nodes.spec import NodeSpec, open_trace
 from engines.nodes.stats import ServiceStats
 from engines.nodes.store import Store
@@ -18,7 +19,9 @@ from engines.transports.base import EXIT_OK, SERVICE, Inbound, ServiceConfig, Se
 
 def run(spec: NodeSpec, stop: threading.Event, telemetry: Telemetry, log: logging.Logger) -> int:
     config = ServiceConfig.from_dict(spec.config)
-    store = Store(spec.node_dir / "service.db", spec.clients)
+    store = Store(database_path(spec.node_dir, config.store), spec.clients)
+    if config.store:
+        share(store.db, spec.name)
     stats = ServiceStats(len(spec.clients))
     handler = Handler(config, store, stats, spec.node_dir / "crashed", log)
     downstream = None

@@ -7,6 +7,7 @@ Layout:
     summary.json         every counter, in total, per node and per link
     pids.json            every process the run started (for leak checks)
     nodes/<name>/        spec.json, node.log, records.bin (clients), service.db (services)
+    stores/<store>.db    the database instances of one service share (`store:`)
 """
 
 from __future__ import annotations

@@ -22,8 +22,19 @@ from engines.runtime import tracing
 from engines.runtime.ports import Ports, connect_host
 from engines.topology import chains, channels
 from engines.topology.model import BrokerNode, ClientNode, Link, ServiceNode, Topology
-from engines.topology.vocabulary import Transport
-from engines.transports.base import CLIENT, IMAP, PLAIN_LISTENERS, SERVICE, Inbound, Peer
+from engines.topology.vocabulary import Style, Transport
+from engines.transports.base import (
+    CLIENT,
+    IMAP,
+    PLAIN_LISTENERS,
+    SERVICE,
+    ZMQ_PUB,
+    ZMQ_PULL,
+    ZMQ_PUSH,
+    ZMQ_SUB,
+    Inbound,
+    Peer,
+)
 
 SPEC_FORMAT = 1
 
@@ -86,6 +97,37 @@ def _channel(specs: dict[str, dict[str, Any]], link: Link) -> dict[str, Any] | N
     return specs.get(link.key)
 
 
+def _bind_side(client: ClientNode) -> str:
+    return client.zmq_binds.value if client.transport is Transport.ZMQ else "usual"
+
+
+def client_listens(client: ClientNode) -> list[str]:
+    """The listeners a client binds: its driver's, turned round where `zmq_binds` says so."""
+    names = list(transports.driver(client.transport.value, client.style.value, CLIENT).listens)
+    side = _bind_side(client)
+    if client.style is Style.NOTIFICATION and side == "client":
+        names.append(ZMQ_PUSH)
+    if client.style is Style.PUBLISH_SUBSCRIBE and side == "service":
+        names = [n for n in names if n != ZMQ_PUB]
+    return names
+
+
+def service_listens(client: ClientNode) -> list[str]:
+    """The listeners a service binds for `client`'s stream, turned round where `zmq_binds` says so."""
+    names = list(transports.driver(client.transport.value, client.style.value, SERVICE).listens)
+    side = _bind_side(client)
+    if client.style is Style.NOTIFICATION and side == "client":
+        names = [n for n in names if n != ZMQ_PULL]
+    if client.style is Style.PUBLISH_SUBSCRIBE and side == "service":
+        names.append(ZMQ_SUB)
+    return names
+
+
+def _connects_to_client(client: ClientNode) -> bool:
+    """Whether services connect to this client's listeners (publishers, a PUSH that binds)."""
+    return client.style.one_to_many or (client.style is Style.NOTIFICATION and _bind_side(client) == "client")
+
+
 def make_plan(topology: Topology, ports: Ports, broker_urls: dict[str, str]) -> RunPlan:
     """Allocate listeners and resolve peers for every node of a valid topology."""
     clients = {c.name: i for i, c in enumerate(topology.clients())}
@@ -103,16 +145,19 @@ def make_plan(topology: Topology, ports: Ports, broker_urls: dict[str, str]) -> 
             binds[name] = _bind_address(name, node.bind, port)
 
     for client in topology.clients():
-        allocate(client, list(transports.driver(client.transport.value, client.style.value, CLIENT).listens))
+        allocate(client, client_listens(client))
         plan.capacity[client.name] = capacity_for(client)
     for service in topology.services():
         names: list[str] = []
         for link in topology.links_to(service.name):
             source = topology.node(link.source)
-            style, transport = topology.sender_style(link), topology.link_transport(link)
-            if isinstance(source, ClientNode | ServiceNode) and style and transport:
-                info = transports.driver(transport.value, style.value, SERVICE)
-                names += [n for n in info.listens if n not in names]
+            if isinstance(source, ClientNode):
+                names += [n for n in service_listens(source) if n not in names]
+            elif isinstance(source, ServiceNode):  # a chain hop: the sender's style and transport
+                style, transport = topology.sender_style(link), topology.link_transport(link)
+                if style and transport:
+                    info = transports.driver(transport.value, style.value, SERVICE)
+                    names += [n for n in info.listens if n not in names]
         if topology.mail_readers(service.name):
             names.append(IMAP)  # its mailbox, served to its readers
         allocate(service, names)
@@ -153,7 +198,8 @@ def make_plan(topology: Topology, ports: Ports, broker_urls: dict[str, str]) -> 
         if client.style.one_to_many:
             plan.expect_subscribers[client.name] = sum(
                 1 for r in routes if not r.dead_letter
-                and getattr(topology.node(r.service), "join_after_ms", 0) == 0)
+                and getattr(topology.node(r.service), "join_after_ms", 0) == 0
+                and getattr(topology.node(r.service), "subscribe", True))
 
     # streams each service consumes
     for client in topology.clients():
@@ -168,7 +214,7 @@ def make_plan(topology: Topology, ports: Ports, broker_urls: dict[str, str]) -> 
                     channel={"mail_service": route.via, "user": target.name,
                              "password": mailboxes[route.link]}))
                 continue
-            info = transports.driver(client.transport.value, client.style.value, SERVICE)
+            listens = service_listens(client)
             peer_index = route.peer_index if route.peer_index is not None else next(
                 (p.index for p in peers if p.link == route.client_link), 0)
             link = topology.link(route.link)
@@ -180,8 +226,8 @@ def make_plan(topology: Topology, ports: Ports, broker_urls: dict[str, str]) -> 
             plan.inbound.setdefault(target.name, []).append(Inbound(
                 client=client.name, client_index=clients[client.name], link=route.link,
                 style=client.style.value, transport=client.transport.value, peer_index=peer_index,
-                listener=info.listens[0] if info.listens else None,
-                publisher=dict(plan.listen.get(client.name, {})) if client.style.one_to_many else {},
+                listener=listens[0] if listens else None,
+                publisher=dict(plan.listen.get(client.name, {})) if _connects_to_client(client) else {},
                 link_hwm=topology.link(route.client_link).hwm,
                 broker_url=broker_urls.get(broker.name, broker.external_url) if isinstance(broker, BrokerNode) else None,
                 channel=channel))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -17,6 +18,7 @@ from engines.ledger.counters import (
 )
 from engines.ledger.histogram import Histogram
 from engines.nodes import records
+from engines.nodes.instances import database_path
 from engines.runtime.chain_summary import add_chain
 from engines.runtime.diskfull import write_json_atomic
 from engines.runtime.metrics import Collector
@@ -79,10 +81,16 @@ def client_books(sup: FinishedRun, unreadable: dict[str, str] | None = None) -> 
     return books
 
 
+def service_books(topology: Topology, node_dirs: Mapping[str, Path]) -> dict[str, ledger.ServiceBook]:
+    """Each service node's committed rows: from its own database, or its own rows of a shared store."""
+    return {s.name: ledger.read_service(s.name, database_path(Path(node_dirs[s.name]), s.store),
+                                        instance=s.name if s.store else None)
+            for s in topology.services()}
+
+
 def build_summary(sup: FinishedRun) -> dict[str, Any]:
     """Reconcile, evaluate the expectations, write summary.json; return the summary."""
-    services = {s.name: ledger.read_service(s.name, sup.table.nodes[s.name].node_dir / "service.db")
-                for s in sup.topology.services()}
+    services = service_books(sup.topology, {n: sup.table.nodes[n].node_dir for n in sup.table.nodes})
     histograms: dict[str, Histogram] = {}
     if sup.metrics is not None:
         histograms = {n.name: sup.metrics.histogram(n.name) for n in sup.topology.nodes}
@@ -124,6 +132,8 @@ def build_summary(sup: FinishedRun) -> dict[str, Any]:
                          for v in verdicts],
         "node_states": states,
         "client_extras": {b.name: _extras(sup, b.name) for b in books},
+        "service_extras": {s.name: (sup.metrics.totals(s.name) if sup.metrics is not None else {})
+                           for s in sup.topology.services()},  # transport counters over all lives
         "telemetry_rejected": rejected,
         "unreadable_records": unreadable,
     }

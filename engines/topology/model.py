@@ -47,6 +47,30 @@ class CrashPoint(str, Enum):
 
     BEFORE_COMMIT = "before-commit"
     AFTER_COMMIT = "after-commit"  # committed, not yet acknowledged or replied
+    BETWEEN_WRITES = "between-writes"  # split transactions only: first write committed, second not
+    AFTER_REPLY = "after-reply"  # amqp RPC server: reply published, request not yet acked
+
+
+class TransactionMode(str, Enum):
+    """How an idempotent service writes PROCESSED_MESSAGES and the business row.
+
+    `one` is the idempotent consumer's rule: both in one transaction. The two
+    wrong orders commit them separately, so a crash between them loses the
+    effect (marker first: the redelivery is refused as a duplicate) or applies
+    it twice (effect first: the redelivery finds no marker).
+    """
+
+    ONE = "one"
+    MARKER_FIRST = "marker-first"
+    EFFECT_FIRST = "effect-first"
+
+
+class BindSide(str, Enum):
+    """zmq PUSH/PULL and PUB/SUB: which end binds (the other connects); the zguide uses both."""
+
+    USUAL = "usual"  # PUSH connects to PULL workers that bind; PUB binds, SUBs connect
+    CLIENT = "client"  # the client's PUSH or PUB binds; the services connect to it
+    SERVICE = "service"  # the services' PULL or SUB bind; the client connects to each
 
 
 class AckMode(str, Enum):
@@ -130,6 +154,62 @@ class ClientNode(NodeBase):
         default=True,
         description="zmq request-response: poll with a timeout and reopen (true) or a plain REQ that blocks (false).",
     )
+    req_resend: bool = Field(
+        default=False,
+        description="zmq plain REQ (lazy_pirate false): after timeout_ms, send the request again on "
+                    "the same socket. Without req_relaxed libzmq refuses it (EFSM: a counted error; "
+                    "the REQ stays stuck until the reply comes).",
+    )
+    req_relaxed: bool = Field(default=False, description="zmq REQ: ZMQ_REQ_RELAXED (libzmq default 0): "
+                              "a new request may be sent before the reply to the last one.")
+    req_correlate: bool = Field(default=False, description="zmq REQ: ZMQ_REQ_CORRELATE (libzmq default 0): "
+                                "replies to an earlier request than the last one are dropped.")
+    zmq_binds: BindSide = Field(
+        default=BindSide.USUAL,
+        description="zmq notification and publish-subscribe: which end binds. usual = PUSH connects "
+                    "to PULL workers that bind, PUB binds and SUBs connect; client = the client's "
+                    "socket binds; service = the services' sockets bind.",
+    )
+    linger_ms: int = Field(
+        default=3000, ge=-1,
+        description="zmq PUSH/PUB: ZMQ_LINGER when the client closes after its last message: how long "
+                    "what is still queued may take to leave. 0 = dropped at once; -1 = libzmq's "
+                    "default, wait forever (a peer that never takes them keeps the client from "
+                    "exiting); the lab's default 3000 lets a run end.",
+    )
+    heartbeat_ivl_ms: int = Field(
+        default=0, ge=0,
+        description="zmq: ZMQ_HEARTBEAT_IVL, ZMTP PINGs on the client's connections every this many ms "
+                    "(libzmq default 0 = none).",
+    )
+    heartbeat_timeout_ms: int = Field(
+        default=-1, ge=-1,
+        description="zmq: ZMQ_HEARTBEAT_TIMEOUT, close a connection whose peer sent nothing for this "
+                    "long after a PING (libzmq default -1 = the interval).",
+    )
+    heartbeat_ttl_ms: int = Field(
+        default=0, ge=0, le=6_553_500,
+        description="zmq: ZMQ_HEARTBEAT_TTL, asks the peer to close the connection if it hears "
+                    "nothing for this long (libzmq default 0 = not asked; 100 ms steps).",
+    )
+    wait_for_subscribers: bool = Field(
+        default=True,
+        description="zmq publish styles: wait (bounded) until the on-time subscribers' subscriptions "
+                    "reached the XPUB before publishing (the zguide's synchronisation); false = a "
+                    "plain PUB that publishes at once, and the slow joiner misses the first messages.",
+    )
+    immediate: bool = Field(
+        default=False,
+        description="zmq PUSH/DEALER: ZMQ_IMMEDIATE (libzmq default 0). 0 = messages round-robin "
+                    "into every peer's pipe, also a peer that is away (queued there up to the HWM); "
+                    "1 = only to connected peers (a burst all goes to the first that connected).",
+    )
+    messages_per_frame: int = Field(
+        default=1, ge=1, le=1024,
+        description="zmq notification: messages packed into one ZeroMQ frame. 1 = one message per "
+                    "frame, so high-water marks and a killed worker's losses count messages; more "
+                    "is faster, and the high-water marks then count frames of that many messages.",
+    )
     in_flight: int = Field(default=100, ge=1, description="Async styles: requests outstanding at once.")
     collect_ms: int = Field(default=500, ge=1, description="publish-async-responses: wait this long for replies.")
     idempotency_key: bool = Field(default=True, description="http: send an Idempotency-Key header.")
@@ -177,11 +257,30 @@ class ServiceNode(NodeBase):
     heavy_ms: float = Field(default=0.0, ge=0, description="Extra work of a heavy message.")
     reply: bool = Field(default=True, description="Reply to styles that expect one.")
     idempotent: bool = Field(default=True, description="Record message IDs in PROCESSED_MESSAGES.")
+    store: Name | None = Field(
+        default=None,
+        description="Logical service whose SQLite database this node shares (instances of one "
+                    "service share PROCESSED_MESSAGES); unset = a database of its own.",
+    )
+    transaction: TransactionMode = Field(
+        default=TransactionMode.ONE,
+        description="PROCESSED_MESSAGES and the business row: in one transaction, or marker/effect first.",
+    )
     crash: Crash | None = None
     restart_on_crash: bool = Field(default=False, description="The supervisor restarts it after a crash.")
     ack: AckMode = AckMode.MANUAL
     prefetch: int = Field(default=100, ge=0, description="amqp: unacked deliveries at once (0 = unlimited).")
     hwm: int = Field(default=1000, ge=0, description="zmq: receive high-water mark (0 = unlimited).")
+    subscribe: bool = Field(
+        default=True,
+        description="zmq SUB: subscribe to every message (prefix ''); false = no subscription, which "
+                    "is a SUB socket's own default: it receives nothing.",
+    )
+    router_mandatory: bool = Field(
+        default=False,
+        description="zmq ROUTER: ZMQ_ROUTER_MANDATORY (libzmq default 0). 0 = a reply to a peer "
+                    "that is gone is dropped silently; 1 = it is an error, counted as replies_unroutable.",
+    )
     reject: RejectMode = Field(default=RejectMode.NEVER,
                                description="amqp: reject deliveries instead of processing them.")
     reject_fraction: float = Field(default=0.1, ge=0, le=1, description="reject: fraction: the share rejected.")

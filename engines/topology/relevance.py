@@ -7,21 +7,25 @@ field that does not matter is written only when it differs from its default.
 
 from __future__ import annotations
 
+from engines.topology.instances import feeding_clients
 from engines.topology.model import (
     AckMode,
     BrokerNode,
     ClientNode,
+    CrashPoint,
     Link,
     QueueType,
     RejectMode,
     ReplyTo,
     ServiceNode,
     Topology,
+    TransactionMode,
 )
 from engines.topology.vocabulary import Style, Transport
 
 _CLIENT_ALWAYS = ("style", "transport", "rate", "count", "payload_bytes", "timeout_ms", "retries")
 _SERVICE_ALWAYS = ("processing_ms", "reply", "idempotent")
+_ROUTER_STYLES = (Style.REQUEST_RESPONSE, Style.ASYNC_REQUEST_RESPONSE)
 HEARTBEAT_DEFAULT = 5
 _REJECT_DETAIL = {RejectMode.FRACTION: ("reject_fraction",), RejectMode.NTH: ("reject_nth",),
                   RejectMode.FAILED: ("fail_every",)}
@@ -32,6 +36,18 @@ def node_fields(topology: Topology, node: ClientNode | ServiceNode | BrokerNode)
         fields = list(_CLIENT_ALWAYS)
         if node.transport is Transport.ZMQ and node.style is Style.REQUEST_RESPONSE:
             fields.append("lazy_pirate")
+            if not node.lazy_pirate:
+                fields += ["req_resend", "req_relaxed", "req_correlate"]
+        if node.transport is Transport.ZMQ and node.style in (Style.NOTIFICATION, Style.ASYNC_REQUEST_RESPONSE):
+            fields.append("immediate")
+        if node.transport is Transport.ZMQ and node.heartbeat_ivl_ms > 0:
+            fields += ["heartbeat_ivl_ms", "heartbeat_timeout_ms", "heartbeat_ttl_ms"]
+        if node.transport is Transport.ZMQ and node.style in (Style.NOTIFICATION, Style.PUBLISH_SUBSCRIBE):
+            fields += ["zmq_binds", "linger_ms"]
+        if node.transport is Transport.ZMQ and node.style.one_to_many:
+            fields.append("wait_for_subscribers")
+        if node.transport is Transport.ZMQ and node.style is Style.NOTIFICATION:
+            fields.append("messages_per_frame")
         if node.style in (Style.ASYNC_REQUEST_RESPONSE,):
             fields.append("in_flight")
         if node.style is Style.PUBLISH_ASYNC_RESPONSES:
@@ -76,6 +92,16 @@ def node_fields(topology: Topology, node: ClientNode | ServiceNode | BrokerNode)
                 fields.append("fail_every")
         if Transport.ZMQ in feeding:
             fields.append("hwm")
+            if any(c.transport is Transport.ZMQ and c.style in _ROUTER_STYLES
+                   for c in feeding_clients(topology, node)):
+                fields.append("router_mandatory")
+            if any(c.transport is Transport.ZMQ and c.style.one_to_many for c in feeding_clients(topology, node)):
+                fields.append("subscribe")
+        if node.store is not None:
+            fields.append("store")
+        split = node.crash is not None and node.crash.point is CrashPoint.BETWEEN_WRITES
+        if node.transaction is not TransactionMode.ONE or split:
+            fields.append("transaction")
         return fields
     return ["url"] if node.url else []
 

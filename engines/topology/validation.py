@@ -14,7 +14,7 @@ from typing import Any
 
 import networkx as nx
 
-from engines.topology import amqp_rules, chains, channels, counter_scopes, expectations
+from engines.topology import amqp_rules, chains, channels, counter_scopes, expectations, instances
 from engines.topology.chain_checks import service_link_problems
 from engines.topology.model import BrokerNode, ClientNode, ServiceNode, Topology
 from engines.topology.problems import Problem, Severity
@@ -193,6 +193,9 @@ def validate(topology: Topology) -> list[Problem]:
             if askers:
                 node_problem(i, "reply", f"does not reply, but {', '.join(askers)} wait for replies",
                              "their requests will time out", severity=Severity.WARNING)
+
+    # idempotent consumer: shared stores, split transactions -----------------------
+    instances.check(topology, lambda i, fld, message, hint: node_problem(i, fld, message, hint))
 
     # amqp channels -------------------------------------------------------------
     if all(p.severity is not Severity.ERROR or not p.path or p.path[0] != "links" for p in problems):

@@ -42,6 +42,18 @@ def socket(ctx: zmq.Context[zmq.Socket[bytes]], kind: int, **options: int) -> zm
     return sock
 
 
+def heartbeats(config: Any) -> dict[str, int]:
+    """ZMTP heartbeat options of a client's config (libzmq's defaults: none), for `socket(...)`."""
+    ivl = int(getattr(config, "heartbeat_ivl_ms", 0))
+    if ivl <= 0:
+        return {}
+    options = {"HEARTBEAT_IVL": ivl, "HEARTBEAT_TTL": int(getattr(config, "heartbeat_ttl_ms", 0))}
+    timeout = int(getattr(config, "heartbeat_timeout_ms", -1))
+    if timeout >= 0:
+        options["HEARTBEAT_TIMEOUT"] = timeout
+    return options
+
+
 def send_until_stopped(sock: zmq.Socket[bytes], frames: bytes | list[bytes], stop: threading.Event) -> bool:
     """Send, waiting (stop-aware) while the high-water mark blocks it; False if stopped first."""
     multipart = isinstance(frames, list)
@@ -123,19 +135,20 @@ class Accept:
 
 
 class Batch:
-    """Deliveries decoded from frames: their headers and each one's tag (e.g. the ROUTER
-    identity it came from; a frame may carry several messages)."""
+    """Deliveries decoded from frames: their headers and each one's tag (the ROUTER envelope it
+    came with: identity, any REQ_CORRELATE request id, the empty delimiter; a frame may carry
+    several messages)."""
 
     __slots__ = ("items", "heads", "tags", "bad", "accept")
 
     def __init__(self, accept: Accept | None = None) -> None:
         self.items: list[DeliveryRow] = []
         self.heads: list[tuple[int, ...]] = []
-        self.tags: list[bytes] = []
+        self.tags: list[list[bytes]] = []
         self.bad = 0  # malformed or unexpected frames, skipped whole
         self.accept = accept
 
-    def add(self, body: bytes, tag: bytes | None = None, redelivered: bool = False) -> None:
+    def add(self, body: bytes, tag: list[bytes] | None = None, redelivered: bool = False) -> None:
         """Decode one frame. Deliveries are plain tuples laid out as `Delivery` (a third of
         the cost of the named tuple), with redelivered as 0 or 1 (SQLite binds ints fastest)."""
         try:
@@ -158,8 +171,8 @@ class Batch:
 def receive(sock: zmq.Socket[bytes], max_messages: int, tagged: bool = False,
             accept: Accept | None = None) -> Batch:
     """Frames already waiting, without blocking, until about `max_messages` deliveries.
-    A tagged (ROUTER) message is [identity, empty delimiter, body], any other one frame:
-    other shapes are bad."""
+    A tagged (ROUTER) message is [identity, (REQ_CORRELATE's request id,) empty delimiter,
+    body], any other one frame: other shapes are bad."""
     batch = Batch(accept)
     recv = sock.recv_multipart
     while len(batch.items) < max_messages:
@@ -167,10 +180,10 @@ def receive(sock: zmq.Socket[bytes], max_messages: int, tagged: bool = False,
             parts = recv(zmq.NOBLOCK)
         except zmq.Again:
             break
-        if (len(parts) != 3 or parts[1]) if tagged else len(parts) != 1:
+        if (len(parts) not in (3, 4) or parts[-2]) if tagged else len(parts) != 1:
             batch.bad += 1
             continue
-        batch.add(parts[-1], parts[0] if tagged else None)
+        batch.add(parts[-1], parts[:-1] if tagged else None)
     return batch
 
 
@@ -190,13 +203,13 @@ def responder_of(header: tuple[int, ...], frame: bytes) -> int:
     return -1
 
 
-def close_flushing(sock: zmq.Socket[bytes]) -> None:
+def close_flushing(sock: zmq.Socket[bytes], linger_ms: int = FLUSH_LINGER_MS) -> None:
     """Close a one-way sender after letting what it already sent drain (bounded).
 
     Done sending or told to stop, a client does not take back what it handed
-    to ZeroMQ: the queue gets FLUSH_LINGER_MS to reach the peers (the default
-    infinite linger is the trap; zero would lose the tail). Only SIGKILL
-    loses it.
+    to ZeroMQ: the queue gets `linger_ms` (the client's setting, FLUSH_LINGER_MS
+    unless set) to reach the peers (libzmq's infinite default is the trap; zero
+    loses the tail). Only SIGKILL loses it otherwise.
     """
-    sock.setsockopt(zmq.LINGER, FLUSH_LINGER_MS)
+    sock.setsockopt(zmq.LINGER, linger_ms)
     sock.close()

@@ -203,6 +203,7 @@ class AmqpConsumer:
         chunk, self.batch = self.batch[:self.max_batch], self.batch[self.max_batch:]
         if not chunk:
             return
+        chunk = self._cut_for_crash(chunk)
         rejected = [item for item in chunk if item[1] is not None and self._rejects(item[1])]
         work = [item for item in chunk if item[1] is not None and item not in rejected] \
             if rejected else [item for item in chunk if item[1] is not None]
@@ -245,6 +246,9 @@ class AmqpConsumer:
             return  # the channel died while the work ran: the broker redelivers the batch
         if work and self.cfg.reply:
             self._reply(channel, work, outcomes)
+        if self.ctx.handler.reply_crash_due():  # configured crash: reply out, request never acked
+            self.session.call_later(0, self.ctx.handler.crash_after_reply)  # after the ioloop writes
+            return
         stats = self.ctx.stats
         stats.count("amqp_received", len(chunk))
         again = sum(1 for item in chunk if item[2])
@@ -264,6 +268,17 @@ class AmqpConsumer:
         if self.batch and not self._flush_scheduled:
             self._flush_scheduled = True
             self.session.call_later(0, self._flush)
+
+    def _cut_for_crash(self, chunk: list[tuple[int, Any, bool, Any]]) -> list[tuple[int, Any, bool, Any]]:
+        """End the chunk before the message a configured crash names, so what comes before it is
+        acked first and the crash after its commit redelivers that one message (Handler.room)."""
+        work = [i for i, item in enumerate(chunk) if item[1] is not None]
+        room = self.ctx.handler.room(len(work))
+        if room >= len(work):
+            return chunk
+        end = work[room - 1] + 1
+        self.batch[:0] = chunk[end:]
+        return chunk[:end]
 
     def _reply_returned(self, *_args: Any) -> None:
         """The broker could not route a reply: its requester's queue or channel is gone."""

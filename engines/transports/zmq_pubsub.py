@@ -46,6 +46,7 @@ from engines.transports.base import (
     DUPLICATE,
     ZMQ_PUB,
     ZMQ_REPLIES,
+    ZMQ_SUB,
     ClientContext,
     Inbound,
     ServiceContext,
@@ -65,7 +66,11 @@ def join_topic(run_token: str | None, client_index: int) -> bytes:
 def _publisher(ctx: ClientContext, zctx: zmq.Context[zmq.Socket[bytes]]) -> zmq.Socket[bytes]:
     hwm = next((p.link_hwm for p in ctx.peers if p.link_hwm is not None), 1000)
     sock = socket(zctx, zmq.XPUB, SNDHWM=hwm, XPUB_VERBOSE=1)
-    sock.bind(ctx.listen[ZMQ_PUB])
+    if ZMQ_PUB in ctx.listen:
+        sock.bind(ctx.listen[ZMQ_PUB])
+    else:  # zmq_binds: service: the subscribers bind, the publisher connects to each
+        for peer in ctx.peers:
+            sock.connect(peer.endpoints[ZMQ_SUB])
     return sock
 
 
@@ -99,7 +104,8 @@ def run_pub(ctx: ClientContext) -> None:
     sock = _publisher(ctx, zctx)
     ci, payload = ctx.client_index, ctx.payload
     try:
-        _await_subscribers(sock, ctx)
+        if ctx.config.wait_for_subscribers:
+            _await_subscribers(sock, ctx)
         while True:
             seqs = pacer.take(1)
             if not seqs:
@@ -110,7 +116,7 @@ def run_pub(ctx: ClientContext) -> None:
             if seq % 256 == 0:
                 _read_subscriptions(sock, ctx)
     finally:
-        close_flushing(sock)
+        close_flushing(sock, ctx.config.linger_ms)
         zctx.term()
 
 
@@ -127,7 +133,8 @@ def run_pub_collect(ctx: ClientContext) -> None:
     closing: collections.deque[tuple[int, int]] = collections.deque()  # (deadline, seq)
     ci, payload = ctx.client_index, ctx.payload
     try:
-        _await_subscribers(pub, ctx)
+        if ctx.config.wait_for_subscribers:
+            _await_subscribers(pub, ctx)
         while not ctx.stop.is_set():
             if pacer.finished and not open_windows:
                 return
@@ -163,11 +170,15 @@ def run_pub_collect(ctx: ClientContext) -> None:
 
 def _subscriber(ctx: ServiceContext, zctx: zmq.Context[zmq.Socket[bytes]], inbound: list[Inbound]) -> zmq.Socket[bytes]:
     sock = listener(zctx, zmq.SUB, RCVHWM=ctx.config.hwm)
-    sock.setsockopt(zmq.SUBSCRIBE, b"")
-    for ib in inbound:  # the join topics go to every publisher; each counts only its own
-        sock.setsockopt(zmq.SUBSCRIBE, join_topic(ctx.run_token, ib.client_index))
+    if getattr(ctx.config, "subscribe", True):  # a SUB without one receives nothing (libzmq's default)
+        sock.setsockopt(zmq.SUBSCRIBE, b"")
+        for ib in inbound:  # the join topics go to every publisher; each counts only its own
+            sock.setsockopt(zmq.SUBSCRIBE, join_topic(ctx.run_token, ib.client_index))
+    if ZMQ_SUB in getattr(ctx, "listen", {}):  # zmq_binds: service
+        sock.bind(ctx.listen[ZMQ_SUB])
     for ib in inbound:
-        sock.connect(ib.publisher[ZMQ_PUB])
+        if ZMQ_PUB in ib.publisher:
+            sock.connect(ib.publisher[ZMQ_PUB])
     return sock
 
 

@@ -1,13 +1,18 @@
 """ZeroMQ notification: PUSH to competing PULL workers. Nothing comes back.
 
-The client connects to every worker with IMMEDIATE=1, so messages queue only
-to workers that are connected; PUSH round-robins and blocks (here: waits,
-stop-aware) when every worker's high-water mark is reached. A worker killed
+PUSH round-robins and blocks (here: waits, stop-aware) when every worker's
+high-water mark is reached. With `immediate: false` (ZMQ_IMMEDIATE=0, libzmq's
+default) every worker it connects to has a pipe from the start, connected or
+not: messages queue in an absent or dead worker's pipe up to the high-water
+mark (delivered if it comes back, lost if it never does). With `immediate:
+true` messages go only to connected workers. A worker killed
 with messages in its buffers loses them, and the sender hears nothing: that
 is the lesson of this style.
 
-At rate 0 several messages go in one frame (as ZeroMQ itself batches on the
-wire); the high-water mark then counts frames, not messages.
+One message per frame by default, so the high-water marks and what a killed
+worker loses count messages. `messages_per_frame: N` packs up to N messages
+that are due into one frame (faster at rate 0); the high-water marks then
+count frames of N messages, and a killed worker loses whole frames.
 """
 
 from __future__ import annotations
@@ -22,15 +27,14 @@ from engines.transports._zmq import (
     Accept,
     close_flushing,
     context,
+    heartbeats,
     listener,
     receive,
     send_until_stopped,
     socket,
 )
-from engines.transports.base import ZMQ_PULL, ClientContext, Inbound, ServiceContext
+from engines.transports.base import ZMQ_PULL, ZMQ_PUSH, ClientContext, Inbound, ServiceContext
 
-BATCH_AT_FULL_SPEED = 128
-BATCH_WHEN_BEHIND = 32
 MAX_FRAME_BYTES = 256 * 1024  # large payloads go one or a few to a frame
 
 
@@ -39,11 +43,13 @@ def run_push(ctx: ClientContext) -> None:
     rec, pacer = ctx.recorder, ctx.pacer
     hwm = next((p.link_hwm for p in ctx.peers if p.link_hwm is not None), 1000)
     zctx = context()
-    sock = socket(zctx, zmq.PUSH, IMMEDIATE=1, SNDHWM=hwm)
-    for peer in ctx.peers:
-        sock.connect(peer.endpoints[ZMQ_PULL])
-    batch = BATCH_AT_FULL_SPEED if pacer.rate <= 0 else BATCH_WHEN_BEHIND
-    batch = max(1, min(batch, MAX_FRAME_BYTES // (len(ctx.payload) + wire.HEADER_SIZE)))
+    sock = socket(zctx, zmq.PUSH, IMMEDIATE=int(ctx.config.immediate), SNDHWM=hwm, **heartbeats(ctx.config))
+    if ZMQ_PUSH in ctx.listen:  # zmq_binds: client: no pipe until a worker connects; sends wait
+        sock.bind(ctx.listen[ZMQ_PUSH])
+    else:
+        for peer in ctx.peers:
+            sock.connect(peer.endpoints[ZMQ_PULL])
+    batch = max(1, min(ctx.config.messages_per_frame, MAX_FRAME_BYTES // (len(ctx.payload) + wire.HEADER_SIZE)))
     ci, payload = ctx.client_index, ctx.payload
     try:
         while True:
@@ -56,7 +62,7 @@ def run_push(ctx: ClientContext) -> None:
                 rec.withdraw_range(seqs.start, len(seqs))  # stopped before ZeroMQ took them
                 return
     finally:
-        close_flushing(sock)
+        close_flushing(sock, ctx.config.linger_ms)
         zctx.term()
 
 
@@ -64,7 +70,11 @@ def run_push(ctx: ClientContext) -> None:
 def run_pull(ctx: ServiceContext, inbound: list[Inbound]) -> None:
     zctx = context()
     sock = listener(zctx, zmq.PULL, RCVHWM=ctx.config.hwm)
-    sock.bind(ctx.listen[ZMQ_PULL])
+    if ZMQ_PULL in ctx.listen:
+        sock.bind(ctx.listen[ZMQ_PULL])
+    for ib in inbound:  # clients whose PUSH binds (zmq_binds: client)
+        if ZMQ_PUSH in ib.publisher:
+            sock.connect(ib.publisher[ZMQ_PUSH])
     accept = Accept(wire.NOTIFY, [ib.client_index for ib in inbound])
     ctx.ready()
     max_batch = ctx.max_batch()

@@ -23,6 +23,7 @@ from engines.transports._zmq import (
     TICK_MS,
     Accept,
     context,
+    heartbeats,
     listener,
     receive,
     replies,
@@ -60,7 +61,8 @@ def run_req(ctx: ClientContext) -> None:
     endpoints = [p.endpoints[ZMQ_ROUTER] for p in ctx.peers]
 
     def open_socket() -> zmq.Socket[bytes]:
-        sock = socket(zctx, zmq.REQ)
+        sock = socket(zctx, zmq.REQ, REQ_RELAXED=int(cfg.req_relaxed), REQ_CORRELATE=int(cfg.req_correlate),
+                      **heartbeats(cfg))
         for endpoint in endpoints:
             sock.connect(endpoint)
         return sock
@@ -74,22 +76,47 @@ def run_req(ctx: ClientContext) -> None:
             seq, attempt = seqs[0], 0
             rec.sent(seq)
             while True:
-                sock.send(wire.pack(wire.REQUEST, ctx.client_index, seq, attempt,
-                                    time.monotonic_ns(), ctx.payload))
-                if not cfg.lazy_pirate:
-                    frame = _wait_reply(sock, ctx, cfg.timeout_ms)
-                    if frame is None and not ctx.stop.is_set():
-                        ctx.log.warning("plain REQ: no reply to %s:%d after %d ms; it has no timeout "
-                                        "and no retry, so it waits (hangs) until the run stops",
-                                        cfg.name, seq, cfg.timeout_ms)
-                        frame = _wait_reply(sock, ctx, None)
+                frame: bytes | None = None
+                try:
+                    sock.send(wire.pack(wire.REQUEST, ctx.client_index, seq, attempt,
+                                        time.monotonic_ns(), ctx.payload))
+                except zmq.ZMQError as exc:
+                    if exc.errno != zmq.EFSM:
+                        raise
+                    # a plain REQ refuses a second send before its reply: counted, then it is
+                    # stuck on the request it already sent, waiting for that reply
+                    rec.error(seq, "other")
+                    rec.count("req_efsm")
+                    ctx.log.warning("plain REQ: resend of %s:%d refused (EFSM); waiting for the reply",
+                                    cfg.name, seq)
+                    frame = _wait_reply(sock, ctx, None)
                 else:
-                    frame = _wait_reply(sock, ctx, cfg.timeout_ms)
+                    if not cfg.lazy_pirate and cfg.req_resend:
+                        frame = _wait_reply(sock, ctx, cfg.timeout_ms)
+                        if frame is None and not ctx.stop.is_set():  # resend on the same socket
+                            rec.timeout(seq)
+                            if attempt >= cfg.retries:
+                                rec.gave_up(seq)
+                                raise GiveUp(f"no reply to {cfg.name}:{seq} after {cfg.retries} resends")
+                            attempt += 1
+                            rec.retry(seq)
+                            continue
+                    elif not cfg.lazy_pirate:
+                        frame = _wait_reply(sock, ctx, cfg.timeout_ms)
+                        if frame is None and not ctx.stop.is_set():
+                            ctx.log.warning("plain REQ: no reply to %s:%d after %d ms; it has no timeout "
+                                            "and no retry, so it waits (hangs) until the run stops",
+                                            cfg.name, seq, cfg.timeout_ms)
+                            frame = _wait_reply(sock, ctx, None)
+                    else:
+                        frame = _wait_reply(sock, ctx, cfg.timeout_ms)
                 if ctx.stop.is_set() and frame is None:
                     return
                 if frame is not None:
                     header = wire.unpack(frame)
                     if header[4] == seq:
+                        if header[3] != attempt:  # REQ_RELAXED without REQ_CORRELATE: the reply to
+                            rec.count("stale_replies")  # an abandoned attempt passed for this one's
                         rec.reply(seq, header[5], responder_of(header, frame))
                     else:
                         rec.error(seq, "malformed")
@@ -115,7 +142,8 @@ def run_dealer(ctx: ClientContext) -> None:
     """Up to `in_flight` requests outstanding, replies matched by sequence, timeouts resent."""
     cfg, rec, pacer = ctx.config, ctx.recorder, ctx.pacer
     zctx = context()
-    sock = socket(zctx, zmq.DEALER, IMMEDIATE=1, SNDHWM=cfg.in_flight * 2 + 100)
+    sock = socket(zctx, zmq.DEALER, IMMEDIATE=int(cfg.immediate), SNDHWM=cfg.in_flight * 2 + 100,
+                  **heartbeats(cfg))
     for peer in ctx.peers:
         sock.connect(peer.endpoints[ZMQ_ROUTER])
     timeout_ns = cfg.timeout_ms * 1_000_000
@@ -134,7 +162,8 @@ def run_dealer(ctx: ClientContext) -> None:
         deadlines.append((now + timeout_ns, seq, attempt))
 
     try:
-        _await_connection(sock, ctx)
+        if cfg.immediate:
+            _await_connection(sock, ctx)
         while not ctx.stop.is_set():
             room = cfg.in_flight - len(outstanding)
             finished = pacer.finished
@@ -194,7 +223,8 @@ def _due(pacer: Pacer, room: int) -> range:
 def run_router(ctx: ServiceContext, inbound: list[Inbound]) -> None:
     cfg = ctx.config
     zctx = context()
-    sock = listener(zctx, zmq.ROUTER, RCVHWM=cfg.hwm, SNDHWM=cfg.hwm)
+    sock = listener(zctx, zmq.ROUTER, RCVHWM=cfg.hwm, SNDHWM=cfg.hwm,
+                    ROUTER_MANDATORY=int(cfg.router_mandatory))
     sock.bind(ctx.listen[ZMQ_ROUTER])
     accept = Accept(wire.REQUEST, [ib.client_index for ib in inbound])
     stamps = {ib.client_index: responder(ib.peer_index) for ib in inbound}
@@ -209,14 +239,36 @@ def run_router(ctx: ServiceContext, inbound: list[Inbound]) -> None:
                 ctx.stats.count("errors", batch.bad)
             if not batch.items:
                 continue
-            outcomes = ctx.handler.handle_batch(batch.items)
-            if not cfg.reply:
-                continue
-            send = sock.send_multipart
-            for ident, h, outcome in zip(batch.tags, batch.heads, outcomes, strict=True):
-                flags = wire.FLAG_DUPLICATE if outcome == DUPLICATE else 0
-                send([ident, b"", wire.reply_to(h, flags, stamps.get(h[2], b""))])
-            ctx.stats.count("replies_sent", len(outcomes))
+            start = 0
+            while start < len(batch.items):  # a configured crash's message commits alone (Handler.room)
+                end = start + ctx.handler.room(len(batch.items) - start)
+                outcomes = ctx.handler.handle_batch(batch.items[start:end])
+                if cfg.reply:
+                    _reply_all(ctx, sock, batch.tags[start:end], batch.heads[start:end], outcomes, stamps)
+                start = end
     finally:
         sock.close()
         zctx.term()
+
+
+def _reply_all(ctx: ServiceContext, sock: zmq.Socket[bytes], tags: list[list[bytes]], heads: list[tuple[int, ...]],
+               outcomes: list[int], stamps: dict[int, bytes]) -> None:
+    """Reply to each request, never blocking. A reply to a peer that is gone (a Lazy Pirate that
+    reopened its socket has a new identity) is dropped by ROUTER without a word; with
+    ROUTER_MANDATORY it is an error (EHOSTUNREACH), counted as `replies_unroutable`."""
+    send = sock.send_multipart
+    sent = unroutable = full = 0
+    for envelope, h, outcome in zip(tags, heads, outcomes, strict=True):
+        flags = wire.FLAG_DUPLICATE if outcome == DUPLICATE else 0
+        try:
+            send([*envelope, wire.reply_to(h, flags, stamps.get(h[2], b""))], zmq.NOBLOCK)
+            sent += 1
+        except zmq.Again:  # ROUTER_MANDATORY and the peer's pipe is at its high-water mark
+            full += 1
+        except zmq.ZMQError as exc:
+            if exc.errno != zmq.EHOSTUNREACH:
+                raise
+            unroutable += 1
+    for name, n in (("replies_sent", sent), ("replies_unroutable", unroutable), ("replies_dropped_hwm", full)):
+        if n:
+            ctx.stats.count(name, n)

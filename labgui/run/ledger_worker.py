@@ -22,7 +22,7 @@ from typing import Any
 
 from engines.ledger import live
 from engines.ledger import reconcile as ledger
-from engines.runtime.summary import client_books
+from engines.runtime.summary import client_books, service_books
 
 NICE = 10  # below the window (the nodes run in groups of their own, see run_session.py)
 
@@ -35,8 +35,7 @@ def compute(job: dict[str, Any], sigkilled: set[str]) -> dict[str, Any] | None:
         table=SimpleNamespace(nodes={name: SimpleNamespace(node_dir=Path(d)) for name, d in node_dirs.items()}),
     )
     try:
-        services = {s.name: ledger.read_service(s.name, Path(node_dirs[s.name]) / "service.db")
-                    for s in topology.services()}
+        services = service_books(topology, node_dirs)
         books = client_books(view)
         result = ledger.compute(books, services)
         in_order = {c.name for c in topology.clients() if c.transport.value == "zmq" and c.style.one_to_many}

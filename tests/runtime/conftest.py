@@ -11,6 +11,7 @@ from typing import Any
 import psutil
 import pytest
 
+from engines.nodes.instances import database_path
 from engines.runtime import Supervisor
 from engines.topology import topofile
 from engines.topology.model import Topology
@@ -77,7 +78,7 @@ def lab(tmp_path: Path) -> Iterator[Lab]:
 
 def db_rows(sup: Supervisor, service: str, sql: str) -> int:
     """One integer from a service's database (what a user would query)."""
-    path = sup.table.nodes[service].node_dir / "service.db"
+    path = database_path(sup.table.nodes[service].node_dir, getattr(sup.topology.node(service), "store", None))
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         return int(db.execute(sql).fetchone()[0])
