@@ -31,7 +31,7 @@ $(VENV)/.installed: pyproject.toml
 lint: setup
 	$(VENV)/bin/ruff check engines labgui tests bench
 	$(VENV)/bin/lint-imports
-	$(PY) -m mypy engines
+	$(PY) -m mypy engines labgui
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis

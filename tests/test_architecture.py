@@ -1,4 +1,4 @@
-"""The architecture holds: the import contract, strict types in engines/, no import circles.
+"""The architecture holds: the import contract, strict types in engines/ and labgui/, no import circles.
 
 Each check runs the real tool over the tree, so a change that breaks the
 layering (a Qt import in engines, numpy in a node program, the editor reaching
@@ -30,8 +30,8 @@ def test_import_contract_is_kept() -> None:
 
 
 @pytest.mark.timeout(300)
-def test_engines_type_check_strictly() -> None:
-    done = _run(sys.executable, "-m", "mypy", "engines")
+def test_engines_and_labgui_type_check_strictly() -> None:
+    done = _run(sys.executable, "-m", "mypy", "engines", "labgui")
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
 
 

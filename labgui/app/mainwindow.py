@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QPointF, Qt, QTimer
+from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -35,6 +35,7 @@ from labgui.document import commands
 from labgui.document.document import TopologyDocument
 from labgui.editor import keyboard_link, timeline
 from labgui.editor.clipboard import ClipboardController
+from labgui.editor.fields import TextEditor
 from labgui.editor.inspector import Inspector
 from labgui.editor.palette import Palette, make_node
 from labgui.editor.problems_panel import ProblemsPanel
@@ -53,12 +54,12 @@ class MainWindow(QMainWindow):
         self.doc = TopologyDocument(topology, self)
         self.scene = CanvasScene(self.doc, self)
         self.view = CanvasView(self.scene)
-        self.palette = Palette()
+        self.palette_panel = Palette()
         self.inspector = Inspector(self.scene)
         self.problems = ProblemsPanel(self.doc)
         self.files = FileController(self.doc, self)
         self.clipboard = ClipboardController(self.scene)
-        self.actions = EditorActions(self)
+        self.editor_actions = EditorActions(self)
         self.undo_action = self.doc.undo_stack.createUndoAction(self, "&Undo")
         self.redo_action = self.doc.undo_stack.createRedoAction(self, "&Redo")
         self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
@@ -96,14 +97,14 @@ class MainWindow(QMainWindow):
     def _docks(self) -> None:
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.palette_dock = self._dock("Palette", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.palette_dock = self._dock("Palette", self.palette_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.inspector_dock = self._dock("Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
         self.problems_dock = self._dock("Problems", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.resizeDocks([self.palette_dock, self.inspector_dock], [215, 315], Qt.Orientation.Horizontal)
         self.resizeDocks([self.problems_dock], [90], Qt.Orientation.Vertical)
 
     def _menus(self) -> None:
-        a = self.actions
+        a = self.editor_actions
         bar = self.menuBar()
         file = bar.addMenu("&File")
         file.addActions([a.new, a.open])
@@ -134,7 +135,7 @@ class MainWindow(QMainWindow):
         self._fill_recent()
 
     def _toolbar(self) -> None:
-        a = self.actions
+        a = self.editor_actions
         self.toolbar = QToolBar("Main", self)
         self.toolbar.setObjectName("mainToolbar")
         self.toolbar.setMovable(False)
@@ -155,7 +156,7 @@ class MainWindow(QMainWindow):
             bar.addPermanentWidget(label)
 
     def _wire(self) -> None:
-        a, d = self.actions, self.doc
+        a, d = self.editor_actions, self.doc
         a.new.triggered.connect(self.new_file)
         a.open.triggered.connect(lambda: self.open_file(None))
         a.save.triggered.connect(self.files.save)
@@ -183,7 +184,7 @@ class MainWindow(QMainWindow):
         self.scene.context_requested.connect(self._context_menu)
         self.view.node_dropped.connect(self.add_node)
         self.view.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
-        self.palette.activated.connect(self.add_node_in_view)
+        self.palette_panel.activated.connect(self.add_node_in_view)
         self.problems.problem_chosen.connect(self.show_problem)
         self.problems.count_changed.connect(self._show_counts)
         d.modified_changed.connect(self._update_title)
@@ -289,9 +290,9 @@ class MainWindow(QMainWindow):
         self.scene.select([name])
         self.inspector.rebuild()
         editor = self.inspector.editors.get("name")
-        if editor is not None:
-            editor.widget.setFocus()
-            editor.widget.selectAll()
+        if isinstance(editor, TextEditor):
+            editor.line.setFocus()
+            editor.line.selectAll()
 
     def show_problem(self, problem: Problem) -> None:
         self.scene.mark(problem.node, problem.link)
@@ -301,14 +302,14 @@ class MainWindow(QMainWindow):
             self.view.ensureVisible(item, 60, 60)
         self.show_message(problem.message + (f" — {problem.hint}" if problem.hint else ""))
 
-    def _context_menu(self, item: object, screen_pos: object) -> None:
+    def _context_menu(self, item: object, screen_pos: QPoint) -> None:
         menu = self.build_context_menu(item)
         if not menu.isEmpty():
             menu.exec(screen_pos)
 
     def build_context_menu(self, item: object) -> QMenu:
         """The right-click menu for an item (or the empty canvas); during a run, run mode's own."""
-        a = self.actions
+        a = self.editor_actions
         menu = QMenu(self)
         if self.run_mode.active:
             return self.run_mode.context_menu(item, menu)
@@ -326,7 +327,7 @@ class MainWindow(QMainWindow):
         self.doc.set_locked(locked)
         self.scene.set_editable(not locked)
         self.inspector.set_read_only(locked)
-        self.palette.setEnabled(not locked)
+        self.palette_panel.setEnabled(not locked)
         self.view.set_locked_text(reason if locked else "")
         self._update_actions()
 
@@ -338,7 +339,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text, STATUS_MS)
 
     def _update_actions(self) -> None:
-        a = self.actions
+        a = self.editor_actions
         editable = not self.doc.locked
         has_nodes = bool(self.scene.selected_nodes())
         has_any = has_nodes or bool(self.scene.selected_links())

@@ -16,6 +16,7 @@ given `after_messages` instead of a time are drawn at the right end, hatched.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
@@ -148,7 +149,7 @@ class ScenarioTimeline(QWidget):
         t = self.t_of(event.position().x())
         for action in (LINK_ACTIONS if is_link else NODE_ACTIONS):
             menu.addAction(f"{action.value} {target} at {t:.1f} s",
-                           lambda a=action: self.add_step(a, target, t))
+                           functools.partial(self.add_step, action, target, t))
         menu.exec(event.globalPosition().toPoint())
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802

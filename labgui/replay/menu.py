@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMainWindow
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu
 
 from engines.runtime.rundir import default_root
 from engines.trace.rundata import RunDirError
@@ -61,7 +61,7 @@ def attach(window: QMainWindow) -> QAction:
     compare.triggered.connect(choose_two)
     for top in window.menuBar().actions():
         menu = top.menu()
-        if top.text() == "&File" and menu is not None:
+        if top.text() == "&File" and isinstance(menu, QMenu):
             after = next((a for a in menu.actions() if a.menu() is not None), None)  # before Open Recent
             for item in (action, compare):
                 menu.insertAction(after, item) if after is not None else menu.addAction(item)

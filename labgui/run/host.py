@@ -22,9 +22,14 @@ from labgui.editor.problems_panel import ProblemsPanel
 class FileActions(Protocol):
     """The window's actions the run view disables while a run is on, or offers in its menus."""
 
-    new: QAction
-    open: QAction
-    fit: QAction
+    @property
+    def new(self) -> QAction: ...
+
+    @property
+    def open(self) -> QAction: ...
+
+    @property
+    def fit(self) -> QAction: ...
 
 
 class RunHost(Protocol):
@@ -34,13 +39,15 @@ class RunHost(Protocol):
     scene: CanvasScene
     view: CanvasView
     toolbar: QToolBar
-    actions: FileActions
     problems: ProblemsPanel
     palette_dock: QDockWidget
     inspector_dock: QDockWidget
     problems_dock: QDockWidget
     examples_menu: QMenu
     recent_menu: QMenu
+
+    @property
+    def editor_actions(self) -> FileActions: ...
 
     def has_recent_files(self) -> bool: ...
 

@@ -241,7 +241,7 @@ class RunController(QObject):
             for dock in editor_docks:
                 dock.hide()
         self.edit_action.setEnabled(not locked and bool(self._editor_docks))
-        for action in (w.actions.new, w.actions.open):
+        for action in (w.editor_actions.new, w.editor_actions.open):
             action.setEnabled(not locked)
         w.examples_menu.setEnabled(not locked)
         w.recent_menu.setEnabled(not locked and w.has_recent_files())
@@ -376,7 +376,7 @@ class RunController(QObject):
             link_menu(self, item, menu, running)
         else:
             menu.addAction(self.stop_action)
-            menu.addAction(self.window.actions.fit)
+            menu.addAction(self.window.editor_actions.fit)
         return menu
 
     def act_on_link(self, action: str, link: str, latency_ms: float = 0.0) -> None:

@@ -15,10 +15,10 @@ def test_copy_paste_keeps_links_among_copied_nodes(window, opened):
     opened("09")  # catalogue -> rabbit -> search-index, recommendations
     drag(window, (-60, 40), (600, 150))  # rubber band: catalogue, rabbit, search-index
     assert window.scene.selected_nodes() == ["catalogue", "rabbit", "search-index"]
-    window.actions.copy.trigger()
+    window.editor_actions.copy.trigger()
     assert QGuiApplication.clipboard().mimeData().hasFormat(FRAGMENT_MIME)
     assert "catalogue" in QGuiApplication.clipboard().text()  # readable YAML for a text editor
-    window.actions.paste.trigger()
+    window.editor_actions.paste.trigger()
     topo = window.doc.topology
     assert [n.name for n in topo.nodes][-3:] == ["catalogue-2", "rabbit-2", "search-index-2"]
     assert [lk.key for lk in topo.links][-2:] == ["catalogue-2->rabbit-2", "rabbit-2->search-index-2"]
@@ -30,7 +30,7 @@ def test_copy_paste_keeps_links_among_copied_nodes(window, opened):
     others = [n.position for n in topo.nodes if not n.name.endswith("-2")]
     assert not any(abs(x - ox) < CLEARANCE and abs(y - oy) < CLEARANCE for x, y in pasted for ox, oy in others)
     assert window.scene.selected_nodes() == ["catalogue-2", "rabbit-2", "search-index-2"]
-    window.actions.paste.trigger()  # a second paste lands further away, with fresh names
+    window.editor_actions.paste.trigger()  # a second paste lands further away, with fresh names
     assert topo.node("rabbit-3").position[0] > topo.node("rabbit-2").position[0]
     assert window.doc.undo_stack.undoText() == "Paste 3 nodes"
 
@@ -41,7 +41,7 @@ def test_duplicate_copies_without_the_clipboard_and_frees_fixed_ports(window, op
     qtbot.waitUntil(lambda: window.inspector.target == ("node", "payments"))
     window.inspector.editors["port"].widget.setValue(7001)
     QGuiApplication.clipboard().clear()
-    window.actions.duplicate.trigger()
+    window.editor_actions.duplicate.trigger()
     copy = window.doc.topology.node("payments-2")
     assert copy.port is None and copy.processing_ms == 1
     assert not window.clipboard.can_paste()
@@ -51,10 +51,10 @@ def test_duplicate_copies_without_the_clipboard_and_frees_fixed_ports(window, op
 def test_cut_removes_and_paste_brings_back_under_the_same_names(window, opened):
     opened("12")
     window.scene.select(["rabbit", "payments"])
-    window.actions.cut.trigger()
+    window.editor_actions.cut.trigger()
     assert [n.name for n in window.doc.topology.nodes] == ["checkout"]
     assert window.doc.topology.links == []
-    window.actions.paste.trigger()
+    window.editor_actions.paste.trigger()
     topo = window.doc.topology
     assert [n.name for n in topo.nodes] == ["checkout", "rabbit", "payments"]
     assert [lk.key for lk in topo.links] == ["rabbit->payments"]
@@ -63,8 +63,8 @@ def test_cut_removes_and_paste_brings_back_under_the_same_names(window, opened):
 def test_edit_actions_follow_the_selection_and_clipboard(window, opened):
     opened("12")
     window.scene.select([])
-    assert not window.actions.copy.isEnabled() and not window.actions.delete.isEnabled()
+    assert not window.editor_actions.copy.isEnabled() and not window.editor_actions.delete.isEnabled()
     window.scene.select(["rabbit"])
-    assert window.actions.copy.isEnabled() and window.actions.duplicate.isEnabled()
-    window.actions.copy.trigger()
-    assert window.actions.paste.isEnabled()
+    assert window.editor_actions.copy.isEnabled() and window.editor_actions.duplicate.isEnabled()
+    window.editor_actions.copy.trigger()
+    assert window.editor_actions.paste.isEnabled()

@@ -33,7 +33,7 @@ def test_drop_from_palette_places_a_node_on_the_grid(window):
 
 
 def test_double_click_in_palette_adds_in_view_without_stacking(window, qtbot):
-    card = window.palette.cards[NodeKind.BROKER]
+    card = window.palette_panel.cards[NodeKind.BROKER]
     qtbot.mouseDClick(card, Qt.MouseButton.LeftButton)
     qtbot.mouseDClick(card, Qt.MouseButton.LeftButton)
     first, second = window.doc.topology.nodes
@@ -158,7 +158,7 @@ def test_rubber_band_selects_and_delete_removes_nodes_with_their_links(window):
     click(window, (150, 400))  # empty canvas: clears the selection
     drag(window, (-80, -80), (380, 80))  # a rubber band around the first two
     assert window.scene.selected_nodes() == [client, service]
-    window.actions.delete.trigger()
+    window.editor_actions.delete.trigger()
     assert [n.name for n in window.doc.topology.nodes] == ["service-2"]
     assert window.doc.topology.links == [] and window.scene.links == {}
     window.undo_action.trigger()
@@ -171,7 +171,7 @@ def test_selecting_a_link_and_deleting_it_disconnects(window):
     drag(window, handle_of(window, client), window.scene.node_item(service).pos())
     click(window, window.scene.link_item("client->service").line().center())
     assert window.scene.selected_links() == ["client->service"]
-    window.actions.delete.trigger()
+    window.editor_actions.delete.trigger()
     assert window.doc.topology.links == []
     assert [n.name for n in window.doc.topology.nodes] == [client, service]
 
@@ -189,7 +189,7 @@ def test_arrow_keys_nudge_and_merge_into_one_step(window, qtbot):
 
 def test_auto_layout_puts_clients_brokers_services_in_columns(window, opened):
     opened("07")
-    window.actions.auto_layout.trigger()
+    window.editor_actions.auto_layout.trigger()
     topo = window.doc.topology
     xs = {n.name: n.position[0] for n in topo.nodes}
     assert xs["orders"] < xs["rabbit"] < xs["fulfil-a"] == xs["fulfil-b"]

@@ -34,7 +34,7 @@ def test_save_and_reload_give_an_equal_model(window, opened, tmp_path, qtbot):
     window.scene.select(["rabbit"])
     window.scene.connect_nodes("rabbit", "service")
     assert window.doc.is_modified() and window.title_text().startswith(f"{path.name}*")
-    window.actions.save.trigger()
+    window.editor_actions.save.trigger()
     assert not window.doc.is_modified() and "*" not in window.title_text()
     assert path.read_text() == topofile.dumps(window.doc.topology)
     edited = window.doc.topology.model_copy(deep=True)
@@ -50,7 +50,7 @@ def test_save_and_reload_give_an_equal_model(window, opened, tmp_path, qtbot):
 def test_save_as_asks_for_a_path_and_adds_the_suffix(window, answer, tmp_path):
     drop_from_palette(window, NodeKind.CLIENT, (0, 0))
     answer("ask_save_path", tmp_path / "mine")
-    window.actions.save.trigger()  # untitled: Save means Save As
+    window.editor_actions.save.trigger()  # untitled: Save means Save As
     saved = tmp_path / "mine.topo.yaml"
     assert saved.is_file() and window.files.path == saved
     assert window.title_text() == "mine.topo.yaml — Topology Lab"
@@ -177,7 +177,7 @@ def test_starting_on_a_file_that_does_not_exist_creates_it_on_save(window, tmp_p
     assert window.files.path == path and window.doc.topology.name == "fresh"
     assert not path.exists()
     drop_from_palette(window, NodeKind.SERVICE, (0, 0))
-    window.actions.save.trigger()
+    window.editor_actions.save.trigger()
     assert "name: fresh" in path.read_text() and "service" in path.read_text()
 
 
@@ -199,7 +199,7 @@ def test_an_example_opens_as_an_untitled_copy_and_save_never_overwrites_it(windo
     assert window.files.path is None and "(example: an untitled copy)" in window.title_text()
     drop_from_palette(window, NodeKind.SERVICE, (0, 300))
     answer("ask_save_path", tmp_path / "mine.topo.yaml")
-    window.actions.save.trigger()  # Ctrl+S
+    window.editor_actions.save.trigger()  # Ctrl+S
     assert answer.names() == ["ask_save_path"], "Save must ask where, like any untitled document"
     assert answer.asked[0][1][1].endswith(example.name)  # it suggests the example's name elsewhere
     assert example.read_bytes() == shipped

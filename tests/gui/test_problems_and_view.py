@@ -60,13 +60,13 @@ def wheel(window, steps: int) -> None:
 
 def test_wheel_zooms_and_fit_shows_everything(window, opened):
     opened("09")
-    window.actions.zoom_reset.trigger()
+    window.editor_actions.zoom_reset.trigger()
     wheel(window, 2)
     assert window.view.zoom == pytest.approx(1.15 ** 2)
     assert window.zoom_label.text() == "132 %"
     wheel(window, -30)
     assert window.view.zoom == pytest.approx(0.2)  # clamped
-    window.actions.fit.trigger()
+    window.editor_actions.fit.trigger()
     visible = window.view.mapToScene(window.view.viewport().rect()).boundingRect()
     for item in window.scene.nodes.values():
         assert visible.contains(item.sceneBoundingRect())
@@ -74,7 +74,7 @@ def test_wheel_zooms_and_fit_shows_everything(window, opened):
 
 def test_middle_button_pans(window, opened):
     opened("09")
-    window.actions.zoom_reset.trigger()
+    window.editor_actions.zoom_reset.trigger()
     before = window.view.mapToScene(window.view.viewport().rect().center())
     drag(window, QPointF(400, 300), QPointF(200, 300), button=Qt.MouseButton.MiddleButton, on_screen=True)
     after = window.view.mapToScene(window.view.viewport().rect().center())
@@ -84,7 +84,7 @@ def test_middle_button_pans(window, opened):
 
 def test_snap_to_grid_can_be_turned_off(window):
     drop_from_palette(window, NodeKind.CLIENT, (0, 0))
-    window.actions.snap.setChecked(False)
+    window.editor_actions.snap.setChecked(False)
     drag(window, QPointF(0, 0), QPointF(33, 17))
     assert window.doc.topology.node("client").position == (33.0, 17.0)
 
@@ -92,12 +92,12 @@ def test_snap_to_grid_can_be_turned_off(window):
 def test_locking_for_a_run_stops_every_edit(window, opened):
     opened("12")
     window.set_editing_locked(True)
-    assert window.view.locked_text and not window.palette.isEnabled()
-    assert not window.actions.delete.isEnabled() and not window.undo_action.isEnabled()
+    assert window.view.locked_text and not window.palette_panel.isEnabled()
+    assert not window.editor_actions.delete.isEnabled() and not window.undo_action.isEnabled()
     before = [n.position for n in window.doc.topology.nodes]
     drag(window, window.scene.node_item("payments").pos(), QPointF(560, 300))
     assert [n.position for n in window.doc.topology.nodes] == before
     with pytest.raises(commands.EditRefused, match="running"):
         commands.push(window.doc, commands.RemoveCommand(window.doc, ["rabbit"], []))
     window.set_editing_locked(False)
-    assert window.palette.isEnabled() and not window.view.locked_text
+    assert window.palette_panel.isEnabled() and not window.view.locked_text

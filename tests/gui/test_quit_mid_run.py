@@ -28,10 +28,10 @@ def test_quitting_mid_run_asks_and_stops_in_order_with_its_report(qtbot, answer,
     gone: list[bool] = []
     window.destroyed.connect(lambda *_: gone.append(True))
     answer("ask_quit_during_run", "cancel")
-    window.actions.quit.trigger()  # Ctrl+Q
+    window.editor_actions.quit.trigger()  # Ctrl+Q
     assert window.isVisible() and rm.active and answer.names() == ["ask_quit_during_run"]
     answer("ask_quit_during_run", "stop")
-    window.actions.quit.trigger()
+    window.editor_actions.quit.trigger()
     assert window.isVisible(), "the window waits for the orderly stop"
     qtbot.waitUntil(lambda: session.done.is_set(), timeout=90000)
     qtbot.waitUntil(lambda: bool(gone), timeout=10000)  # it closed (and was deleted) by itself

@@ -42,9 +42,9 @@ def test_a_brokerless_run_shows_states_rates_and_locks_editing(window, qtbot, tm
     assert pg.getConfigOption("antialias") is False
 
     # editing is locked while the run is on, and the canvas says so
-    assert window.doc.locked and not window.palette.isEnabled() and "locked" in window.view.locked_text
+    assert window.doc.locked and not window.palette_panel.isEnabled() and "locked" in window.view.locked_text
     assert not rm.run_action.isEnabled() and rm.stop_action.isEnabled()
-    assert not window.actions.delete.isEnabled() and not window.actions.open.isEnabled()
+    assert not window.editor_actions.delete.isEnabled() and not window.editor_actions.open.isEnabled()
 
     # services come up first, then the client; states show as rings
     wait_state(qtbot, window, "events", ("ready",), 60)  # nodes start at nice +19 (issue 16)
@@ -86,7 +86,7 @@ def test_a_brokerless_run_shows_states_rates_and_locks_editing(window, qtbot, tm
 
     # the client ends after its 4000 messages: the run ends on its own, editing comes back
     wait_phase(qtbot, window, ("ended",), 60)
-    assert not window.doc.locked and window.palette.isEnabled() and window.view.locked_text == ""
+    assert not window.doc.locked and window.palette_panel.isEnabled() and window.view.locked_text == ""
     assert rm.run_action.isEnabled() and not rm.stop_action.isEnabled()
     summary = rm.session.summary
     shown = rm.dashboard.counters.values()
