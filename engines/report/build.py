@@ -11,6 +11,7 @@ import csv
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -244,7 +245,9 @@ def build_report(run_dir: str | Path) -> Path:
         per_node=summary.get("nodes", {}), per_link=summary.get("links", {}), verdicts=verdicts,
         periods=periods, events=shown, notes=notes, meta={"run directory": str(run_dir)},
         chains=summary.get("chains", {}),
-        messages_html=messages_section(run_dir, topology, periods),
+        # the message traces keep the files' clock: their fault bands too
+        messages_html=messages_section(run_dir, topology, [replace(p, start=p.start + origin, end=p.end + origin)
+                                                           for p in periods]),
     )
     del plots  # the per-panel PNGs stay in the run dir; the page shows the overview
     return render(data, [overview], run_dir / REPORT_NAME)
