@@ -47,6 +47,7 @@ class Control:
         self.spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spawner")
         self.brokers: dict[str, Any] = {}  # name -> handle
         self.members: dict[str, Any] = {}  # cluster member name (rabbit/2) -> its handle
+        self._broker_ending: dict[str, int] = {}  # stops and kills submitted, not finished yet
         self.sigkilled: set[str] = set()  # nodes SIGKILLed during the run (the ledger says so)
         self.on_state: Callable[[str, str], None] | None = None
         self.closing = False  # no restart after a crash from now on
@@ -158,12 +159,15 @@ class Control:
         proc = self._proc(name)
         role = "member" if name in self.members else "broker"
         with self.lock:
-            why = broker_states.refused(method, proc.state)
+            ending = self._broker_ending.get(name, 0) > 0  # a stop or kill queued, not done yet
+            why = None if method == "start" and ending else broker_states.refused(method, proc.state)
             if why is not None:
                 self.events.add("note", name, note=why, role=role)
                 done: Future[Any] = Future()
                 done.set_result(None)
                 return done
+            if method in ("stop", "kill"):  # a Start after it waits for it (one spawner thread)
+                self._broker_ending[name] = self._broker_ending.get(name, 0) + 1
             before = broker_states.BEFORE.get(method)
             if before is not None:
                 proc.lives += 1
@@ -171,6 +175,14 @@ class Control:
                                 expect_s=broker_states.boot_estimate())
 
         def call() -> None:
+            try:
+                run()
+            finally:
+                if method in ("stop", "kill"):
+                    with self.lock:
+                        self._broker_ending[name] -= 1
+
+        def run() -> None:
             began = time.monotonic()
             try:
                 getattr(handle, method)(*args)
