@@ -9,10 +9,23 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+import pytest
 import yaml
 
+from engines.brokers import rabbitmq_available
 from labgui.app.mainwindow import MainWindow
 from tests.conftest import EXAMPLES
+
+RABBIT_MISSING = rabbitmq_available()
+needs_rabbitmq = pytest.mark.skipif(RABBIT_MISSING is not None, reason=f"needs RabbitMQ: {RABBIT_MISSING}")
+
+
+def by_hand(data: dict[str, Any]) -> None:
+    """A brokered example without its scenario or end: the test acts by hand and stops it
+    (its 'checkout' client sends until then)."""
+    data["scenario"] = []
+    data.pop("duration_s", None)
+    node(data, "checkout")["count"] = 100_000
 
 
 def open_example(window: MainWindow, tmp_path: Path, prefix: str,

@@ -11,10 +11,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engines.brokers import rabbitmq_available
 from tests.gui.runs import (
     assert_run_left_nothing,
+    by_hand,
     menu_action,
+    needs_rabbitmq,
     node,
     open_example,
     wait_phase,
@@ -22,21 +23,17 @@ from tests.gui.runs import (
 )
 
 pytestmark = [pytest.mark.gui, pytest.mark.rabbitmq]
-RABBIT_MISSING = rabbitmq_available()
-needs_rabbitmq = pytest.mark.skipif(RABBIT_MISSING is not None, reason=f"needs RabbitMQ: {RABBIT_MISSING}")
 
 
-def by_hand(data):
-    data["scenario"] = []
-    data.pop("duration_s", None)
-    node(data, "checkout")["count"] = 100_000
+def slow_consumer_by_hand(data):
+    by_hand(data)
     node(data, "payments")["processing_ms"] = 10  # 100/s against 200/s sent: the queue grows
 
 
 @needs_rabbitmq
 @pytest.mark.timeout(240)
 def test_the_broker_boot_shows_progress_then_reads_exited_after_the_run(window, qtbot, tmp_path):
-    open_example(window, tmp_path, "12", by_hand)
+    open_example(window, tmp_path, "12", slow_consumer_by_hand)
     rm, scene = window.run_mode, window.scene
     rabbit = scene.node_item("rabbit")
     rm.run_action.trigger()

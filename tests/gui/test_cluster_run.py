@@ -13,12 +13,12 @@ import os
 
 import pytest
 
-from engines.brokers import rabbitmq_available
 from tests.conftest import ROOT
 from tests.gui.runs import (
     assert_run_left_nothing,
+    by_hand,
     menu_action,
-    node,
+    needs_rabbitmq,
     open_example,
     wait_phase,
     wait_state,
@@ -27,17 +27,10 @@ from tests.gui.test_run_broker_failure import processed
 from tests.gui.test_screenshots import shoot
 
 pytestmark = [pytest.mark.gui, pytest.mark.rabbitmq]
-RABBIT_MISSING = rabbitmq_available()
 
 
-def by_hand(data):
-    """Example 22 without its scenario or end: the test kills and stops."""
-    data["scenario"] = []
-    data.pop("duration_s", None)
-    node(data, "checkout")["count"] = 100_000
 
-
-@pytest.mark.skipif(RABBIT_MISSING is not None, reason=f"needs RabbitMQ: {RABBIT_MISSING}")
+@needs_rabbitmq
 @pytest.mark.timeout(240)
 def test_kill_the_leader_member_by_hand(window, qtbot, tmp_path):
     open_example(window, tmp_path, "22", by_hand)

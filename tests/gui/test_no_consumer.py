@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import pytest
 
-from engines.brokers import rabbitmq_available
 from engines.topology.problems import Severity
 from labgui.run.result_panel import FAIL, PASS
-from tests.gui.runs import assert_run_left_nothing, wait_phase
+from tests.gui.runs import assert_run_left_nothing, needs_rabbitmq, wait_phase
 
 pytestmark = pytest.mark.gui
-RABBIT_MISSING = rabbitmq_available()
 
 TOPOLOGY = """\
 version: 1
@@ -38,7 +36,7 @@ def test_validation_warns_about_a_queue_nobody_consumes(window, tmp_path):
 
 
 @pytest.mark.rabbitmq
-@pytest.mark.skipif(RABBIT_MISSING is not None, reason=f"needs RabbitMQ: {RABBIT_MISSING}")
+@needs_rabbitmq
 @pytest.mark.timeout(240)
 def test_the_link_shows_its_real_rate_and_the_result_is_red_when_all_is_lost(window, qtbot, tmp_path):
     path = tmp_path / "no-consumer.topo.yaml"

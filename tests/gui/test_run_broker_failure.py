@@ -9,26 +9,19 @@ from __future__ import annotations
 
 import pytest
 
-from engines.brokers import procs, rabbitmq_available
+from engines.brokers import procs
 from tests.gui.runs import (
     assert_run_left_nothing,
+    by_hand,
     menu_action,
-    node,
+    needs_rabbitmq,
     open_example,
     wait_phase,
     wait_state,
 )
 
 pytestmark = [pytest.mark.gui, pytest.mark.rabbitmq]
-RABBIT_MISSING = rabbitmq_available()
-needs_rabbitmq = pytest.mark.skipif(RABBIT_MISSING is not None, reason=f"needs RabbitMQ: {RABBIT_MISSING}")
 
-
-def by_hand(data):
-    """Example 12 without its scenario or end: the test kills, restarts and stops."""
-    data["scenario"] = []
-    data.pop("duration_s", None)
-    node(data, "checkout")["count"] = 100_000
 
 
 def processed(window, service: str = "payments") -> int:

@@ -12,24 +12,24 @@ import os
 
 import pytest
 
-from engines.brokers import rabbitmq_available
 from tests.conftest import ROOT
 from tests.gui.runs import (
     assert_run_left_nothing,
+    by_hand,
     menu_action,
+    needs_rabbitmq,
     open_example,
     wait_phase,
     wait_state,
 )
-from tests.gui.test_run_broker_failure import by_hand, processed
+from tests.gui.test_run_broker_failure import processed
 from tests.gui.test_screenshots import shoot
 
 pytestmark = [pytest.mark.gui, pytest.mark.rabbitmq]
-RABBIT_MISSING = rabbitmq_available()
 IMAGES = ROOT / "docs" / "images"
 
 
-@pytest.mark.skipif(RABBIT_MISSING is not None, reason=f"needs RabbitMQ: {RABBIT_MISSING}")
+@needs_rabbitmq
 @pytest.mark.timeout(120)
 def test_screenshots_before_and_after_a_broker_kill(window, qtbot, tmp_path):
     open_example(window, tmp_path, "12", by_hand)
