@@ -39,7 +39,8 @@ def test_a_late_joiner_is_shown_as_not_joined_yet(tmp_path: Path) -> None:
     ready = [e for e in events if e["event"] == "ready" and e.get("node") == "late"]
     joined = [e for e in events if e["event"] == "joined" and e.get("node") == "late"]
     assert ready and ready[0]["joining_in_ms"] == 800 and joined
-    assert joined[0]["t"] - ready[0]["t"] >= 0.8  # from the service's own start
+    # from the service's own start (both times are when the supervisor heard them: allow 50 ms)
+    assert joined[0]["t"] - ready[0]["t"] >= 0.75
     assert started is not None
     shift = started - t0  # event-log clock -> run clock, as the GUI shifts it
     periods = fault_periods(fault_events([{**e, "t": e["t"] - shift} for e in events]), 10.0)
