@@ -35,7 +35,7 @@ BROKERLESS = """
 version: 1
 name: security
 nodes:
-  - {name: events, kind: client, style: notification, transport: zmq, rate: 300, count: 1500}
+  - {name: events, kind: client, style: notification, transport: zmq, rate: 300, count: 2400}
   - {name: asker, kind: client, style: async-request-response, transport: zmq, rate: 300, count: 1500}
   - {name: ticker, kind: client, style: publish-async-responses, transport: zmq, rate: 100, count: 500}
   - {name: shop, kind: client, style: request-response, transport: http, rate: 150, count: 600}
@@ -93,7 +93,8 @@ def _forge(endpoint: str, token: str) -> None:
                             "c": {"delivered": 10**9, "applied": 10**9}, "by_client": [10**9]})
     done = msgpack.packb({"t": "event", "event": "done", "node": "events", "pid": 1})
     ctx = zmq.Context()
-    for user, password in ((None, None), (b"worker", b"guess"), (b"events", token.encode())):
+    # the impostor first: the run must still be going when its reports arrive
+    for user, password in ((b"events", token.encode()), (b"worker", b"guess"), (None, None)):
         sock = ctx.socket(zmq.PUSH)
         sock.setsockopt(zmq.LINGER, 1000)
         if user is not None:
@@ -102,7 +103,7 @@ def _forge(endpoint: str, token: str) -> None:
         for _ in range(5):
             sock.send(forged)
             sock.send(done)
-        time.sleep(0.5)
+        time.sleep(0.3)
         sock.close()
     ctx.term()
     host, _, port = endpoint.removeprefix("tcp://").rpartition(":")
@@ -130,8 +131,8 @@ def test_listeners_on_loopback_and_telemetry_only_from_the_runs_nodes(tmp_path: 
         worker = sup.metrics.totals("worker") if sup.metrics else {}
     assert len({port for _, port, _ in seen}) >= 6, seen  # telemetry, PULL, ROUTER, HTTP, XPUB, ROUTER
     nodes = summary["nodes"]
-    assert nodes["worker"]["delivered"] == 1500 + 500 and worker["delivered"] == 2000
-    assert nodes["events"]["sent"] == nodes["events"]["processed"] == 1500
+    assert nodes["worker"]["delivered"] == 2400 + 500 and worker["delivered"] == 2900
+    assert nodes["events"]["sent"] == nodes["events"]["processed"] == 2400
     rejected = summary["telemetry_rejected"]
     assert rejected.get("handshake", 0) >= 2, rejected  # no credentials; raw bytes; wrong password
     assert rejected.get("credentials", 0) >= 1, rejected  # the wrong password, refused by ZAP
