@@ -8,8 +8,9 @@ exits and restarts crashed services that ask for it; readers (`states`,
 `events.since`, `metrics.series`) are thread-safe. Headless use is
 `run(duration)`, which also plays the scenario and returns the summary.
 
-Order: brokers start first and stop last; services start before clients and must report
-ready; at the end clients stop, then services once caught up with the clients, then brokers.
+Order: brokers start first and stop last; services start before clients, and each client
+starts once the services it sends to report ready (engines.runtime.startorder); at the end
+clients stop, then services once caught up with the clients, then brokers.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from engines.runtime import brokers as broker_support
-from engines.runtime import preflight
+from engines.runtime import preflight, startorder
 from engines.runtime.background import in_background as _in_background
 from engines.runtime.clusters import Clusters
 from engines.runtime.control import POLL_S, Control
@@ -100,7 +101,7 @@ class Supervisor:
         preflight.check(self.topology)
 
     def start(self) -> None:
-        """Brokers, then services (until ready), then clients. Raises RunError with the reason."""
+        """Brokers, then services, then each client once its services are ready. Raises RunError."""
         with self._lock:
             if self._started:
                 raise RunError("this run was already started; a Supervisor runs its topology once")
@@ -145,12 +146,36 @@ class Supervisor:
         services = [s.name for s in topo.services()]
         for name in services:
             self.start_node(name)
-        self._await_ready(services)
-        self.started_at = time.monotonic()
-        for client_node in topo.clients():
-            self.start_node(client_node.name)
-        # The run's clock (the scenario's, the GUI's, the report's): seconds since the clients
+        self._start_clients(services, startorder.needs(topo))
+
+    def _start_clients(self, services: list[str], needs: dict[str, set[str]]) -> None:
+        """Each client as soon as the services it reaches are ready (engines.runtime.startorder);
+        returns once every service is ready and every client started."""
+        pending = [c.name for c in self.topology.clients()]
+        deadline = time.monotonic() + self.ready_timeout_s
+        ready: set[str] = set()  # once ready, a service may crash and restart as the run asks
+        while True:
+            now_ready, waiting = self._service_readiness([s for s in services if s not in ready])
+            ready |= now_ready
+            for name in startorder.startable(pending, needs, ready):
+                if self.started_at is None:
+                    self._set_origin()
+                self.start_node(name)
+                pending.remove(name)
+            if not waiting and not pending:
+                if self.started_at is None:  # no clients at all
+                    self._set_origin()
+                return
+            if time.monotonic() > deadline:
+                p = self.table.nodes[waiting[0]]
+                raise RunError(f"node '{p.name}' did not report ready within {self.ready_timeout_s:g} s; "
+                               f"its log {p.log_path} ends with:\n{log_tail(p.log_path)}")
+            time.sleep(POLL_S)
+
+    def _set_origin(self) -> None:
+        # The run's clock (the scenario's, the GUI's, the report's): seconds since the first client
         # started. Every file keeps `t` since the run folder opened; `origin_t` converts.
+        self.started_at = time.monotonic()
         self.events.set_origin(self.started_at)
         self.events.add("run-started", origin_t=round(self.started_at - self.events.t0, 3))
 
@@ -171,24 +196,17 @@ class Supervisor:
         self.table.save()
         return urls
 
-    def _await_ready(self, names: list[str]) -> None:
-        deadline = time.monotonic() + self.ready_timeout_s
-        while True:
-            with self._lock:
-                procs = [self.table.nodes[n] for n in names]
-                dead = [p for p in procs if p.state in ("crashed", "exited", "killed")]
-                waiting = [p for p in procs if p.state == "starting" or p.state == "idle"]
-            if dead:
-                p = dead[0]
-                raise RunError(f"service '{p.name}' exited before it was ready (exit {p.exit_code}); "
-                               f"its log {p.log_path} ends with:\n{log_tail(p.log_path)}")
-            if not waiting:
-                return
-            if time.monotonic() > deadline:
-                p = waiting[0]
-                raise RunError(f"node '{p.name}' did not report ready within {self.ready_timeout_s:g} s; "
-                               f"its log {p.log_path} ends with:\n{log_tail(p.log_path)}")
-            time.sleep(POLL_S)
+    def _service_readiness(self, names: list[str]) -> tuple[set[str], list[str]]:
+        """(services ready, services still starting); RunError if one ended before it was ready."""
+        with self._lock:
+            procs = [self.table.nodes[n] for n in names]
+            dead = [p for p in procs if p.state in ("crashed", "exited", "killed")]
+            waiting = [p.name for p in procs if p.state == "starting" or p.state == "idle"]
+        if dead:
+            p = dead[0]
+            raise RunError(f"service '{p.name}' exited before it was ready (exit {p.exit_code}); "
+                           f"its log {p.log_path} ends with:\n{log_tail(p.log_path)}")
+        return set(names) - set(waiting), waiting
 
     def faulted_links(self) -> list[str]:
         """Links that get a proxy: those the scenario touches, or all (a GUI faults by hand)."""

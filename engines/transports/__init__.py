@@ -18,7 +18,10 @@ style for one role. Drivers are plain functions registered under
 
 A new transport adds modules named `engines/transports/<transport>_*.py`
 (e.g. `amqp_client.py`, `amqp_service.py`) that call `register` at import;
-`load_all()` imports every module of this package, so nothing else changes.
+`driver`, `known` and `acknowledges` import only the modules of the transport
+asked about (a zmq node never loads pika, asyncio, ssl or the HTTP modules:
+about a third of a node's start-up), and `load_all()` imports them all, so
+nothing else changes.
 
 Client driver `run(ctx)`:
   - loop `for seq in ctx.pacer.take(n)` (an empty range means: no more to
@@ -85,11 +88,11 @@ from typing import Any
 
 from engines.transports.base import CLIENT, SERVICE, DriverInfo
 
-__all__ = ["register", "driver", "drivers", "load_all", "known", "acknowledges", "DriverInfo"]
+__all__ = ["register", "driver", "drivers", "load", "load_all", "known", "acknowledges", "DriverInfo"]
 
 _REGISTRY: dict[tuple[str, str, str], DriverInfo] = {}
 _FAILED: dict[str, str] = {}  # module -> why it could not be imported
-_LOADED = False
+_LOADED: set[str] = set()  # transports whose modules were imported
 _PREFIXES = ("zmq_", "http_", "amqp", "smtp_", "imap_")
 
 
@@ -120,33 +123,46 @@ def register(
     return wrap
 
 
+def _modules(transport: str | None) -> list[str]:
+    """This package's modules of one transport (`<transport>_*.py`), or of every transport."""
+    names = [m.name for m in pkgutil.iter_modules(__path__) if m.name.startswith(_PREFIXES)]
+    if transport is None:
+        return names
+    return [n for n in names if n.split("_", 1)[0] == transport]
+
+
+def load(transport: str) -> None:
+    """Import the modules of one transport only, so each registers its drivers."""
+    if transport in _LOADED:
+        return
+    for name in _modules(transport):
+        try:
+            importlib.import_module(f"{__name__}.{name}")
+        except ImportError as exc:  # e.g. pika missing: the other transports still work
+            _FAILED[name] = str(exc)
+    _LOADED.add(transport)
+
+
 def load_all() -> None:
     """Import every transport module of this package, so each registers its drivers."""
-    global _LOADED
-    if _LOADED:
-        return
-    for module in pkgutil.iter_modules(__path__):
-        if module.name.startswith(_PREFIXES):
-            try:
-                importlib.import_module(f"{__name__}.{module.name}")
-            except ImportError as exc:  # e.g. pika missing: the other transports still work
-                _FAILED[module.name] = str(exc)
-    _LOADED = True
+    for name in _modules(None):
+        load(name.split("_", 1)[0])
 
 
 def driver(transport: str, style: str, role: str) -> DriverInfo:
     """The driver for (transport, style, role); KeyError with what exists if none."""
-    load_all()
+    load(transport)
     try:
         return _REGISTRY[(transport, style, role)]
     except KeyError:
+        load_all()  # the error lists every driver there is
         have = ", ".join("/".join(k) for k in sorted(_REGISTRY)) or "none"
         failed = "".join(f"; {name} failed to import: {why}" for name, why in _FAILED.items())
         raise KeyError(f"no {role} driver for {style} over {transport} (drivers: {have}{failed})") from None
 
 
 def known(transport: str, style: str, role: str) -> bool:
-    load_all()
+    load(transport)
     return (transport, style, role) in _REGISTRY
 
 

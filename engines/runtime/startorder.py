@@ -1,0 +1,34 @@
+"""Start order: each client starts as soon as the services it sends to are ready.
+
+A client's messages must find their services listening (a PUSH to a service
+not yet bound would queue, a subscriber not yet connected would miss them),
+so a client waits for every service its messages can reach: its targets,
+what consumes from the brokers it publishes to, and, downstream, whatever
+those services call or forward to. It does not wait for services it never
+reaches: on a 100-node run, the first clients send while the last services
+are still importing, instead of all clients waiting for the slowest service.
+"""
+
+from __future__ import annotations
+
+from engines.topology.model import ServiceNode, Topology
+
+
+def needs(topology: Topology) -> dict[str, set[str]]:
+    """client -> the services that must be ready before it starts (every service reachable from it)."""
+    out: dict[str, set[str]] = {}
+    for client in topology.clients():
+        seen: set[str] = set()
+        stack = [client.name]
+        while stack:
+            for link in topology.links_from(stack.pop()):
+                if link.target not in seen:
+                    seen.add(link.target)
+                    stack.append(link.target)
+        out[client.name] = {n for n in seen if isinstance(topology.node(n), ServiceNode)}
+    return out
+
+
+def startable(pending: list[str], needs_of: dict[str, set[str]], ready: set[str]) -> list[str]:
+    """The pending clients whose services are all ready, in the topology's order."""
+    return [c for c in pending if needs_of.get(c, set()) <= ready]
