@@ -27,8 +27,8 @@ from collections import Counter
 from collections.abc import Sequence
 from operator import itemgetter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from engines.nodes.downstream import Downstream
 from engines.nodes.split import MODES as SPLIT_MODES
 from engines.nodes.split import SplitWriter
 from engines.nodes.stats import ServiceStats
@@ -36,6 +36,9 @@ from engines.nodes.store import Store
 from engines.nodes.trace_service import trace_batch
 from engines.nodes.tracefile import TraceWriter
 from engines.transports.base import DUPLICATE, EXIT_CRASH, DeliveryRow, ServiceConfig
+
+if TYPE_CHECKING:  # a service without outgoing links never loads it (its HTTP pulls in ssl)
+    from engines.nodes.downstream import Downstream
 
 _CLIENT, _REDELIVERED, _TS = itemgetter(0), itemgetter(3), itemgetter(4)
 _FAILED = -1  # a group commit that raised: every delivery in it gets this, and raises in its thread

@@ -7,7 +7,6 @@ import threading
 from collections.abc import Callable
 
 from engines import transports
-from engines.nodes.downstream import Downstream
 from engines.nodes.handler import Handler
 from engines.nodes.instances import database_path, share
 from engines.nodes.spec import NodeSpec, open_trace
@@ -26,6 +25,9 @@ def run(spec: NodeSpec, stop: threading.Event, telemetry: Telemetry, log: loggin
     handler = Handler(config, store, stats, spec.node_dir / "crashed", log)
     downstream = None
     if spec.hops:  # outgoing links: calls inside the handling, events after the work
+        # imported here: its HTTP calls load http.client and ssl, which other services never need
+        from engines.nodes.downstream import Downstream
+
         downstream = Downstream(spec.hops, spec.node_dir, spec.node_dir / "service.db", spec.clients,
                                 stats, stop, log, telemetry.event)
         handler.downstream = downstream
