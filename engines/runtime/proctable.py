@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,6 +68,9 @@ class ProcessTable:
         self.nodes: dict[str, NodeProcess] = {}
         self.extra_pids: dict[str, list[int]] = {}  # brokers: pids their handles report
         self.lock = threading.RLock()
+        # called with each new process's pid by the spawner thread right after it exists (a GUI
+        # lowers its priority there, before it has imported anything); must not raise
+        self.on_spawn: Callable[[int], None] | None = None
 
     def add(self, node: NodeProcess) -> None:
         with self.lock:
@@ -88,6 +92,8 @@ class ProcessTable:
                 cwd=str(PROJECT_ROOT), env=env, close_fds=True,
                 start_new_session=True,  # the terminal's Ctrl-C is for the supervisor, not the nodes
             )
+        if self.on_spawn is not None:
+            self.on_spawn(popen.pid)
         with self.lock:
             node.popen = popen
             node.pids.append(popen.pid)

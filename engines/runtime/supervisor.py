@@ -62,7 +62,6 @@ class Supervisor:
         self.ready_timeout_s = ready_timeout_s
         self.drain_quiet_s = drain_quiet_s
         self.drain_timeout_s = drain_timeout_s
-        (self.run_dir / "topology.topo.yaml").write_text(topofile.dumps(topology), encoding="utf-8")
         self.disk = DiskFull()  # the first failed write of the run: it then stops in order
         self.events = EventLog(self.run_dir / "events.jsonl", self.disk)
         self.table = ProcessTable(self.run_dir / "pids.json", self.disk)
@@ -106,6 +105,9 @@ class Supervisor:
             if self._started:
                 raise RunError("this run was already started; a Supervisor runs its topology once")
             self._started = True
+        # written here, not in __init__: a GUI builds the supervisor on its own thread, and the
+        # YAML of a 50-node topology takes 100 ms to write; start() runs on a worker thread
+        (self.run_dir / "topology.topo.yaml").write_text(topofile.dumps(self.topology), encoding="utf-8")
         self.preflight()
         self.guard = RunGuard(self.run_dir)
         topo = self.topology

@@ -66,6 +66,8 @@ class LinkItem(QGraphicsItem):
         self.marked = False
         self._line = QLineF()
         self._label = QRectF()
+        self._bounds = QRectF()
+        self._bounds_key: tuple[QLineF, QRectF, float] | None = None
         self._font = QFont()
         self._font.setPointSizeF(7.5)
         self._font.setBold(True)
@@ -162,9 +164,15 @@ class LinkItem(QGraphicsItem):
         return QLineF(self._line)
 
     def boundingRect(self) -> QRectF:
-        rect = QRectF(self._line.p1(), self._line.p2()).normalized()
-        pad = ARROW + self.thickness + 4
-        return rect.adjusted(-pad, -pad, pad, pad).united(self._label.adjusted(-2, -2, 2, 2))
+        # cached: Qt asks thousands of times a second during a run; every change of the line,
+        # the label or the thickness calls prepareGeometryChange first (it reads the old one)
+        key = (self._line, self._label, self.thickness)
+        if self._bounds_key != key:
+            rect = QRectF(self._line.p1(), self._line.p2()).normalized()
+            pad = ARROW + self.thickness + 4
+            self._bounds = rect.adjusted(-pad, -pad, pad, pad).united(self._label.adjusted(-2, -2, 2, 2))
+            self._bounds_key = (QLineF(self._line), QRectF(self._label), self.thickness)
+        return self._bounds
 
     def shape(self) -> QPainterPath:
         path = QPainterPath(self._line.p1())

@@ -4,7 +4,8 @@ The item shows; it never edits the document. Position changes made by dragging
 are snapped here and turned into one undo command by the scene on release.
 Run mode calls `set_state` (a coloured ring), `set_badge` (a pill on the
 corner: queue depth, or the state when it is bad news) and `set_detail` (a
-live line under the subtitle).
+live line under the subtitle); the last two are painted by a child item
+(labgui.canvas.node_live), so a changing figure does not repaint the tile.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 from engines.topology.problems import Problem, Severity
 from engines.topology.vocabulary import NodeKind
 from labgui.canvas import theme
+from labgui.canvas.node_live import NodeLive
 
 
 class Attached(Protocol):
@@ -83,6 +85,8 @@ class NodeItem(QGraphicsItem):
         self.detail_colour = theme.TEXT
         self._hover = False
         self._fonts = (name_font(), subtitle_font(), live_font())
+        self._metrics = tuple(QFontMetricsF(f) for f in self._fonts)  # measured once, not per figure
+        self._titles: tuple[str, str] | None = None  # (name, subtitle) the title layout was made for
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
                       | QGraphicsItem.GraphicsItemFlag.ItemIsMovable
                       | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges)
@@ -93,12 +97,14 @@ class NodeItem(QGraphicsItem):
         # time would take the window's whole frame.
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self._layout()
+        self.live = NodeLive(self)  # badge and detail: a live figure repaints only them
 
     # -- content -------------------------------------------------------------------
     def set_content(self, name: str, subtitle: str, glyph: str | None = None) -> None:
         self.prepareGeometryChange()
         self.name, self.subtitle, self.glyph = name, subtitle, glyph
         self._layout()
+        self.live.relayout()
         self.update()
 
     def set_problems(self, problems: list[Problem]) -> None:
@@ -121,8 +127,9 @@ class NodeItem(QGraphicsItem):
     # -- run-mode seams ---------------------------------------------------------------
     def set_state(self, state: str | None) -> None:
         """Show a run state (starting, ready, paused, killed, crashed, exited) as a ring."""
-        self.state = state
-        self.update()
+        if state != self.state:
+            self.state = state
+            self.update()
 
     def set_badge(self, text: str | None, colour: QColor | None = None) -> None:
         """Show a short figure on the tile's corner (queue depth, duplicates...)."""
@@ -151,7 +158,7 @@ class NodeItem(QGraphicsItem):
             assign(before)
             self.prepareGeometryChange()
             assign(values)
-        self.update()
+        self.live.relayout()  # the tile itself did not change: its cached picture stays
 
     # -- geometry ----------------------------------------------------------------------
     @property
@@ -175,10 +182,11 @@ class NodeItem(QGraphicsItem):
         return theme.tile_path(self.kind, self.tile_rect()).translated(self.pos())
 
     def _layout(self) -> None:
-        bold, small = (QFontMetricsF(f) for f in self._fonts[:2])
-        self._name_text = bold.elidedText(self.name, Qt.TextElideMode.ElideRight, TEXT_WIDTH)
-        self._sub_text = small.elidedText(self.subtitle, Qt.TextElideMode.ElideMiddle, TEXT_WIDTH)
-        live = QFontMetricsF(self._fonts[2])
+        bold, small, live = self._metrics
+        if self._titles != (self.name, self.subtitle):  # live figures change; the titles rarely
+            self._titles = (self.name, self.subtitle)
+            self._name_text = bold.elidedText(self.name, Qt.TextElideMode.ElideRight, TEXT_WIDTH)
+            self._sub_text = small.elidedText(self.subtitle, Qt.TextElideMode.ElideMiddle, TEXT_WIDTH)
         self._detail_lines = [live.elidedText(line, Qt.TextElideMode.ElideRight, DETAIL_WIDTH)
                               for line in (self.detail or "").split("\n") if line]
         width = max(bold.horizontalAdvance(self._name_text), small.horizontalAdvance(self._sub_text),
@@ -195,13 +203,17 @@ class NodeItem(QGraphicsItem):
         if self.badge:
             w = math.ceil((bold.horizontalAdvance(self.badge) + 12) / STEP) * STEP
             self._badge_rect = QRectF(HALF - 14, -HALF - 10, w, bold.height() + 3)
+        self._bounding = self._bounds()
 
-    def boundingRect(self) -> QRectF:
+    def _bounds(self) -> QRectF:
         extra = QRectF(HALF, -HANDLE_RADIUS - 1, HANDLE_RADIUS * 2 + 6, HANDLE_RADIUS * 2 + 2)
         rect = self._body.united(extra).united(self._badge_rect)
         if self.detail:
             rect = rect.united(self._detail_rect)
         return rect.adjusted(-6, -12, 6, 4)
+
+    def boundingRect(self) -> QRectF:
+        return self._bounding  # set by _layout: Qt asks thousands of times a second during a run
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
@@ -250,27 +262,7 @@ class NodeItem(QGraphicsItem):
             c = self.handle_centre()
             p.drawLine(QPointF(c.x() - 3, c.y()), QPointF(c.x() + 3, c.y()))
             p.drawLine(QPointF(c.x(), c.y() - 3), QPointF(c.x(), c.y() + 3))
-        self._paint_mark(p, tile)
-        self._paint_detail(p)
-        if self.badge:
-            p.setPen(Qt.PenStyle.NoPen)
-            p.setBrush(self.badge_colour)
-            p.drawRoundedRect(self._badge_rect, self._badge_rect.height() / 2, self._badge_rect.height() / 2)
-            p.setPen(QColor("white"))
-            p.setFont(self._fonts[0])
-            p.drawText(self._badge_rect, Qt.AlignmentFlag.AlignCenter, self.badge)
-
-    def _paint_detail(self, p: QPainter) -> None:
-        if not self.detail:
-            return
-        back = QColor("white")
-        back.setAlpha(225)
-        p.setPen(QPen(self.detail_colour, 1))
-        p.setBrush(back)
-        p.drawRoundedRect(self._detail_rect, 4, 4)
-        p.setPen(self.detail_colour)
-        p.setFont(self._fonts[2])
-        p.drawText(self._detail_rect, Qt.AlignmentFlag.AlignCenter, "\n".join(self._detail_lines))
+        self._paint_mark(p, tile)  # the badge and the detail: self.live (labgui.canvas.node_live)
 
     def _paint_mark(self, p: QPainter, tile: QRectF) -> None:
         if not self.problems:

@@ -109,8 +109,26 @@ class ScenarioTimeline(QWidget):
         self._replace(steps, "Delete step")
 
     def set_playhead(self, t: float | None) -> None:
+        """Move the playhead, repainting only the strip it crossed (and nothing while it moves
+        less than a pixel): during a run this is called ten times a second."""
+        old, span = self.playhead, self._span()
+        if t == old:
+            return
+        if t is None or old is None:
+            self.playhead = t
+            self.update()
+            return
+        x0 = self.x_of(old)
         self.playhead = t
-        self.update()
+        if self._span() != span:  # the scale moved: everything moves
+            self.update()
+            return
+        x1 = self.x_of(t)
+        if abs(x1 - x0) < 1.0:
+            self.playhead = old  # still drawn where it was: move it once it crosses a pixel
+            return
+        left = int(min(x0, x1)) - 3
+        self.update(left, 0, int(abs(x1 - x0)) + 8, self.height())
 
     # -- input -------------------------------------------------------------------------------------
     def _hit(self, pos: QPointF) -> int | None:

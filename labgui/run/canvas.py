@@ -210,7 +210,10 @@ class RunCanvas:
             rate = sampler.link_rates.get(key, 0.0) if sampler is not None else 0.0
             stalled = (self.peak.get(key, 0.0) > 1 and rate < 0.5) or (
                 sampler is not None and sampler.link_faults.get(key) == "cut")
-            link.set_flow(self.phase if rate > 0.5 else None, stalled)
+            # dashes are drawn on links of 3 px and more (labgui.canvas.link_item): a thinner
+            # link keeps still, and so costs no repaint per tick
+            moving = rate > 0.5 and link.thickness >= 3
+            link.set_flow(self.phase if moving else None, stalled)
 
     def freeze(self) -> None:
         """The run ended: keep the last picture, without motion."""

@@ -77,6 +77,9 @@ class RunSession:
         self._nice = min(19, os.getpriority(os.PRIO_PROCESS, 0) + NODE_NICE)
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._main, name="gui-run", daemon=True)
+        # each node is lowered by the spawner thread the instant it exists, before its interpreter
+        # has imported anything (the renicing thread below only catches what this misses)
+        self.sup.table.on_spawn = self._lower_one
 
     # -- life cycle ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -218,6 +221,12 @@ class RunSession:
         with self._renice_lock:
             self._renice_new()
 
+    def _lower_one(self, pid: int) -> None:
+        """One new process of the run: lower it now (called by the supervisor's spawner thread)."""
+        with self._renice_lock:
+            if pid not in self._reniced:
+                self._lower(pid)
+
     def _renice_new(self) -> None:
         pids = set(self.sup.table.all_pids())
         states = self.sup.states()
@@ -229,17 +238,21 @@ class RunSession:
             except Exception:  # noqa: BLE001 - a broker between lives
                 continue
         for pid in pids - self._reniced:
-            self._reniced.add(pid)
-            try:
-                os.setpriority(os.PRIO_PROCESS, pid, self._nice)
-                # Nodes run in sessions of their own; where the kernel groups the scheduler by
-                # session (autogroup), a process's nice only counts inside its group, so the
-                # group's nice is lowered too (the same rules as setpriority).
-                autogroup = Path(f"/proc/{pid}/autogroup")
-                if autogroup.exists():
-                    autogroup.write_text(f"{NODE_NICE}\n", encoding="ascii")
-            except OSError:  # gone already, or not ours
-                continue
+            self._lower(pid)
+
+    def _lower(self, pid: int) -> None:
+        """Lower one process and its autogroup (the caller holds the renice lock)."""
+        self._reniced.add(pid)
+        try:
+            os.setpriority(os.PRIO_PROCESS, pid, self._nice)
+            # Nodes run in sessions of their own; where the kernel groups the scheduler by
+            # session (autogroup), a process's nice only counts inside its group, so the
+            # group's nice is lowered too (the same rules as setpriority).
+            autogroup = Path(f"/proc/{pid}/autogroup")
+            if autogroup.exists():
+                autogroup.write_text(f"{NODE_NICE}\n", encoding="ascii")
+        except OSError:  # gone already, or not ours
+            pass
 
     # -- faults by hand -------------------------------------------------------------------------
     def act(self, action: str, node: str) -> None:
