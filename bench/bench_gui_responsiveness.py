@@ -158,6 +158,7 @@ def one_run(app, window: MainWindow, args: argparse.Namespace, root: Path,  # no
         states = session.sup.states()
         return all(s == "ready" for s in states.values())
 
+    start_cpu = thread_cpu()
     start_profiler = cProfile.Profile() if profiler is not None else None
     if start_profiler is not None:
         start_profiler.enable()
@@ -172,6 +173,11 @@ def one_run(app, window: MainWindow, args: argparse.Namespace, root: Path,  # no
                   rm.session.error if rm.session else "refused", file=sys.stderr)
             return None
         start_gaps = gaps_ms(probe)
+        spent = thread_cpu()
+        start_threads = ", ".join(f"{k} {(v - start_cpu.get(k, 0.0)) / start_s:.0%}" for k, v in
+                                  sorted(spent.items(), key=lambda kv: start_cpu.get(kv[0], 0.0) - kv[1])
+                                  if (v - start_cpu.get(k, 0.0)) / start_s >= 0.005)
+        start_ticks = max(tick_costs, default=0.0)
         sup = rm.session.sup
         pump(app, 2.0)  # traffic at full rate, the run view sampling
         sent_before = sup.sent_total()
@@ -196,6 +202,7 @@ def one_run(app, window: MainWindow, args: argparse.Namespace, root: Path,  # no
                "max": float(lag.max()), "stall": stall_share(gaps, wall),
                "tick_p50": statistics.median(costs), "tick_p99": float(np.percentile(costs, 99)),
                "rate": sent / wall, "passes": ledger.passes if ledger else 0,
+               "start_threads": start_threads, "start_tick_max": start_ticks,
                "threads": ", ".join(f"{k} {v:.0%}" for k, v in sorted(cpu.items(), key=lambda kv: -kv[1])
                                     if v >= 0.005)}
     finally:
@@ -246,6 +253,8 @@ def main() -> int:
                   f"{row['max']:5.0f} {row['stall']:8.1%} | {row['tick_p50']:6.2f} / {row['tick_p99']:5.2f} | "
                   f"{row['rate']:10,.0f} | {row['left']:4d}  {'OK' if ok else 'OVER'}", flush=True)
             if args.threads:
+                print(f"      CPU of this process's threads while starting (share of a core): "
+                      f"{row['start_threads']}; longest run view tick then {row['start_tick_max']:.0f} ms")
                 print(f"      CPU of this process's threads while running (share of a core): {row['threads']}")
     window.run_mode.shutdown()
     good = all(r["p99"] < GOAL_P99_MS and r["stall"] < GOAL_STALL for r in rows)

@@ -46,3 +46,41 @@ def test_nodes_are_lowered_while_they_are_still_starting(tmp_path):
         session.abort()
         assert session.join(30)
         session.wait_done(30)
+
+
+@pytest.mark.timeout(90)
+def test_each_node_is_lowered_by_the_spawner_before_it_runs_on(tmp_path, monkeypatch):
+    """The spawner thread lowers each process as soon as it exists (ProcessTable.on_spawn), not a
+    polling thread tens of milliseconds later: by the time spawn() returns, the node is low."""
+    from engines.runtime.proctable import NodeProcess, ProcessTable
+
+    lowered: dict[str, bool] = {}
+    spawn = ProcessTable.spawn
+
+    def checking_spawn(self: ProcessTable, node: NodeProcess) -> None:
+        spawn(self, node)
+        try:
+            lowered[node.name] = psutil.Process(node.pid).nice() == session._nice
+        except psutil.Error:
+            lowered[node.name] = False
+
+    monkeypatch.setattr(ProcessTable, "spawn", checking_spawn)
+    pairs = 4
+    nodes = [ClientNode(name=f"c{i}", rate=50, count=50) for i in range(pairs)]
+    nodes += [ServiceNode(name=f"s{i}") for i in range(pairs)]
+    topo = Topology(name="lowered", nodes=nodes,
+                    links=[Link(source=f"c{i}", target=f"s{i}") for i in range(pairs)])
+    session = RunSession(topo, tmp_path / "run")
+    assert session._nice > psutil.Process().nice()
+    session.start()
+    try:
+        deadline = time.monotonic() + 60
+        while session.phase in (STARTING, RUNNING, "finishing") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert session.phase == "ended", session.error
+    finally:
+        session.cancel_report()
+        session.abort()
+        assert session.join(30)
+        session.wait_done(30)
+    assert lowered == {n.name: True for n in nodes}
