@@ -76,11 +76,15 @@ def pump(app, seconds: float, until=None) -> bool:  # noqa: ANN001 - a QApplicat
     return until is None
 
 
-def _timer(ms: int, stamps: list[float]) -> QTimer:
+def _timer(ms: int, stamps: list[float], cpu: list[float] | None = None) -> QTimer:
+    """A precise timer noting when it fires (and, with `cpu`, this thread's CPU clock then)."""
     timer = QTimer()
     timer.setTimerType(Qt.TimerType.PreciseTimer)
     timer.setInterval(ms)
-    timer.timeout.connect(lambda: stamps.append(time.perf_counter()))
+    if cpu is None:
+        timer.timeout.connect(lambda: stamps.append(time.perf_counter()))
+    else:
+        timer.timeout.connect(lambda: (stamps.append(time.perf_counter()), cpu.append(time.thread_time())))
     return timer
 
 
@@ -109,13 +113,22 @@ def stall_share(gaps: np.ndarray, wall_s: float) -> float:
     return float(gaps[gaps > STALL_MS].sum() / 1000 / wall_s) if wall_s > 0 else 0.0
 
 
+def own_share(gaps: np.ndarray, busy: np.ndarray, wall_s: float) -> float:
+    """Of those stalls, the share of the wall clock the GUI thread itself was computing (the
+    rest it was ready but waited: for a core, on a loaded machine, or for the interpreter lock)."""
+    stalls = gaps > STALL_MS
+    return float(np.minimum(busy[stalls], gaps[stalls]).sum() / 1000 / wall_s) if wall_s > 0 else 0.0
+
+
 def loop_until(seconds: float, done: Callable[[], bool] | None = None,
-               first: Callable[[], object] | None = None) -> tuple[list[float], list[float], float]:
+               first: Callable[[], object] | None = None
+               ) -> tuple[list[float], list[float], list[float], float]:
     """Run a real event loop (as app.exec) until `done()` or `seconds`; a 10 ms timer and a 2 ms
     probe note when they fire. `first` is called from inside the loop (a click on Run)."""
     ticks: list[float] = []
     probe: list[float] = []
-    tick_timer, probe_timer = _timer(PERIOD_MS, ticks), _timer(PROBE_MS, probe)
+    cpu: list[float] = []
+    tick_timer, probe_timer = _timer(PERIOD_MS, ticks), _timer(PROBE_MS, probe, cpu)
     loop = QEventLoop()
     stop = QTimer()
     stop.setSingleShot(True)
@@ -132,7 +145,7 @@ def loop_until(seconds: float, done: Callable[[], bool] | None = None,
     loop.exec()
     for timer in (tick_timer, probe_timer, check):
         timer.stop()
-    return ticks, probe, time.perf_counter() - began
+    return ticks, probe, cpu, time.perf_counter() - began
 
 
 def one_run(app, window: MainWindow, args: argparse.Namespace, root: Path,  # noqa: ANN001
@@ -162,7 +175,7 @@ def one_run(app, window: MainWindow, args: argparse.Namespace, root: Path,  # no
     start_profiler = cProfile.Profile() if profiler is not None else None
     if start_profiler is not None:
         start_profiler.enable()
-    _ticks, probe, start_s = loop_until(120, all_ready, lambda: pressed.append(rm.run()))
+    _ticks, probe, cpu, start_s = loop_until(120, all_ready, lambda: pressed.append(rm.run()))
     if start_profiler is not None:
         start_profiler.disable()
         print("-- the GUI thread while the nodes start --")
@@ -172,7 +185,7 @@ def one_run(app, window: MainWindow, args: argparse.Namespace, root: Path,  # no
             print("the nodes did not all get ready:", rm.session.sup.states() if rm.session else None,
                   rm.session.error if rm.session else "refused", file=sys.stderr)
             return None
-        start_gaps = gaps_ms(probe)
+        start_gaps, start_busy = gaps_ms(probe), gaps_ms(cpu)
         spent = thread_cpu()
         start_threads = ", ".join(f"{k} {(v - start_cpu.get(k, 0.0)) / start_s:.0%}" for k, v in
                                   sorted(spent.items(), key=lambda kv: start_cpu.get(kv[0], 0.0) - kv[1])
@@ -185,25 +198,26 @@ def one_run(app, window: MainWindow, args: argparse.Namespace, root: Path,  # no
         cpu_before = thread_cpu()
         if profiler is not None:
             profiler.enable()
-        ticks, probe, wall = loop_until(args.seconds)
+        ticks, probe, cpu, wall = loop_until(args.seconds)
         if profiler is not None:
             profiler.disable()
         cpu_after = thread_cpu()
-        cpu = {k: (v - cpu_before.get(k, 0.0)) / wall for k, v in cpu_after.items()}
+        per_thread = {k: (v - cpu_before.get(k, 0.0)) / wall for k, v in cpu_after.items()}
         sent = sup.sent_total() - sent_before
         lag = np.maximum(0.0, gaps_ms(ticks) - PERIOD_MS)
-        gaps = gaps_ms(probe)
+        gaps, busy = gaps_ms(probe), gaps_ms(cpu)
         costs = np.array(tick_costs) if tick_costs else np.zeros(1)
         ledger = rm.ledger
         row = {"load": os.getloadavg()[0], "start_s": start_s, "start_max_ms": float(start_gaps.max()),
                "start_freezes": int((start_gaps > FREEZE_MS).sum()),
                "start_stall": stall_share(start_gaps, start_s),
+               "start_busy_max_ms": float(start_busy.max()), "own": own_share(gaps, busy, wall),
                "p50": float(np.percentile(lag, 50)), "p99": float(np.percentile(lag, 99)),
                "max": float(lag.max()), "stall": stall_share(gaps, wall),
                "tick_p50": statistics.median(costs), "tick_p99": float(np.percentile(costs, 99)),
                "rate": sent / wall, "passes": ledger.passes if ledger else 0,
                "start_threads": start_threads, "start_tick_max": start_ticks,
-               "threads": ", ".join(f"{k} {v:.0%}" for k, v in sorted(cpu.items(), key=lambda kv: -kv[1])
+               "threads": ", ".join(f"{k} {v:.0%}" for k, v in sorted(per_thread.items(), key=lambda kv: -kv[1])
                                     if v >= 0.005)}
     finally:
         rm.stop()
@@ -254,7 +268,10 @@ def main() -> int:
                   f"{row['rate']:10,.0f} | {row['left']:4d}  {'OK' if ok else 'OVER'}", flush=True)
             if args.threads:
                 print(f"      CPU of this process's threads while starting (share of a core): "
-                      f"{row['start_threads']}; longest run view tick then {row['start_tick_max']:.0f} ms")
+                      f"{row['start_threads']}; longest run view tick then {row['start_tick_max']:.0f} ms; "
+                      f"most CPU the GUI thread itself spent in one freeze {row['start_busy_max_ms']:.0f} ms")
+                print(f"      running: of the {row['stall']:.1%} stalled, the GUI thread was computing "
+                      f"{row['own']:.1%} of the wall clock (the rest it waited for a core or the lock)")
                 print(f"      CPU of this process's threads while running (share of a core): {row['threads']}")
     window.run_mode.shutdown()
     good = all(r["p99"] < GOAL_P99_MS and r["stall"] < GOAL_STALL for r in rows)

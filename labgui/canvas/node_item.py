@@ -87,6 +87,7 @@ class NodeItem(QGraphicsItem):
         self._fonts = (name_font(), subtitle_font(), live_font())
         self._metrics = tuple(QFontMetricsF(f) for f in self._fonts)  # measured once, not per figure
         self._titles: tuple[str, str] | None = None  # (name, subtitle) the title layout was made for
+        self._bounding = QRectF()
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
                       | QGraphicsItem.GraphicsItemFlag.ItemIsMovable
                       | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges)
@@ -146,18 +147,14 @@ class NodeItem(QGraphicsItem):
     def _change(self, **values: object) -> None:
         """Set live fields; tell the scene about a new size only when the size really changed
         (widths move in steps), since that is what costs during a run, not the repaint."""
-        def assign(fields: dict[str, object]) -> None:
-            for key, value in fields.items():
-                setattr(self, key, value)
-            self._layout()
-
-        before = {key: getattr(self, key) for key in values}
-        old = self.boundingRect()
-        assign(values)
-        if self.boundingRect() != old:
-            assign(before)
-            self.prepareGeometryChange()
-            assign(values)
+        old = self._bounding
+        for key, value in values.items():
+            setattr(self, key, value)
+        self._layout()  # once: a figure changes five times a second on fifty nodes
+        if self._bounding != old:
+            new, self._bounding = self._bounding, old
+            self.prepareGeometryChange()  # Qt reads the old bounds here
+            self._bounding = new
         self.live.relayout()  # the tile itself did not change: its cached picture stays
 
     # -- geometry ----------------------------------------------------------------------

@@ -35,6 +35,7 @@ DOCK_TITLES = {
     "In flight": "Calls in flight per service",
 }
 MAX_LATENCY_NODES = 3
+HIDDEN_EVERY = 5  # a plot nobody sees is redrawn once a second (5 samples), not five times
 CLIENT_COLOURS = ("#1c7ed6", "#e8590c", "#2f9e44", "#7048e8")
 BACKLOG_COLOURS = ("#e03131", "#ae3ec9", "#f08c00", "#0c8599")
 
@@ -85,6 +86,7 @@ class Dashboard:
         self._laid_out = False
         self._latency: list[str] = []
         self._callers: list[str] = []
+        self._redraws = 0
 
     def _dock(self, key: str, widget: QWidget) -> QDockWidget:
         dock = QDockWidget(key, self.window)
@@ -162,10 +164,51 @@ class Dashboard:
         self.redraw_plots(sampler)
 
     def redraw_plots(self, sampler: LiveSampler) -> None:
+        """Plots the user can see, every time; a plot in a hidden tab or a closed dock once in
+        HIDDEN_EVERY redraws (it is current within a second when shown); all of them at the end."""
+        self._redraws += 1
+        final = getattr(sampler.sup, "ended_at", None) is not None
+        every = final or self._redraws % HIDDEN_EVERY == 0
+
+        def due(plot: LivePlot) -> bool:
+            return every or plot.isVisible()
+
         now = sampler.run_clock() or 0.0
         ring = sampler.ring
         t = ring.times()
-        links = sampler.links
+        if due(self.rate_plot):
+            self._rates(sampler, t)
+        if due(self.latency_plot):
+            for i, node in enumerate(self._latency):
+                colour = CLIENT_COLOURS[i % len(CLIENT_COLOURS)]
+                for column, dashed in (("p50_latency_ms", True), ("p99_latency_ms", False)):
+                    lt, lv = sampler.latency_series(node, column)
+                    self.latency_plot.set_line(f"{node} {column[:3]}", lt, lv, colour=colour, dashed=dashed)
+        if due(self.queue_plot):
+            series = sampler.queue_series()
+            for name, (qt, qv) in series.items():
+                self.queue_plot.set_line(f"queue {name}", qt, qv)
+            for i, name in enumerate(sampler.clients[:MAX_LINK_CURVES]):
+                if sampler.client_models[name].rate > 0:
+                    self.queue_plot.set_line(f"{name} backlog", t, ring.column(sampler.col_backlog[name]),
+                                             colour=BACKLOG_COLOURS[i % len(BACKLOG_COLOURS)], width=2.2)
+        if due(self.in_flight_plot):
+            for i, name in enumerate(sampler.callers):
+                self.in_flight_plot.set_line(name, t, ring.column(sampler.col_in_flight[name]),
+                                             colour=CLIENT_COLOURS[i % len(CLIENT_COLOURS)])
+            if not sampler.callers:
+                self.in_flight_plot.set_empty_text("no service calls another in this topology")
+        if due(self.error_plot):
+            self.error_plot.set_line("errors", t, ring.column(sampler.col_errors), colour="#e03131")
+            self.error_plot.set_line("timeouts", t, ring.column(sampler.col_timeouts), colour="#e67700")
+        periods = sampler.periods()
+        for plot in self.plots:
+            if due(plot):
+                plot.set_periods(periods)
+                plot.set_span(now)
+
+    def _rates(self, sampler: LiveSampler, t: np.ndarray) -> None:
+        ring, links = sampler.ring, sampler.links
         shown = links if len(links) <= MAX_LINK_CURVES else links[:MAX_LINK_CURVES - 1]
         rate_t = t - RATE_LAG_S  # each rate at the middle of its window: on the faults' clock
         for key in shown:
@@ -174,26 +217,3 @@ class Dashboard:
             rest = [sampler.col_rate[k] for k in links[len(shown):]]
             total = np.nansum(np.stack([ring.column(c) for c in rest]), axis=0) if len(t) else t
             self.rate_plot.set_line(f"{len(rest)} more links (sum)", rate_t, total, colour="#868e96")
-        for i, node in enumerate(self._latency):
-            colour = CLIENT_COLOURS[i % len(CLIENT_COLOURS)]
-            for column, dashed in (("p50_latency_ms", True), ("p99_latency_ms", False)):
-                lt, lv = sampler.latency_series(node, column)
-                self.latency_plot.set_line(f"{node} {column[:3]}", lt, lv, colour=colour, dashed=dashed)
-        series = sampler.queue_series()
-        for name, (qt, qv) in series.items():
-            self.queue_plot.set_line(f"queue {name}", qt, qv)
-        for i, name in enumerate(sampler.clients[:MAX_LINK_CURVES]):
-            if sampler.client_models[name].rate > 0:
-                self.queue_plot.set_line(f"{name} backlog", t, ring.column(sampler.col_backlog[name]),
-                                         colour=BACKLOG_COLOURS[i % len(BACKLOG_COLOURS)], width=2.2)
-        for i, name in enumerate(sampler.callers):
-            self.in_flight_plot.set_line(name, t, ring.column(sampler.col_in_flight[name]),
-                                         colour=CLIENT_COLOURS[i % len(CLIENT_COLOURS)])
-        if not sampler.callers:
-            self.in_flight_plot.set_empty_text("no service calls another in this topology")
-        self.error_plot.set_line("errors", t, ring.column(sampler.col_errors), colour="#e03131")
-        self.error_plot.set_line("timeouts", t, ring.column(sampler.col_timeouts), colour="#e67700")
-        periods = sampler.periods()
-        for plot in self.plots:
-            plot.set_periods(periods)
-            plot.set_span(now)

@@ -181,7 +181,10 @@ class RunController(QObject):
         sys.setswitchinterval(SWITCH_INTERVAL_S)
         session.start()
         self.timer.start()
-        self._tick()
+        # the phase shows at once; the figures follow on the timer's first tick, so pressing Run
+        # does not also lay out fifty nodes' figures in the same event
+        self._enter(session.phase)
+        self.status.setText(self._status_text(session.phase))
         w.show_message(f"Starting '{topology.name}': brokers, then services, then clients…")
         return True
 
