@@ -2,8 +2,8 @@
 
 The run itself happens on worker threads (labgui.run.session: the same
 Supervisor as `labgui run`); this controller only starts it, asks it to stop,
-and polls thread-safe readers on ONE QTimer: every tick moves the link dashes,
-every fourth (5 times a second) samples the run and redraws the canvas
+and polls thread-safe readers on ONE QTimer: every second tick moves the link
+dashes, every fourth (5 times a second) samples the run and redraws the canvas
 figures, counters and plots from preallocated buffers. Nothing here waits on a
 process or a socket.
 """
@@ -39,6 +39,7 @@ from labgui.run.session import ENDED, FAILED, FINISHING, RUNNING, STARTING, RunS
 TICK_MS = 50  # the one timer: at most 20 redraws a second
 SWITCH_INTERVAL_S = 0.001
 SAMPLE_EVERY = 4  # ticks between samples (5 a second)
+ANIMATE_EVERY = 2  # ticks between dash steps (10 a second: every busy link repaints each step)
 LOCK_TEXT = "Running: editing is locked (Shift+F5 stops)"
 class RunController(QObject):
     """Owns the Run/Stop actions, the run's session, its timer and its dashboard docks."""
@@ -61,6 +62,7 @@ class RunController(QObject):
         self.timer.timeout.connect(self._tick)
         self._ticks = 0
         self._last_tick = time.monotonic()
+        self._last_animation = self._last_tick
         self._last_log = 0.0
         self._phase: str | None = None
         self._fitted = False
@@ -276,7 +278,7 @@ class RunController(QObject):
     # -- the timer -----------------------------------------------------------------------------------
     def _tick(self) -> None:
         now = time.monotonic()
-        dt, self._last_tick = now - self._last_tick, now
+        self._last_tick = now
         session = self.session
         if session is None:
             self.timer.stop()
@@ -295,8 +297,9 @@ class RunController(QObject):
         self._ticks += 1
         if self.sampler is None:
             return
-        if phase == RUNNING:
-            self.canvas.animate(self.sampler, dt)
+        if phase == RUNNING and self._ticks % ANIMATE_EVERY == 0:
+            self.canvas.animate(self.sampler, now - self._last_animation)
+            self._last_animation = now
         step = self._ticks % SAMPLE_EVERY  # one sample's work spread over the ticks, not one frame
         if step == 0:
             self._sampled = self.sampler.sample()
