@@ -98,7 +98,7 @@ class NodeItem(QGraphicsItem):
         # time would take the window's whole frame.
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self._layout()
-        self.live = NodeLive(self)  # badge and detail: a live figure repaints only them
+        self.live = NodeLive(self, self)  # badge and detail: a live figure repaints only them
 
     # -- content -------------------------------------------------------------------
     def set_content(self, name: str, subtitle: str, glyph: str | None = None) -> None:

@@ -8,21 +8,31 @@ cached pixmap. It takes no mouse, hover or tooltip: the node under it does.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-if TYPE_CHECKING:
-    from labgui.canvas.node_item import NodeItem
+
+class Figures(Protocol):
+    """What a node (labgui.canvas.node_item) lays out for this item to paint."""
+
+    badge: str | None
+    badge_colour: QColor
+    detail: str | None
+    detail_colour: QColor
+    _badge_rect: QRectF
+    _detail_rect: QRectF
+    _detail_lines: list[str]
+    _fonts: tuple[QFont, QFont, QFont]
 
 
 class NodeLive(QGraphicsItem):
     """Paints the parent node's `badge` and `detail` (the node lays them out)."""
 
-    def __init__(self, node: NodeItem) -> None:
-        super().__init__(node)
+    def __init__(self, parent: QGraphicsItem, node: Figures) -> None:
+        super().__init__(parent)
         self.node = node
         self._rect = QRectF()
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
