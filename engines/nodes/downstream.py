@@ -158,7 +158,7 @@ class Downstream:
                     sender = HopCall(hop, node_dir, stats, stop, log, event)
                 else:
                     sender = HopRpc(hop, node_dir, stats, clients, log,
-                                    breaker_changed(stats, str(hop["link"]), event))
+                                    breaker_changed(stats, str(hop["link"]), event), stop)
                 self.callers.append(sender)
                 for u in upstream:
                     self.calls.setdefault(u, []).append(sender)

@@ -128,13 +128,14 @@ class HopRpc:
 
     def __init__(self, hop: Mapping[str, Any], node_dir: Path, stats: ServiceStats,
                  clients: Mapping[str, int], log: logging.Logger,
-                 changed: Callable[[str, str], None]) -> None:
+                 changed: Callable[[str, str], None], service_stop: threading.Event) -> None:
         self.link, self.index, self.stats = str(hop["link"]), int(hop["index"]), stats
         self.style, self.transport = str(hop["style"]), str(hop["transport"])
         self.retries = int(hop["retries"])
         timeout_ms = int(hop["timeout_ms"])
         self.budget_s: float | None = timeout_ms * (self.retries + 1) / 1000.0 if timeout_ms else None
         self.stop = threading.Event()
+        self.service_stop = service_stop  # a stopping service's callers stop waiting (their calls fail)
         self.pacer = CallPacer(self.stop)
         self.recorder = CallRecorder(node_dir / f"hop-{self.index}.rec", int(hop["capacity"]))
         config = ClientConfig(name=str(hop["name"]), style=self.style, transport=self.transport,
@@ -212,7 +213,7 @@ class HopRpc:
         rec = self.recorder
         with rec.verdict:
             while not all(w.ok is not None for _i, _s, w in admitted):
-                if self.stop.is_set():
+                if self.stop.is_set() or self.service_stop.is_set():
                     return
                 now = time.monotonic()
                 if queue_deadline is not None and now >= queue_deadline and not withdrawn:
