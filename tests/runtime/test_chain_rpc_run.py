@@ -141,3 +141,38 @@ def test_a_failed_zmq_call_commits_nothing_and_answers_nothing(lab):
     assert db_rows(sup, "order", "SELECT count(*) FROM authorisations") == 0
     assert summary["nodes"]["order"]["processed"] == 0
     assert shop["acknowledged"] == 0
+
+
+BREAKER = """
+version: 1
+name: zmq-breaker
+nodes:
+  - {name: shop, kind: client, style: request-response, transport: http, rate: 100, count: 500,
+     timeout_ms: 3000, retries: 0}
+  - {name: order, kind: service}
+  - {name: payment, kind: service}
+links:
+  - {from: shop, to: order}
+  - {from: order, to: payment, transport: zmq, style: async-request-response, timeout_ms: 200,
+     max_concurrent: 4, breaker_failures: 3, breaker_open_ms: 500}
+scenario:
+  - {action: pause, target: payment, at_s: 1}
+  - {action: resume, target: payment, at_s: 2.5}
+"""
+
+
+@pytest.mark.timeout(120)
+def test_a_zmq_call_has_the_breaker_and_bulkhead_of_an_http_call(lab):
+    """payment paused: order's zmq calls time out, the breaker opens and short-circuits the next
+    calls, then half-opens and closes once payment is back; the counters are the http calls'."""
+    summary, sup = lab.run(topofile.loads(BREAKER).topology)
+    link = summary["links"]["order->payment"]
+    assert link["breaker_open"] >= 1
+    assert link["short_circuited"] > 0
+    assert link["breaker_closed"] >= 1  # recovered when payment returned
+    assert 1 <= link["calls_in_flight_peak"] <= 4  # the bulkhead's limit
+    changes = [e for e in sup.events.since(0) if e["event"] == "breaker" and e.get("node") == "order"]
+    assert [e["state"] for e in changes][:2] == ["open", "half-open"]
+    # every order that reached payment's database came from a call that answered, or was orphaned
+    chain = summary["chains"]["shop"]
+    assert chain["e2e_reached"] > 0 and chain["stages"][0]["hop_lost"] == 0
