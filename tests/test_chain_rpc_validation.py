@@ -130,3 +130,13 @@ def test_in_flight_is_a_call_setting():
     source = text("zmq-push", "zmq-event").replace("style: notification}", "style: notification, in_flight: 4}")
     warned = [p.message for p in problems(source) if p.severity is Severity.WARNING]
     assert any("'in_flight' applies to calls" in m for m in warned), warned
+
+
+def test_a_zmq_call_link_round_trips_with_its_in_flight():
+    source = text("amqp-queue", "zmq-async-call")
+    topo = topofile.loads(source).topology
+    again = topofile.loads(topofile.dumps(topo)).topology
+    link = again.link("order->payment")
+    assert (link.transport.value, link.style.value, link.in_flight) == ("zmq", "async-request-response", 8)
+    dumped = topofile.dumps(topofile.loads(text("http", "http-async-call")).topology)
+    assert "in_flight" not in dumped.split("from: order")[-1]  # http calls have a thread each: no such setting

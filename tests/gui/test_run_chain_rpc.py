@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.conftest import ROOT
 from tests.gui.runs import (
     assert_run_left_nothing,
     menu_action,
@@ -59,3 +60,13 @@ def test_zmq_calls_pile_up_and_the_breaker_shows_on_its_link(window, qtbot, tmp_
     wait_phase(qtbot, window, ("ended",), 60)
     assert_run_left_nothing(window)
     keep(path)
+
+
+def test_the_inspector_shows_an_amqp_rpc_calls_settings(window, qtbot):
+    window.open_file(ROOT / "topologies" / "39-chain-rabbitmq-rpc-restart.topo.yaml")
+    window.scene.select(links=["payment->rabbit"])
+    qtbot.waitUntil(lambda: window.inspector.target == ("link", "payment->rabbit"))
+    editors = window.inspector.editors
+    for field in ("style", "timeout_ms", "retries", "in_flight", "max_concurrent", "breaker_failures"):
+        assert field in editors, field
+    assert editors["timeout_ms"].value() == 10000
