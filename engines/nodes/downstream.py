@@ -81,6 +81,7 @@ class HopCall:
         self.breaker = Breaker(int(hop["breaker_failures"]), int(hop["breaker_open_ms"]),
                                breaker_changed(stats, self.link, event))
         self.parallel = str(hop["style"]) == "async-request-response"
+        self._pool: ThreadPoolExecutor | None = None  # a batch driver's async calls (keep-alive per thread)
         self._local = threading.local()
 
     def _conn(self) -> http_rpc.Connection:
@@ -127,14 +128,16 @@ class HopCall:
         """A batch's calls: one after the other (request-response), or at once (async)."""
         if not self.parallel or len(seqs) < 2:
             return [self._try(seq) for seq in seqs]
-        with ThreadPoolExecutor(max_workers=min(len(seqs), 32)) as pool:
-            return list(pool.map(self._try, seqs))
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix=f"call-{self.link}")
+        return list(self._pool.map(self._try, seqs))
 
     def start(self) -> None:
-        """Nothing to start: the request threads make the calls."""
+        """Nothing to start: the request threads (or the batch pool) make the calls."""
 
     def close(self) -> None:
-        """Nothing runs between calls."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 class Downstream:
