@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import os
 import pstats
 import statistics
@@ -51,6 +52,7 @@ PROBE_MS = 2
 STALL_MS = 16.0  # one frame at 60 Hz
 FREEZE_MS = 100.0
 GOAL_P99_MS, GOAL_STALL = 50.0, 0.10
+GC_PAUSES: GcPauses  # set by main()
 
 
 def topology(pairs: int) -> Topology:
@@ -102,6 +104,28 @@ def thread_cpu() -> dict[str, float]:
         name = name.split("-")[0] if name.startswith(("ThreadPoolExecutor", "spawner")) else name
         out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
     return out
+
+
+class GcPauses:
+    """The interpreter's cyclic garbage collections while armed: how many, and how long each took."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[int, float]] = []
+        self._began = 0.0
+        gc.callbacks.append(self._note)
+
+    def _note(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._began = time.perf_counter()
+        else:
+            self.pauses.append((info["generation"], (time.perf_counter() - self._began) * 1000))
+
+    def summary(self) -> str:
+        if not self.pauses:
+            return "none"
+        worst = max(ms for _g, ms in self.pauses)
+        full = sum(1 for g, _ms in self.pauses if g == 2)
+        return f"{len(self.pauses)} ({full} full), longest {worst:.0f} ms"
 
 
 def gaps_ms(stamps: list[float]) -> np.ndarray:
@@ -162,6 +186,7 @@ def one_run(app, window: MainWindow, args: argparse.Namespace, root: Path,  # no
     rm.timer.timeout.disconnect()
     rm.timer.timeout.connect(timed_tick)
     rm.run_root = root
+    gc_pauses = GC_PAUSES
     pressed: list[bool] = []
 
     def all_ready() -> bool:
@@ -196,6 +221,7 @@ def one_run(app, window: MainWindow, args: argparse.Namespace, root: Path,  # no
         sent_before = sup.sent_total()
         tick_costs.clear()
         cpu_before = thread_cpu()
+        gc_pauses.pauses.clear()
         if profiler is not None:
             profiler.enable()
         ticks, probe, cpu, wall = loop_until(args.seconds)
@@ -216,6 +242,7 @@ def one_run(app, window: MainWindow, args: argparse.Namespace, root: Path,  # no
                "max": float(lag.max()), "stall": stall_share(gaps, wall),
                "tick_p50": statistics.median(costs), "tick_p99": float(np.percentile(costs, 99)),
                "rate": sent / wall, "passes": ledger.passes if ledger else 0,
+               "gc": gc_pauses.summary(),
                "start_threads": start_threads, "start_tick_max": start_ticks,
                "threads": ", ".join(f"{k} {v:.0%}" for k, v in sorted(per_thread.items(), key=lambda kv: -kv[1])
                                     if v >= 0.005)}
@@ -242,6 +269,8 @@ def main() -> int:
     parser.add_argument("--profile", type=Path, help="cProfile the GUI thread while measuring; save here")
     args = parser.parse_args()
 
+    global GC_PAUSES
+    GC_PAUSES = GcPauses()
     app = application()
     window = MainWindow(topology(args.pairs))
     window.resize(1280, 800)
@@ -272,7 +301,8 @@ def main() -> int:
                       f"most CPU the GUI thread itself spent in one freeze {row['start_busy_max_ms']:.0f} ms")
                 print(f"      running: of the {row['stall']:.1%} stalled, the GUI thread was computing "
                       f"{row['own']:.1%} of the wall clock (the rest it waited for a core or the lock)")
-                print(f"      CPU of this process's threads while running (share of a core): {row['threads']}")
+                print(f"      CPU of this process's threads while running (share of a core): {row['threads']}; "
+                      f"garbage collections: {row['gc']}")
     window.run_mode.shutdown()
     good = all(r["p99"] < GOAL_P99_MS and r["stall"] < GOAL_STALL for r in rows)
     print(f"goal: lag p99 < {GOAL_P99_MS:g} ms and stalls < {GOAL_STALL:.0%} of the wall clock in every run: "

@@ -25,7 +25,7 @@ from engines.topology.problems import Severity
 from labgui.canvas.link_item import LinkItem
 from labgui.canvas.node_item import NodeItem
 from labgui.editor import dialogs
-from labgui.run import trace_view
+from labgui.run import interpreter, trace_view
 from labgui.run.boot_bar import BootBar
 from labgui.run.canvas import RunCanvas
 from labgui.run.dashboard import Dashboard
@@ -37,7 +37,6 @@ from labgui.run.result_panel import short
 from labgui.run.session import ENDED, FAILED, FINISHING, RUNNING, STARTING, RunSession
 
 TICK_MS = 50  # the one timer: at most 20 redraws a second
-SWITCH_INTERVAL_S = 0.001
 SAMPLE_EVERY = 4  # ticks between samples (5 a second)
 ANIMATE_EVERY = 2  # ticks between dash steps (10 a second: every busy link repaints each step)
 LOCK_TEXT = "Running: editing is locked (Shift+F5 stops)"
@@ -177,14 +176,10 @@ class RunController(QObject):
         self.dashboard.begin(session.sup)
         self._lock(True)
         QTimer.singleShot(0, w.view.fit_to_view)  # the canvas got smaller: show the whole topology
-        # Python hands its lock between threads every 5 ms by default; each Qt call from Python
-        # may wait that long while the telemetry thread works, and a frame makes hundreds.
-        self._switch_interval = sys.getswitchinterval()
-        sys.setswitchinterval(SWITCH_INTERVAL_S)
+        self._switch_interval = interpreter.during_run()  # 1 ms switches, gc.freeze
         session.start()
         self.timer.start()
-        # the phase shows at once; the figures follow on the timer's first tick, so pressing Run
-        # does not also lay out fifty nodes' figures in the same event
+        # the phase now; the figures on the first tick (not fifty nodes laid out in this event)
         self._enter(session.phase)
         self.status.setText(self._status_text(session.phase))
         w.show_message(f"Starting '{topology.name}': brokers, then services, then clients…")
@@ -223,7 +218,7 @@ class RunController(QObject):
     def shutdown(self, timeout_s: float = 20.0) -> None:
         """The window is closing: leave nothing running."""
         self.timer.stop()
-        sys.setswitchinterval(self._switch_interval)
+        interpreter.after_run(self._switch_interval)
         if self.ledger is not None:
             self.ledger.join(2.0)
         if self.session is not None:
@@ -342,7 +337,7 @@ class RunController(QObject):
         if phase == RUNNING and self.ledger is not None:
             self.ledger.start()
         if phase in (ENDED, FAILED):
-            sys.setswitchinterval(self._switch_interval)
+            interpreter.after_run(self._switch_interval)
             if self.ledger is not None:  # its helper goes in the background, killed if it lingers
                 threading.Thread(target=self.ledger.join, name="gui-ledger-end", daemon=True).start()
             self._refresh(final=True)
