@@ -14,7 +14,8 @@ from typing import Any
 
 import networkx as nx
 
-from engines.topology import amqp_rules, annotations, chains, channels, counter_scopes, expectations, instances
+from engines.topology import amqp_rules, chains, channels, counter_scopes, expectations, instances
+from engines.topology.annotations import problems as annotation_problems
 from engines.topology.chain_checks import service_link_problems
 from engines.topology.model import BrokerNode, ClientNode, ServiceNode, Topology
 from engines.topology.problems import Problem, Severity
@@ -269,5 +270,5 @@ def validate(topology: Topology) -> list[Problem]:
             if refused is not None:
                 problems.append(Problem(f"expectation '{text}': {refused[0]}", hint=refused[1], path=path))
     problems += [Problem(f"annotation {k + 1}: {message}", path=("annotations", k, fld))
-                 for k, fld, message in annotations.problems(topology.annotations, names)]
+                 for k, fld, message in annotation_problems(topology.annotations, names)]
     return problems

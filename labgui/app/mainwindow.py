@@ -33,7 +33,7 @@ from labgui.canvas.scene import CanvasScene
 from labgui.canvas.view import CanvasView
 from labgui.document import commands
 from labgui.document.document import TopologyDocument
-from labgui.editor import keyboard_link, timeline
+from labgui.editor import annotate, keyboard_link, timeline
 from labgui.editor.clipboard import ClipboardController
 from labgui.editor.fields import TextEditor
 from labgui.editor.inspector import Inspector
@@ -78,6 +78,7 @@ class MainWindow(QMainWindow):
         self.guide.add_to_menu(self.help_menu)
         self.edit_menu.addAction(keyboard_link.install(self))  # Ctrl+K: link two selected nodes
         self.timeline = timeline.install(self)  # the scenario as tracks, a playhead during runs
+        self.annotate = annotate.install(self)  # notes, boxes and groups on the canvas
         self.open_run_action = replay_menu.attach(self)  # File > Open Run..., Compare Runs...
         self._wire()
         self._update_title()
@@ -319,6 +320,7 @@ class MainWindow(QMainWindow):
             menu.addAction(a.delete)
         else:
             menu.addActions([a.paste, a.select_all, a.auto_layout, a.fit])
+        self.annotate.extend_menu(item, menu)
         return menu
 
     # -- run-mode seam -------------------------------------------------------------------------------
@@ -351,6 +353,8 @@ class MainWindow(QMainWindow):
         a.auto_layout.setEnabled(editable)
         self.undo_action.setEnabled(editable and self.doc.undo_stack.canUndo())
         self.redo_action.setEnabled(editable and self.doc.undo_stack.canRedo())
+        if annotations := getattr(self, "annotate", None):
+            annotations.update_actions()
 
     def _update_counts(self) -> None:
         topo = self.doc.topology

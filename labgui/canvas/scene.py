@@ -18,6 +18,7 @@ from engines.topology.model import ClientNode, Link
 from engines.topology.validation import link_refusal
 from engines.topology.vocabulary import Transport, supports
 from labgui.canvas import theme
+from labgui.canvas.annotation_layer import AnnotationLayer
 from labgui.canvas.link_item import LinkItem
 from labgui.canvas.node_item import GRID, NodeItem
 from labgui.document import commands
@@ -57,6 +58,7 @@ class CanvasScene(QGraphicsScene):
         d.problems_changed.connect(self._show_problems)
         self.selectionChanged.connect(self._clear_marks)
         self.rebuild()
+        self.annotations = AnnotationLayer(self, d, self.nodes, self.message.emit)  # notes, boxes, groups
 
     # -- lookups and selection ---------------------------------------------------------
     def node_item(self, name: str) -> NodeItem:
@@ -104,6 +106,7 @@ class CanvasScene(QGraphicsScene):
     # -- locking (run mode) ------------------------------------------------------------------
     def set_editable(self, editable: bool) -> None:
         self.editable = editable
+        self.annotations.set_editable(editable)
         for item in self.nodes.values():
             item.setFlag(NodeItem.GraphicsItemFlag.ItemIsMovable, editable)
             item.update()
@@ -286,6 +289,7 @@ class CanvasScene(QGraphicsScene):
                 moves[name] = (old, new)
         if moves:
             commands.push(self.doc, commands.MoveNodesCommand(self.doc, moves))
+        self.annotations.commit_moves()
 
     # -- drag to link ------------------------------------------------------------------------------
     def _start_link(self, item: NodeItem, pos: QPointF) -> None:
