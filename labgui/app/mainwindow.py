@@ -27,6 +27,7 @@ from engines.topology.vocabulary import NodeKind
 from labgui.app.actions import EditorActions
 from labgui.app.files import FileController
 from labgui.app.guide import Guide
+from labgui.canvas import refusal_callout
 from labgui.canvas.link_item import LinkItem
 from labgui.canvas.node_item import NodeItem
 from labgui.canvas.scene import CanvasScene
@@ -79,6 +80,7 @@ class MainWindow(QMainWindow):
         self.edit_menu.addAction(keyboard_link.install(self))  # Ctrl+K: link two selected nodes
         self.timeline = timeline.install(self)  # the scenario as tracks, a playhead during runs
         self.annotate = annotate.install(self)  # notes, boxes and groups on the canvas
+        self.refusal_callout = refusal_callout.install(self.view)  # refused links, with quick fixes
         self.open_run_action = replay_menu.attach(self)  # File > Open Run..., Compare Runs...
         self._wire()
         self._update_title()
