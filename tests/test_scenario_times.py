@@ -11,11 +11,12 @@ def lab(*clients: ClientNode) -> Topology:
 
 
 def test_two_clients_until_the_first_is_done_then_one() -> None:
-    topo = lab(ClientNode(name="a", rate=100, count=200), ClientNode(name="b", rate=50, count=None))
+    topo = lab(ClientNode(name="a", rate=100, count=200), ClientNode(name="b", rate=50, count=None, duration_s=10))
     assert time_of_message(topo, 150) == 1.0  # 150/s together
     assert time_of_message(topo, 300) == 2.0  # a is done at 2 s with 200, b has 100
     assert time_of_message(topo, 350) == 3.0  # then b alone at 50/s
     assert messages_at(topo, 3.0) == 350
+    assert time_of_message(topo, 700) == 10.0 and time_of_message(topo, 701) is None  # b stops
     assert messages_at(topo, 0.0) == 1
 
 

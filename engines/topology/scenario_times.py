@@ -3,7 +3,7 @@
 The scheduler fires such a step once the clients together have sent N messages
 (engines.runtime.scheduler). The timeline editor draws it where that should be:
 every client sends at its `rate` from the run clock's zero until its `count` is
-sent. A client at rate 0 (as fast as it can) has no such time: then there is no
+sent or its `duration_s` is over. A client at rate 0 (as fast as it can) has no such time: then there is no
 estimate (None), and the editor says so instead of guessing.
 """
 
@@ -18,7 +18,9 @@ def _senders(topology: Topology) -> list[tuple[float, float | None]] | None:
     for client in topology.clients():
         if client.rate <= 0:
             return None
-        out.append((client.rate, client.count / client.rate if client.count is not None else None))
+        ends = [client.count / client.rate] if client.count is not None else []
+        ends += [client.duration_s] if client.duration_s is not None else []
+        out.append((client.rate, min(ends) if ends else None))
     return out or None
 
 
