@@ -113,7 +113,7 @@ class AnnotationItem(QGraphicsItem):
         self.setFlag(flags.ItemIsSelectable)
         self.setFlag(flags.ItemIsFocusable)
         self.setFlag(flags.ItemSendsGeometryChanges)
-        self.setZValue(3 if ann.kind is AnnotationKind.NOTE else -5)
+        self.setZValue(0.5 if ann.kind is AnnotationKind.NOTE else -5)  # nodes and links stay on top
         self.text = _Text(self)
         self.text.setFont(title_font(ann.kind))
         self.text.setDefaultTextColor(theme.TEXT if ann.kind is not AnnotationKind.GROUP else GROUP_EDGE.darker(130))
