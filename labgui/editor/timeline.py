@@ -300,9 +300,20 @@ def install(window: Any) -> ScenarioTimeline:
     timer = QTimer(timeline)
     timer.setInterval(100)
 
+    placed = [False]
+
     def follow() -> None:
         session = getattr(window.run_mode, "session", None)
-        timeline.set_playhead(session.now() if session is not None and session.sup.started_at else None)
+        running = session is not None and bool(session.sup.started_at)
+        timeline.set_playhead(session.now() if running else None)
+        if running and dock.isVisible() and not placed[0]:
+            # The run's plots split the bottom area: the timeline would be a sliver beside them.
+            # It gets its own row under them, the window's whole width, once.
+            placed[0] = True
+            window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock, Qt.Orientation.Vertical)
+            dock.show()
+            window.resizeDocks([dock], [min(150, 28 + TRACK_H * len(timeline.tracks()))],
+                               Qt.Orientation.Vertical)
 
     timer.timeout.connect(follow)
     timer.start()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
 from engines.topology.model import Action
+from tests.gui.runs import assert_run_left_nothing, open_example, wait_phase
 
 
 def _mouse(widget, kind, pos: QPointF) -> None:
@@ -131,3 +133,20 @@ def test_latency_and_loss_of_link_faults_are_edited_in_the_timeline(window, open
     editor.latency.setValue(999)
     editor.close()
     assert window.doc.topology.scenario[2].latency_ms == 200
+
+
+@pytest.mark.timeout(120)
+def test_during_a_run_the_timeline_spans_the_window_under_the_plots(window, qtbot, tmp_path):
+    """Seen under Xvfb: the run's four plots split the bottom area and left the scenario timeline
+    (shown where the hidden Problems dock was) 105 px wide, its tracks cut."""
+    open_example(window, tmp_path, "02")
+    tl = window.timeline
+    tl.dock.show()
+    tl.dock.raise_()
+    window.run_mode.run_action.trigger()
+    qtbot.waitUntil(lambda: tl.playhead is not None, timeout=60000)
+    qtbot.waitUntil(lambda: tl.dock.width() > window.width() * 0.6, timeout=3000)
+    assert tl.dock.isVisible() and tl.visibleRegion().boundingRect().width() > window.width() * 0.6
+    window.run_mode.stop_action.trigger()
+    wait_phase(qtbot, window, ("ended",), 60)
+    assert_run_left_nothing(window)
