@@ -305,7 +305,7 @@ def install(window: Any) -> ScenarioTimeline:
     def follow() -> None:
         session = getattr(window.run_mode, "session", None)
         running = session is not None and bool(session.sup.started_at)
-        timeline.set_playhead(session.now() if running else None)
+        timeline.set_playhead(session.now() if running and session is not None else None)
         if running and dock.isVisible() and not placed[0]:
             # The run's plots split the bottom area: the timeline would be a sliver beside them.
             # It gets its own row under them, the window's whole width, once.
