@@ -306,14 +306,15 @@ def install(window: Any) -> ScenarioTimeline:
         session = getattr(window.run_mode, "session", None)
         running = session is not None and bool(session.sup.started_at)
         timeline.set_playhead(session.now() if running and session is not None else None)
-        if running and dock.isVisible() and not placed[0]:
+        if running and window.run_mode.active and dock.isVisible() and not placed[0]:
             # The run's plots split the bottom area: the timeline would be a sliver beside them.
             # It gets its own row under them, the window's whole width, once.
             placed[0] = True
             window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock, Qt.Orientation.Vertical)
             dock.show()
-            window.resizeDocks([dock], [min(150, 28 + TRACK_H * len(timeline.tracks()))],
-                               Qt.Orientation.Vertical)
+            plots = [d for d in window.findChildren(QDockWidget) if d.objectName() == "runDockThroughput"]
+            window.resizeDocks([*plots, dock], [220, min(120, 28 + TRACK_H * len(timeline.tracks()))][-1 - len(plots):],
+                               Qt.Orientation.Vertical)  # the plots keep their height, the canvas the rest
 
     timer.timeout.connect(follow)
     timer.start()

@@ -141,12 +141,20 @@ def test_during_a_run_the_timeline_spans_the_window_under_the_plots(window, qtbo
     (shown where the hidden Problems dock was) 105 px wide, its tracks cut."""
     open_example(window, tmp_path, "02")
     tl = window.timeline
+    tl.dock.hide()
+    window.run_mode.run_action.trigger()
+    qtbot.waitUntil(lambda: tl.playhead is not None, timeout=60000)
+    canvas_alone = window.view.height()  # the timeline not shown: the run's own layout
+    window.run_mode.stop_action.trigger()
+    wait_phase(qtbot, window, ("ended",), 60)
+    window.run_mode.edit_action.trigger()
     tl.dock.show()
     tl.dock.raise_()
     window.run_mode.run_action.trigger()
     qtbot.waitUntil(lambda: tl.playhead is not None, timeout=60000)
-    qtbot.waitUntil(lambda: tl.dock.width() > window.width() * 0.6, timeout=3000)
+    qtbot.waitUntil(lambda: tl.dock.width() > window.width() * 0.6, timeout=60000)
     assert tl.dock.isVisible() and tl.visibleRegion().boundingRect().width() > window.width() * 0.6
+    assert window.view.height() >= canvas_alone - 130  # the canvas keeps most of its room
     window.run_mode.stop_action.trigger()
     wait_phase(qtbot, window, ("ended",), 60)
     assert_run_left_nothing(window)
