@@ -9,18 +9,15 @@ and their commands live in labgui.canvas.annotation_layer.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 from PySide6.QtCore import QObject, QPoint, QPointF
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu, QToolButton
+from PySide6.QtWidgets import QGraphicsView, QMenu, QToolButton
 
 from engines.topology.model import Annotation, AnnotationKind
 from labgui.canvas.annotation_items import AnnotationItem
 from labgui.canvas.annotation_layer import AnnotationLayer
-
-if TYPE_CHECKING:
-    from labgui.app.mainwindow import MainWindow
 
 NOTE_TEXT = "Note: double-click to write"
 
@@ -28,7 +25,7 @@ NOTE_TEXT = "Note: double-click to write"
 class AnnotationTools(QObject):
     """The annotation actions of one editor window."""
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: Any) -> None:
         super().__init__(window)
         self.window = window
         self.layer: AnnotationLayer = window.scene.annotations
@@ -62,7 +59,7 @@ class AnnotationTools(QObject):
         if self._spot is not None:
             spot, self._spot = self._spot, None
             return spot
-        view = self.window.view
+        view: QGraphicsView = self.window.view
         return view.mapToScene(view.viewport().rect().center()) - QPointF(100, 40)
 
     def add(self, kind: AnnotationKind) -> int | None:
@@ -129,7 +126,7 @@ class AnnotationTools(QObject):
             a.cut.setEnabled(editable)
 
 
-def install(window: MainWindow) -> AnnotationTools:
+def install(window: Any) -> AnnotationTools:
     """Add the annotation tools to the window: Edit > Annotate, a toolbar button, the hooks."""
     tools = AnnotationTools(window)
     window.edit_menu.addMenu(tools.menu)
