@@ -60,7 +60,14 @@ class AnnotationTools(QObject):
             spot, self._spot = self._spot, None
             return spot
         view: QGraphicsView = self.window.view
-        return view.mapToScene(view.viewport().rect().center()) - QPointF(100, 40)
+        centre = view.mapToScene(view.viewport().rect().center())
+        nodes = [item.sceneBoundingRect() for item in self.window.scene.nodes.values()]
+        if not nodes:
+            return centre - QPointF(110, 40)
+        below = nodes[0]
+        for rect in nodes[1:]:
+            below = below.united(rect)
+        return QPointF(centre.x() - 110, below.bottom() + 30)  # clear of the nodes, under them
 
     def add(self, kind: AnnotationKind) -> int | None:
         if self.window.doc.locked:

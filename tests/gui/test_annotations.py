@@ -19,6 +19,17 @@ def items(window) -> list[AnnotationItem]:
     return window.scene.annotations.items
 
 
+def free_point(window, item: AnnotationItem) -> QPointF:
+    """A point of the item that no node or link covers (notes lie under them)."""
+    rect = item.sceneBoundingRect()
+    for fx in (0.5, 0.2, 0.8):
+        for fy in (0.5, 0.3, 0.7):
+            point = QPointF(rect.left() + rect.width() * fx, rect.top() + rect.height() * fy)
+            if window.scene.items(point)[0] in (item, item.text):
+                return point
+    raise AssertionError("the note is covered everywhere")
+
+
 def type_text(qtbot, window, text: str, finish=Qt.Key.Key_Return, modifier=Qt.KeyboardModifier.NoModifier):
     for line_no, line in enumerate(text.split("\n")):
         if line_no:
@@ -36,6 +47,8 @@ def test_note_added_by_keyboard_edited_in_place_moved_resized_undone_and_saved(w
     qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier)
     [note] = items(window)
     assert note.ann.kind is AnnotationKind.NOTE and note.text.editing()  # typing goes into the note
+    assert not any(note.sceneBoundingRect().intersects(n.sceneBoundingRect())  # placed clear of them
+                   for n in window.scene.nodes.values())
     # Backspace and Delete edit the text; they do not delete the selection (the Delete action)
     qtbot.keyClick(window.view.viewport(), Qt.Key.Key_Backspace)
     type_text(qtbot, window, "Single point\nof failure", Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
@@ -43,7 +56,7 @@ def test_note_added_by_keyboard_edited_in_place_moved_resized_undone_and_saved(w
     assert stack.undoText() == "Edit note"
     # drag it by its middle: one undo step; the position snaps to the grid
     [note] = items(window)
-    start = note.mapToScene(note.rect().center())
+    start = free_point(window, note)
     drag(window, start, start + QPointF(63, 41))
     ann = window.doc.topology.annotations[0]
     assert stack.undoText() == "Move 1 annotation"
