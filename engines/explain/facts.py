@@ -104,8 +104,9 @@ def load(run_dir: str | Path) -> RunFacts:
 
 
 def live(topology: Topology, ledger: Mapping[str, Any], events: Sequence[Mapping[str, Any]],
-         ids: Mapping[str, Mapping[str, Any]] | None = None) -> RunFacts:
-    """A running run's facts: the live ledger so far (labgui's LiveLedger.latest) and the events."""
+         ids: Mapping[str, Mapping[str, Any]] | None = None, final: bool = False) -> RunFacts:
+    """A run's facts from memory: the live ledger so far (labgui's LiveLedger.latest, texts say
+    "so far") or, with final=True, the finished run's summary; and the events so far."""
     nodes, links = settings(topology)
     return RunFacts(nodes=nodes, links=links, summary=ledger, faults=faults(events), ids=ids or {},
-                    final=False)
+                    final=final)
