@@ -165,15 +165,19 @@ DL_REASONS = {"dead_lettered_rejected": "rejected without requeue", "dead_letter
 def dead_lettered(sc: Scope, counts: Mapping[str, Any]) -> list[Cause]:
     parts = [f"{n(counts.get(k)):,} {why}" for k, why in DL_REASONS.items() if n(counts.get(k))]
     out: list[Cause] = [("dead-lettered", "by reason: " + "; ".join(parts))] if parts else []
-    for s in sc.services:
-        q = sc.queue_link(s)
-        if q.get("dead_letter_exchange"):
-            settings = ", ".join(f"{k} {q.get(k)}" for k in ("message_ttl_ms", "max_length", "delivery_limit")
-                                 if q.get(k) is not None)
-            node = sc.node(s)
-            out.append(("dlx", f"the queue to '{s}' dead-letters to '{q['dead_letter_exchange']}'"
-                        + (f" ({settings})" if settings else "")
-                        + (f"; '{s}' rejects with reject: {node.get('reject')}" if node.get("reject") != "never" else "")))
+    for name, q in sc.facts.links.items():  # the queues that dead-letter, wherever their dead letters go
+        if q.get("dead_letter_exchange") is None:
+            continue
+        s = str(q.get("to"))
+        settings = ", ".join(f"{k} {q.get(k)}" for k in ("message_ttl_ms", "max_length", "delivery_limit")
+                             if q.get(k) is not None)
+        node = sc.node(s)
+        exchange = q["dead_letter_exchange"] or "the default exchange"
+        key = f", routing key {q['dead_letter_routing_key']}" if q.get("dead_letter_routing_key") else ""
+        out.append(("dlx", f"the queue of '{name}' dead-letters to {exchange}{key}"
+                    + (f" ({settings})" if settings else "")
+                    + (f"; '{s}' rejects (reject: {node.get('reject')}, requeue: {str(node.get('requeue')).lower()})"
+                       if node.get("reject", "never") != "never" else "")))
     return out
 
 

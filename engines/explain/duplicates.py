@@ -23,8 +23,12 @@ def redelivery(sc: Scope, service: str) -> list[Cause]:
                if after_commit else f"'{service}' {when(downs)} holding deliveries it had not acked")
         out.append(("crash-before-ack", how + _crash_detail(first.detail)
                     + "; RabbitMQ redelivered what it had not acked (flagged redelivered)"))
-    elif downs and sc.brokered(service) and node.get("ack") == "auto":
-        pass  # auto ack: nothing to redeliver
+    elif downs and not sc.brokered(service):
+        first = downs[0]
+        if "after its commit" in first.detail:
+            out.append(("crash-before-reply", f"'{service}' {first.what} at {first.at()} after committing and "
+                        f"before replying ({first.detail}); the client heard no answer and sent the same "
+                        "request again"))
     q = sc.queue_link(service)
     if q:
         broker = str(q.get("from"))
