@@ -69,13 +69,17 @@ def _unknown(sc: Scope) -> str:
 def _narrowed(sc: Scope, counter: str) -> Scope:
     """Only the services whose own count moved (the total's 'lost' is the latecomer's, not the
     dashboard's); all of them when none has a count of its own (chain rows, end to end)."""
-    own = {"lost": ("lost",), "in_doubt": ("in_doubt",)}.get(
-        counter, ("duplicates_delivered", "redelivered", "duplicates_processed", "duplicates_suppressed")
-        if counter in DUPLICATE_COUNTERS else ())
+    own = {"lost": ("lost",), "duplicates_suppressed": ("duplicates_suppressed",),
+           "duplicates_processed": ("duplicates_processed",),
+           "duplicates_delivered": ("duplicates_delivered", "redelivered"),
+           "redelivered": ("duplicates_delivered", "redelivered")}.get(counter, ())
     if sc.scope == "chain" or not own:
         return sc
     moved = [s for s in sc.services if any(n(sc.facts.counts("node", s).get(k)) for k in own)]
-    return replace(sc, services=moved) if moved else sc
+    if not moved:
+        return sc
+    senders = [c for c in sc.clients if set(sc.facts.services_of(c)) & set(moved)]
+    return replace(sc, services=moved, clients=senders or sc.clients)
 
 
 def _nonzero(sc: Scope, counter: str, value: int, counts: Mapping[str, Any]) -> Explanation:

@@ -8,8 +8,13 @@ from engines.explain.model import n, names, plural, when
 Cause = tuple[str, str]
 
 
-def _crash_detail(detail: str) -> str:
-    return f" ({detail})" if detail else ""
+def _after_commit(detail: str) -> bool:
+    return "after committing" in detail or "after its commit" in detail
+
+
+def _committed(detail: str) -> str:
+    """'after committing message 200' from the crash's detail (engines.explain.facts.crash_detail)."""
+    return detail.split(",")[0] if detail.startswith("after committing") else "after committing"
 
 
 def redelivery(sc: Scope, service: str) -> list[Cause]:
@@ -18,17 +23,15 @@ def redelivery(sc: Scope, service: str) -> list[Cause]:
     downs = sc.faults_of([service], "killed", "crashed")
     if downs and sc.brokered(service) and node.get("ack", "manual") == "manual":
         first = downs[0]
-        after_commit = "after its commit" in first.detail or (node.get("crash") or {}).get("point") == "after-commit"
-        how = (f"'{service}' {first.what} at {first.at()} after committing and before its ack"
-               if after_commit else f"'{service}' {when(downs)} holding deliveries it had not acked")
-        out.append(("crash-before-ack", how + _crash_detail(first.detail)
-                    + "; RabbitMQ redelivered what it had not acked (flagged redelivered)"))
+        how = (f"'{service}' {first.what} at {first.at()} {_committed(first.detail)} and before its ack"
+               if _after_commit(first.detail) else f"'{service}' {when(downs)} holding deliveries it had not acked")
+        out.append(("crash-before-ack", how + "; RabbitMQ redelivered what it had not acked (flagged redelivered)"))
     elif downs and not sc.brokered(service):
         first = downs[0]
-        if "after its commit" in first.detail:
-            out.append(("crash-before-reply", f"'{service}' {first.what} at {first.at()} after committing and "
-                        f"before replying ({first.detail}); the client heard no answer and sent the same "
-                        "request again"))
+        if _after_commit(first.detail):
+            out.append(("crash-before-reply", f"'{service}' {first.what} at {first.at()} "
+                        f"{_committed(first.detail)} and before replying; the client heard no answer and sent "
+                        "the same request again"))
     q = sc.queue_link(service)
     if q:
         broker = str(q.get("from"))

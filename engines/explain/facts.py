@@ -16,6 +16,7 @@ from engines.trace import ids as idlists
 from engines.trace.rundata import RunDirError, check_run_dir, read_json
 
 _CRASH = re.compile(r"configured crash: ([^\n]*)")
+_AFTER_COMMIT = re.compile(r"message (\d+) of this life, after its commit")
 _LINK_EVENTS = ("cut", "heal", "lossy", "delay")
 
 
@@ -36,6 +37,17 @@ def _origin(events: Iterable[Mapping[str, Any]]) -> float:
     return 0.0
 
 
+def crash_detail(log_tail: str, reason: str) -> str:
+    """The node's own words on a configured crash, short: 'after committing message 200, before its
+    reply or ack' (the 200th message of that life); else its log line without the exit code."""
+    found = _CRASH.search(log_tail)
+    if not found:
+        return reason
+    text = re.sub(r"\s*\(exit \d+\)\s*$", "", found.group(1).strip())
+    point = _AFTER_COMMIT.search(text)
+    return f"after committing message {point.group(1)}, before its reply or ack" if point else text
+
+
 def faults(events: Sequence[Mapping[str, Any]]) -> list[Fault]:
     """The run's faults and state changes, each once, on the run clock."""
     origin = _origin(events)
@@ -54,8 +66,7 @@ def faults(events: Sequence[Mapping[str, Any]]) -> list[Fault]:
         elif kind in ("killed", "crashed") and node:
             detail = ""
             if kind == "crashed":
-                found = _CRASH.search(str(e.get("log_tail", "")))
-                detail = found.group(1).strip() if found else str(e.get("reason", ""))
+                detail = crash_detail(str(e.get("log_tail", "")), str(e.get("reason", "")))
             out.append(Fault(t, kind, str(node), detail))
             down[str(node)] = kind
         elif kind == "ready" and node and down.get(str(node)) in ("killed", "crashed"):

@@ -17,7 +17,7 @@ from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QObject, Qt, QTimer, QUrl
-from PySide6.QtWidgets import QDockWidget, QLabel, QTextBrowser
+from PySide6.QtWidgets import QDockWidget, QLabel, QSizePolicy, QTextBrowser
 
 from engines.explain import Explanation, explain_facts, label
 from engines.explain import facts as explain_facts_of
@@ -208,8 +208,10 @@ class ExplainView(QObject):
 
         why.linkActivated.connect(pick)
         dialog.counter.currentIndexChanged.connect(lambda _i: update())
+        why.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         layout = dialog.layout()
         layout.insertWidget(0, why)
+        layout.setStretch(1, 1)  # the IDs and the diagram take the height; the why only what it needs
         update()
 
 
