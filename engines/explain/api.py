@@ -92,7 +92,7 @@ def _nonzero(sc: Scope, counter: str, value: int, counts: Mapping[str, Any]) -> 
         if effect and sc.scope != "chain":
             parts.append(effect)
     if not found:
-        parts.append(_unknown(sc))
+        parts.append(_unknown(sc) + (losses.pubsub_hint(sc) if counter in LOSS_COUNTERS else ""))
     ids = _ids(sc, counter, value)
     text = f"{label(counter)} {value:,}" + ("" if sc.facts.final else " so far") + ": " + "; ".join(parts)
     if ids:

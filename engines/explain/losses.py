@@ -23,20 +23,35 @@ def slow_joiner(sc: Scope, service: str) -> list[Cause]:
     wait = n(node.get("join_after_ms"))
     if not joined and not wait:
         return []
+    if joined and joined[0].t <= 0:  # it joined before the clients started (the run clock's zero)
+        return []
     at = f"joined at {joined[0].at()}" if joined else f"was set to join after {wait} ms (join_after_ms)"
     return [("slow-joiner", f"the subscriber '{service}' {at}; PUB/SUB drops what was published before "
              f"a subscriber connects (the slow joiner), and {names(pubs)} never hears of it")]
 
 
-def high_water_mark(sc: Scope, service: str, explained: bool) -> list[Cause]:
+def high_water_mark(sc: Scope, service: str) -> list[Cause]:
     pubs = [c for c in sc.facts.clients_of(service) if sc.style(c) == "publish-subscribe"
             and sc.transport(c) == "zmq"]
     node = sc.node(service)
-    if not pubs or (explained and not float(node.get("processing_ms") or 0)):
+    paused = sc.faults_of([service], "paused")
+    if not pubs or not (float(node.get("processing_ms") or 0) > 0 or paused):
         return []
-    return [("hwm", f"'{service}' keeps at most hwm {node.get('hwm')} messages queued; past that high-water "
-             f"mark a PUB socket drops what a slow subscriber cannot take (processing_ms "
-             f"{node.get('processing_ms')}), and the publisher never blocks")]
+    slow = f"was {when(paused)}" if paused else f"takes processing_ms {node.get('processing_ms')} a message"
+    return [("hwm", f"'{service}' {slow} and keeps at most hwm {node.get('hwm')} messages queued; past that "
+             "high-water mark a PUB socket drops what a subscriber that falls behind cannot take, and the "
+             "publisher never blocks nor hears of it")]
+
+
+def pubsub_hint(sc: Scope) -> str:
+    """For an unexplained PUB/SUB loss: the silent drops ZeroMQ records no event for."""
+    subs = [s for s in sc.services if any(sc.style(c) == "publish-subscribe" and sc.transport(c) == "zmq"
+                                          for c in sc.facts.clients_of(s))]
+    if not subs:
+        return ""
+    hwm = ", ".join(f"'{s}' hwm {sc.node(s).get('hwm')}" for s in subs)
+    return ("; note that a PUB socket drops silently, with no event, what a subscriber cannot take past "
+            f"its high-water mark ({hwm}) or while it is not connected")
 
 
 def killed_holding(sc: Scope, service: str) -> list[Cause]:
@@ -149,7 +164,7 @@ def causes(sc: Scope) -> list[Cause]:
     found: list[Cause] = []
     for s in sc.services:
         joined = slow_joiner(sc, s)
-        found += joined + high_water_mark(sc, s, bool(joined)) + killed_holding(sc, s)
+        found += joined + high_water_mark(sc, s) + killed_holding(sc, s)
         found += broker_restart(sc, s) + dual_write(sc, s) + queue_limits(sc, s)
     found += link_faults(sc)
     if not found:

@@ -30,7 +30,17 @@ def test_a_subscriber_falling_behind_loses_past_its_high_water_mark() -> None:
     f = facts("08", {"total": {"lost": 300}, "nodes": {"dashboard": {"lost": 300}, "latecomer": {"lost": 0}}},
               change=slow)
     e = one(explain(f), "node", "dashboard", "lost")
-    assert e.causes == ("hwm",) and "hwm 50" in e.text and "never blocks" in e.text
+    assert e.causes == ("hwm",) and "hwm 50" in e.text and "processing_ms 5" in e.text
+
+
+def test_a_pubsub_loss_without_fault_or_slowness_is_not_pinned_on_a_cause() -> None:
+    """Both subscribers lost, the late one joined before the publisher started: no cause is invented."""
+    f = facts("08", {"total": {"lost": 1244}, "nodes": {"dashboard": {"lost": 622}, "latecomer": {"lost": 622}}},
+              [Fault(-5.53, "joined", "latecomer")])
+    e = one(explain(f), "total", "total", "lost")
+    assert e.causes == ("unknown",) and "slow joiner" not in e.text
+    assert "'latecomer' joined at -5.53 s" in e.text  # the known events, said as they are
+    assert "high-water mark ('dashboard' hwm 1000, 'latecomer' hwm 1000)" in e.text
 
 
 def test_auto_ack_consumer_killed_loses_what_it_held() -> None:
