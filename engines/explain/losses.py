@@ -169,8 +169,7 @@ def causes(sc: Scope) -> list[Cause]:
     found += link_faults(sc)
     if not found:
         found += unroutable(sc)
-    seen: set[str] = set()
-    return [c for c in found if not (c[1] in seen or seen.add(c[1]))]  # type: ignore[func-returns-value]
+    return list(dict.fromkeys(found))  # one sentence once, in the order found
 
 
 def why_none(sc: Scope) -> str | None:
