@@ -130,6 +130,8 @@ class ExplainView(QObject):
     def _tooltips(self) -> None:
         for key, tile in self.controller.dashboard.counters.tiles.items():
             found = self.items.get(("total", "total", key))
+            if found is not None and found.value != tile.shown:
+                found = None  # live, 'lost' and 'in doubt' tiles count differently (certain so far, pending)
             tile.setToolTip(tooltip([found], self._base(tile)) if found else self._base(tile))
         scene = self.controller.window.scene
         for name, item in scene.nodes.items():
