@@ -7,6 +7,8 @@ says which events are known.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from engines.explain.context import Scope
 from engines.explain.model import n, names, when
 
@@ -159,16 +161,32 @@ def unroutable(sc: Scope) -> list[Cause]:
     return out
 
 
+def _faulted_path(sc: Scope, service: str) -> bool:
+    """A link between the service and its clients (through its brokers) was cut or made lossy."""
+    ends = {service, *sc.facts.clients_of(service), *(b for b in sc.facts.upstream(service)
+                                                      if sc.facts.kind(b) == "broker")}
+    return any(f.what in ("cut", "lossy") and {str(sc.facts.links.get(f.target, {}).get("from")),
+                                               str(sc.facts.links.get(f.target, {}).get("to"))} <= ends
+               for f in sc.facts.faults)
+
+
 def causes(sc: Scope) -> list[Cause]:
     """Every cause of loss this run shows evidence of, for the scope's services."""
     found: list[Cause] = []
+    bare: list[str] = []  # services that lost messages and for which no rule found evidence
     for s in sc.services:
-        joined = slow_joiner(sc, s)
-        found += joined + high_water_mark(sc, s) + killed_holding(sc, s)
-        found += broker_restart(sc, s) + dual_write(sc, s) + queue_limits(sc, s)
+        own = slow_joiner(sc, s) + high_water_mark(sc, s) + killed_holding(sc, s)
+        own += broker_restart(sc, s) + dual_write(sc, s) + queue_limits(sc, s)
+        if not own and n(sc.facts.counts("node", s).get("lost")) and not _faulted_path(sc, s):
+            bare.append(s)
+        found += own
     found += link_faults(sc)
     if not found:
         found += unroutable(sc)
+    if found and bare:  # some of the loss is explained, the rest is said to be unexplained
+        lost = ", ".join(f"'{s}' lost {n(sc.facts.counts('node', s).get('lost')):,}" for s in bare)
+        found.append(("unknown", f"no recorded fault or setting explains the rest ({lost})" + pubsub_hint(
+            replace(sc, services=bare))))
     return list(dict.fromkeys(found))  # one sentence once, in the order found
 
 

@@ -22,6 +22,16 @@ def test_slow_joiner_names_the_late_subscriber_and_its_join_time_not_the_other()
     assert one(found, "node", "latecomer", "lost").message_ids[0] == "prices:0"
 
 
+def test_a_loss_only_partly_explained_says_which_part_is_not() -> None:
+    f = facts("08", {"total": {"lost": 500}, "nodes": {"latecomer": {"lost": 400}, "dashboard": {"lost": 100}}},
+              [Fault(1.98, "joined", "latecomer")])
+    e = one(explain(f), "total", "total", "lost")
+    assert e.causes == ("slow-joiner", "unknown")
+    assert "'latecomer' joined at 1.98 s" in e.text
+    assert "no recorded fault or setting explains the rest ('dashboard' lost 100)" in e.text
+    assert "('dashboard' hwm 1000)" in e.text
+
+
 def test_a_subscriber_falling_behind_loses_past_its_high_water_mark() -> None:
     def slow(data: dict) -> None:  # type: ignore[type-arg]
         node(data, "dashboard")["processing_ms"] = 5
