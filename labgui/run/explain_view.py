@@ -79,11 +79,22 @@ class ExplainView(QObject):
         self.timer.timeout.connect(self.refresh_live)
         controller.phase_changed.connect(self._phase)
         controller.window.scene.selectionChanged.connect(self.show_selection)
+        controller.edit_action.triggered.connect(self.clear)  # back to editing: the run's figures go
+        controller.window.doc.edited.connect(lambda: None if controller.active else self.clear())
 
     # -- computing ---------------------------------------------------------------------------------
+    def clear(self) -> None:
+        """No run shown: the tiles, nodes and links get their own tooltips back, the dock goes."""
+        self.timer.stop()
+        if self.items:
+            self.set_items([])
+        self.dock.hide()
+
     def _phase(self, phase: str) -> None:
         if phase in ("starting", "running"):
-            self.items, self.run_dir = {}, self.controller.session.sup.run_dir
+            if phase == "starting":
+                self.set_items([])
+            self.run_dir = self.controller.session.sup.run_dir
             self.timer.start()
         elif phase in ("ended", "failed"):
             self.timer.stop()

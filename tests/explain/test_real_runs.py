@@ -20,7 +20,14 @@ from engines.testing.runner import TopologyResult
 from tests.trace.conftest import run_example
 
 RABBIT = rabbitmq_available()
-needs_rabbitmq = pytest.mark.skipif(RABBIT is not None, reason=f"needs RabbitMQ: {RABBIT}")
+_skip = pytest.mark.skipif(RABBIT is not None, reason=f"needs RabbitMQ: {RABBIT}")
+
+
+def needs_rabbitmq(test):  # noqa: ANN001, ANN201 - a marker pair
+    return pytest.mark.rabbitmq(_skip(test))
+
+
+pytestmark = pytest.mark.slow
 
 
 def events(run_dir: Path, kind: str, node: str) -> list[dict[str, Any]]:

@@ -64,4 +64,7 @@ def test_late_subscriber_tile_hover_click_and_node_click_explain_the_loss(window
     story = view.open_story("lost", first)  # the dock's ID links open the same story
     assert story.story.id == first
     story.close()
+    rm.edit_action.trigger()  # Ctrl+E, back to editing: the run's explanations go with its figures
+    assert not view.dock.isVisible() and "slow joiner" not in tile.toolTip()
+    assert "slow joiner" not in window.scene.node_item("latecomer").toolTip()
     assert_run_left_nothing(window)
