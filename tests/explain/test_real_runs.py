@@ -84,7 +84,7 @@ def _crash_checks(run_dir: Path, counter: str) -> Any:
     e = find(run_dir, "card-authoriser", counter)
     ids = json.loads((run_dir / "ids.json").read_text(encoding="utf-8"))[counter]["ids"]
     assert e.value == summary(run_dir)["nodes"]["card-authoriser"][counter] >= 1
-    assert f"'card-authoriser' crashed at {crash:.2f} s after committing and before its ack" in e.text
+    assert f"'card-authoriser' crashed at {crash:.2f} s after committing message 200 and before its ack" in e.text
     assert "RabbitMQ redelivered" in e.text and list(e.message_ids) == ids
     return e
 
