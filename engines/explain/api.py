@@ -34,7 +34,7 @@ def anchor(text_id: str) -> str:
 
 def _ids(sc: Scope, counter: str, value: int) -> list[str]:
     """The IDs behind this counter of this subject, only when they are exactly its own."""
-    data = sc.facts.ids.get("duplicates_delivered" if counter == "e2e_duplicates" else counter) or {}
+    data = sc.facts.ids.get(counter) or {}  # ids.json lists the ledger's own counters only (no hop or e2e)
     listed = [str(i) for i in data.get("ids", [])]
     if sc.scope == "total":
         return listed
