@@ -72,12 +72,8 @@ def scope_of(f: RunFacts, scope: str, subject: str) -> Scope:
         kind = f.kind(subject)
         if kind == "client":
             clients, services = [subject], f.services_of(subject)
-        elif kind == "service":
+        elif kind == "service":  # a chain's upstream service is found by the dual-write and outbox rules
             clients, services = f.clients_of(subject), [subject]
-            services += [u for u in f.upstream(subject) if f.kind(u) == "service"]
-            for b in f.upstream(subject):  # a chain's upstream service publishing through a broker
-                services += [u for u in f.upstream(b) if f.kind(u) == "service"] if f.kind(b) == "broker" else []
-            services = [subject] + sorted(set(services) - {subject})
         elif kind == "broker":
             clients = [c for c in f.upstream(subject) if f.kind(c) == "client"]
             services = [s for s in f.downstream(subject) if f.kind(s) == "service"]
@@ -92,9 +88,9 @@ def scope_of(f: RunFacts, scope: str, subject: str) -> Scope:
             channel = link.get("channel")
             services = [s for s in f.downstream(b) if f.kind(s) == "service" and (
                 channel is None or f.links.get(f"{b}->{s}", {}).get("channel") in (None, channel))]
-            services = sorted(set(services) - {a}) + [a]
+            services = sorted(set(services) - {a})
         else:
-            services = [b] + ([a] if f.kind(a) == "service" else [])
+            services = [b]
             clients = sorted({c for s in services for c in f.clients_of(s)})
     brokers = _brokers_between(f, clients, services)
     links = _path_links(f, set(clients) | set(services) | set(brokers))
