@@ -14,7 +14,15 @@ from typing import Any
 
 import networkx as nx
 
-from engines.topology import amqp_rules, chains, channels, counter_scopes, expectations, instances, pirate
+from engines.topology import (
+    amqp_rules,
+    chains,
+    channels,
+    counter_scopes,
+    expectations,
+    instances,
+    pirate,
+)
 from engines.topology.chain_checks import service_link_problems
 from engines.topology.model import BrokerNode, ClientNode, ServiceNode, Topology
 from engines.topology.problems import Problem, Severity

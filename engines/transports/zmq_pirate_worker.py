@@ -26,10 +26,9 @@ from typing import Any
 import zmq
 
 from engines.transports import register, wire
-from engines.transports._zmq import TICK_MS, Accept, Batch, context, socket
+from engines.transports._zmq import TICK_MS, Accept, Batch, context, responder, socket
 from engines.transports.base import DUPLICATE, ZMQ_WORKERS, Inbound, ServiceContext
 from engines.transports.zmq_pirate import HEARTBEAT, READY
-from engines.transports._zmq import responder
 
 
 class Work:
