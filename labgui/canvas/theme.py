@@ -218,12 +218,11 @@ def subtitle(topology: Topology, node: AnyNode) -> str:
 
 
 def pirate_subtitle(topology: Topology, node: ServiceNode) -> str:
-    """A Pirate queue's line: its kind, its heartbeat and liveness, its workers."""
-    workers = len(pirate.workers(topology, node.name))
-    text = f"zmq queue · {workers} worker{'s' if workers != 1 else ''}"
+    """A Pirate queue's line: its kind, and its heartbeat and liveness or its workers."""
     if node.pirate is not None and node.pirate.value == "paranoid":
-        return f"Paranoid Pirate · {node.pirate_heartbeat_ms} ms × {node.pirate_liveness} · {text}"
-    return f"Simple Pirate · {text}"
+        return f"Paranoid Pirate · {node.pirate_heartbeat_ms} ms × {node.pirate_liveness}"
+    workers = len(pirate.workers(topology, node.name))
+    return f"Simple Pirate · {workers} worker{'s' if workers != 1 else ''}"
 
 
 def transport_colour(transport: Transport | None) -> QColor:
