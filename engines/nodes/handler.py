@@ -74,6 +74,8 @@ class Handler:
         self._lock = threading.Lock()
         self._pending_lock = threading.Lock()
         self._pending: list[_Slot] = []
+        self._answers = threading.Condition(self._pending_lock)
+        self._unanswered = 0  # deliveries `handle` decided whose callers have not yet answered
         self._rng = random.Random()
         self.downstream: Downstream | None = None  # a service's outgoing links (set by the node)
         self.trace: TraceWriter | None = None  # per-message trace (engines.nodes.tracefile)
@@ -153,17 +155,37 @@ class Handler:
                     break
                 with self._pending_lock:
                     batch, self._pending = self._pending, []
+                    take = self.room(len(batch))  # the message a crash names commits alone
+                    batch, self._pending = batch[:take], batch[take:] + self._pending
                 if not batch:
                     continue
+                if self.crash_after is not None and self.crash_after == self.handled + 1:
+                    self._await_answers()  # what committed before it is answered before it dies
                 try:
                     outcomes = self._locked([s.delivery for s in batch], work=False)
                 except Exception:
                     outcomes = [_FAILED] * len(batch)  # nobody waits forever on a failed batch
+                with self._pending_lock:
+                    self._unanswered += len(batch)
                 for s, outcome in zip(batch, outcomes, strict=True):
                     s.outcome = outcome
         if slot.outcome == _FAILED:
             raise RuntimeError("the transaction this delivery was part of failed (see the node log)")
         return int(slot.outcome or 0)
+
+    def answered(self) -> None:
+        """A caller of `handle` has answered its sender (an HTTP response written, or failed)."""
+        with self._answers:
+            self._unanswered = max(0, self._unanswered - 1)
+            self._answers.notify_all()
+
+    def _await_answers(self, limit_s: float = 5.0) -> None:
+        """Before the message a crash names commits: let the threads whose messages committed
+        earlier answer, so that the crash after its commit duplicates that message alone."""
+        deadline = time.monotonic() + limit_s
+        with self._answers:
+            while self._unanswered > 0 and time.monotonic() < deadline:
+                self._answers.wait(0.05)
 
     def committed(self, client: int, seq: int) -> bool:
         """Whether a business row for (client, seq) is in the database (any life of the service)."""
