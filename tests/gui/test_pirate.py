@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from labgui.canvas import theme
-from tests.gui.runs import assert_run_left_nothing, menu_action, node, open_example, wait_phase, wait_state
+from tests.gui.runs import (
+    assert_run_left_nothing,
+    menu_action,
+    node,
+    open_example,
+    wait_phase,
+    wait_state,
+)
 
 
 def test_a_pirate_queue_is_drawn_as_a_queue_and_its_settings_are_edited(window, qtbot, opened):
