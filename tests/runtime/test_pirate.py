@@ -73,3 +73,40 @@ def test_simple_pirate_workers_are_stranded_by_a_queue_restart(lab):
         assert summary["node_states"][client]["exit_code"] == 3, node  # gave up (EXIT_GAVE_UP)
         assert node["gave_up"] == 1 and node["acknowledged"] < node["sent"] < 400, node
     assert total["lost"] == 0 and total["duplicates_processed"] == 0, total
+
+
+def _queues_gone_for_good() -> Topology:
+    """Two Paranoid Pirate queues killed for good at 1 s; their workers back off differently."""
+    nodes: list[ClientNode | ServiceNode] = []
+    links = []
+    for side, most in (("short", 400), ("long", 3200)):
+        nodes += [ClientNode(name=f"c-{side}", rate=20, count=10_000, timeout_ms=1000, retries=30),
+                  ServiceNode(name=f"q-{side}", pirate=PirateMode.PARANOID, pirate_heartbeat_ms=150,
+                              pirate_liveness=2, pirate_interval_init_ms=200, pirate_interval_max_ms=most),
+                  ServiceNode(name=f"w-{side}")]
+        links += [{"from": f"c-{side}", "to": f"q-{side}"}, {"from": f"q-{side}", "to": f"w-{side}"}]
+    return Topology(name="pirate-back-off", duration_s=7.0, nodes=nodes, links=links,
+                    scenario=[Step(action=Action.KILL, target="q-short", at_s=1.0),
+                              Step(action=Action.KILL, target="q-long", at_s=1.0)])
+
+
+@pytest.mark.timeout(180)
+def test_paranoid_pirate_workers_back_off_doubling_from_interval_init_to_interval_max(lab):
+    summary, sup = lab.run(_queues_gone_for_good())
+    waits: dict[str, list[str]] = {}
+    for side in ("short", "long"):
+        log = sup.table.nodes[f"w-{side}"].log_path.read_text()
+        waits[side] = [line.rsplit("reconnecting in ", 1)[1].split(" s")[0]
+                       for line in log.splitlines() if "reconnecting in " in line]
+        node = summary["nodes"][f"w-{side}"]
+        assert node["pirate_reconnects"] >= 1 and node["pirate_ready_sent"] == 1 + node["pirate_reconnects"]
+        # liveness 2: two silent heartbeat intervals before each reconnect
+        assert node["pirate_queue_silent"] >= 2 * node["pirate_reconnects"], node
+    # the back-off doubles from INTERVAL_INIT and stays at INTERVAL_MAX; anything heard from the
+    # queue resets it (on a loaded machine a starved worker may miss beats while the queue lives:
+    # the outage is the run of waits after the last reset)
+    outage = {side: w[len(w) - 1 - w[::-1].index("0.2"):] for side, w in waits.items()}
+    assert len(outage["short"]) >= 4 and len(outage["long"]) >= 3, waits
+    assert outage["short"] == ["0.2", "0.4", *["0.4"] * (len(outage["short"]) - 2)], waits
+    assert outage["long"] == ["0.2", "0.4", "0.8", "1.6", "3.2", "3.2"][:len(outage["long"])], waits
+    assert len(outage["short"]) > len(outage["long"]), waits  # a lower ceiling retries more often
