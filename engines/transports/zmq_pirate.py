@@ -144,10 +144,11 @@ def run_queue(ctx: ServiceContext, inbound: list[Inbound]) -> None:
             if stranded:
                 stats.count("pirate_stranded", stranded)
                 ctx.log.warning("%d worker(s) connected but never registered: stranded", stranded)
-        connections.update()  # stopped: a worker still connected and never registered is stranded
-        stranded = connections.stranded(len(workers.known), 0.0)
-        if stranded:
-            stats.count("pirate_stranded", stranded)
+        if not paranoid:  # stopped: a Simple Pirate worker connected and never registered is
+            connections.update()  # stranded (a paranoid one registers with its next heartbeat)
+            stranded = connections.stranded(len(workers.known), 0.0)
+            if stranded:
+                stats.count("pirate_stranded", stranded)
     finally:
         backend.disable_monitor()
         connections.monitor.close()
