@@ -23,6 +23,7 @@ from engines.topology import (
     instances,
     pirate,
 )
+from engines.topology.annotations import problems as annotation_problems
 from engines.topology.chain_checks import service_link_problems
 from engines.topology.model import BrokerNode, ClientNode, ServiceNode, Topology
 from engines.topology.problems import Problem, Severity
@@ -277,4 +278,6 @@ def validate(topology: Topology) -> list[Problem]:
             refused = counter_scopes.refusal(topology, ref.scope, ref.counter or "") if ref.scope else None
             if refused is not None:
                 problems.append(Problem(f"expectation '{text}': {refused[0]}", hint=refused[1], path=path))
+    problems += [Problem(f"annotation {k + 1}: {message}", path=("annotations", k, fld))
+                 for k, fld, message in annotation_problems(topology.annotations, names)]
     return problems
