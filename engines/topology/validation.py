@@ -14,7 +14,15 @@ from typing import Any
 
 import networkx as nx
 
-from engines.topology import amqp_rules, chains, channels, counter_scopes, expectations, instances
+from engines.topology import (
+    amqp_rules,
+    chains,
+    channels,
+    counter_scopes,
+    expectations,
+    instances,
+    pirate,
+)
 from engines.topology.annotations import problems as annotation_problems
 from engines.topology.chain_checks import service_link_problems
 from engines.topology.model import BrokerNode, ClientNode, ServiceNode, Topology
@@ -161,6 +169,7 @@ def validate(topology: Topology) -> list[Problem]:
             node_problem(i, None, "broker is not linked to anything", severity=Severity.WARNING)
 
     problems += service_link_problems(topology)
+    problems += pirate.problems(topology)  # zmq queues between request clients and workers
 
     # ports -------------------------------------------------------------------
     by_port: dict[int, str] = {}

@@ -254,16 +254,23 @@ def _handler_class(ctx: ServiceContext, inbound: list[Inbound]) -> type[BaseHTTP
                 return
             except Exception:  # noqa: BLE001 - answered and counted; the server goes on
                 ctx.log.exception("request failed")
-                self._refuse(500)
+                try:
+                    self._refuse(500)
+                finally:
+                    handler.answered()
                 return
-            if h[0] == wire.NOTIFY:
-                self._send(202, b"")
-            elif reply:
-                flags = wire.FLAG_DUPLICATE if outcome == DUPLICATE else 0
-                self._send(200, wire.reply_to(h, flags, stamps.get(h[2], b"")))
-                stats.count("replies_sent")
-            else:
-                self._send(204, b"")
+            try:
+                if h[0] == wire.NOTIFY:
+                    self._send(202, b"")
+                elif reply:
+                    flags = wire.FLAG_DUPLICATE if outcome == DUPLICATE else 0
+                    self._send(200, wire.reply_to(h, flags, stamps.get(h[2], b"")))
+                    stats.count("replies_sent")
+                else:
+                    self._send(204, b"")
+                self.wfile.flush()
+            finally:  # a crash due next waits for this answer (Handler.answered)
+                handler.answered()
 
         def _send(self, status: int, data: bytes) -> None:
             self.send_response(status)

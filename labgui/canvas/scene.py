@@ -205,7 +205,9 @@ class CanvasScene(QGraphicsScene):
         """A service's mail role follows its links and its clients' transport: redraw those that changed."""
         topology = self.doc.topology
         for name, item in self.nodes.items():
-            if topology.has_node(name) and item.glyph != theme.role(topology, topology.node(name)):
+            node = topology.node(name) if topology.has_node(name) else None
+            if node is not None and (item.glyph != theme.role(topology, node)
+                                     or item.subtitle != theme.subtitle(topology, node)):
                 self._refresh_node(name)
 
     def _show_problems(self) -> None:
