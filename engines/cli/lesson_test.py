@@ -18,7 +18,8 @@ from engines.topology.problems import TopologyError
 
 def split(paths: list[str]) -> tuple[list[str], list[str]]:
     """(lesson paths, the other paths)."""
-    lessons, others = [], []
+    lessons: list[str] = []
+    others: list[str] = []
     for item in paths:
         p = Path(item)
         is_lesson = p.name.endswith(SUFFIX) or (p.is_dir() and any(p.rglob(f"*{SUFFIX}")))

@@ -146,15 +146,15 @@ def _check(loaded: LoadedLesson) -> list[Problem]:
             if question.id in seen:
                 problem(f"question id '{question.id}' is used twice", "steps", i, "questions", j, "id")
             seen.add(question.id)
-            texts = [("answer", question.answer)] if question.kind == "number" else []
+            texts: list[tuple[tuple[str | int, ...], str]] = []
+            if question.kind == "number":
+                texts.append((("answer",), f"{question.answer} == 0"))
             texts += [(("choices", k, "when"), c.when) for k, c in enumerate(question.choices)]
-            for where, text in texts:
-                probe = f"{text} == 0" if where == "answer" else text
+            for where, probe in texts:
                 try:
-                    parse_expectation(probe or "")
+                    parse_expectation(probe)
                 except ExpectationError as exc:
-                    at_path = (where,) if isinstance(where, str) else where
-                    problem(f"question '{question.id}': {exc}", "steps", i, "questions", j, *at_path)
+                    problem(f"question '{question.id}': {exc}", "steps", i, "questions", j, *where)
     return problems
 
 
