@@ -121,22 +121,29 @@ def _check(loaded: LoadedLesson) -> list[Problem]:
             except TopologyError as exc:
                 bases[relative] = None
                 problem(f"topology '{relative}' cannot be used: " + "; ".join(str(p) for p in exc.problems), *at)
+        bad_checks = len(problems)
+        for i, text in enumerate(variant.checks):
+            try:
+                parse_expectation(text)
+            except ExpectationError as exc:
+                problem(f"check: {exc}", "variants", vname, "checks", i)
         base = bases[relative]
-        if base is None:
+        if base is None or len(problems) > bad_checks:
             continue
         try:
             loaded.variants[vname] = build(base, variant, vname)
             loaded.files[vname] = path
         except VariantError as exc:
             problem(str(exc), "variants", vname, *exc.key)
-        for i, text in enumerate(variant.checks):
-            try:
-                parse_expectation(text)
-            except ExpectationError as exc:
-                problem(f"check: {exc}", "variants", vname, "checks", i)
     names = list(lesson.variants)
     seen: set[str] = set()
     for i, step in enumerate(lesson.steps):
+        if step.questions and not step.variant:
+            problem(f"step {i + 1} asks questions but names no 'variant:' (the run that answers them)",
+                    "steps", i, "questions")
+        if step.compare and len(step.compare) != 2:
+            problem(f"step {i + 1}: 'compare:' names exactly two variants (got {len(step.compare)})",
+                    "steps", i, "compare")
         for key, value in [("variant", step.variant)] + [("compare", c) for c in step.compare]:
             if value is not None and value not in lesson.variants:
                 close = difflib.get_close_matches(value, names, n=1)

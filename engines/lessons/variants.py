@@ -88,9 +88,21 @@ def build(base: Topology, variant: Variant, name: str) -> Topology:
         plain = json.loads(json.dumps(data))  # to_data marks some lists for flow style
         return topofile.loads(yaml.safe_dump(plain, sort_keys=False), f"variant '{name}'").topology
     except TopologyError as exc:
-        reasons = "; ".join(p.message + (f" ({p.subject})" if p.subject else "")
-                            for p in exc.problems if p.severity is Severity.ERROR) or str(exc)
-        raise VariantError(f"variant '{name}' is not a valid topology: {reasons}") from None
+        errors = [p for p in exc.problems if p.severity is Severity.ERROR]
+        reasons = "; ".join(p.message + (f" ({p.subject})" if p.subject else "") for p in errors) or str(exc)
+        raise VariantError(f"variant '{name}' is not a valid topology: {reasons}", _culprit(variant, errors)) from None
+
+
+def _culprit(variant: Variant, errors: list[Any]) -> tuple[str | int, ...]:
+    """The `set` key (or scenario section) the first error comes from, to point at its line."""
+    for p in errors:
+        fields = [part for part in p.path if isinstance(part, str)]
+        scope = p.node or p.link
+        if scope and fields and f"{scope}.{fields[-1]}" in variant.set:
+            return ("set", f"{scope}.{fields[-1]}")
+        if fields[:1] == ["scenario"]:
+            return ("add_scenario",) if variant.add_scenario else ("scenario",)
+    return ()
 
 
 def topology_path(lesson_file: Path, relative: str) -> Path:

@@ -55,7 +55,8 @@ class LessonController(QObject):
         self.dock.setWidget(self.panel)
         self.dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                               | QDockWidget.DockWidgetFeature.DockWidgetClosable)
-        qwindow.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
+        # left: under the palette while editing, the whole column during a run (the palette hides)
+        qwindow.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.dock)
         self.dock.hide()
         p = self.panel
         p.run_button.clicked.connect(self.run)
@@ -79,6 +80,7 @@ class LessonController(QObject):
         self.dock.setWindowTitle(f"Lesson — {loaded.name}")
         self.dock.show()
         self.dock.raise_()
+        self.qwindow.resizeDocks([self.dock], [420], Qt.Orientation.Horizontal)
         return self.go(0)
 
     def go(self, index: int) -> bool:

@@ -41,20 +41,18 @@ def step_html(lesson: Lesson, index: int, variant_label: str | None) -> str:
 
 
 def outcomes_html(step: Step, outcomes: list[Outcome], verdicts: list[Verdict]) -> str:
-    rows = []
+    blocks = []
     for q, o in zip(step.questions, outcomes, strict=True):
-        mark = "" if o.right is None else (f"<span style='color:{GREEN}'>✔</span>" if o.right
-                                           else f"<span style='color:{RED}'>✘</span>")
-        rows.append(f"<tr><td>{escape(q.ask)}</td><td align='right'>{escape(o.predicted or '—')}</td>"
-                    f"<td align='right'><b>{escape(o.ledger.text())}</b></td><td>{mark}</td></tr>"
-                    f"<tr><td colspan='4' style='color:#333'>{escape(o.explanation)}</td></tr>")
-    table = ("<h3>Your prediction and the ledger</h3><table cellspacing='4' width='100%'>"
-             "<tr><th align='left'>question</th><th>you</th><th>ledger</th><th></th></tr>"
-             + "".join(rows) + "</table>") if rows else ""
+        mark = "" if o.right is None else (f" <span style='color:{GREEN}'>✔ right</span>" if o.right
+                                           else f" <span style='color:{RED}'>✘ off</span>")
+        blocks.append(f"<p><b>{escape(q.ask)}</b><br>you: <b>{escape(o.predicted or '—')}</b> &nbsp;·&nbsp; "
+                      f"ledger: <b>{escape(o.ledger.text())}</b>{mark}<br>"
+                      f"<span style='color:#333'>{escape(o.explanation)}</span></p>")
+    answers = ("<h3>Your prediction and the ledger</h3>" + "".join(blocks)) if blocks else ""
     checks = "".join(
         f"<li><span style='color:{GREEN if v.passed else RED}'>{'PASS' if v.passed else 'FAIL'}</span> "
         f"<code>{escape(v.expectation.text)}</code> ({escape(v.detail())})</li>" for v in verdicts)
-    return table + (f"<h3>What the lesson expects</h3><ul>{checks}</ul>" if checks else "")
+    return answers + (f"<h3>What the lesson expects</h3><ul>{checks}</ul>" if checks else "")
 
 
 def explanations(run_dir: Path | None) -> list[tuple[str, str]]:
@@ -81,7 +79,7 @@ def counters_html(summary: Mapping[str, Any] | None, run_dir: Path | None) -> st
         if value is None:
             continue
         why = explained.get(name) or COUNTERS.get(name, "")
-        rows.append(f"<tr><td><b>{escape(name)}</b></td><td align='right'>{number(float(value))}</td>"
+        rows.append(f"<tr><td style='white-space:nowrap'><b>{escape(name)}</b></td><td align='right'>{number(float(value))}</td>"
                     f"<td style='color:#444'>{escape(why)}</td></tr>")
     title = "Every number of this run" + ("" if explained else " and what it counts")
     return f"<h3>{title}</h3><table cellspacing='3'>{''.join(rows)}</table>"
@@ -101,7 +99,7 @@ def comparison_html(labels: list[str], summaries: list[Mapping[str, Any] | None]
         cells = "".join(f"<td align='right'>{'<b>' if differ else ''}"
                         f"{number(float(v)) if v is not None else '—'}{'</b>' if differ else ''}</td>"
                         for v in values)
-        rows.append(f"<tr><td>{escape(name)}</td>{cells}</tr>")
+        rows.append(f"<tr><td style='white-space:nowrap'>{escape(name)}</td>{cells}</tr>")
     head = "".join(f"<th>{escape(label)}</th>" for label in labels)
     return (f"<h3>Two runs side by side</h3><table cellspacing='4'><tr><th></th>{head}</tr>{''.join(rows)}"
             "</table><p style='color:#666'>Bold: the numbers that differ. <i>Open side by side</i> "
