@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from PySide6.QtCore import QObject, Qt, QTimer
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QTabBar
 
 from engines.lessons import judge
 from engines.lessons.loader import LoadedLesson, load
@@ -81,6 +81,7 @@ class LessonController(QObject):
         self.dock.show()
         self.dock.raise_()
         self.qwindow.resizeDocks([self.dock], [420], Qt.Orientation.Horizontal)
+        QTimer.singleShot(0, self._hide_stray_tab_bars)
         return self.go(0)
 
     def go(self, index: int) -> bool:
@@ -143,7 +144,10 @@ class LessonController(QObject):
         """Open a lesson's topology as an untitled copy; unsaved edits of the learner's own are asked."""
         doc = self.window.doc
         ours = self._applied_at is not None and doc.undo_stack.index() == self._applied_at
-        opened = (self.window.files.open(file, ask_first=False) if ours or not doc.is_modified()
+        files = self.window.files
+        if ours:  # only the lesson's own edits: nothing of the learner's to keep or to recover
+            files.recovery.discard(files.path)
+        opened = (files.open(file, ask_first=False) if ours or not doc.is_modified()
                   else self.window.open_file(file))
         if opened:
             self._file = file
@@ -170,9 +174,20 @@ class LessonController(QObject):
                 return False
         return bool(self.window.run_mode.run())
 
+    def _hide_stray_tab_bars(self) -> None:
+        """Qt's main-window layout can leave a tab bar of tabified docks (Problems | Scenario
+        timeline) it no longer uses visible over the lesson dock once the docks move; hide it."""
+        if not self.dock.isVisible():
+            return
+        area = self.dock.geometry()
+        for bar in self.qwindow.findChildren(QTabBar):
+            if bar.parent() is self.qwindow and bar.isVisible() and bar.geometry().intersects(area):
+                bar.hide()
+
     def _phase(self, phase: str) -> None:
         if self.loaded is None:
             return
+        QTimer.singleShot(0, self._hide_stray_tab_bars)
         step = self.loaded.lesson.steps[self.index]
         busy = phase in (STARTING, RUNNING, FINISHING)
         for button in (self.panel.run_button, self.panel.next_button, self.panel.previous_button,

@@ -12,7 +12,17 @@ from labgui.document.document import TopologyDocument
 from labgui.run.mode import RunController
 
 
+class Recovery(Protocol):
+    def discard(self, original: Path | None) -> None: ...
+
+
 class LessonFiles(Protocol):
+    @property
+    def path(self) -> Path | None: ...
+
+    @property
+    def recovery(self) -> Recovery: ...
+
     def open(self, path: Path | str | None = None, *, ask_first: bool = True) -> bool: ...
 
 

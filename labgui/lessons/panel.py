@@ -11,7 +11,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QDoubleValidator
 from PySide6.QtWidgets import (
     QComboBox,
-    QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -47,8 +46,8 @@ class LessonPanel(QWidget):
         self.text.setMinimumHeight(120)
         self.questions_box = QGroupBox("Predict before you run")
         self.questions_box.setObjectName("lessonQuestions")
-        self.form = QFormLayout(self.questions_box)
-        self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)
+        self.form = QVBoxLayout(self.questions_box)  # each question's words above its field, full width
+        self.form.setSpacing(4)
         self.editors: dict[str, QLineEdit | QComboBox] = {}
         row = QHBoxLayout()
         self.run_button = QPushButton("▶ Run this step (F5)")
@@ -86,8 +85,12 @@ class LessonPanel(QWidget):
 
     def set_questions(self, questions: list[Question], answers: dict[str, str]) -> None:
         """One editor per question, holding the learner's earlier answer if any."""
-        while self.form.rowCount():
-            self.form.removeRow(0)
+        while self.form.count():
+            item = self.form.takeAt(0)
+            widget = item.widget() if item is not None else None
+            if widget is not None:  # hidden now: deleteLater waits for the event loop
+                widget.hide()
+                widget.deleteLater()
         self.editors = {}
         for q in questions:
             label = QLabel(q.ask)
@@ -104,7 +107,8 @@ class LessonPanel(QWidget):
                 editor.setPlaceholderText("your prediction (a number)")
             editor.setObjectName(f"predict-{q.id}")
             label.setBuddy(editor)
-            self.form.addRow(label, editor)
+            self.form.addWidget(label)
+            self.form.addWidget(editor)
             self.editors[q.id] = editor
         self.questions_box.setVisible(bool(questions))
         self._tab_order()

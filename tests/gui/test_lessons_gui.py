@@ -52,7 +52,9 @@ def test_a_lesson_asks_runs_answers_and_compares(window, qtbot, tmp_path):
     assert "untitled copy" in window.files.display_name  # the lesson's topology is never saved over
     assert panel.questions_box.isVisible() and set(panel.editors) == {"latecomer-got", "publisher-told"}
 
-    # Next (by mouse): the PUSH/PULL variant is applied to the canvas as one undoable edit
+    # Next (by mouse): another file, opened without asking about the lesson's own edits (even once
+    # autosaved), then the PUSH/PULL variant applied to the canvas as one undoable edit
+    assert doc.is_modified() and window.files.autosave() is not None
     qtbot.mouseClick(panel.next_button, Qt.MouseButton.LeftButton)
     assert panel.step_label.text().startswith("Step 2 of 4")
     assert doc.topology.node("events").count == 3000 and doc.topology.scenario == []
