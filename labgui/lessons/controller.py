@@ -236,7 +236,8 @@ class LessonController(QObject):
             checks = self.loaded.lesson.variants[step.variant].checks
             scoped = {**summary.get("nodes", {}), **summary.get("links", {})}
             verdicts = evaluate_all(checks, summary.get("total", {}), scoped)
-            html = words.outcomes_html(step, outcomes, verdicts) + words.counters_html(summary, done.run_dir)
+            explained = words.explanations(done.run_dir)  # engines.explain's words, where the lab has it
+            html = words.outcomes_html(step, outcomes, verdicts, explained) + words.counters_html(summary, explained)
         self.panel.results.setHtml(html)
 
     def _step_of(self, variant: str) -> int:

@@ -40,14 +40,16 @@ def step_html(lesson: Lesson, index: int, variant_label: str | None) -> str:
     return head + _paragraphs(step.text) + what
 
 
-def outcomes_html(step: Step, outcomes: list[Outcome], verdicts: list[Verdict]) -> str:
+def outcomes_html(step: Step, outcomes: list[Outcome], verdicts: list[Verdict],
+                  explained: Mapping[tuple[str, str], str] | None = None) -> str:
     blocks = []
     for q, o in zip(step.questions, outcomes, strict=True):
         mark = "" if o.right is None else (f" <span style='color:{GREEN}'>✔ right</span>" if o.right
                                            else f" <span style='color:{RED}'>✘ off</span>")
         blocks.append(f"<p><b>{escape(q.ask)}</b><br>you: <b>{escape(o.predicted or '—')}</b> &nbsp;·&nbsp; "
                       f"ledger: <b>{escape(o.ledger.text())}</b>{mark}<br>"
-                      f"<span style='color:#333'>{escape(o.explanation)}</span></p>")
+                      f"<span style='color:#333'>{escape(o.explanation)}</span>"
+                      f"{_run_says(o, explained or {})}</p>")
     answers = ("<h3>Your prediction and the ledger</h3>" + "".join(blocks)) if blocks else ""
     checks = "".join(
         f"<li><span style='color:{GREEN if v.passed else RED}'>{'PASS' if v.passed else 'FAIL'}</span> "
@@ -55,24 +57,36 @@ def outcomes_html(step: Step, outcomes: list[Outcome], verdicts: list[Verdict]) 
     return answers + (f"<h3>What the lesson expects</h3><ul>{checks}</ul>" if checks else "")
 
 
-def explanations(run_dir: Path | None) -> list[tuple[str, str]]:
-    """(counter, text) for the run's totals from engines.explain, if the lab has it."""
+def explanations(run_dir: Path | None) -> dict[tuple[str, str], str]:
+    """(subject, counter) -> the run's own explanation from engines.explain, if the lab has it
+    (subject 'total', a node's name or a link's 'a->b')."""
     if run_dir is None:
-        return []
+        return {}
     try:
         explain: Any = importlib.import_module("engines.explain")
         found = explain.explain_run(run_dir)
     except Exception:  # no explain engine here, or it could not read this run: counters alone
-        return []
-    return [(str(e.counter), str(e.text)) for e in found if getattr(e, "scope", "") == "total"]
+        return {}
+    return {(str(e.subject), str(e.counter)): str(e.text) for e in found}
 
 
-def counters_html(summary: Mapping[str, Any] | None, run_dir: Path | None) -> str:
+def _run_says(outcome: Outcome, explained: Mapping[tuple[str, str], str]) -> str:
+    """The run's own explanation of each counter a question's answer read."""
+    texts = []
+    for name in outcome.ledger.read:
+        subject, _, counter = name.rpartition(".")
+        text = explained.get((subject or "total", counter))
+        if text and text not in texts:
+            texts.append(text)
+    return "".join(f"<br><i style='color:#1c5d99'>This run: {escape(t)}</i>" for t in texts)
+
+
+def counters_html(summary: Mapping[str, Any] | None, explained_by: Mapping[tuple[str, str], str]) -> str:
     """Every number the run's total shows, each with what explains it."""
     if not summary:
         return ""
     total = summary.get("total", {}) or {}
-    explained = dict(explanations(run_dir))
+    explained = {counter: text for (subject, counter), text in explained_by.items() if subject == "total"}
     rows = []
     for name in SHOWN:
         value = total.get(name)
