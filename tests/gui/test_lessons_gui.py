@@ -7,7 +7,7 @@ import re
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QMenu
+from PySide6.QtWidgets import QApplication, QMenu, QMessageBox
 
 from engines.lessons import catalog
 from tests.gui.runs import assert_run_left_nothing, wait_phase
@@ -107,3 +107,25 @@ def test_a_lesson_asks_runs_answers_and_compares(window, qtbot, tmp_path):
     assert len(view.views) == 2
     view.close()
     QApplication.processEvents()
+
+
+def test_run_without_predictions_is_asked_first(window, monkeypatch):
+    asked = []
+
+    def question(parent, title, text, *args):
+        asked.append(text)
+        return QMessageBox.StandardButton.No
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    lesson = window.lessons
+    assert lesson.open(catalog.LESSONS_DIR / "06-idempotent-consumer.lesson.yaml")
+    assert window.doc.topology.node("card-authoriser").idempotent
+    assert not lesson.run() and not window.run_mode.active  # the learner said no: nothing started
+    assert asked and "2 of 2 questions have no prediction" in asked[0]
+    # the naive step turns the idempotent consumer off by an undoable edit, and Previous turns it on
+    lesson.next_step()
+    assert not window.doc.topology.node("card-authoriser").idempotent
+    window.undo_action.trigger()
+    assert window.doc.topology.node("card-authoriser").idempotent
+    lesson.previous_step()
+    assert window.doc.topology.node("card-authoriser").idempotent and lesson.index == 0
