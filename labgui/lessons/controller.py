@@ -236,7 +236,7 @@ class LessonController(QObject):
             checks = self.loaded.lesson.variants[step.variant].checks
             scoped = {**summary.get("nodes", {}), **summary.get("links", {})}
             verdicts = evaluate_all(checks, summary.get("total", {}), scoped)
-            explained = words.explanations(done.run_dir)  # engines.explain's words, where the lab has it
+            explained = words.explanations(done.run_dir)  # the run's own words (engines.explain)
             html = words.outcomes_html(step, outcomes, verdicts, explained) + words.counters_html(summary, explained)
         self.panel.results.setHtml(html)
 

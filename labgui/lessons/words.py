@@ -1,18 +1,18 @@
 """The lesson panel's words as HTML (no Qt): a step, the answers beside the ledger, two runs compared.
 
-Explanations of the run's counters come from engines.explain when the lab has
-it (`explain_run(run_dir)`); otherwise each counter is shown with its meaning
-from the ledger's own table.
+Explanations of the run's counters come from engines.explain
+(`explain_run(run_dir)`: the run's own events and settings); a counter it says
+nothing about is shown with its meaning from the ledger's own table.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from html import escape
 from pathlib import Path
 from typing import Any
 
+from engines.explain import explain_run
 from engines.ledger.counters import COUNTERS
 from engines.lessons.judge import Outcome, number
 from engines.lessons.model import Lesson, Step
@@ -63,9 +63,8 @@ def explanations(run_dir: Path | None) -> dict[tuple[str, str], str]:
     if run_dir is None:
         return {}
     try:
-        explain: Any = importlib.import_module("engines.explain")
-        found = explain.explain_run(run_dir)
-    except Exception:  # no explain engine here, or it could not read this run: counters alone
+        found = explain_run(run_dir)
+    except Exception:  # a run directory it cannot read (damaged, partial): the counters alone
         return {}
     return {(str(e.subject), str(e.counter)): str(e.text) for e in found}
 

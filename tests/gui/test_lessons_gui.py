@@ -91,6 +91,8 @@ def test_a_lesson_asks_runs_answers_and_compares(window, qtbot, tmp_path):
     assert _ledger_answers(panel) == [("10", f"{killed['lost']:,}"), ("3", f"{killed['errors']:,}")]
     text = panel.results.toPlainText()
     assert "ZeroMQ has no acknowledgement" in text  # the lesson's explanation of the number
+    if killed["lost"]:  # and the run's own (engines.explain): who was killed, when
+        assert "This run: lost" in text and "worker-b" in text
     assert "sent == 3000" in text and "Every number of this run" in text
     assert_run_left_nothing(window)
 
