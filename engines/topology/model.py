@@ -18,6 +18,8 @@ from typing import Annotated
 
 from pydantic import ConfigDict, Field
 
+from engines.topology.annotations import Annotation as Annotation
+from engines.topology.annotations import AnnotationKind as AnnotationKind
 from engines.topology.basics import _NAME_RE as _NAME_RE
 from engines.topology.basics import FORMAT_VERSION as FORMAT_VERSION
 from engines.topology.basics import NAME_PATTERN as NAME_PATTERN
@@ -140,6 +142,8 @@ class Topology(_Strict):
     links: list[Link] = Field(default_factory=list)
     scenario: list[Step] = Field(default_factory=list)
     expectations: list[str] = Field(default_factory=list)
+    annotations: list[Annotation] = Field(
+        default_factory=list, description="Notes, boxes and groups drawn on the canvas; the run ignores them.")
 
     # -- lookups -------------------------------------------------------------
     def node(self, name: str) -> ClientNode | ServiceNode | BrokerNode:

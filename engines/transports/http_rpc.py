@@ -138,6 +138,11 @@ def _deliver(ctx: ClientContext, conns: list[Connection], kind: int, seq: int) -
                 return
         attempt += 1
         rec.retry(seq)
+        ctx.log.warning("HTTP: %s %s:%d; resending %s (retry %d of %d)",
+                        f"no answer within {cfg.timeout_ms} ms to" if outcome == TIMED_OUT
+                        else "connection refused or reset for", cfg.name, seq,
+                        "with the same Idempotency-Key" if cfg.idempotency_key else "without an Idempotency-Key",
+                        attempt, cfg.retries)
 
 
 def _sender(ctx: ClientContext, kind: int) -> None:
