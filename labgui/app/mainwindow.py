@@ -40,6 +40,7 @@ from labgui.editor.fields import TextEditor
 from labgui.editor.inspector import Inspector
 from labgui.editor.palette import Palette, make_node
 from labgui.editor.problems_panel import ProblemsPanel
+from labgui.lessons import menu as lessons_menu
 from labgui.replay import menu as replay_menu
 from labgui.run.mode import RunController
 
@@ -82,6 +83,7 @@ class MainWindow(QMainWindow):
         self.annotate = annotate.install(self)  # notes, boxes and groups on the canvas
         self.refusal_callout = refusal_callout.install(self.view)  # refused links, with quick fixes
         self.open_run_action = replay_menu.attach(self)  # File > Open Run..., Compare Runs...
+        self.lessons = lessons_menu.attach(self)  # the Lessons menu and the lesson panel
         self._wire()
         self._update_title()
         self._update_actions()
