@@ -25,7 +25,7 @@ from engines.topology.problems import Severity
 from labgui.canvas.link_item import LinkItem
 from labgui.canvas.node_item import NodeItem
 from labgui.editor import dialogs
-from labgui.run import interpreter, trace_view
+from labgui.run import explain_view, interpreter, trace_view
 from labgui.run.boot_bar import BootBar
 from labgui.run.canvas import RunCanvas
 from labgui.run.dashboard import Dashboard
@@ -60,8 +60,7 @@ class RunController(QObject):
         self.timer.setInterval(TICK_MS)
         self.timer.timeout.connect(self._tick)
         self._ticks = 0
-        self._last_tick = time.monotonic()
-        self._last_animation = self._last_tick
+        self._last_tick = self._last_animation = time.monotonic()
         self._last_log = 0.0
         self._phase: str | None = None
         self._fitted = False
@@ -78,6 +77,7 @@ class RunController(QObject):
         window.statusBar().addPermanentWidget(self.status)
         window.doc.edited.connect(self._edited)
         trace_view.attach(self)  # counter tiles -> message IDs -> sequence diagrams
+        explain_view.attach(self)  # every counter, node and link: why it has its value
 
     def _edited(self) -> None:
         """The first edit after a run: the canvas drops the run's figures, the editor comes back."""
