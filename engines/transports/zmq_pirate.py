@@ -24,7 +24,6 @@ import time
 from collections import OrderedDict
 
 import zmq
-from zmq.utils.monitor import recv_monitor_message
 
 from engines.transports import register
 from engines.transports._zmq import TICK_MS, context, listener
@@ -72,6 +71,11 @@ class Connections:
     lasts is a worker that will never register (a Simple Pirate worker after a queue restart)."""
 
     def __init__(self, backend: zmq.Socket[bytes]) -> None:
+        # imported here: zmq.utils.monitor loads zmq.asyncio (asyncio, ssl: 25 ms), which every
+        # other zmq node would pay at start-up for a queue only a Pirate broker runs
+        from zmq.utils.monitor import recv_monitor_message
+
+        self._recv = recv_monitor_message
         self.monitor = backend.get_monitor_socket(zmq.EVENT_ACCEPTED | zmq.EVENT_DISCONNECTED)
         self.connected = 0
         self.reported = 0
@@ -79,7 +83,7 @@ class Connections:
 
     def update(self) -> None:
         while self.monitor.poll(0, zmq.POLLIN):
-            event = recv_monitor_message(self.monitor)["event"]
+            event = self._recv(self.monitor)["event"]
             self.connected += 1 if event == zmq.EVENT_ACCEPTED else -1
 
     def stranded(self, registered: int, grace_s: float) -> int:
