@@ -70,6 +70,39 @@ def send_until_stopped(sock: zmq.Socket[bytes], frames: bytes | list[bytes], sto
             sock.poll(TICK_MS, zmq.POLLOUT)
 
 
+class Waiter:
+    """Stop-aware waits on one socket without a new Poller per wait.
+
+    pyzmq's `Socket.poll` builds, registers and drops a `Poller` on every
+    call, which was most of a lockstep request's Python work (issue 19).
+    `recv` blocks in one C call with RCVTIMEO (set only when the timeout
+    changes); `poll` reuses one Poller for this socket and event mask.
+    """
+
+    __slots__ = ("sock", "poller", "_timeout")
+
+    def __init__(self, sock: zmq.Socket[bytes], events: int = zmq.POLLIN) -> None:
+        self.sock = sock
+        self.poller = zmq.Poller()
+        self.poller.register(sock, events)
+        self._timeout = int(sock.getsockopt(zmq.RCVTIMEO))
+
+    def poll(self, timeout_ms: float) -> bool:
+        """Whether the socket is ready for the events within `timeout_ms`."""
+        return bool(self.poller.poll(int(timeout_ms)))
+
+    def recv(self, timeout_ms: float) -> bytes | None:
+        """The next single-frame message, or None after `timeout_ms`."""
+        ms = int(timeout_ms)
+        if ms != self._timeout:
+            self.sock.setsockopt(zmq.RCVTIMEO, ms)
+            self._timeout = ms
+        try:
+            return self.sock.recv()
+        except zmq.Again:
+            return None
+
+
 def drain(sock: zmq.Socket[bytes], max_frames: int) -> list[list[bytes]]:
     """Up to max_frames multipart messages already waiting, without blocking."""
     out: list[list[bytes]] = []
@@ -169,17 +202,24 @@ class Batch:
 
 
 def receive(sock: zmq.Socket[bytes], max_messages: int, tagged: bool = False,
-            accept: Accept | None = None) -> Batch:
+            accept: Accept | None = None, wait: bool = False) -> Batch:
     """Frames already waiting, without blocking, until about `max_messages` deliveries.
+    With `wait`, the first receive blocks for up to the socket's RCVTIMEO (a `listener`'s is
+    TICK_MS), so a service loop needs no poll before it (an empty batch: nothing came).
     A tagged (ROUTER) message is [identity, (REQ_CORRELATE's request id,) empty delimiter,
     body], any other one frame: other shapes are bad."""
     batch = Batch(accept)
     recv = sock.recv_multipart
+    flags = 0 if wait else zmq.NOBLOCK
     while len(batch.items) < max_messages:
         try:
-            parts = recv(zmq.NOBLOCK)
+            parts = recv(flags)
         except zmq.Again:
             break
+        if flags == 0:  # after the waited frame: a lockstep peer sent one, skip the raise of Again
+            flags = zmq.NOBLOCK
+            if not sock.get(zmq.EVENTS) & zmq.POLLIN:
+                max_messages = 0
         if (len(parts) not in (3, 4) or parts[-2]) if tagged else len(parts) != 1:
             batch.bad += 1
             continue
@@ -188,8 +228,9 @@ def receive(sock: zmq.Socket[bytes], max_messages: int, tagged: bool = False,
 
 
 def listener(ctx: zmq.Context[zmq.Socket[bytes]], kind: int, **options: int) -> zmq.Socket[bytes]:
-    """A service's receiving socket: LINGER=0 and no frame above MAX_FRAME_BYTES."""
-    return socket(ctx, kind, MAXMSGSIZE=MAX_FRAME_BYTES, **options)
+    """A service's receiving socket: LINGER=0, no frame above MAX_FRAME_BYTES, and a blocking
+    receive returns after TICK_MS (for `receive(..., wait=True)`: the loop sees its stop event)."""
+    return socket(ctx, kind, MAXMSGSIZE=MAX_FRAME_BYTES, RCVTIMEO=TICK_MS, **options)
 
 
 def responder(index: int) -> bytes:

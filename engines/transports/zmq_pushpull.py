@@ -23,7 +23,6 @@ import zmq
 
 from engines.transports import register, wire
 from engines.transports._zmq import (
-    TICK_MS,
     Accept,
     close_flushing,
     context,
@@ -81,9 +80,7 @@ def run_pull(ctx: ServiceContext, inbound: list[Inbound]) -> None:
     handle = ctx.handler.handle_batch
     try:
         while not ctx.stop.is_set():
-            if not sock.poll(TICK_MS, zmq.POLLIN):
-                continue
-            batch = receive(sock, max_batch, accept=accept)
+            batch = receive(sock, max_batch, accept=accept, wait=True)
             if batch.bad:
                 ctx.stats.count("errors", batch.bad)
             if batch.items:

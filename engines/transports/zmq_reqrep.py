@@ -22,6 +22,7 @@ from engines.transports import register, wire
 from engines.transports._zmq import (
     TICK_MS,
     Accept,
+    Waiter,
     context,
     heartbeats,
     listener,
@@ -42,13 +43,16 @@ from engines.transports.base import (
 from engines.transports.roles import Pacer
 
 
-def _wait_reply(sock: zmq.Socket[bytes], ctx: ClientContext, timeout_ms: float | None) -> bytes | None:
+def _wait_reply(waiter: Waiter, ctx: ClientContext, timeout_ms: float | None) -> bytes | None:
     """The reply, or None on timeout (timeout None: wait until stopped, like a plain REQ)."""
+    if timeout_ms is not None and timeout_ms <= TICK_MS:  # one blocking receive
+        return None if ctx.stop.is_set() else waiter.recv(timeout_ms)
     deadline = None if timeout_ms is None else time.monotonic() + timeout_ms / 1000.0
     while not ctx.stop.is_set():
         wait = TICK_MS if deadline is None else min(TICK_MS, max(0.0, deadline - time.monotonic()) * 1000)
-        if sock.poll(int(wait), zmq.POLLIN):
-            return sock.recv()
+        frame = waiter.recv(wait)
+        if frame is not None:
+            return frame
         if deadline is not None and time.monotonic() >= deadline:
             return None
     return None
@@ -68,6 +72,7 @@ def run_req(ctx: ClientContext) -> None:
         return sock
 
     sock = open_socket()
+    waiter = Waiter(sock)
     try:
         while True:
             seqs = ctx.pacer.take(1)
@@ -89,10 +94,10 @@ def run_req(ctx: ClientContext) -> None:
                     rec.count("req_efsm")
                     ctx.log.warning("plain REQ: resend of %s:%d refused (EFSM); waiting for the reply",
                                     cfg.name, seq)
-                    frame = _wait_reply(sock, ctx, None)
+                    frame = _wait_reply(waiter, ctx, None)
                 else:
                     if not cfg.lazy_pirate and cfg.req_resend:
-                        frame = _wait_reply(sock, ctx, cfg.timeout_ms)
+                        frame = _wait_reply(waiter, ctx, cfg.timeout_ms)
                         if frame is None and not ctx.stop.is_set():  # resend on the same socket
                             rec.timeout(seq)
                             if attempt >= cfg.retries:
@@ -102,14 +107,14 @@ def run_req(ctx: ClientContext) -> None:
                             rec.retry(seq)
                             continue
                     elif not cfg.lazy_pirate:
-                        frame = _wait_reply(sock, ctx, cfg.timeout_ms)
+                        frame = _wait_reply(waiter, ctx, cfg.timeout_ms)
                         if frame is None and not ctx.stop.is_set():
                             ctx.log.warning("plain REQ: no reply to %s:%d after %d ms; it has no timeout "
                                             "and no retry, so it waits (hangs) until the run stops",
                                             cfg.name, seq, cfg.timeout_ms)
-                            frame = _wait_reply(sock, ctx, None)
+                            frame = _wait_reply(waiter, ctx, None)
                     else:
-                        frame = _wait_reply(sock, ctx, cfg.timeout_ms)
+                        frame = _wait_reply(waiter, ctx, cfg.timeout_ms)
                 if ctx.stop.is_set() and frame is None:
                     return
                 if frame is not None:
@@ -124,6 +129,7 @@ def run_req(ctx: ClientContext) -> None:
                 rec.timeout(seq)
                 sock.close()  # LINGER=0: the unanswered request is dropped with the socket
                 sock = open_socket()
+                waiter = Waiter(sock)
                 if attempt >= cfg.retries:
                     rec.gave_up(seq)
                     raise GiveUp(f"no reply to {cfg.name}:{seq} after {cfg.retries} retries of "
@@ -147,6 +153,7 @@ def run_dealer(ctx: ClientContext) -> None:
     for peer in ctx.peers:
         sock.connect(peer.endpoints[ZMQ_ROUTER])
     timeout_ns = cfg.timeout_ms * 1_000_000
+    waiter = Waiter(sock)
     outstanding: dict[int, int] = {}  # seq -> attempt in flight
     deadlines: collections.deque[tuple[int, int, int]] = collections.deque()  # (deadline, seq, attempt)
     send = sock.send_multipart
@@ -179,7 +186,7 @@ def run_dealer(ctx: ClientContext) -> None:
                 wait_ms = min(wait_ms, max(0, (deadlines[0][0] - time.monotonic_ns()) // 1_000_000))
             if room > 0 and not pacer.finished:
                 wait_ms = min(wait_ms, int(pacer.next_due_in() * 1000))
-            if sock.poll(wait_ms, zmq.POLLIN):
+            if waiter.poll(wait_ms):
                 for header, frame in replies(sock, rec):
                     seq = header[4]
                     if outstanding.pop(seq, None) is None:
@@ -207,8 +214,9 @@ def _await_connection(sock: zmq.Socket[bytes], ctx: ClientContext, limit_s: floa
     """With IMMEDIATE=1 nothing can be sent before a service is connected: wait for one (bounded),
     so the first burst is not dropped by a handshake still under way."""
     deadline = time.monotonic() + limit_s
+    waiter = Waiter(sock, zmq.POLLOUT)
     while not ctx.stop.is_set() and time.monotonic() < deadline:
-        if sock.poll(TICK_MS, zmq.POLLOUT):
+        if waiter.poll(TICK_MS):
             return
     ctx.log.warning("no service connected within %.0f s; sending anyway", limit_s)
 
@@ -232,9 +240,7 @@ def run_router(ctx: ServiceContext, inbound: list[Inbound]) -> None:
     max_batch = ctx.max_batch()
     try:
         while not ctx.stop.is_set():
-            if not sock.poll(TICK_MS, zmq.POLLIN):
-                continue
-            batch = receive(sock, max_batch, tagged=True, accept=accept)
+            batch = receive(sock, max_batch, tagged=True, accept=accept, wait=True)
             if batch.bad:
                 ctx.stats.count("errors", batch.bad)
             if not batch.items:
