@@ -25,6 +25,8 @@ FLUSH_LINGER_MS = 3000  # a finished one-way sender waits this long, at most, fo
 TICK_MS = 100  # every blocking wait checks the stop event at least this often
 _KIND, _CLIENT, _LENGTH = itemgetter(0), itemgetter(2), itemgetter(6)
 MAX_FRAME_BYTES = 17 * 1024 * 1024  # the largest payload a topology allows (16 MiB) and its header
+_LENGTH_FIELD = struct.Struct("<I")  # a header's payload length, its last field
+_LENGTH_AT = wire.HEADER_SIZE - _LENGTH_FIELD.size
 _UNIFORM_CACHE = 256  # decoders kept for distinct payload lengths (hostile lengths must not grow it)
 
 
@@ -200,6 +202,26 @@ class Batch:
         if tag is not None:
             self.tags.extend([tag] * len(decoded))
 
+    def add_singles(self, bodies: list[bytes], tags: list[list[bytes]] | None = None) -> None:
+        """Frames of one message each (`_single`): when they are all one size they are decoded
+        together in C, as one batch frame would be; if that would skip anything they are added
+        frame by frame, so a bad frame is still skipped alone. `tags`: one per frame."""
+        if len(bodies) > 1 and len(set(map(len, bodies))) == 1:
+            bad = self.bad
+            self.add(b"".join(bodies))
+            if self.bad == bad:
+                if tags is not None:
+                    self.tags.extend(tags)
+                return
+            self.bad = bad  # nothing was added: decode them one by one
+        for i, body in enumerate(bodies):
+            self.add(body, None if tags is None else tags[i])
+
+
+def _single(body: bytes) -> bool:
+    """Whether a frame is exactly one message (its header's length field covers the rest)."""
+    return len(body) >= wire.HEADER_SIZE and len(body) == wire.HEADER_SIZE + _LENGTH_FIELD.unpack_from(body, _LENGTH_AT)[0]
+
 
 def receive(sock: zmq.Socket[bytes], max_messages: int, tagged: bool = False,
             accept: Accept | None = None, wait: bool = False) -> Batch:
@@ -207,23 +229,37 @@ def receive(sock: zmq.Socket[bytes], max_messages: int, tagged: bool = False,
     With `wait`, the first receive blocks for up to the socket's RCVTIMEO (a `listener`'s is
     TICK_MS), so a service loop needs no poll before it (an empty batch: nothing came).
     A tagged (ROUTER) message is [identity, (REQ_CORRELATE's request id,) empty delimiter,
-    body], any other one frame: other shapes are bad."""
+    body], any other one frame: other shapes are bad. Frames of one message each (the
+    default framing) are decoded together (`Batch.add_singles`)."""
     batch = Batch(accept)
     recv = sock.recv_multipart
     flags = 0 if wait else zmq.NOBLOCK
-    while len(batch.items) < max_messages:
+    bodies: list[bytes] = []
+    tags: list[list[bytes]] | None = [] if tagged else None
+    while len(batch.items) + len(bodies) < max_messages:
         try:
             parts = recv(flags)
         except zmq.Again:
             break
         if flags == 0:  # after the waited frame: a lockstep peer sent one, skip the raise of Again
             flags = zmq.NOBLOCK
-            if not sock.get(zmq.EVENTS) & zmq.POLLIN:
+            if not int(sock.get(zmq.EVENTS)) & zmq.POLLIN:
                 max_messages = 0
         if (len(parts) not in (3, 4) or parts[-2]) if tagged else len(parts) != 1:
             batch.bad += 1
             continue
-        batch.add(parts[-1], parts[:-1] if tagged else None)
+        body = parts[-1]
+        if _single(body):
+            bodies.append(body)
+            if tags is not None:
+                tags.append(parts[:-1])
+            continue
+        if bodies:  # keep the order of arrival
+            batch.add_singles(bodies, tags)
+            bodies, tags = [], ([] if tagged else None)
+        batch.add(body, parts[:-1] if tagged else None)
+    if bodies:
+        batch.add_singles(bodies, tags)
     return batch
 
 
