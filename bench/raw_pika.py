@@ -38,13 +38,14 @@ def _connect(url: str, on_open: Any) -> Any:
 def _consumer(url: str, queue: str, n: int, prefetch: int, arguments: dict[str, Any] | None,
               ready: Any, result: Any) -> None:
     state = {"got": 0, "first": 0.0, "unacked": 0}
+    ack_every = min(ACK_EVERY, max(1, prefetch // 2))  # acking a full window would stall the broker
 
     def on_message(ch: Any, method: Any, _props: Any, _body: bytes) -> None:
         if not state["got"]:
             state["first"] = time.perf_counter()
         state["got"] += 1
         state["unacked"] += 1
-        if state["unacked"] >= min(ACK_EVERY, prefetch) or state["got"] == n:
+        if state["unacked"] >= ack_every or state["got"] == n:
             ch.basic_ack(method.delivery_tag, multiple=True)
             state["unacked"] = 0
         if state["got"] == n:

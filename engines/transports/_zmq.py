@@ -27,7 +27,7 @@ _KIND, _CLIENT, _LENGTH = itemgetter(0), itemgetter(2), itemgetter(6)
 MAX_FRAME_BYTES = 17 * 1024 * 1024  # the largest payload a topology allows (16 MiB) and its header
 _LENGTH_FIELD = struct.Struct("<I")  # a header's payload length, its last field
 _LENGTH_AT = wire.HEADER_SIZE - _LENGTH_FIELD.size
-_EVENTS, _POLLIN = int(zmq.EVENTS), int(zmq.POLLIN)  # plain ints: enum arithmetic costs per call
+_EVENTS, _POLLIN, _NOBLOCK = int(zmq.EVENTS), int(zmq.POLLIN), int(zmq.NOBLOCK)  # plain ints: enum arithmetic costs per call
 _UNIFORM_CACHE = 256  # decoders kept for distinct payload lengths (hostile lengths must not grow it)
 
 
@@ -109,10 +109,9 @@ class Waiter:
 def drain(sock: zmq.Socket[bytes], max_frames: int) -> list[list[bytes]]:
     """Up to max_frames multipart messages already waiting, without blocking."""
     out: list[list[bytes]] = []
-    recv = sock.recv_multipart
     for _ in range(max_frames):
         try:
-            out.append(recv(zmq.NOBLOCK))
+            out.append(recv_parts(sock, _NOBLOCK))
         except zmq.Again:
             break
     return out
@@ -219,6 +218,18 @@ class Batch:
             self.add(body, None if tags is None else tags[i])
 
 
+def recv_parts(sock: zmq.Socket[bytes], flags: int = 0) -> list[bytes]:
+    """One whole message, as `recv_multipart` gives it, about twice as fast: a frame's `more`
+    flag is read from the message itself, not by a RCVMORE getsockopt per part (issue 19).
+    The parts of a multipart message arrive together, so only the first can raise Again."""
+    frame = sock.recv(flags, copy=False)
+    parts = [frame.bytes]
+    while frame.more:
+        frame = sock.recv(flags, copy=False)
+        parts.append(frame.bytes)
+    return parts
+
+
 def _single(body: bytes) -> bool:
     """Whether a frame is exactly one message (its header's length field covers the rest)."""
     return len(body) >= wire.HEADER_SIZE and len(body) == wire.HEADER_SIZE + _LENGTH_FIELD.unpack_from(body, _LENGTH_AT)[0]
@@ -233,17 +244,16 @@ def receive(sock: zmq.Socket[bytes], max_messages: int, tagged: bool = False,
     body], any other one frame: other shapes are bad. Frames of one message each (the
     default framing) are decoded together (`Batch.add_singles`)."""
     batch = Batch(accept)
-    recv = sock.recv_multipart
-    flags = 0 if wait else zmq.NOBLOCK
+    flags = 0 if wait else _NOBLOCK
     bodies: list[bytes] = []
     tags: list[list[bytes]] | None = [] if tagged else None
     while len(batch.items) + len(bodies) < max_messages:
         try:
-            parts = recv(flags)
+            parts = recv_parts(sock, flags)
         except zmq.Again:
             break
         if flags == 0:  # after the waited frame: a lockstep peer sent one, skip the raise of Again
-            flags = zmq.NOBLOCK
+            flags = _NOBLOCK
             if not int(sock.get(_EVENTS)) & _POLLIN:
                 max_messages = 0
         if (len(parts) not in (3, 4) or parts[-2]) if tagged else len(parts) != 1:

@@ -15,7 +15,16 @@ import zmq
 
 from engines.nodes.store import Store
 from engines.transports import wire
-from engines.transports._zmq import Accept, Batch, Waiter, context, listener, receive, socket
+from engines.transports._zmq import (
+    Accept,
+    Batch,
+    Waiter,
+    context,
+    listener,
+    receive,
+    recv_parts,
+    socket,
+)
 from engines.transports.base import APPLIED, DUPLICATE
 
 
@@ -163,3 +172,23 @@ def test_one_row_write_without_dedupe_writes_the_double_charge(tmp_path: Path) -
         assert len(_rows(naive)) == 2
     finally:
         naive.close()
+
+
+def test_recv_parts_gives_what_recv_multipart_gives() -> None:
+    ctx, dealer, router = _pair(zmq.DEALER, zmq.ROUTER)
+    try:
+        messages = [[b"", b"one"], [b"a", b"b", b"c", b""], [b"x" * 5000]]
+        for parts in messages * 2:
+            dealer.send_multipart(parts)
+        first = [recv_parts(router) for _ in messages]  # blocking: a listener's RCVTIMEO bounds it
+        second = [router.recv_multipart() for _ in messages]
+        assert first == second
+        assert [p[1:] for p in first] == messages  # after the identity ROUTER adds
+        try:
+            recv_parts(router, zmq.NOBLOCK)
+        except zmq.Again:
+            pass
+        else:
+            raise AssertionError("an empty socket gave a message")
+    finally:
+        _close(ctx, dealer, router)
