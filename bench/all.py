@@ -103,7 +103,7 @@ def _rate(result: tuple[dict[str, float], str]) -> tuple[float, str]:
 
 
 def zmq_rows(r: int, scale: float) -> list[Row]:
-    one, many, steps = int(300_000 * scale), int(2_000_000 * scale), int(5000 * scale)
+    one, many, steps = int(300_000 * scale), int(1_000_000 * scale), int(5000 * scale)
     rows = [
         rounds(Row("zmq PUSH/PULL 256 B, one message a frame", "msg/s", ">= 0.5"), r,
                lambda: raw_stream.pushpull(one, 1), lambda: lab.pushpull(one, 1)),
@@ -216,7 +216,7 @@ def cluster_rows(r: int, scale: float) -> list[Row]:
 
 def trace_rows(r: int, scale: float) -> list[Row]:
     """Tracing cost: the same lab PUSH/PULL run with LAB_TRACE=off ("raw") and =anomalies ("lab")."""
-    n = int(2_000_000 * scale)
+    n = int(1_000_000 * scale)
 
     def traced(mode: str) -> tuple[float, str]:
         before = os.environ.get("LAB_TRACE")
