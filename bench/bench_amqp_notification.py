@@ -4,7 +4,8 @@
 
 One managed RabbitMQ node serves both. Guarantees on both sides: publisher
 confirms, persistent messages (delivery_mode 2), a durable classic queue,
-mandatory publishing, manual acks after the work, prefetch 1000.
+mandatory publishing, manual acks after the work, prefetch 1000 (`--prefetch`;
+`--prefetch default` measures the lab's default, 100, for both sides).
 
 Raw: a publisher process on pika's async adapter (SelectConnection) with a
 pipelined window of 1000 unconfirmed publishes, and a consumer process that
@@ -34,7 +35,7 @@ PAYLOAD = 256
 PREFETCH = 1000
 
 
-def lab_rate(url: str, n: int) -> tuple[float, dict]:
+def lab_rate(url: str, n: int, prefetch: int = PREFETCH) -> tuple[float, dict]:
     """Messages per second through a lab notification link over the same broker."""
     from engines.runtime import Supervisor
     from engines.topology.model import BrokerNode, ClientNode, ServiceNode, Topology
@@ -46,7 +47,7 @@ def lab_rate(url: str, n: int) -> tuple[float, dict]:
                           payload_bytes=PAYLOAD, confirms=True, persistent=True, mandatory=True),
                BrokerNode(name="rabbit", url=url),
                ServiceNode(name="consumer", processing_ms=0, idempotent=True, ack="manual",
-                           prefetch=PREFETCH)],
+                           prefetch=prefetch)],
         links=[{"from": "producer", "to": "rabbit", "channel": channel},
                {"from": "rabbit", "to": "consumer", "durable": True, "queue_type": "classic"}],
     )
@@ -68,7 +69,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--trace-cost", action="store_true",
                         help="only measure what message tracing costs (LAB_TRACE off vs anomalies)")
+    parser.add_argument("--prefetch", default=str(PREFETCH),
+                        help="consumer prefetch on both sides, or 'default' for the lab's default")
     args = parser.parse_args(argv)
+    if args.prefetch == "default":
+        from engines.topology.model import ServiceNode
+
+        prefetch = int(ServiceNode(name="s").prefetch)
+    else:
+        prefetch = int(args.prefetch)
     from engines.brokers import ManagedBroker, rabbitmq_available
 
     problem = rabbitmq_available()
@@ -87,8 +96,8 @@ def main(argv: list[str] | None = None) -> int:
                     lambda: lab_rate(broker.url, args.messages)[0], args.repeat), args.repeat)
                 return 0
             for i in range(args.repeat):
-                raws.append(raw_pika.notification_rate(broker.url, args.messages, PREFETCH))
-                rate, total = lab_rate(broker.url, args.messages)
+                raws.append(raw_pika.notification_rate(broker.url, args.messages, prefetch))
+                rate, total = lab_rate(broker.url, args.messages, prefetch)
                 labs.append(rate)
                 assert total["processed"] == total["sent"] == total["confirms"] == args.messages, total
                 assert total["lost"] == 0 and total["duplicates_processed"] == 0, total
@@ -98,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             broker.close()
     raw, lab = statistics.median(raws), statistics.median(labs)
-    print(f"raw pika, confirms window {WINDOW}, persistent, durable, acks per {ACK_EVERY}: "
+    print(f"raw pika, confirms window {WINDOW}, persistent, durable, prefetch {prefetch}, acks per "
+          f"{min(ACK_EVERY, max(1, prefetch // 2))}: "
           f"{raw:,.0f} msg/s (median of {args.repeat})")
     print(f"lab amqp notification link, same guarantees: {lab:,.0f} msg/s (every ID and confirm "
           "recorded, every message committed to SQLite before its ack)")
