@@ -110,6 +110,8 @@ def zmq_rows(r: int, scale: float) -> list[Row]:
         rounds(Row("zmq PUSH/PULL 256 B, 128 messages a frame", "msg/s", ">= 0.5"), r,
                lambda: raw_stream.pushpull(many, 128), lambda: lab.pushpull(many, 128)),
     ]
+    rows.append(rounds(Row("zmq DEALER/ROUTER, 100 in flight (raw bare)", "req/s", ">= 0.5"), r,
+                       lambda: raw_lockstep.zmq_dealer_rate(steps * 8, 100), lambda: lab.dealer(steps * 8, 100)))
     commit = Row("zmq REQ/REP lockstep p50 vs raw + same SQLite commit", "ms", "<= 1.3")
     bare = Row("zmq REQ/REP lockstep p50 vs bare raw REQ/REP", "ms", "<= 2")
     try:

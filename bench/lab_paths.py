@@ -98,6 +98,22 @@ def lockstep(transport: str, m: int, broker_url: str | None = None) -> tuple[dic
     return {"p50_ms": float(summary["nodes"]["c"]["p50_latency_ms"]), "rate": rate}, check
 
 
+def dealer(n: int, in_flight: int) -> tuple[float, str]:
+    """Requests a second through a zmq DEALER client (async request-response, rate 0) and a
+    ROUTER service that commits each batch before replying to every request in it."""
+    from engines.topology.model import ClientNode, ServiceNode
+
+    topo = _topology("bench-dealer", [
+        ClientNode(name="c", style="async-request-response", transport="zmq", rate=0, count=n,
+                   payload_bytes=PAYLOAD, in_flight=in_flight, timeout_ms=5000),
+        ServiceNode(name="s", processing_ms=0, idempotent=True)], [{"from": "c", "to": "s"}])
+    summary, rate = _run(topo, "s")
+    check = _exact(summary["total"], n, "replies")
+    if rate is None:
+        raise NotExact("too short to measure: raise the request count")
+    return rate, check
+
+
 def amqp_notification(url: str | list[str], n: int, prefetch: int | None, quorum: bool = False) -> tuple[float, str]:
     """msg/s end to end through a lab amqp notification link (confirms, persistent, mandatory,
     manual acks after the commit); prefetch None is the lab's default."""

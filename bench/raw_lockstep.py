@@ -194,3 +194,51 @@ def http_keepalive(m: int, commit: bool) -> dict[str, float]:
         _finish(proc)
     return _stats(times)
 
+
+
+def _zmq_router(ready: Any) -> None:
+    import zmq
+
+    ctx = zmq.Context()
+    sock = ctx.socket(zmq.ROUTER)
+    sock.setsockopt(zmq.LINGER, 0)
+    ready.put(sock.bind_to_random_port("tcp://127.0.0.1"))
+    recv, send = sock.recv_multipart, sock.send_multipart
+    while True:
+        parts = recv()
+        if parts[-1] == STOP:
+            break
+        send([*parts[:-1], REPLY])
+    sock.close()
+    ctx.term()
+
+
+def zmq_dealer_rate(n: int, in_flight: int) -> float:
+    """Requests a second, pyzmq DEALER ([empty delimiter, body], as the lab's) -> ROUTER in
+    another process replying to each, `in_flight` outstanding at once."""
+    import zmq
+
+    proc, port = _spawn(_zmq_router)
+    ctx = zmq.Context()
+    sock = ctx.socket(zmq.DEALER)
+    sock.setsockopt(zmq.LINGER, 0)
+    sock.connect(f"tcp://127.0.0.1:{port}")
+    send, recv = sock.send_multipart, sock.recv_multipart
+    try:
+        start = time.perf_counter()
+        sent = 0
+        for _ in range(min(in_flight, n)):
+            send([b"", BODY])
+            sent += 1
+        for _ in range(n):
+            recv()
+            if sent < n:
+                send([b"", BODY])
+                sent += 1
+        rate = n / (time.perf_counter() - start)
+        send([b"", STOP])
+    finally:
+        sock.close()
+        ctx.term()
+        _finish(proc)
+    return rate

@@ -156,13 +156,14 @@ def run_dealer(ctx: ClientContext) -> None:
     waiter = Waiter(sock)
     outstanding: dict[int, int] = {}  # seq -> attempt in flight
     deadlines: collections.deque[tuple[int, int, int]] = collections.deque()  # (deadline, seq, attempt)
-    send = sock.send_multipart
+    send = sock.send
     ci, payload = ctx.client_index, ctx.payload
 
     def transmit(seq: int, attempt: int) -> None:
         now = time.monotonic_ns()
         try:  # no connected service: the request is not sent and will time out
-            send([b"", wire.pack(wire.REQUEST, ci, seq, attempt, now, payload)], zmq.NOBLOCK)
+            send(b"", _MORE)  # [empty delimiter, body], as send_multipart would, with int flags
+            send(wire.pack(wire.REQUEST, ci, seq, attempt, now, payload), _LAST)
         except zmq.Again:
             pass
         outstanding[seq] = attempt
