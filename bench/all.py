@@ -276,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, run in groups:
         if (only and name not in only) or name in skip:
             continue
-        print(f"[{name}]", flush=True)
+        print(f"[{name}] at {(time.monotonic() - began) / 60:.1f} min", flush=True)
         rows += run(args.rounds, scale)
     load_end, minutes = os.getloadavg(), (time.monotonic() - began) / 60
     command = "PYTHONPATH=. python bench/all.py " + " ".join(map(shlex.quote, sys.argv[1:] if argv is None else argv))
@@ -284,6 +284,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs; load average "
             f"(1/5/15 min) at start {load_start[0]:.2f}/{load_start[1]:.2f}/{load_start[2]:.2f}, at end "
             f"{load_end[0]:.2f}/{load_end[1]:.2f}/{load_end[2]:.2f}.\n\n{table(rows)}\n")
+    met = sum(1 for row in rows if row.met() and not row.error)
+    text += f"\nGoals met: {met} of {len(rows)}.\n"
     print("\n" + text)
     if args.out is not None:
         write(args.out, text)
