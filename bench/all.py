@@ -8,7 +8,8 @@ raises otherwise), and the row shows the medians of the raw and lab figures
 and the median of the rounds' ratios, against the path's goal (issues 12
 and 19). The machine's load average is printed at the start and the end:
 figures from a loaded machine are noise around the truth, which is why only
-ratios from the same run are compared. The table also goes to a markdown
+ratios from the same run are compared. Raw processes run each in a session of
+their own, as the lab's nodes do (bench/sessions.py). The table also goes to a markdown
 file (`--out`; docs/performance.md has a marked place for it).
 
 Sizes are bounded so the whole run takes about 5 minutes on the project's
@@ -33,6 +34,7 @@ import lab_paths as lab
 import raw_lockstep
 import raw_pika
 import raw_stream
+from sessions import isolated
 
 MARK_BEGIN, MARK_END = "<!-- bench/all.py table: begin -->", "<!-- bench/all.py table: end -->"
 
@@ -106,12 +108,12 @@ def zmq_rows(r: int, scale: float) -> list[Row]:
     one, many, steps = int(300_000 * scale), int(1_000_000 * scale), int(5000 * scale)
     rows = [
         rounds(Row("zmq PUSH/PULL 256 B, one message a frame", "msg/s", ">= 0.5"), r,
-               lambda: raw_stream.pushpull(one, 1), lambda: lab.pushpull(one, 1)),
+               lambda: isolated(raw_stream.pushpull, one, 1), lambda: lab.pushpull(one, 1)),
         rounds(Row("zmq PUSH/PULL 256 B, 128 messages a frame", "msg/s", ">= 0.5"), r,
-               lambda: raw_stream.pushpull(many, 128), lambda: lab.pushpull(many, 128)),
+               lambda: isolated(raw_stream.pushpull, many, 128), lambda: lab.pushpull(many, 128)),
     ]
     rows.append(rounds(Row("zmq DEALER/ROUTER, 100 in flight (raw bare)", "req/s", ">= 0.5"), r,
-                       lambda: raw_lockstep.zmq_dealer_rate(steps * 8, 100), lambda: lab.dealer(steps * 8, 100)))
+                       lambda: isolated(raw_lockstep.zmq_dealer_rate, steps * 8, 100), lambda: lab.dealer(steps * 8, 100)))
     commit = Row("zmq REQ/REP lockstep p50 vs raw + same SQLite commit", "ms", "<= 1.3")
     bare = Row("zmq REQ/REP lockstep p50 vs bare raw REQ/REP", "ms", "<= 2")
     try:
@@ -120,8 +122,8 @@ def zmq_rows(r: int, scale: float) -> list[Row]:
             lab_first = i % 2 == 1
             if lab_first:
                 figure, check = _p50(lab.lockstep("zmq", steps))
-            raws["commit"] = raw_lockstep.zmq_reqrep(steps, True)["p50_ms"]
-            raws["bare"] = raw_lockstep.zmq_reqrep(steps, False)["p50_ms"]
+            raws["commit"] = isolated(raw_lockstep.zmq_reqrep, steps, True)["p50_ms"]
+            raws["bare"] = isolated(raw_lockstep.zmq_reqrep, steps, False)["p50_ms"]
             if not lab_first:
                 figure, check = _p50(lab.lockstep("zmq", steps))
             for row, key in ((commit, "commit"), (bare, "bare")):
@@ -140,7 +142,7 @@ def zmq_rows(r: int, scale: float) -> list[Row]:
 def http_rows(r: int, scale: float) -> list[Row]:
     m = int(6000 * scale)
     return [rounds(Row("http keep-alive lockstep rate vs raw stdlib + same commit", "req/s", ">= 0.8"), r,
-                   lambda: raw_lockstep.http_keepalive(m, True)["rate"], lambda: _rate(lab.lockstep("http", m)))]
+                   lambda: isolated(raw_lockstep.http_keepalive, m, True)["rate"], lambda: _rate(lab.lockstep("http", m)))]
 
 
 def chain_rows(r: int, scale: float) -> list[Row]:
@@ -163,9 +165,9 @@ def chain_rows(r: int, scale: float) -> list[Row]:
 
     return [
         rounds(Row("3-hop zmq notification chain vs raw PUSH/PULL", "msg/s", ">= 0.3"), r,
-               lambda: raw_stream.pushpull(n, 1), zmq_chain),
+               lambda: isolated(raw_stream.pushpull, n, 1), zmq_chain),
         rounds(Row("3-hop http request chain p50 vs one raw keep-alive round trip", "ms", "<= 3.5"), r,
-               lambda: raw_lockstep.http_keepalive(m, False)["p50_ms"], http_chain),
+               lambda: isolated(raw_lockstep.http_keepalive, m, False)["p50_ms"], http_chain),
     ]
 
 

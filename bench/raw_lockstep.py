@@ -28,6 +28,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from sessions import own_session
+
 PAYLOAD = 256
 HEADER = 22  # the lab's wire header (engines.transports.wire)
 BODY = b"x" * (HEADER + PAYLOAD)
@@ -63,6 +65,8 @@ def _no_commit() -> None:
 
 def _zmq_rep(commit: bool, ready: Any) -> None:
     import zmq
+
+    own_session()
 
     with tempfile.TemporaryDirectory() as tmp:
         work: Callable[[], None] = Commit(tmp) if commit else _no_commit
@@ -136,6 +140,7 @@ def zmq_reqrep(m: int, commit: bool) -> dict[str, float]:
 
 
 def _http_server(commit: bool, ready: Any) -> None:
+    own_session()
     with tempfile.TemporaryDirectory() as tmp:
         work: Callable[[], None] = Commit(tmp) if commit else _no_commit
         lock = threading.Lock()
@@ -198,6 +203,8 @@ def http_keepalive(m: int, commit: bool) -> dict[str, float]:
 
 def _zmq_router(ready: Any) -> None:
     import zmq
+
+    own_session()
 
     ctx = zmq.Context()
     sock = ctx.socket(zmq.ROUTER)

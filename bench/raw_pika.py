@@ -19,6 +19,8 @@ import time
 import uuid
 from typing import Any
 
+from sessions import own_session
+
 PAYLOAD = 256
 BODY = 22 + PAYLOAD  # the lab's header (engines.transports.wire) + payload
 WINDOW = 1000
@@ -37,6 +39,7 @@ def _connect(url: str, on_open: Any) -> Any:
 
 def _consumer(url: str, queue: str, n: int, prefetch: int, arguments: dict[str, Any] | None,
               ready: Any, result: Any) -> None:
+    own_session()
     state = {"got": 0, "first": 0.0, "unacked": 0}
     ack_every = min(ACK_EVERY, max(1, prefetch // 2))  # acking a full window would stall the broker
 
@@ -65,6 +68,8 @@ def _consumer(url: str, queue: str, n: int, prefetch: int, arguments: dict[str, 
 
 def _publisher(url: str, queue: str, n: int, arguments: dict[str, Any] | None) -> None:
     import pika
+
+    own_session()
 
     body = b"x" * BODY
     props = pika.BasicProperties(delivery_mode=pika.DeliveryMode.Persistent)
@@ -125,6 +130,8 @@ def _rpc_server(url: str, queue: str, prefetch: int, ready: Any) -> None:
     import pika
     from raw_lockstep import STOP, Commit
 
+    own_session()
+
     with tempfile.TemporaryDirectory() as tmp:
         commit = Commit(tmp)
 
@@ -152,6 +159,7 @@ def _rpc_client(url: str, queue: str, m: int, result: Any) -> None:
     import pika
     from raw_lockstep import STOP
 
+    own_session()
     body = b"x" * BODY
     times: list[float] = []
     state: dict[str, Any] = {"start": 0.0, "reply_to": ""}

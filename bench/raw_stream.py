@@ -13,11 +13,13 @@ import time
 from typing import Any
 
 import zmq
+from sessions import own_session
 
 MESSAGE = 22 + 256
 
 
 def _receiver(n: int, per_frame: int, ready: Any, result: Any) -> None:
+    own_session()
     ctx = zmq.Context()
     sock = ctx.socket(zmq.PULL)
     sock.setsockopt(zmq.LINGER, 0)
