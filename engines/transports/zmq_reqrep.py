@@ -33,6 +33,7 @@ from engines.transports._zmq import (
     socket,
 )
 from engines.transports.base import (
+    CALL_FAILED,
     DUPLICATE,
     ZMQ_ROUTER,
     ClientContext,
@@ -269,6 +270,8 @@ def _reply_all(ctx: ServiceContext, sock: zmq.Socket[bytes], tags: list[list[byt
     send = sock.send
     sent = unroutable = full = 0
     for envelope, h, outcome in zip(tags, heads, outcomes, strict=True):
+        if outcome == CALL_FAILED:  # its call downstream failed: no answer (the caller times out)
+            continue
         flags = wire.FLAG_DUPLICATE if outcome == DUPLICATE else 0
         try:  # what send_multipart does, with plain int flags (its enum arithmetic costs per frame)
             for part in envelope:
