@@ -11,12 +11,12 @@ import csv
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from engines.report.explain_html import section as explain_section
 from engines.report.html import ReportData, render
 from engines.report.messages import section as messages_section
 from engines.report.periods import fault_periods
@@ -240,14 +240,14 @@ def build_report(run_dir: str | Path) -> Path:
         e["detail"] = ", ".join(f"{k}={v}" for k, v in e.items()
                                 if k not in ("t", "run_t", "origin_t", "wall", "event", "node", "target", "action",
                                               "detail"))
+    messages_html = messages_section(run_dir, topology, periods)  # traces are read on the run clock too
+    explain_html, explain = explain_section(run_dir, messages_html)
     data = ReportData(
         title=topology.name, description=topology.description, duration_s=duration, totals=totals,
         per_node=summary.get("nodes", {}), per_link=summary.get("links", {}), verdicts=verdicts,
         periods=periods, events=shown, notes=notes, meta={"run directory": str(run_dir)},
         chains=summary.get("chains", {}),
-        # the message traces keep the files' clock: their fault bands too
-        messages_html=messages_section(run_dir, topology, [replace(p, start=p.start + origin, end=p.end + origin)
-                                                           for p in periods]),
+        messages_html=messages_html, explain_html=explain_html, explain=explain,
     )
     del plots  # the per-panel PNGs stay in the run dir; the page shows the overview
     return render(data, [overview], run_dir / REPORT_NAME)

@@ -27,13 +27,14 @@ from engines.topology.vocabulary import NodeKind
 from labgui.app.actions import EditorActions
 from labgui.app.files import FileController
 from labgui.app.guide import Guide
+from labgui.canvas import refusal_callout
 from labgui.canvas.link_item import LinkItem
 from labgui.canvas.node_item import NodeItem
 from labgui.canvas.scene import CanvasScene
 from labgui.canvas.view import CanvasView
 from labgui.document import commands
 from labgui.document.document import TopologyDocument
-from labgui.editor import keyboard_link, timeline
+from labgui.editor import annotate, keyboard_link, timeline
 from labgui.editor.clipboard import ClipboardController
 from labgui.editor.fields import TextEditor
 from labgui.editor.inspector import Inspector
@@ -78,6 +79,8 @@ class MainWindow(QMainWindow):
         self.guide.add_to_menu(self.help_menu)
         self.edit_menu.addAction(keyboard_link.install(self))  # Ctrl+K: link two selected nodes
         self.timeline = timeline.install(self)  # the scenario as tracks, a playhead during runs
+        self.annotate = annotate.install(self)  # notes, boxes and groups on the canvas
+        self.refusal_callout = refusal_callout.install(self.view)  # refused links, with quick fixes
         self.open_run_action = replay_menu.attach(self)  # File > Open Run..., Compare Runs...
         self._wire()
         self._update_title()
@@ -319,6 +322,7 @@ class MainWindow(QMainWindow):
             menu.addAction(a.delete)
         else:
             menu.addActions([a.paste, a.select_all, a.auto_layout, a.fit])
+        self.annotate.extend_menu(item, menu)
         return menu
 
     # -- run-mode seam -------------------------------------------------------------------------------
@@ -351,6 +355,8 @@ class MainWindow(QMainWindow):
         a.auto_layout.setEnabled(editable)
         self.undo_action.setEnabled(editable and self.doc.undo_stack.canUndo())
         self.redo_action.setEnabled(editable and self.doc.undo_stack.canRedo())
+        if annotations := getattr(self, "annotate", None):
+            annotations.update_actions()
 
     def _update_counts(self) -> None:
         topo = self.doc.topology
