@@ -88,6 +88,8 @@ class Control:
                 self.events.add("joined", node, pid=pid)
             elif event == "breaker":  # a service's circuit breaker changed state (engines.nodes.resilience)
                 self.events.add("breaker", node, pid=pid, link=msg.get("link"), state=msg.get("state"))
+            elif event in ("stream-attach", "stream-reread"):  # a stream consumer (re)attached
+                self.events.add(event, node, pid=pid, queue=msg.get("queue"), offset=msg.get("offset"))
             elif event in ("failover", "reconnect"):  # an amqp node found its broker again
                 self.events.add(event, node, pid=pid, member=msg.get("member"),
                                 after_s=msg.get("after_s"))

@@ -196,10 +196,11 @@ class ServiceNode(NodeBase):
     requeue: bool = Field(default=False, description="amqp: rejected deliveries go back to the queue "
                           "(nack with requeue) rather than being dead-lettered or dropped.")
     stream_offset: str = Field(
-        default="next", pattern=r"^(first|last|next|\d+)$",
-        description="amqp stream queues: where this consumer starts (first, last, next or an offset) "
-                    "unless it stored an offset earlier in the run; it stores the offset of what "
-                    "it acked and, restarted, goes on after it.")
+        default="next", pattern=r"^(first|last|next|\d+|time:\d+(\.\d+)?s)$",
+        description="amqp stream queues: where this consumer starts (first, last, next, an offset, "
+                    "or time:<seconds>s on the run's clock, e.g. time:2.5s: what the broker "
+                    "received from then on, to the second) unless it stored an offset earlier in "
+                    "the run; it stores the offset of what it acked and, restarted, goes on after it.")
     join_after_ms: int = Field(
         default=0, ge=0,
         description="Subscribe or connect this many ms after this service itself started. Services "

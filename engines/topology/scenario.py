@@ -20,6 +20,7 @@ class Action(str, Enum):
     HEAL = "heal"
     DELAY = "delay"
     LOSSY = "lossy"
+    REREAD = "reread"  # a stream consumer reads its streams again from `offset`
 
     @property
     def on_link(self) -> bool:
@@ -36,6 +37,9 @@ class Step(_Strict):
     latency_ms: float = Field(default=0.0, ge=0)
     jitter_ms: float = Field(default=0.0, ge=0)
     loss: float = Field(default=0.0, ge=0, le=1)
+    offset: str = Field(default="first", pattern=r"^(first|last|next|\d+|time:\d+(\.\d+)?s)$",
+                        description="reread: where the stream consumer reads again from (first, "
+                        "last, next, an offset, or time:<seconds>s on the run's clock).")
 
     @model_validator(mode="after")
     def _when(self) -> Step:
