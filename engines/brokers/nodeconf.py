@@ -127,7 +127,12 @@ def write_files(layout: NodeLayout) -> None:
     if layout.mgmt_port is not None:
         plugins = "[rabbitmq_management]"
         lines += [f"management.tcp.port = {layout.mgmt_port}", "management.tcp.ip = 127.0.0.1",
-                  "collect_statistics_interval = 1000"]
+                  "collect_statistics_interval = 1000",
+                  # the API's per-queue counts come from samples kept at this granularity (s);
+                  # RabbitMQ's default 5 would make ready/unacked 5 s stale
+                  "management.sample_retention_policies.global.minute = 1",
+                  "management.sample_retention_policies.basic.minute = 1",
+                  "management.sample_retention_policies.detailed.10 = 1"]
     if layout.cookie is not None:  # a cluster member
         # A paused (SIGSTOPped) member is seen as down after about net_ticktime (default 60 s:
         # the followers of a quorum queue would wait that long to elect a leader); the

@@ -11,7 +11,8 @@ processed) over the whole run, given beside it with the scope it covers.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from engines.brokers.internals import QueueInside
@@ -20,6 +21,7 @@ from engines.topology.model import BrokerNode, Topology
 
 Sample = tuple[float, str, dict[str, QueueInside]]
 DOWN = ("killed", "exited")
+ReadySeries = Callable[[str, str], tuple[list[float], list[int]]]  # AMQP ready counts (queues.csv)
 
 
 def queue_meta(topology: Topology) -> dict[tuple[str, str], dict[str, Any]]:
@@ -57,8 +59,13 @@ def outages(events: Sequence[dict[str, Any]], broker: str) -> list[tuple[str, fl
 
 
 def survival(samples: Sequence[Sample], events: Sequence[dict[str, Any]], topology: Topology,
-             links: dict[str, dict[str, Any]], origin_t: float = 0.0) -> list[dict[str, Any]]:
-    """One entry per broker outage: per queue, before, after, gone or kept, and why."""
+             links: dict[str, dict[str, Any]], origin_t: float = 0.0,
+             ready: ReadySeries | None = None) -> list[dict[str, Any]]:
+    """One entry per broker outage: per queue, before, after, gone or kept, and why.
+
+    `ready` gives the AMQP ready counts (a passive declare every 0.25 s, exact when taken);
+    where it has a sample nearer the outage than the management API's (its counts lag by
+    about a second), the ready part of before and after comes from it."""
     meta = queue_meta(topology)
     report = []
     for broker in [b.name for b in topology.brokers()]:
@@ -69,12 +76,32 @@ def survival(samples: Sequence[Sample], events: Sequence[dict[str, Any]], topolo
             after = next((q for t, q in mine if t > up_t and all(x.counted for x in q.values())), None)
             if before is None:
                 continue  # no sample before the outage: nothing to say
-            rows = [_row(name, q, after, meta.get((broker, name)), links)
+            rows = [_row(name, _closer(q, ready, broker, down_t, before=True),
+                         _after(after, name, ready, broker, up_t), meta.get((broker, name)), links)
                     for name, q in sorted(before.items())]
             report.append({"broker": broker, "how": how, "down_at_s": round(down_t - origin_t, 2),
                            "ready_at_s": round(up_t - origin_t, 2), "sampled_after": after is not None,
                            "queues": rows})
     return report
+
+
+def _closer(q: QueueInside, ready: ReadySeries | None, broker: str, t: float,
+            before: bool) -> QueueInside:
+    """The queue with its ready count from the AMQP sample nearest `t` (before or after it)."""
+    if ready is None:
+        return q
+    times, counts = ready(broker, q.name)
+    pairs = list(zip(times, counts, strict=True))
+    pick = next(((c for tt, c in reversed(pairs) if tt < t)), None) if before else \
+        next((c for tt, c in pairs if tt > t), None)
+    return q if pick is None else replace(q, ready=int(pick))
+
+
+def _after(after: dict[str, QueueInside] | None, name: str, ready: ReadySeries | None,
+           broker: str, t: float) -> dict[str, QueueInside] | None:
+    if after is None or name not in after:
+        return after
+    return {**after, name: _closer(after[name], ready, broker, t, before=False)}
 
 
 def _row(name: str, q: QueueInside, after: dict[str, QueueInside] | None,
@@ -98,7 +125,8 @@ def _why(q: QueueInside, row: dict[str, Any], persistent: bool | None) -> str:
     if row.get("gone"):
         return "the queue was not durable: it and its messages went with the broker"
     if not q.durable:
-        return "the queue was not durable"
+        return ("the queue was not durable: it went with the broker and its messages with it "
+                "(a client or consumer declared a new, empty one)")
     if q.type in ("quorum", "stream"):
         return f"a {q.type} queue keeps every message on disk"
     if persistent is False:

@@ -28,7 +28,7 @@ def start(run_dir: Path, brokers: Mapping[str, Any], t0: float) -> Any:
 
 
 def report(monitor: Any, events: list[dict[str, Any]], topology: Topology,
-           links: dict[str, dict[str, Any]]) -> dict[str, Any]:
+           links: dict[str, dict[str, Any]], depths: Any = None) -> dict[str, Any]:
     """Summary entries: `broker_survival` (per outage, per queue) and `broker_queues` (peaks)."""
     from engines.brokers.survival import survival
 
@@ -44,5 +44,6 @@ def report(monitor: Any, events: list[dict[str, Any]], topology: Topology,
             row["ready_max"] = max(row["ready_max"], q.ready)
             row["unacked_max"] = max(row["unacked_max"], q.unacked)
             row["redelivered"] = max(row["redelivered"], q.redelivered)
-    return {"broker_survival": survival(samples, events, topology, links, origin),
+    ready = depths.series if depths is not None else None  # AMQP ready counts, every 0.25 s
+    return {"broker_survival": survival(samples, events, topology, links, origin, ready),
             "broker_queues": peaks}

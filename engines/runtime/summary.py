@@ -143,7 +143,8 @@ def build_summary(sup: FinishedRun) -> dict[str, Any]:
         summary["clusters"] = clusters.report()
     monitor, events = getattr(sup, "internals", None), getattr(sup, "events", None)
     if monitor is not None and events is not None:  # broker internals: peaks, what survived
-        summary.update(insides.report(monitor, events.since(0), sup.topology, result["links"]))
+        summary.update(insides.report(monitor, events.since(0), sup.topology, result["links"],
+                                      getattr(sup, "queue_depths", None)))
     disk = getattr(sup, "disk", None)
     if disk is not None and disk.full:
         summary["disk_full"] = disk.message()
