@@ -131,21 +131,11 @@ def _why(q: QueueInside, row: dict[str, Any], persistent: bool | None) -> str:
         return f"a {q.type} queue keeps every message on disk"
     if persistent is False:
         return "durable queue, transient messages: the queue came back, its messages did not"
+    if persistent and row.get("after") is not None and row["after"] > q.messages:
+        return ("durable queue and persistent messages: kept on disk; more after than before, "
+                "because acks the broker had not yet written to disk died with it (those "
+                "messages came back, redelivered)")
     if persistent:
         return "durable queue and persistent messages: kept on disk"
     return "durable queue"
 
-
-def lines(report: Sequence[dict[str, Any]]) -> list[str]:
-    """Plain sentences for a text summary or a tooltip."""
-    out = []
-    for outage in report:
-        out.append(f"{outage['broker']}: {outage['how']} at {outage['down_at_s']:g} s, "
-                   f"ready again at {outage['ready_at_s']:g} s")
-        for row in outage["queues"]:
-            after = "gone" if row.get("gone") else ("not sampled" if row["after"] is None else row["after"])
-            text = f"  {row['queue']}: {row['before']} before, {after} after"
-            if row.get("ledger_lost") is not None:
-                text += f"; ledger lost {row['ledger_lost']}"
-            out.append(f"{text} ({row['why']})")
-    return out

@@ -8,7 +8,7 @@ peak figures of each queue (`broker_queues`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,3 +47,20 @@ def report(monitor: Any, events: list[dict[str, Any]], topology: Topology,
     ready = depths.series if depths is not None else None  # AMQP ready counts, every 0.25 s
     return {"broker_survival": survival(samples, events, topology, links, origin, ready),
             "broker_queues": peaks}
+
+
+def lines(report: Sequence[dict[str, Any]]) -> list[str]:
+    """What survived each broker outage, as plain sentences (the CLI's summary, a tooltip)."""
+    out = []
+    for outage in report:
+        if not outage.get("queues"):
+            continue
+        out.append(f"{outage['broker']}: {outage['how']} at {outage['down_at_s']:g} s, "
+                   f"ready again at {outage['ready_at_s']:g} s")
+        for row in outage["queues"]:
+            after = "gone" if row.get("gone") else ("not sampled" if row["after"] is None else row["after"])
+            text = f"  {row['queue']}: {row['before']} before, {after} after"
+            if row.get("ledger_lost") is not None:
+                text += f"; ledger lost {row['ledger_lost']}"
+            out.append(f"{text} ({row['why']})")
+    return out
