@@ -40,6 +40,8 @@ from engines.topology import topofile
 from engines.topology.model import BrokerNode, Topology
 from engines.transports.amqp_streams import request_reread, write_origin
 
+BROKER_BACK_QUIET_S = 5.0  # consumers' reconnect back-off (at most 1 s) and a connection, under load
+
 
 class Supervisor:
     """One run of a topology in `run_dir`.
@@ -319,7 +321,12 @@ class Supervisor:
             self.kill(name)
 
     def _drain(self) -> None:
-        """Wait until the services have what the clients sent (engines.runtime.drain)."""
+        """Wait until the services have what the clients sent (engines.runtime.drain). A broker
+        that came back during the run: its consumers need their back-off and a new connection
+        before anything moves again, so the end waits longer for them."""
+        boots = [e for e in self.events.since(0) if e.get("event") == "ready" and e.get("role") == "broker"]
+        if len(boots) > len(self.brokers):
+            self.drain_quiet_s = max(self.drain_quiet_s, BROKER_BACK_QUIET_S)
         wait_drained(self)
 
     def finish_async(self) -> Future[None]:

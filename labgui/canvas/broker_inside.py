@@ -20,7 +20,7 @@ from labgui.canvas import theme
 WIDTH = 470.0
 PAD = 10.0
 HEAD = 24.0
-EX_W, Q_W = 150.0, 190.0
+EX_W, Q_W = 150.0, 220.0
 EX_H, Q_H, GAP = 30.0, 44.0, 8.0
 MAX_ROWS = 10  # queues drawn; more are summed up in one line
 READY, UNACKED = QColor("#1c7ed6"), QColor("#f08c00")
@@ -180,11 +180,11 @@ class BrokerInsideItem(QGraphicsItem):
         metrics = QFontMetricsF(font)
         p.setFont(font)
         p.setPen(theme.TEXT)
-        title = q.name + ("" if q.kind == "classic" else f" ({q.kind})") + ("" if q.durable else " · transient")
+        title = q.name + ("" if q.kind == "classic" else f" ({q.kind})") + ("" if q.durable else " · not durable")
         p.drawText(QRectF(r.left() + 6, r.top() + 1, r.width() - 12, 14), Qt.AlignmentFlag.AlignVCenter,
                    metrics.elidedText(title, Qt.TextElideMode.ElideMiddle, r.width() - 12))
         p.setFont(tiny)
-        counts = f"ready {q.ready} · unacked {q.unacked} · consumers {q.consumers}"
+        counts = f"ready {q.ready} · unacked {q.unacked} · {q.consumers} consumer" + ("" if q.consumers == 1 else "s")
         p.drawText(QRectF(r.left() + 6, r.top() + 15, r.width() - 12, 12), Qt.AlignmentFlag.AlignVCenter,
                    counts)
         bar = QRectF(r.left() + 6, r.top() + 29, r.width() - 12, 6)

@@ -86,8 +86,19 @@ class BrokerInsides(QObject):
             if node is None:
                 continue
             item.set_figure(self.figure(name, monitor, session.sup.states().get(name, "")))
-            below = node.boundingRect().bottom() + 8
-            item.setPos(node.pos() + QPointF(-item.boundingRect().width() / 2, below))
+            item.setPos(self._place(node, item))
+
+    def _place(self, node: Any, item: BrokerInsideItem) -> QPointF:
+        """Under the whole diagram (no node hidden), centred on its broker; the others' panels
+        of the same row go side by side."""
+        scene = self.ctl.window.scene
+        bottom = max(n.sceneBoundingRect().bottom() for n in scene.nodes.values())
+        left = node.pos().x() - item.boundingRect().width() / 2
+        for other in self.items.values():
+            if other is item:
+                break
+            left = max(left, other.pos().x() + other.boundingRect().width() + 12)
+        return QPointF(left, bottom + 16)
 
     def figure(self, name: str, monitor: Any, state: str) -> InsideFigure:
         latest = monitor.latest(name)
@@ -123,11 +134,14 @@ class BrokerInsides(QObject):
         self._survival = {}
         for outage in report:
             for row in outage["queues"]:
-                self._survival.setdefault(outage["broker"], {})[row["queue"]] = note(row)
+                if row["before"] or row.get("gone"):  # an empty queue had nothing to lose
+                    self._survival.setdefault(outage["broker"], {})[row["queue"]] = note(row)
 
 
 def note(row: dict[str, Any]) -> str:
     """'restart: 142 → 0, lost (transient)' for a queue box."""
+    if row.get("gone"):
+        return f"restart: {row['before']} → gone with the broker, lost (not durable)"
     if row.get("after") is None:
         return f"restart: {row['before']} before, not sampled after yet"
     lost = row["after"] < row["before"] and (not row["durable"] or row.get("persistent") is False)
