@@ -74,7 +74,11 @@ def survival(samples: Sequence[Sample], events: Sequence[dict[str, Any]], topolo
             before = next((q for t, q in reversed(mine)
                            if t < down_t and all(x.counted for x in q.values())), None)
             after = next((q for t, q in mine if t > up_t and all(x.counted for x in q.values())), None)
-            if before is None:
+            if before is None:  # too soon for the API's first figures: AMQP ready counts alone
+                before = {name: QueueInside(name, durable=bool(m["durable"]))
+                          for (b, name), m in meta.items() if b == broker and ready is not None
+                          and any(t < down_t for t in ready(broker, name)[0])}
+            if not before:
                 continue  # no sample before the outage: nothing to say
             rows = [_row(name, _closer(q, ready, broker, down_t, before=True),
                          _after(after, name, ready, broker, up_t), meta.get((broker, name)), links)

@@ -14,7 +14,14 @@ from PySide6.QtCore import QEvent, Qt
 
 from labgui.canvas.broker_inside import BrokerInsideItem, shown_bindings
 from tests.gui.conftest import _send
-from tests.gui.runs import assert_run_left_nothing, menu_action, needs_rabbitmq, node, open_example, wait_phase
+from tests.gui.runs import (
+    assert_run_left_nothing,
+    menu_action,
+    needs_rabbitmq,
+    node,
+    open_example,
+    wait_phase,
+)
 
 pytestmark = [pytest.mark.gui, pytest.mark.rabbitmq]
 
@@ -82,4 +89,33 @@ def test_double_click_a_broker_shows_its_queues_with_live_counts(window, qtbot, 
     wait_phase(qtbot, window, ("ended",), 90)
     peaks = rm.session.summary["broker_queues"]["rabbit/orders"]
     assert peaks["unacked_max"] == 20
+    assert_run_left_nothing(window)
+
+
+def by_hand_stream(data):
+    data["scenario"] = []
+    node(data, "orders")["count"] = 100_000
+    node(data, "projector").pop("crash", None)
+
+
+@needs_rabbitmq
+@pytest.mark.timeout(180)
+def test_reread_a_stream_from_the_service_menu(window, qtbot, tmp_path):
+    open_example(window, tmp_path, "36", by_hand_stream)
+    rm = window.run_mode
+    rm.run_action.trigger()
+    wait_phase(qtbot, window, ("running",), 90)
+    qtbot.waitUntil(lambda: rm.sampler.nodes["projector"].totals.get("applied", 0) > 100, timeout=60000)
+    projector = window.scene.node_item("projector")
+    assert not insides(window)
+    entry = menu_action(window, projector, "reread-first")
+    assert entry.isEnabled()
+    entry.trigger()
+    qtbot.waitUntil(lambda: rm.sampler.nodes["projector"].totals.get("stream_reread", 0) > 100, timeout=60000)
+    rm.stop_action.trigger()
+    wait_phase(qtbot, window, ("ended",), 90)
+    books = rm.session.summary["nodes"]["projector"]
+    assert books["stream_rereads"] == 1 and books["stream_reread"] > 100
+    assert books["duplicates_processed"] == 0 and books["duplicates_suppressed"] >= books["stream_reread"]
+    assert any(e.get("event") == "reread" and e.get("offset") == "first" for e in rm.session.sup.events.since(0))
     assert_run_left_nothing(window)
