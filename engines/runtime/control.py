@@ -172,7 +172,8 @@ class Control:
                 self._broker_ending[name] = self._broker_ending.get(name, 0) + 1
             before = broker_states.BEFORE.get(method)
             if before is not None:
-                proc.lives += 1
+                proc.start_pending = True  # the run settles once it is up (a kill queued first
+                proc.lives += 1  # may still mark it killed before this start runs)
                 self._set_state(proc, before, role=role, action=method,
                                 expect_s=broker_states.boot_estimate())
 
@@ -180,6 +181,9 @@ class Control:
             try:
                 run()
             finally:
+                if before is not None:
+                    with self.lock:
+                        proc.start_pending = False
                 if method in ("stop", "kill"):
                     with self.lock:
                         self._broker_ending[name] -= 1

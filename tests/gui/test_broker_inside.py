@@ -111,7 +111,7 @@ def test_reread_a_stream_from_the_service_menu(window, qtbot, tmp_path):
     entry = menu_action(window, projector, "reread-first")
     assert entry.isEnabled()
     entry.trigger()
-    qtbot.waitUntil(lambda: rm.sampler.nodes["projector"].totals.get("stream_reread", 0) > 100, timeout=60000)
+    qtbot.waitUntil(lambda: rm.sampler.nodes["projector"].totals.get("stream_reread", 0) > 100, timeout=90000)
     rm.stop_action.trigger()
     wait_phase(qtbot, window, ("ended",), 90)
     books = rm.session.summary["nodes"]["projector"]
