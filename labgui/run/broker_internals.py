@@ -11,6 +11,7 @@ next run, closes them all.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from PySide6.QtCore import QObject, QPointF, QTimer
@@ -34,6 +35,7 @@ class BrokerInsides(QObject):
         self.timer.timeout.connect(self.refresh)
         self._survival: dict[str, dict[str, str]] = {}
         self._survival_at = 0
+        self._survival_t = 0.0
         ctl.window.scene.node_activated.connect(self._activated)
         ctl.window.doc.edited.connect(self.close_all)
         ctl.phase_changed.connect(self._phase)
@@ -121,9 +123,10 @@ class BrokerInsides(QObject):
     def _update_survival(self, sup: Any, monitor: Any) -> None:
         """Per queue, a short note on what survived the last outage (recomputed as samples come)."""
         count = len(monitor.samples)
-        if count == self._survival_at:
+        now = time.monotonic()
+        if count == self._survival_at or now - self._survival_t < 1.0:  # once a second at most
             return
-        self._survival_at = count
+        self._survival_at, self._survival_t = count, now
         from engines.brokers.survival import survival
 
         depths = getattr(sup, "queue_depths", None)
