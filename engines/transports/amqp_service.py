@@ -119,6 +119,8 @@ class AmqpConsumer:
                 done(None)  # ready: a stream keeps what comes until the consumer attaches
             self.session.call_later(0.1, lambda: self._attach(channel, queue, offset))
             return
+        if offset is not None:  # a re-read: what it had taken so far comes again
+            self.reader.rereading(queue)
         tag = channel.basic_consume(queue, self._on_message, auto_ack=not self.manual,
                                     arguments={"x-stream-offset": arg}, callback=done)
         self._queue_of_tag[tag] = queue
@@ -136,9 +138,14 @@ class AmqpConsumer:
         self.ctx.event("stream-reread", offset=offset)
         for queue in sorted(self.streams):
             tag = self._tag_of_queue.pop(queue, None)
-            if tag is not None:
-                channel.basic_cancel(tag)
-            self._attach(channel, queue, offset)
+            if tag is None:
+                self._attach(channel, queue, offset)
+                continue
+            # consume again once the old consumer is gone (CancelOk); what it still had in
+            # flight is handled as usual: pika would reject it, and a stream refuses a reject
+            # by closing the connection (NOT_IMPLEMENTED)
+            channel.basic_cancel(tag, callback=lambda _f, q=queue: self._attach(channel, q, offset))
+            channel._cancelled.discard(tag)  # noqa: SLF001 - see above
 
     def _store_offsets(self, kept: Batch) -> None:
         """After the ack: the offset of the last message acked, per stream (a consumer killed

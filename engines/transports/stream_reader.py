@@ -89,9 +89,11 @@ class StreamReader:
         offset = take_reread(self.node_dir)
         if offset is not None:
             self.stats.count("stream_rereads")
-            for queue in self.streams:
-                self.reread_upto[queue] = max(self.seen_max.get(queue, -1), self.reread_upto.get(queue, -1))
         return offset
+
+    def rereading(self, queue: str) -> None:
+        """A re-read attaches now: deliveries up to the highest offset taken so far are re-reads."""
+        self.reread_upto[queue] = max(self.seen_max.get(queue, -1), self.reread_upto.get(queue, -1))
 
 
 def _offset_of(props: Any) -> int | None:
