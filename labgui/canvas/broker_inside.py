@@ -80,7 +80,7 @@ class BrokerInsideItem(QGraphicsItem):
         self.prepareGeometryChange()
         self.figure = figure
         exchanges = self._exchanges()
-        rows = max(len(exchanges) * (EX_H + GAP), min(len(figure.queues), MAX_ROWS) * (Q_H + GAP), 30.0)
+        rows = max(len(exchanges) * (EX_H + GAP), min(len(figure.queues), MAX_ROWS) * (Q_H + GAP), 30.0) - GAP
         extra = 16.0 if len(figure.queues) > MAX_ROWS else 0.0
         self._rect = QRectF(0, 0, WIDTH, HEAD + (16 if figure.note else 0) + rows + extra + PAD)
         self.update()
