@@ -12,7 +12,7 @@ import sys
 
 from engines import __version__
 
-SUBCOMMAND_MODULES = ("validate", "run", "test", "report", "trace", "compare")
+SUBCOMMAND_MODULES = ("validate", "run", "test", "report", "trace", "compare", "explain")
 
 
 def available() -> list[str]:

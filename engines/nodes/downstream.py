@@ -6,10 +6,13 @@ node's directory (`hop-<index>.rec`, the same format as a client's, read by
 the ledger). Downstream IDs come from engines.ledger.identity (`HopIds`): the
 upstream sequence number, under the hop sender's client index.
 
-- A *call* (http request styles) reuses the http client's `exchange`: the
-  handler calls `call(client, seq)` after its work and before its commit; a
-  failure (timeout, error, bulkhead full, breaker open) raises `CallFailed`,
-  nothing is committed, and the caller gets an error.
+- A *call* over http reuses the http client's `exchange`; over zmq or amqp RPC
+  it reuses the client driver of its style (engines.nodes.hop_rpc). A
+  request thread calls `call(client, seq)` after its work and before its
+  commit: a failure (timeout, error, bulkhead full, breaker open) raises
+  `CallFailed`, nothing is committed, and the caller gets an error. A batch
+  driver calls `call_batch(batch)`: each delivery whose call failed is left
+  out of the commit and answered as failed.
 - An *event* reuses the client driver of its transport and style, fed by a
   queue (engines.nodes.hop_events): `after_commit` emits (dual write), or
   `in_transaction` writes outbox rows that the relay publishes.
@@ -19,12 +22,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from engines.ledger.identity import HopIds
 from engines.nodes.hop_events import HopEvent, Relay
+from engines.nodes.hop_rpc import HopRpc
 from engines.nodes.records import ClientRecorder
 from engines.nodes.resilience import CLOSED, HALF_OPEN, OPEN, Breaker, Bulkhead
 from engines.nodes.stats import ServiceStats
@@ -46,6 +51,15 @@ class CallFailed(DownstreamFailed):
     """A downstream call that did not answer: the service answers its caller with an error."""
 
 
+def breaker_changed(stats: ServiceStats, link: str, event: Any) -> Callable[[str, str], None]:
+    """Count a breaker's state change, show it on the link, and put it on the run's timeline."""
+    def changed(old: str, new: str) -> None:
+        stats.count(f"breaker_{new.replace('-', '_')}|{link}")
+        stats.gauge(f"breaker_state|{link}", BREAKER_STATES.index(new))
+        event("breaker", link=link, state=new, was=old)
+    return changed
+
+
 class HopCall:
     """One call hop sender over http, with its timeout, retries, bulkhead and breaker."""
 
@@ -65,13 +79,10 @@ class HopCall:
                                  payload=b"")
         self.bulkhead = Bulkhead(int(hop["max_concurrent"]))
         self.breaker = Breaker(int(hop["breaker_failures"]), int(hop["breaker_open_ms"]),
-                               lambda old, new: self._changed(old, new, event))
+                               breaker_changed(stats, self.link, event))
+        self.parallel = str(hop["style"]) == "async-request-response"
+        self._pool: ThreadPoolExecutor | None = None  # a batch driver's async calls (keep-alive per thread)
         self._local = threading.local()
-
-    def _changed(self, old: str, new: str, event: Any) -> None:
-        self.stats.count(f"breaker_{new.replace('-', '_')}|{self.link}")
-        self.stats.gauge(f"breaker_state|{self.link}", BREAKER_STATES.index(new))
-        event("breaker", link=self.link, state=new, was=old)
 
     def _conn(self) -> http_rpc.Connection:
         conn: http_rpc.Connection | None = getattr(self._local, "conn", None)
@@ -106,6 +117,28 @@ class HopCall:
             self.bulkhead.leave()
             self.stats.gauge(f"calls_in_flight|{self.link}", self.bulkhead.active)
 
+    def _try(self, seq: int) -> bool:
+        try:
+            self.call(seq)
+        except CallFailed:
+            return False
+        return True
+
+    def call_many(self, seqs: Sequence[int]) -> list[bool]:
+        """A batch's calls: one after the other (request-response), or at once (async)."""
+        if not self.parallel or len(seqs) < 2:
+            return [self._try(seq) for seq in seqs]
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix=f"call-{self.link}")
+        return list(self._pool.map(self._try, seqs))
+
+    def start(self) -> None:
+        """Nothing to start: the request threads (or the batch pool) make the calls."""
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
 
 class Downstream:
     """Every hop sender of one service, looked up by the upstream client index of a delivery."""
@@ -113,7 +146,8 @@ class Downstream:
     def __init__(self, hops: Sequence[Mapping[str, Any]], node_dir: Path, db_path: Path,
                  clients: Mapping[str, int], stats: ServiceStats, stop: threading.Event,
                  log: logging.Logger, event: Any) -> None:
-        self.calls: dict[int, list[HopCall]] = {}
+        self.calls: dict[int, list[HopCall | HopRpc]] = {}
+        self.callers: list[HopCall | HopRpc] = []
         self.events: dict[int, list[HopEvent]] = {}
         self.outbox: dict[int, list[int]] = {}  # upstream client -> outbox hop indices
         self.all_events: dict[int, HopEvent] = {}
@@ -122,7 +156,13 @@ class Downstream:
             upstream = [int(u) for u in hop["upstream"]]
             self.ids[int(hop["index"])] = HopIds(str(hop["link"]), dict.fromkeys(upstream, int(hop["index"])))
             if hop["call"]:
-                sender = HopCall(hop, node_dir, stats, stop, log, event)
+                sender: HopCall | HopRpc
+                if hop["transport"] == "http":
+                    sender = HopCall(hop, node_dir, stats, stop, log, event)
+                else:
+                    sender = HopRpc(hop, node_dir, stats, clients, log,
+                                    breaker_changed(stats, str(hop["link"]), event), stop)
+                self.callers.append(sender)
                 for u in upstream:
                     self.calls.setdefault(u, []).append(sender)
                 continue
@@ -142,6 +182,8 @@ class Downstream:
         return bool(self.calls or self.all_events)
 
     def start(self) -> None:
+        for sender in self.callers:
+            sender.start()
         for ev in self.all_events.values():
             ev.start()
         if self.relay is not None:
@@ -151,7 +193,28 @@ class Downstream:
         for hop in self.calls.get(client, ()):
             derived = self.ids[hop.index].downstream(client, seq)
             assert derived is not None  # calls[client] holds only the hops that carry it
-            hop.call(derived[1])
+            if isinstance(hop, HopRpc):
+                if not hop.call(derived[1]):
+                    raise CallFailed(f"call on {hop.link} failed")
+            else:
+                hop.call(derived[1])
+
+    def call_batch(self, batch: Sequence[DeliveryRow]) -> list[bool]:
+        """A batch driver's calls, every hop's at once per hop: True where every call answered."""
+        ok = [True] * len(batch)
+        by_hop: dict[HopCall | HopRpc, list[int]] = {}
+        for i, d in enumerate(batch):
+            for hop in self.calls.get(d[0], ()):
+                by_hop.setdefault(hop, []).append(i)
+        for hop, positions in by_hop.items():
+            seqs = []
+            for i in positions:
+                derived = self.ids[hop.index].downstream(batch[i][0], batch[i][1])
+                assert derived is not None
+                seqs.append(derived[1])
+            for i, answered in zip(positions, hop.call_many(seqs), strict=True):
+                ok[i] = ok[i] and answered
+        return ok
 
     def outbox_rows(self, batch: Sequence[DeliveryRow], outcomes: Sequence[int]) -> list[tuple[int, int]]:
         """(hop index, seq) rows the transaction writes for its applied deliveries."""
@@ -185,5 +248,7 @@ class Downstream:
         for ev in self.all_events.values():
             ev.close(wait_s=3.0)
         self.relay_stop.set()
+        for sender in self.callers:
+            sender.close()
         if self.relay is not None:
             self.relay.thread.join(timeout=2.0)

@@ -35,7 +35,7 @@ from engines.nodes.stats import ServiceStats
 from engines.nodes.store import Store
 from engines.nodes.trace_service import trace_batch
 from engines.nodes.tracefile import TraceWriter
-from engines.transports.base import DUPLICATE, EXIT_CRASH, DeliveryRow, ServiceConfig
+from engines.transports.base import CALL_FAILED, DUPLICATE, EXIT_CRASH, DeliveryRow, ServiceConfig
 
 _CLIENT, _REDELIVERED, _TS = itemgetter(0), itemgetter(3), itemgetter(4)
 _FAILED = -1  # a group commit that raised: every delivery in it gets this, and raises in its thread
@@ -133,9 +133,28 @@ class Handler:
 
     # -- the transaction ----------------------------------------------------------
     def handle_batch(self, deliveries: Sequence[DeliveryRow]) -> list[int]:
-        """Work, write and commit a batch; return one outcome per delivery (APPLIED or DUPLICATE)."""
+        """Work, write and commit a batch; return one outcome per delivery (APPLIED or DUPLICATE,
+        or CALL_FAILED where the service's call downstream did not answer: not committed)."""
+        if self.downstream is not None and self.downstream.calls:
+            return self._with_calls(deliveries)
         with self._lock:
             return self._locked(deliveries, work=True)
+
+    def _with_calls(self, deliveries: Sequence[DeliveryRow]) -> list[int]:
+        """Work, then the batch's calls downstream (outside the lock: other threads commit
+        meanwhile), then commit the deliveries whose calls answered."""
+        pause = self.work_seconds(len(deliveries)) + self.heavy_seconds(deliveries)
+        if pause:
+            time.sleep(pause)
+        assert self.downstream is not None
+        answered = self.downstream.call_batch(deliveries)
+        passed = [d for d, ok in zip(deliveries, answered, strict=True) if ok]
+        failed = len(deliveries) - len(passed)
+        if failed:
+            self.stats.count("downstream_failed", failed)
+        with self._lock:
+            done = iter(self._locked(passed, work=False))
+        return [next(done, CALL_FAILED) if ok else CALL_FAILED for ok in answered]
 
     def handle(self, delivery: DeliveryRow) -> int:
         """Thread-safe single delivery: work in the caller's thread, commit with whoever waits."""

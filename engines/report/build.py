@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from engines.report.explain_html import section as explain_section
 from engines.report.html import ReportData, render
 from engines.report.internals import section as internals_section
 from engines.report.messages import section as messages_section
@@ -241,15 +242,16 @@ def build_report(run_dir: str | Path) -> Path:
         e["detail"] = ", ".join(f"{k}={v}" for k, v in e.items()
                                 if k not in ("t", "run_t", "origin_t", "wall", "event", "node", "target", "action",
                                               "detail"))
+    messages_html = messages_section(run_dir, topology, [replace(p, start=p.start + origin, end=p.end + origin)
+                                                         for p in periods])  # the traces keep the files' clock
+    explain_html, explain = explain_section(run_dir, messages_html)
     data = ReportData(
         title=topology.name, description=topology.description, duration_s=duration, totals=totals,
         per_node=summary.get("nodes", {}), per_link=summary.get("links", {}), verdicts=verdicts,
         periods=periods, events=shown, notes=notes, meta={"run directory": str(run_dir)},
         chains=summary.get("chains", {}),
         internals_html=internals_section(run_dir, summary, origin, periods, duration),
-        # the message traces keep the files' clock: their fault bands too
-        messages_html=messages_section(run_dir, topology, [replace(p, start=p.start + origin, end=p.end + origin)
-                                                           for p in periods]),
+        messages_html=messages_html, explain_html=explain_html, explain=explain,
     )
     del plots  # the per-panel PNGs stay in the run dir; the page shows the overview
     return render(data, [overview], run_dir / REPORT_NAME)

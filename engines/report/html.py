@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from engines.ledger.counters import COUNTERS
+from engines.report.explain_html import CSS as _EXPLAIN_CSS
 from engines.report.messages import CSS as _MESSAGES_CSS
 from engines.report.periods import FaultPeriod
 from engines.topology.expectations import Verdict
@@ -63,6 +64,8 @@ class ReportData:
     chains: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # engines.ledger.chain
     messages_html: str = ""  # engines.report.messages: already-escaped HTML
     internals_html: str = ""  # engines.report.internals: already-escaped HTML
+    explain_html: str = ""  # engines.report.explain_html: already-escaped HTML
+    explain: Mapping[str, str] = field(default_factory=dict)  # counter -> the total's explanation
 
 
 def _fmt(value: Any) -> str:
@@ -89,7 +92,7 @@ def _verdict_badge(verdicts: Sequence[Verdict]) -> str:
     return f'<span class="badge pass">PASS · {len(verdicts)} expectations</span>'
 
 
-def _cards(totals: Mapping[str, Any]) -> str:
+def _cards(totals: Mapping[str, Any], explain: Mapping[str, str] | None = None) -> str:
     out = []
     for key in BIG_COUNTERS:
         value = totals.get(key)
@@ -98,8 +101,11 @@ def _cards(totals: Mapping[str, Any]) -> str:
             tone = "bad" if value else "good"
         link = value and key not in ("sent", "processed")  # a click opens its messages (engines.report.messages)
         v = f'<a href="#ids-{key}">{_fmt(value)}</a>' if link else _fmt(value)
-        out.append(f'<div class="card {tone}" title="{escape(COUNTERS[key])}">'
-                   f'<div class="v">{v}</div><div class="k">{key.replace("_", " ")}</div></div>')
+        why = (explain or {}).get(key)  # engines.explain: the reason, on hover and in "Why these numbers"
+        title = escape(why or COUNTERS[key])
+        k = f'<a href="#why-{key}">{key.replace("_", " ")}</a>' if why else key.replace("_", " ")
+        out.append(f'<div class="card {tone}" title="{title}">'
+                   f'<div class="v">{v}</div><div class="k">{k}</div></div>')
     return '<div class="cards">' + "".join(out) + "</div>"
 
 
@@ -166,12 +172,13 @@ def render(data: ReportData, plots: Sequence[Path], path: Path) -> Path:
     notes = "".join(f'<p class="note">{escape(n)}</p>' for n in data.notes)
     meta = " · ".join(f"{escape(k)}: {escape(v)}" for k, v in data.meta.items())
     html = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>{escape(data.title)} – Topology Lab report</title><style>{_CSS}{_MESSAGES_CSS}</style></head><body><main>
+<title>{escape(data.title)} – Topology Lab report</title><style>{_CSS}{_MESSAGES_CSS}{_EXPLAIN_CSS}</style></head><body><main>
 <h1>{escape(data.title)} {_verdict_badge(data.verdicts)}</h1>
 <p class="meta">run of {data.duration_s:.1f} s{' · ' + meta if meta else ''}</p>
 <p class="desc">{escape(data.description)}</p>
 {notes}
-{_cards(data.totals)}
+{_cards(data.totals, data.explain)}
+{data.explain_html}
 {data.messages_html}
 <h2>Expectations</h2>{_verdicts(data.verdicts)}
 <h2>Over time</h2>{''.join(_img(p) for p in plots)}

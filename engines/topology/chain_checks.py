@@ -6,6 +6,8 @@ Every problem names the node or link and says what would be valid. Called by
 
 from __future__ import annotations
 
+from typing import Any
+
 from engines.topology import chains
 from engines.topology.model import BrokerNode, Link, ServiceNode, Topology
 from engines.topology.problems import Problem, Severity
@@ -29,6 +31,30 @@ def _client_link(j: int, link: Link, topology: Topology) -> list[Problem]:
                     f"link '{link.key}' starts at '{link.source}'",
                     link=link.key, path=("links", j, set_here[0]),
                     hint="a client's style, transport and timeouts are set on the client")]
+
+
+def _call_inbound(topology: Topology, link: Link, bad: Any) -> None:
+    """What a call inside the handling needs from the way its service is fed (engines.nodes.handler)."""
+    service = topology.node(link.source)
+    feeding = chains.feeding_transports(topology, link.source)
+    if Transport.IMAP in feeding:
+        bad("style", f"service '{link.source}' reads a mailbox over imap and cannot hold a message "
+            f"while the call '{link.key}' waits (a read message is read)",
+            "make this link an event (notification), or feed the service over http, zmq or amqp")
+        return
+    if Transport.AMQP not in feeding or not isinstance(service, ServiceNode):
+        return
+    if service.ack.value == "auto":
+        bad("style", f"service '{link.source}' takes its messages with ack: auto, so a failed call "
+            f"'{link.key}' loses the message it was handling", "set ack: manual on "
+            f"'{link.source}' (a failed call then requeues the message)", Severity.WARNING)
+    budget_s = link.timeout_ms * (link.retries + 1) / 1000.0
+    if not service.handler_thread and service.heartbeat_s and (
+            link.timeout_ms == 0 or budget_s >= 2 * service.heartbeat_s):
+        bad("timeout_ms", f"call '{link.key}' may wait {budget_s:g} s on the amqp I/O loop of "
+            f"'{link.source}', longer than two heartbeats ({2 * service.heartbeat_s} s): the "
+            "broker would drop its connection", f"set handler_thread: true on '{link.source}', "
+            "or a shorter timeout_ms", Severity.WARNING)
 
 
 def service_link_problems(topology: Topology) -> list[Problem]:
@@ -63,10 +89,7 @@ def service_link_problems(topology: Topology) -> list[Problem]:
                 f"{transport.value} on link '{link.key}'", f"{transport.value} offers {_offered(transport)}")
             continue
         if style.expects_reply:  # a call inside the handling
-            if not chains.fed_by_http(topology, link.source):
-                bad("style", f"service '{link.source}' makes the call '{link.key}' inside its "
-                    "handling, which needs every stream into it to arrive over http",
-                    "feed the service over http, or make this link an event (notification)")
+            _call_inbound(topology, link, bad)
             if link.timeout_ms == 0:
                 bad("timeout_ms", f"call '{link.key}' has no timeout: a slow '{target.name}' makes "
                     f"'{link.source}' wait forever and its callers pile up",

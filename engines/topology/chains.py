@@ -22,15 +22,16 @@ from engines.topology.vocabulary import Style, Transport
 # What a service can send on, per transport: the drivers a service's sender reuses.
 CALL_STYLES: dict[Transport, tuple[Style, ...]] = {
     Transport.HTTP: (Style.REQUEST_RESPONSE, Style.ASYNC_REQUEST_RESPONSE),
-    Transport.ZMQ: (),
-    Transport.AMQP: (),
+    Transport.ZMQ: (Style.REQUEST_RESPONSE, Style.ASYNC_REQUEST_RESPONSE),  # REQ (Lazy Pirate), DEALER
+    Transport.AMQP: (Style.REQUEST_RESPONSE, Style.ASYNC_REQUEST_RESPONSE),  # RPC: reply_to + correlation_id
 }
 EVENT_STYLES: dict[Transport, tuple[Style, ...]] = {
     Transport.HTTP: (Style.NOTIFICATION,),
     Transport.ZMQ: (Style.NOTIFICATION,),
     Transport.AMQP: (Style.NOTIFICATION, Style.PUBLISH_SUBSCRIBE),
 }
-CALL_FIELDS = ("timeout_ms", "retries", "max_concurrent", "breaker_failures", "breaker_open_ms")
+CALL_FIELDS = ("timeout_ms", "retries", "in_flight", "max_concurrent", "breaker_failures",
+               "breaker_open_ms")
 SERVICE_LINK_FIELDS = ("style", "transport", "delivery", *CALL_FIELDS)
 
 
@@ -138,10 +139,9 @@ def order(topology: Topology) -> list[str]:
         return [s.name for s in topology.services()]
 
 
-def fed_by_http(topology: Topology, service: str) -> bool:
-    """Whether every stream into `service` arrives over http (calls need a thread per request)."""
-    feeding = [topology.link_transport(lk) for lk in topology.links_to(service)]
-    return bool(feeding) and all(t is Transport.HTTP for t in feeding)
+def feeding_transports(topology: Topology, service: str) -> set[Transport]:
+    """The transports the streams into `service` arrive over."""
+    return {t for lk in topology.links_to(service) if (t := topology.link_transport(lk)) is not None}
 
 
 def is_client(topology: Topology, name: str) -> bool:

@@ -110,12 +110,14 @@ class Link(_Strict):
         description="From a service: request styles are calls inside the handling, the others "
         "events after the work. Unset = request-response to a service, notification to a broker.")
     transport: Transport | None = Field(
-        default=None, description="From a service to a service: http (default) or zmq.")
+        default=None, description="From a service to a service: http (default) or zmq; amqp through a broker.")
     delivery: EventDelivery = Field(
         default=EventDelivery.DUAL_WRITE,
         description="Events: send after the commit (dual write) or through a transactional outbox.")
     timeout_ms: int = Field(default=1000, ge=0, description="Calls: per-call timeout (0 = wait forever).")
     retries: int = Field(default=0, ge=0, description="Calls: resends of the same downstream ID.")
+    in_flight: int = Field(
+        default=100, ge=1, description="Calls, async-request-response over zmq or amqp: requests out at once.")
     max_concurrent: int = Field(
         default=0, ge=0, description="Calls: bulkhead, calls at once; excess refused (0 = no limit).")
     breaker_failures: int = Field(

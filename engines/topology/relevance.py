@@ -112,7 +112,10 @@ def _service_link_fields(topology: Topology, link: Link) -> list[str]:
     style = topology.sender_style(link)
     fields = ["style"] + ([] if to_broker else ["transport"])
     if style is not None and style.expects_reply:
-        fields += ["timeout_ms", "retries", "max_concurrent", "breaker_failures", "breaker_open_ms"]
+        fields += ["timeout_ms", "retries"]
+        if style is Style.ASYNC_REQUEST_RESPONSE and topology.link_transport(link) is not Transport.HTTP:
+            fields.append("in_flight")  # a DEALER's or an amqp RPC client's requests out at once
+        fields += ["max_concurrent", "breaker_failures", "breaker_open_ms"]
     else:
         fields.append("delivery")
     if to_broker and style is not None and style.one_to_many:

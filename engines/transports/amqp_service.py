@@ -34,12 +34,13 @@ import pika
 
 from engines.transports import register, wire
 from engines.transports.amqp_session import Session
-from engines.transports.base import DUPLICATE, Inbound, ServiceContext
+from engines.transports.base import CALL_FAILED, DUPLICATE, Inbound, ServiceContext
 from engines.transports.stream_reader import StreamReader
 
 # Deliveries committed and acked together: acks per ~100 let RabbitMQ confirm
 # persistent messages that are already consumed without waiting for its disk.
 ACK_BATCH = 128
+FAILED_PAUSE_S = 0.05  # a batch whose every call downstream failed goes back after this pause
 WATCH_S = 5.0  # clustered broker: how often a consumer checks that its channel still works
 
 Batch = list[tuple[int, Any, bool, Any]]  # (delivery tag, header, redelivered, properties)
@@ -286,6 +287,15 @@ class AmqpConsumer:
             for tag, *_rest in rejected:
                 channel.basic_reject(tag, requeue=self.cfg.requeue)
             stats.count("requeued" if self.cfg.requeue else "rejected", len(rejected))
+        failed = [item for item, o in zip(work, outcomes, strict=True) if o == CALL_FAILED] \
+            if self.manual and len(outcomes) == len(work) and CALL_FAILED in outcomes else []
+        if failed:  # its call downstream failed: back to the queue, redelivered later
+            if len(failed) == len(work):
+                time.sleep(FAILED_PAUSE_S)  # a breaker failing fast must not spin the queue
+            for tag, *_rest in failed:
+                channel.basic_nack(tag, requeue=True)
+            stats.count("requeued_call_failed", len(failed))
+            rejected = rejected + failed
         kept = [item for item in chunk if item not in rejected] if rejected else chunk
         if self.manual and kept and self.cfg.ack != "never":
             channel.basic_ack(kept[-1][0], multiple=True)  # rejected tags are settled already
@@ -342,7 +352,7 @@ class AmqpConsumer:
         name = self.cfg.name
         sent = 0
         for (_tag, header, _redelivered, props), outcome in zip(batch, outcomes, strict=True):
-            if not props.reply_to:
+            if not props.reply_to or outcome == CALL_FAILED:
                 continue
             flags = wire.FLAG_DUPLICATE if outcome == DUPLICATE else 0
             reply_props = pika.BasicProperties(correlation_id=props.correlation_id, app_id=name)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from engines.transports.delivery import APPLIED as APPLIED  # re-exported for drivers
+from engines.transports.delivery import CALL_FAILED as CALL_FAILED
 from engines.transports.delivery import DUPLICATE as DUPLICATE
 from engines.transports.delivery import Delivery as Delivery
 from engines.transports.delivery import DeliveryRow as DeliveryRow

@@ -26,6 +26,7 @@ class Delivery(NamedTuple):
 
 APPLIED = 1  # business effect committed now
 DUPLICATE = 2  # refused through PROCESSED_MESSAGES; answer as if applied (idempotent reply)
+CALL_FAILED = 3  # its call downstream did not answer: nothing committed; no reply, no ack (redelivered)
 
 
 # What drivers may hand the handler: a Delivery, or on the hot path a plain tuple with the same

@@ -43,6 +43,7 @@ from engines.transports._zmq import (
     socket,
 )
 from engines.transports.base import (
+    CALL_FAILED,
     DUPLICATE,
     ZMQ_PUB,
     ZMQ_REPLIES,
@@ -229,7 +230,7 @@ def run_sub_reply(ctx: ServiceContext, inbound: list[Inbound]) -> None:
                 continue
             for h, outcome in zip(batch.heads, outcomes, strict=True):
                 target = dealers.get(h[2])
-                if target is None:
+                if target is None or outcome == CALL_FAILED:  # its call downstream failed: no answer
                     continue
                 flags = wire.FLAG_DUPLICATE if outcome == DUPLICATE else 0
                 send_until_stopped(target[0], wire.reply_to(h, flags, target[1]), ctx.stop)

@@ -32,6 +32,7 @@ from engines.transports._zmq import (
     socket,
 )
 from engines.transports.base import (
+    CALL_FAILED,
     DUPLICATE,
     ZMQ_ROUTER,
     ClientContext,
@@ -259,6 +260,8 @@ def _reply_all(ctx: ServiceContext, sock: zmq.Socket[bytes], tags: list[list[byt
     send = sock.send_multipart
     sent = unroutable = full = 0
     for envelope, h, outcome in zip(tags, heads, outcomes, strict=True):
+        if outcome == CALL_FAILED:  # its call downstream failed: no answer (the caller times out)
+            continue
         flags = wire.FLAG_DUPLICATE if outcome == DUPLICATE else 0
         try:
             send([*envelope, wire.reply_to(h, flags, stamps.get(h[2], b""))], zmq.NOBLOCK)

@@ -195,6 +195,8 @@ def attach(controller: Any) -> None:
         if counter:
             dialog.choose_counter(counter)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        for hook in getattr(controller, "messages_hooks", ()):  # e.g. labgui.run.explain_view: the why
+            hook(dialog)
         dialog.show()
         controller.messages_dialog = dialog
 
