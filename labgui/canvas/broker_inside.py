@@ -112,7 +112,11 @@ class BrokerInsideItem(QGraphicsItem):
         p.setFont(bold)
         p.setPen(theme.TEXT)
         p.drawText(QRectF(PAD, 4, WIDTH - 2 * PAD, 18), Qt.AlignmentFlag.AlignVCenter,
-                   f"inside {self.broker}: exchanges → bindings → queues")
+                   f"inside {self.broker}")
+        p.setFont(tiny)
+        p.setPen(theme.MUTED)
+        p.drawText(QRectF(PAD, 4, WIDTH - 2 * PAD, 18), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                   "exchanges → bindings → queues · management API, about 1 s behind")
         if self.figure.note:
             p.setFont(small)
             p.setPen(QColor("#c92a2a"))
