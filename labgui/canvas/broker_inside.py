@@ -36,6 +36,7 @@ class QueueFigure:
     durable: bool = True
     kind: str = "classic"
     note: str = ""  # e.g. what survived the last restart
+    redelivered: int = 0  # deliveries the broker flagged redelivered
 
 
 @dataclass
@@ -202,6 +203,10 @@ class BrokerInsideItem(QGraphicsItem):
             p.drawRect(QRectF(bar.left(), bar.top(), ready_w, bar.height()))
             p.setBrush(QBrush(UNACKED))
             p.drawRect(QRectF(bar.left() + ready_w, bar.top(), unacked_w, bar.height()))
+        if not q.note and q.redelivered:
+            p.setPen(theme.MUTED)
+            p.drawText(QRectF(r.left() + 6, r.bottom() - 9, r.width() - 12, 10),
+                       Qt.AlignmentFlag.AlignVCenter, f"redelivered {q.redelivered}")
         if q.note:
             p.setPen(QColor("#c92a2a") if "lost" in q.note or "gone" in q.note else QColor("#2b8a3e"))
             p.drawText(QRectF(r.left() + 6, r.bottom() - 9, r.width() - 12, 10),

@@ -109,7 +109,7 @@ class BrokerInsides(QObject):
             return InsideFigure(note="no sample yet: the management API answers once the broker is up")
         t, inside = latest
         queues = [QueueFigure(q.name, q.ready, q.unacked, q.consumers, q.durable, q.type,
-                              notes.get(q.name, ""))
+                              notes.get(q.name, ""), q.redelivered)
                   for q in sorted(inside.queues.values(), key=lambda q: q.name)]
         gone = [QueueFigure(n, durable=False, note=why) for n, why in notes.items()
                 if n not in inside.queues]

@@ -119,3 +119,31 @@ def test_reread_a_stream_from_the_service_menu(window, qtbot, tmp_path):
     assert books["duplicates_processed"] == 0 and books["duplicates_suppressed"] >= books["stream_reread"]
     assert any(e.get("event") == "reread" and e.get("offset") == "first" for e in rm.session.sup.events.since(0))
     assert_run_left_nothing(window)
+
+
+def test_the_inside_draws_exchanges_bindings_and_queues(qapp):
+    """Without a broker: the drawing from plain figures (default exchange only where nothing
+    else routes; more queues than rows summed up; notes and redeliveries on the boxes)."""
+    from PySide6.QtGui import QImage, QPainter
+
+    from labgui.canvas.broker_inside import MAX_ROWS, InsideFigure, QueueFigure
+
+    queues = [QueueFigure("orders.audit", 5, 2, 1, redelivered=3),
+              QueueFigure("orders.ship", 0, 1, 1, note="restart: 4 → 4, survived (kept)"),
+              QueueFigure("scratch", 7, 0, 0, durable=False, note="restart: 9 → gone, lost (not durable)")]
+    queues += [QueueFigure(f"q{i}", i) for i in range(MAX_ROWS)]
+    figure = InsideFigure(exchanges={"orders": "topic"}, queues=queues,
+                          bindings=[("orders", "orders.audit", "order.#"), ("orders", "orders.ship", "order.paid"),
+                                    ("", "orders.audit", "orders.audit"), ("", "scratch", "scratch")])
+    assert ("(default)", "scratch", "scratch") in shown_bindings(figure)
+    assert ("(default)", "orders.audit", "orders.audit") not in shown_bindings(figure)
+    item = BrokerInsideItem("rabbit")
+    item.set_figure(figure)
+    rect = item.boundingRect()
+    assert rect.height() > MAX_ROWS * 44  # rows for the queues it draws, and a line for the rest
+    image = QImage(int(rect.width()) + 4, int(rect.height()) + 4, QImage.Format.Format_ARGB32)
+    image.fill(0)
+    painter = QPainter(image)
+    item.paint(painter, None)  # type: ignore[arg-type]
+    painter.end()
+    assert image.pixelColor(int(rect.width() / 2), 10).alpha() > 0  # something was drawn
