@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+from engines.cli import lesson_test
 from engines.testing.runner import TopologyResult, run_file
 from engines.topology import topofile
 
@@ -15,10 +16,10 @@ from engines.topology import topofile
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = sub.add_parser(
         "test",
-        help="run topology files as tests: each expectation with its value and PASS/FAIL",
+        help="run topology files (and lessons' variants) as tests: each expectation with its value and PASS/FAIL",
         description="Run every topology file given (folders are searched for *.topo.yaml), "
         "print each expectation with its measured value and PASS/FAIL, write each run's "
-        "report, and exit 1 if any expectation fails or any run cannot happen.",
+        "report (a *.lesson.yaml or a folder of lessons runs each of its variants), and exit 1 if any expectation fails or any run cannot happen.",
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="topology file or folder")
     parser.add_argument("--junitxml", metavar="FILE", help="also write a JUnit XML report")
@@ -47,15 +48,17 @@ def write_junit(results: list[TopologyResult], path: Path) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    files = topofile.find_topologies(args.paths)
+    lesson_paths, paths = lesson_test.split(args.paths)  # lessons run variant by variant
+    files = topofile.find_topologies(paths)
     if args.k:
         files = [f for f in files if args.k in f.name]
-    if not files:
+    if not files and not lesson_paths:
         print("labgui test: no topology files found", file=sys.stderr)
         return 1
     stop = threading.Event()
     results: list[TopologyResult] = []
     try:
+        results += lesson_test.run(lesson_paths, Path(args.out) if args.out else None, args.k, stop)
         for path in files:
             print(f"== {path}", flush=True)
             result = run_file(path, Path(args.out) if args.out else None, should_stop=stop.is_set)
@@ -71,4 +74,4 @@ def run(args: argparse.Namespace) -> int:
     print(f"{passed} passed, {len(results) - passed} failed")
     if args.junitxml:
         write_junit(results, Path(args.junitxml))
-    return 0 if passed == len(files) else 1
+    return 0 if passed == len(results) and len(results) >= len(files) else 1

@@ -89,6 +89,15 @@ COUNTERS: dict[str, str] = {
     "breaker_open": "times a circuit breaker opened",
     "breaker_half_open": "times a circuit breaker let a trial call through",
     "breaker_closed": "times a circuit breaker closed again",
+    # Pirate queues and their workers (engines.transports.zmq_pirate*): over every life
+    "pirate_registrations": "a Pirate queue: workers that (re)registered with it (READY, or a heartbeat from one it did not know)",
+    "pirate_purged": "a Paranoid Pirate queue: workers purged after missing pirate_liveness heartbeats",
+    "pirate_stranded": "a Pirate queue: workers connected to it that never registered (a Simple Pirate worker after the queue restarted)",
+    "pirate_forwarded": "a Pirate queue: requests it passed to a worker",
+    "pirate_replies": "a Pirate queue: replies it passed back to a client",
+    "pirate_ready_sent": "a Pirate worker: READY messages it sent (one per registration it asked for)",
+    "pirate_reconnects": "a Paranoid Pirate worker: times it gave the queue up (liveness spent) and reconnected",
+    "pirate_queue_silent": "a Paranoid Pirate worker: heartbeat intervals it heard nothing from the queue",
 }
 
 # Counters of service chains (engines.ledger.chain): the run's total sums them over hops and clients.
@@ -115,7 +124,7 @@ CLIENT_SIDE = ("sent", "acknowledged", "timeouts", "errors", "retries", "replies
 NODE_RECORDED = ("heavy", "reconnects", "replies_sent", "replies_returned", "connection_losses", "amqp_received", "amqp_acked", "amqp_redelivered",
                  "stream_reread", "stream_rereads",
                  "subscribers_joined")
-NODE_RECORDED_PREFIXES = ("dead_lettered", "rejected", "requeued", "x_death")
+NODE_RECORDED_PREFIXES = ("dead_lettered", "rejected", "requeued", "x_death", "pirate_")
 # Every scope of these kinds has them (0 when nothing was recorded), so expectations can name them.
 CLIENT_RECORDED = ("reconnects", "subscribers_joined")
 SERVICE_RECORDED = tuple(name for name in COUNTERS if name not in CLIENT_RECORDED and (

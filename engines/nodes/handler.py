@@ -38,6 +38,7 @@ from engines.nodes.tracefile import TraceWriter
 from engines.transports.base import CALL_FAILED, DUPLICATE, EXIT_CRASH, DeliveryRow, ServiceConfig
 
 _CLIENT, _REDELIVERED, _TS = itemgetter(0), itemgetter(3), itemgetter(4)
+ANSWER_WAIT_S = 10.0  # a crash due next waits at most this long for earlier messages' answers
 _FAILED = -1  # a group commit that raised: every delivery in it gets this, and raises in its thread
 
 
@@ -74,6 +75,9 @@ class Handler:
         self._lock = threading.Lock()
         self._pending_lock = threading.Lock()
         self._pending: list[_Slot] = []
+        self._answers = threading.Condition(self._pending_lock)
+        self._unanswered = 0  # deliveries `handle` decided whose callers have not yet answered
+        self._answer_deadline: float | None = None  # a crash due next waits for answers until then
         self._rng = random.Random()
         self.downstream: Downstream | None = None  # a service's outgoing links (set by the node)
         self.trace: TraceWriter | None = None  # per-message trace (engines.nodes.tracefile)
@@ -167,22 +171,55 @@ class Handler:
         with self._pending_lock:
             self._pending.append(slot)
         while not slot.done():
+            if self._answers_due():  # the named message is next: what committed before it is
+                self._await_answers()  # answered first (outside the lock: they may need it)
+                continue
             with self._lock:
                 if slot.done():
                     break
+                if self._answers_due():
+                    continue
                 with self._pending_lock:
                     batch, self._pending = self._pending, []
+                    take = self.room(len(batch))  # the message a crash names commits alone
+                    batch, self._pending = batch[:take], batch[take:] + self._pending
                 if not batch:
                     continue
                 try:
                     outcomes = self._locked([s.delivery for s in batch], work=False)
                 except Exception:
                     outcomes = [_FAILED] * len(batch)  # nobody waits forever on a failed batch
+                with self._pending_lock:
+                    self._unanswered += len(batch)
                 for s, outcome in zip(batch, outcomes, strict=True):
                     s.outcome = outcome
         if slot.outcome == _FAILED:
             raise RuntimeError("the transaction this delivery was part of failed (see the node log)")
         return int(slot.outcome or 0)
+
+    def answered(self) -> None:
+        """A caller of `handle` has answered its sender (an HTTP response written, or failed)."""
+        with self._answers:
+            self._unanswered = max(0, self._unanswered - 1)
+            self._answers.notify_all()
+
+    def _answers_due(self) -> bool:
+        """Whether the next delivery is the one a crash names and threads whose messages committed
+        before it have yet to answer (bounded: ANSWER_WAIT_S after this was first seen)."""
+        if self.crash_after is None or self.crash_after != self.handled + 1:
+            return False
+        with self._answers:
+            if self._unanswered <= 0:
+                return False
+            if self._answer_deadline is None:
+                self._answer_deadline = time.monotonic() + ANSWER_WAIT_S
+            return time.monotonic() < self._answer_deadline
+
+    def _await_answers(self) -> None:
+        """Wait (without the commit lock) until those threads answered, or the bound passed."""
+        with self._answers:
+            while self._unanswered > 0 and time.monotonic() < (self._answer_deadline or 0.0):
+                self._answers.wait(0.05)
 
     def committed(self, client: int, seq: int) -> bool:
         """Whether a business row for (client, seq) is in the database (any life of the service)."""

@@ -74,7 +74,7 @@ def open_side(run_dir: str | Path, label: str | None = None) -> RunSide:
     rec = Recording.open(run_dir)
     if rec.summary is None:
         raise RunDirError(f"{run_dir}: no summary.json; the run did not end, so it has no counters to compare")
-    origin = next((float(e["t"]) for e in rec.events if e.get("event") == "run-started"), rec.start)
+    origin = rec.origin  # the run clock's zero, as the replay window counts
     return RunSide(label or rec.run_dir.name, rec, dict(rec.summary.get("total", {})), origin)
 
 

@@ -2,7 +2,9 @@
 
 Every file of a run is on the event log's clock (events.jsonl `t`, metrics.csv
 `t_s`, queues.csv `t_s`, and the traces through clock.json), so that clock is
-the replay's: t = 0 when the run's log opened. A damaged directory (missing
+the replay's: t = 0 when the run's log opened. What a person reads is the run
+clock (seconds since the clients started, as the live view, the scenario and
+the report count): `origin` converts. A damaged directory (missing
 topology, torn or garbage CSV, invalid JSON) raises RunDirError with the file
 and the reason; a torn last line (a runner killed mid-write) is skipped.
 """
@@ -137,6 +139,10 @@ class Recording:
         times = [float(e["t"]) for e in events] + [float(s.t[-1]) for s in self.series.values() if len(s.t)]
         self.start = min([float(s.t[0]) for s in self.series.values() if len(s.t)] + [0.0])
         self.end = max(times + [0.0])
+        started = next((e for e in events if e.get("event") == "run-started"), None)
+        # the run clock's zero on this clock: the clients' start (origin_t is exact; the event's own
+        # `t` comes a little after it, once the clients were started)
+        self.origin = float(started.get("origin_t", started["t"])) if started else self.start
         self.links = [link.key for link in topology.links]
         self.clients = [c.name for c in topology.clients()]
         self.services = [s.name for s in topology.services()]

@@ -103,7 +103,7 @@ def derive(topology: Topology, transport: str) -> Variant:
         step["target"] = moved.get(step["target"], step["target"])
         scenario.append(step)
     variant = {**data, "name": f"{data['name']}-{transport}", "nodes": nodes, "links": links,
-               "scenario": scenario, "expectations": []}
+               "scenario": scenario, "expectations": [], "annotations": []}  # groups name nodes it drops
     try:
         plain = json.loads(json.dumps(variant))  # to_data marks some lists for flow style
         loaded = topofile.loads(yaml.safe_dump(plain, sort_keys=False), f"{topology.name} over {transport}")

@@ -11,7 +11,6 @@ import csv
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -242,8 +241,7 @@ def build_report(run_dir: str | Path) -> Path:
         e["detail"] = ", ".join(f"{k}={v}" for k, v in e.items()
                                 if k not in ("t", "run_t", "origin_t", "wall", "event", "node", "target", "action",
                                               "detail"))
-    messages_html = messages_section(run_dir, topology, [replace(p, start=p.start + origin, end=p.end + origin)
-                                                         for p in periods])  # the traces keep the files' clock
+    messages_html = messages_section(run_dir, topology, periods)  # traces are read on the run clock too
     explain_html, explain = explain_section(run_dir, messages_html)
     data = ReportData(
         title=topology.name, description=topology.description, duration_s=duration, totals=totals,

@@ -20,7 +20,7 @@ from engines import transports
 from engines.ledger.identity import hop_name, origin_of
 from engines.runtime import tracing
 from engines.runtime.ports import Ports, connect_host
-from engines.topology import chains, channels
+from engines.topology import chains, channels, pirate
 from engines.topology.model import BrokerNode, ClientNode, Link, ServiceNode, Topology
 from engines.topology.vocabulary import Style, Transport
 from engines.transports.base import (
@@ -31,7 +31,9 @@ from engines.transports.base import (
     ZMQ_PUB,
     ZMQ_PULL,
     ZMQ_PUSH,
+    ZMQ_ROUTER,
     ZMQ_SUB,
+    ZMQ_WORKERS,
     Inbound,
     Peer,
 )
@@ -160,6 +162,8 @@ def make_plan(topology: Topology, ports: Ports, broker_urls: dict[str, str]) -> 
                     names += [n for n in info.listens if n not in names]
         if topology.mail_readers(service.name):
             names.append(IMAP)  # its mailbox, served to its readers
+        if service.pirate is not None:
+            names.append(ZMQ_WORKERS)  # a Pirate queue's backend, where its workers connect
         allocate(service, names)
     # one mailbox (an IMAP user with a per-run password) per mail reader link
     mailboxes = {lk.key: secrets.token_urlsafe(18) for s in topology.services()
@@ -171,7 +175,12 @@ def make_plan(topology: Topology, ports: Ports, broker_urls: dict[str, str]) -> 
         routes: list[Route] = []
         for index, link in enumerate(topology.links_from(client.name)):
             target = topology.node(link.target)
-            if isinstance(target, ServiceNode):
+            if isinstance(target, ServiceNode) and target.pirate is not None:  # via a Pirate queue
+                peers.append(Peer(name=target.name, link=link.key, index=index,
+                                  endpoints=dict(plan.listen.get(target.name, {}))))
+                routes += [Route(out.target, out.key, link.key, peer_index=i)
+                           for i, out in enumerate(pirate.workers(topology, target.name))]
+            elif isinstance(target, ServiceNode):
                 peers.append(Peer(name=target.name, link=link.key, index=index,
                                   endpoints=dict(plan.listen.get(target.name, {})),
                                   join_after_ms=target.join_after_ms, link_hwm=link.hwm))
@@ -206,6 +215,9 @@ def make_plan(topology: Topology, ports: Ports, broker_urls: dict[str, str]) -> 
         peers = plan.peers[client.name]
         for route in plan.audience[client.name]:
             target = topology.node(route.service)
+            if pirate.from_queue(topology, route.link):
+                add_pirate_inbound(topology, plan, client, route)
+                continue
             if route.via is not None:
                 plan.inbound.setdefault(target.name, []).append(Inbound(
                     client=client.name, client_index=clients[client.name], link=route.link,
@@ -233,6 +245,24 @@ def make_plan(topology: Topology, ports: Ports, broker_urls: dict[str, str]) -> 
                 channel=channel))
     add_hops(topology, plan, broker_urls, amqp_specs)
     return plan
+
+
+def add_pirate_inbound(topology: Topology, plan: RunPlan, client: ClientNode, route: Route) -> None:
+    """A client's stream through a Pirate queue: the queue takes it on its frontend (once), the
+    worker asks the queue's backend for it (engines.transports.zmq_pirate)."""
+    queue = topology.node(topology.link(route.link).source)
+    assert isinstance(queue, ServiceNode) and queue.pirate is not None
+    index = plan.clients[client.name]
+    if not any(ib.client == client.name for ib in plan.inbound.get(queue.name, [])):
+        plan.inbound.setdefault(queue.name, []).append(Inbound(
+            client=client.name, client_index=index, link=route.client_link, style="pirate-queue",
+            transport="zmq", listener=ZMQ_ROUTER))
+    plan.inbound.setdefault(route.service, []).append(Inbound(
+        client=client.name, client_index=index, link=route.link, style="pirate-worker", transport="zmq",
+        peer_index=route.peer_index or 0, publisher={ZMQ_WORKERS: plan.listen[queue.name][ZMQ_WORKERS]},
+        channel={"queue": queue.name, "mode": queue.pirate.value, "heartbeat_ms": queue.pirate_heartbeat_ms,
+                 "liveness": queue.pirate_liveness, "interval_init_ms": queue.pirate_interval_init_ms,
+                 "interval_max_ms": queue.pirate_interval_max_ms}))
 
 
 def add_hops(topology: Topology, plan: RunPlan, broker_urls: dict[str, str],

@@ -12,11 +12,16 @@ from typing import Any
 
 import pytest
 
+from engines.lessons.catalog import in_lessons_dir
 from engines.testing.runner import TopologyResult, run_file
 
 
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
-    if file_path.name.endswith(".topo.yaml"):
+    if file_path.name.endswith(".lesson.yaml"):  # each variant of a lesson (engines.testing.lesson_items)
+        from engines.testing.lesson_items import LessonFile
+
+        return LessonFile.from_parent(parent, path=file_path)
+    if file_path.name.endswith(".topo.yaml") and not in_lessons_dir(file_path):  # a lesson's runs them
         return TopologyFile.from_parent(parent, path=file_path)
     return None
 

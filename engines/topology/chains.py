@@ -52,9 +52,11 @@ class Hop:
 
 
 def is_service_link(topology: Topology, link: Link) -> bool:
-    """A link on which a service sends on (not a mail service's link to a mailbox reader)."""
-    return (topology.has_node(link.source) and isinstance(topology.node(link.source), ServiceNode)
-            and not topology.receives_mail(link.source))
+    """A link on which a service sends on (not a mail service's link to a mailbox reader, nor a
+    Pirate queue's link to a worker: the worker asks the queue for work)."""
+    source = topology.node(link.source) if topology.has_node(link.source) else None
+    return (isinstance(source, ServiceNode) and not topology.receives_mail(link.source)
+            and source.pirate is None)
 
 
 def hops(topology: Topology) -> list[Hop]:

@@ -66,6 +66,7 @@ def _mail_extra(topology: Topology, service: str) -> tuple[str, ...]:
     return (("stored",) if topology.receives_mail(service) else ()) + (("read",) if reads else ())
 
 
+PIRATE_QUEUE = ("pirate_registrations", "pirate_purged", "pirate_stranded", "pirate_forwarded", "pirate_replies")
 E2E = ("e2e_reached", "e2e_lost", "e2e_duplicates")
 HOP = ("hop_reached", "hop_lost", "orphans")
 CALLS = ("short_circuited", "rejected_bulkhead", "calls_in_flight_peak", "breaker_open",
@@ -89,6 +90,8 @@ def counters_of(topology: Topology, scope: str) -> tuple[str, tuple[str, ...]] |
             return "client", CLIENT + _chain_extra(topology, scope)
         if node.kind is NodeKind.BROKER:
             return "broker", ()
+        if getattr(node, "pirate", None) is not None:  # commits nothing: its workers' links count
+            return "Pirate queue", ("input_errors", *PIRATE_QUEUE)
         return "service", (SERVICE + _one_to_many_extra(topology, scope) + _mail_extra(topology, scope)
                            + _chain_extra(topology, scope))
     link = next((lk for lk in topology.links if lk.key == scope), None)

@@ -18,6 +18,8 @@ from typing import Annotated
 
 from pydantic import ConfigDict, Field
 
+from engines.topology.annotations import Annotation as Annotation
+from engines.topology.annotations import AnnotationKind as AnnotationKind
 from engines.topology.basics import _NAME_RE as _NAME_RE
 from engines.topology.basics import FORMAT_VERSION as FORMAT_VERSION
 from engines.topology.basics import NAME_PATTERN as NAME_PATTERN
@@ -37,6 +39,7 @@ from engines.topology.settings import CrashPoint as CrashPoint
 from engines.topology.settings import EventDelivery as EventDelivery
 from engines.topology.settings import ExchangeType as ExchangeType
 from engines.topology.settings import Overflow as Overflow
+from engines.topology.settings import PirateMode as PirateMode
 from engines.topology.settings import ProcessingDistribution as ProcessingDistribution
 from engines.topology.settings import QueueType as QueueType
 from engines.topology.settings import RejectMode as RejectMode
@@ -140,6 +143,8 @@ class Topology(_Strict):
     links: list[Link] = Field(default_factory=list)
     scenario: list[Step] = Field(default_factory=list)
     expectations: list[str] = Field(default_factory=list)
+    annotations: list[Annotation] = Field(
+        default_factory=list, description="Notes, boxes and groups drawn on the canvas; the run ignores them.")
 
     # -- lookups -------------------------------------------------------------
     def node(self, name: str) -> ClientNode | ServiceNode | BrokerNode:
@@ -186,6 +191,8 @@ class Topology(_Strict):
             return Transport.AMQP
         if isinstance(source, ServiceNode) and self.receives_mail(source.name):
             return Transport.IMAP  # a reader of this mail service's mailbox
+        if isinstance(source, ServiceNode) and source.pirate is not None:
+            return Transport.ZMQ  # a Pirate queue's worker connects to its backend
         if isinstance(self.node(link.target), BrokerNode):  # a service's outgoing link
             return Transport.AMQP
         return link.transport or Transport.HTTP
@@ -198,7 +205,8 @@ class Topology(_Strict):
         source = self.node(link.source)
         if isinstance(source, ClientNode):
             return source.style
-        if isinstance(source, ServiceNode) and not self.receives_mail(source.name):
+        if isinstance(source, ServiceNode) and not self.receives_mail(source.name) \
+                and source.pirate is None:  # a Pirate queue's workers ask it for work
             if link.style is not None:
                 return link.style
             to_broker = isinstance(self.node(link.target), BrokerNode)

@@ -12,6 +12,7 @@ from engines.topology.settings import (
     AckMode,
     BindSide,
     Crash,
+    PirateMode,
     ProcessingDistribution,
     RejectMode,
     ReplyTo,
@@ -202,6 +203,26 @@ class ServiceNode(NodeBase):
                     "or time:<seconds>s on the run's clock, e.g. time:2.5s: what the broker "
                     "received from then on, to the second) unless it stored an offset earlier in "
                     "the run; it stores the offset of what it acked and, restarted, goes on after it.")
+    pirate: PirateMode | None = Field(
+        default=None,
+        description="zmq: this service is a Pirate queue (the zguide, chapter 4) between request "
+                    "clients and the worker services it links to: simple (an LRU queue; workers "
+                    "send READY once) or paranoid (heartbeats both ways, liveness, purging, "
+                    "reconnect back-off); unset = an ordinary service.")
+    pirate_heartbeat_ms: int = Field(
+        default=1000, ge=50, le=60_000,
+        description="Paranoid Pirate: HEARTBEAT_INTERVAL, the queue and its workers send a "
+                    "heartbeat this often (zguide: 1 s).")
+    pirate_liveness: int = Field(
+        default=3, ge=1, le=100,
+        description="Paranoid Pirate: HEARTBEAT_LIVENESS, heartbeats missed before a worker counts "
+                    "the queue as gone (reconnects) and the queue purges the worker (zguide: 3).")
+    pirate_interval_init_ms: int = Field(
+        default=1000, ge=1, le=600_000,
+        description="Paranoid Pirate worker: INTERVAL_INIT, the first reconnect back-off (zguide: 1 s).")
+    pirate_interval_max_ms: int = Field(
+        default=32_000, ge=1, le=600_000,
+        description="Paranoid Pirate worker: INTERVAL_MAX, the back-off doubles up to this (zguide: 32 s).")
     join_after_ms: int = Field(
         default=0, ge=0,
         description="Subscribe or connect this many ms after this service itself started. Services "

@@ -7,6 +7,7 @@ field that does not matter is written only when it differs from its default.
 
 from __future__ import annotations
 
+from engines.topology import pirate
 from engines.topology.instances import feeding_clients
 from engines.topology.model import (
     AckMode,
@@ -14,6 +15,7 @@ from engines.topology.model import (
     ClientNode,
     CrashPoint,
     Link,
+    PirateMode,
     QueueType,
     RejectMode,
     ReplyTo,
@@ -27,6 +29,7 @@ _CLIENT_ALWAYS = ("style", "transport", "rate", "count", "payload_bytes", "timeo
 _SERVICE_ALWAYS = ("processing_ms", "reply", "idempotent")
 _ROUTER_STYLES = (Style.REQUEST_RESPONSE, Style.ASYNC_REQUEST_RESPONSE)
 HEARTBEAT_DEFAULT = 5
+PIRATE_FIELDS = ("pirate_heartbeat_ms", "pirate_liveness", "pirate_interval_init_ms", "pirate_interval_max_ms")
 _REJECT_DETAIL = {RejectMode.FRACTION: ("reject_fraction",), RejectMode.NTH: ("reject_nth",),
                   RejectMode.FAILED: ("fail_every",)}
 
@@ -66,6 +69,8 @@ def node_fields(topology: Topology, node: ClientNode | ServiceNode | BrokerNode)
                     and node.reply_to is not ReplyTo.QUEUE:
                 fields.append("reply_to")
         return fields
+    if isinstance(node, ServiceNode) and node.pirate is not None:  # a queue: its own settings only
+        return ["pirate", "hwm", *(PIRATE_FIELDS if node.pirate is PirateMode.PARANOID else ())]
     if isinstance(node, ServiceNode):
         fields = list(_SERVICE_ALWAYS)
         if node.heavy_every is not None:
@@ -90,7 +95,7 @@ def node_fields(topology: Topology, node: ClientNode | ServiceNode | BrokerNode)
                 fields += ["reject", *_REJECT_DETAIL.get(node.reject, ()), "requeue"]
             if node.fail_every is not None and "fail_every" not in fields:
                 fields.append("fail_every")
-        if Transport.ZMQ in feeding:
+        if Transport.ZMQ in feeding and pirate.queue_of(topology, node.name) is None:
             fields.append("hwm")
             if any(c.transport is Transport.ZMQ and c.style in _ROUTER_STYLES
                    for c in feeding_clients(topology, node)):
@@ -124,6 +129,8 @@ def _service_link_fields(topology: Topology, link: Link) -> list[str]:
 
 
 def link_fields(topology: Topology, link: Link) -> list[str]:
+    if pirate.is_queue(topology, link.source):
+        return []  # a worker asks its Pirate queue for work: nothing to choose on the link
     if topology.has_node(link.source) and isinstance(topology.node(link.source), ServiceNode) \
             and not topology.receives_mail(link.source):
         return _service_link_fields(topology, link)

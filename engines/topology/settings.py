@@ -50,6 +50,13 @@ class BindSide(str, Enum):
     SERVICE = "service"  # the services' PULL or SUB bind; the client connects to each
 
 
+class PirateMode(str, Enum):
+    """A zmq queue between request clients and workers (the zguide, chapter 4)."""
+
+    SIMPLE = "simple"  # Simple Pirate: LRU queue, workers (REQ) send READY once
+    PARANOID = "paranoid"  # Paranoid Pirate: heartbeats both ways, liveness, reconnect back-off
+
+
 class AckMode(str, Enum):
     AUTO = "auto"
     MANUAL = "manual"  # ack after the database commit

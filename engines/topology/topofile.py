@@ -20,7 +20,7 @@ import yaml
 from pydantic import ValidationError
 
 from engines.topology import relevance, validation
-from engines.topology.model import FORMAT_VERSION, NODE_CLASSES, Link, Topology
+from engines.topology.model import FORMAT_VERSION, NODE_CLASSES, Annotation, Link, Topology
 from engines.topology.problems import Problem, Severity, TopologyError
 from engines.topology.savefile import write_atomic as write_atomic  # the editor's writes too
 from engines.topology.vocabulary import NodeKind
@@ -276,7 +276,19 @@ def to_data(topology: Topology) -> dict[str, Any]:
         out["scenario"] = [_tidy(s.model_dump(mode="json", exclude_defaults=True)) for s in topology.scenario]
     if topology.expectations:
         out["expectations"] = list(topology.expectations)
+    if topology.annotations:
+        out["annotations"] = [_annotation_data(a) for a in topology.annotations]
     return out
+
+
+def _annotation_data(annotation: Annotation) -> dict[str, Any]:
+    data = _tidy(annotation.model_dump(mode="json", exclude_defaults=True))
+    data["kind"] = annotation.kind.value
+    ordered = {k: data[k] for k in Annotation.model_fields if k in data}
+    for key in ("position", "size", "nodes"):
+        if key in ordered:
+            ordered[key] = _FlowList(ordered[key])
+    return ordered
 
 
 def dumps(topology: Topology) -> str:

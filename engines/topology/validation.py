@@ -14,7 +14,16 @@ from typing import Any
 
 import networkx as nx
 
-from engines.topology import amqp_rules, chains, channels, counter_scopes, expectations, instances
+from engines.topology import (
+    amqp_rules,
+    chains,
+    channels,
+    counter_scopes,
+    expectations,
+    instances,
+    pirate,
+)
+from engines.topology.annotations import problems as annotation_problems
 from engines.topology.chain_checks import service_link_problems
 from engines.topology.model import Action, BrokerNode, ClientNode, QueueType, ServiceNode, Topology
 from engines.topology.problems import Problem, Severity
@@ -160,6 +169,7 @@ def validate(topology: Topology) -> list[Problem]:
             node_problem(i, None, "broker is not linked to anything", severity=Severity.WARNING)
 
     problems += service_link_problems(topology)
+    problems += pirate.problems(topology)  # zmq queues between request clients and workers
 
     # ports -------------------------------------------------------------------
     by_port: dict[int, str] = {}
@@ -274,4 +284,6 @@ def validate(topology: Topology) -> list[Problem]:
             refused = counter_scopes.refusal(topology, ref.scope, ref.counter or "") if ref.scope else None
             if refused is not None:
                 problems.append(Problem(f"expectation '{text}': {refused[0]}", hint=refused[1], path=path))
+    problems += [Problem(f"annotation {k + 1}: {message}", path=("annotations", k, fld))
+                 for k, fld, message in annotation_problems(topology.annotations, names)]
     return problems

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from engines.nodes import records
-from engines.report.build import fault_events, read_events
+from engines.report.build import fault_events, read_events, run_origin
 from engines.report.periods import FaultPeriod, fault_periods
 from engines.topology import topofile
 from engines.topology.model import Topology
@@ -53,6 +53,8 @@ def open_run(run_dir: str | Path) -> RunTraces:
     path = check_run_dir(Path(run_dir))
     topology = load_topology(path)
     events = read_events(path / "events.jsonl")
+    origin = run_origin(events)  # stories are told on the run clock, as the report and plots are
+    events = [{**e, "t": float(e.get("t", 0.0)) - origin} for e in events]
     end = max([float(e.get("t", 0)) for e in events] + [0.0])
     periods = fault_periods(fault_events(events), run_end=end)
     return RunTraces(path, topology, merge.load(path), client_indexes(path), periods, idlists.read(path))

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from engines.nodes import tracefile as tf
-from engines.trace.rundata import RunDirError, clock_zero_ns, node_dirs, read_json
+from engines.trace.rundata import RunDirError, clock_zero_ns, node_dirs, origin_ns, read_json
 
 DTYPE = np.dtype([("ts", "<i8"), ("msg", "<i8"), ("cause", "<i8"), ("kind", "u1"), ("flags", "u1"),
                   ("attempt", "<u2"), ("aux", "<i4")])
@@ -30,7 +30,7 @@ class Trace:
     rec: np.ndarray
     node: np.ndarray
     nodes: list[str]
-    t0_ns: int
+    t0_ns: int  # the run clock's zero (the clients' start) in time.monotonic_ns()
     modes: dict[str, str]
     dropped: dict[str, int]
 
@@ -77,7 +77,7 @@ def merge(run_dir: Path, write: bool = True) -> Trace:
     rec, node = rec[order], node[order]
     if t0 is None:  # a run from before clock.json: its first record is the zero
         t0 = int(rec["ts"][0]) if len(rec) else 0
-    trace = Trace(rec, node, names, t0, modes, dropped)
+    trace = Trace(rec, node, names, t0 + origin_ns(run_dir), modes, dropped)
     if write:
         with open(run_dir / MERGED, "wb") as fh:
             np.save(fh, rec)
@@ -100,7 +100,7 @@ def load(run_dir: Path) -> Trace:
             node = np.load(fh, allow_pickle=False)
         if rec.dtype != DTYPE or len(rec) != len(node):
             raise ValueError("unexpected layout")
-        return Trace(rec, node, list(meta["nodes"]), int(meta["t0_monotonic_ns"]),
+        return Trace(rec, node, list(meta["nodes"]), int(meta["t0_monotonic_ns"]) + origin_ns(run_dir),
                      dict(meta.get("modes", {})), dict(meta.get("dropped", {})))
     except (OSError, ValueError, KeyError, TypeError, EOFError) as exc:
         raise RunDirError(f"{merged}: the merged trace is truncated or corrupt ({exc}); "

@@ -46,6 +46,30 @@ def clock_zero_ns(run_dir: Path) -> int | None:
         raise RunDirError(f"{path}: no t0_monotonic_ns; the file is corrupt") from None
 
 
+def origin_ns(run_dir: Path) -> int:
+    """Where the run clock starts (the clients' start) after the files' zero, in ns.
+
+    Every file of a run keeps `t` since the run folder opened; the run-started
+    event's `origin_t` converts, so stories tell the same times as the report,
+    the plots and the timeline. 0 for a run without that event.
+    """
+    path = Path(run_dir) / "events.jsonl"
+    try:
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                if '"run-started"' not in line:
+                    continue
+                try:
+                    event = json.loads(line)
+                except json.JSONDecodeError:
+                    continue  # a torn last line
+                if event.get("event") == "run-started" and event.get("origin_t") is not None:
+                    return round(float(event["origin_t"]) * 1e9)
+    except (OSError, UnicodeDecodeError, TypeError, ValueError):
+        return 0
+    return 0
+
+
 def client_indexes(run_dir: Path) -> dict[str, int]:
     """Client name -> index in message IDs, from any node's spec.json."""
     nodes = Path(run_dir) / "nodes"

@@ -148,12 +148,18 @@ class AmqpClient:
         if self.request:  # their reply queue is gone with the connection
             doubt += [(seq, entry[0]) for seq, entry in self.outstanding.items()]
             self.outstanding.clear()
+        queued = len(self.resend)
         for seq, attempt in doubt:
             self.rec.in_doubt(seq)
             if self.cfg.resend_in_doubt and attempt < self.cfg.retries:
                 self.resend.append((seq, attempt))
             elif self.cfg.resend_in_doubt:
                 self.rec.gave_up(seq)
+        if doubt:
+            self.ctx.log.warning("%s: lost the broker with %d message(s) in doubt (sent, not confirmed); %s",
+                                 self.cfg.name, len(doubt),
+                                 f"{len(self.resend) - queued} will be resent once it is back"
+                                 if self.cfg.resend_in_doubt else "resend_in_doubt is off: none is resent")
 
     def _connect_error(self, _reason: str) -> None:
         self.rec.error(-1, "connection")
@@ -185,11 +191,16 @@ class AmqpClient:
         if self.publisher is None or not self.session.connected:
             return
         room = self._room()
+        resent: list[int] = []
         while self.resend and room > 0:
             seq, attempt = self.resend.popleft()
             self.rec.retry(seq)
             self._send(seq, attempt + 1, time.monotonic_ns())
+            resent.append(seq)
             room -= 1
+        if resent:
+            self.ctx.log.info("%s: resent %d unconfirmed message(s), sequence %d to %d; %d still to resend",
+                              self.cfg.name, len(resent), min(resent), max(resent), len(self.resend))
         if room <= 0:
             return
         wait = self.pacer.next_due_in()

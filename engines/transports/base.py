@@ -32,6 +32,7 @@ ZMQ_PUB = "zmq-pub"  # client: subscribers connect here (XPUB, so it sees them j
 ZMQ_REPLIES = "zmq-replies"  # client: publish-async-responses replies come back here
 ZMQ_PUSH = "zmq-push"  # client (zmq_binds: client): workers connect to its PUSH
 ZMQ_SUB = "zmq-sub"  # service (zmq_binds: service): the publisher connects to its SUB
+ZMQ_WORKERS = "zmq-workers"  # Pirate queue: its workers connect to this backend ROUTER
 HTTP = "http"  # service: host:port of its HTTP server
 SMTP = "smtp"  # mail service: host:port of its SMTP server (aiosmtpd)
 IMAP = "imap"  # mail service with readers: host:port of its IMAP server (pymap)
@@ -129,6 +130,9 @@ class ServiceConfig:
     handler_thread: bool = False  # amqp: the work in a thread of its own (heartbeats go on)
     stream_offset: str = "next"  # amqp stream queues: first | last | next | an offset
     heartbeat_s: int = 5  # amqp: connection heartbeat asked for (0 = off)
+    pirate: str | None = None  # zmq: a Pirate queue ("simple" | "paranoid"), unset = a service
+    pirate_heartbeat_ms: int = 1000  # Paranoid Pirate: HEARTBEAT_INTERVAL
+    pirate_liveness: int = 3  # Paranoid Pirate: HEARTBEAT_LIVENESS
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ServiceConfig:

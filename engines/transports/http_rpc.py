@@ -138,6 +138,11 @@ def _deliver(ctx: ClientContext, conns: list[Connection], kind: int, seq: int) -
                 return
         attempt += 1
         rec.retry(seq)
+        ctx.log.warning("HTTP: %s %s:%d; resending %s (retry %d of %d)",
+                        f"no answer within {cfg.timeout_ms} ms to" if outcome == TIMED_OUT
+                        else "connection refused or reset for", cfg.name, seq,
+                        "with the same Idempotency-Key" if cfg.idempotency_key else "without an Idempotency-Key",
+                        attempt, cfg.retries)
 
 
 def _sender(ctx: ClientContext, kind: int) -> None:
@@ -249,16 +254,23 @@ def _handler_class(ctx: ServiceContext, inbound: list[Inbound]) -> type[BaseHTTP
                 return
             except Exception:  # noqa: BLE001 - answered and counted; the server goes on
                 ctx.log.exception("request failed")
-                self._refuse(500)
+                try:
+                    self._refuse(500)
+                finally:
+                    handler.answered()
                 return
-            if h[0] == wire.NOTIFY:
-                self._send(202, b"")
-            elif reply:
-                flags = wire.FLAG_DUPLICATE if outcome == DUPLICATE else 0
-                self._send(200, wire.reply_to(h, flags, stamps.get(h[2], b"")))
-                stats.count("replies_sent")
-            else:
-                self._send(204, b"")
+            try:
+                if h[0] == wire.NOTIFY:
+                    self._send(202, b"")
+                elif reply:
+                    flags = wire.FLAG_DUPLICATE if outcome == DUPLICATE else 0
+                    self._send(200, wire.reply_to(h, flags, stamps.get(h[2], b"")))
+                    stats.count("replies_sent")
+                else:
+                    self._send(204, b"")
+                self.wfile.flush()
+            finally:  # a crash due next waits for this answer (Handler.answered)
+                handler.answered()
 
         def _send(self, status: int, data: bytes) -> None:
             self.send_response(status)

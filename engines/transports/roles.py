@@ -81,6 +81,10 @@ class Handler(Protocol):
 
     def crash_after_reply(self) -> None: ...
 
+    def answered(self) -> None:
+        """A thread that called `handle` has answered its sender (group commit: a crash waits)."""
+        ...
+
     def committed(self, client: int, seq: int) -> bool:
         """Whether a business row for this message ID was committed (in any life)."""
         ...

@@ -17,6 +17,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
+from engines.lessons.catalog import in_lessons_dir
 from engines.topology import layout, topofile
 from engines.topology.drafts import load_draft, loads_draft
 from engines.topology.examples import EXAMPLES_DIR
@@ -39,9 +40,10 @@ def lay_out_if_piled(topology: Topology) -> bool:
 
 
 def is_example(path: Path) -> bool:
-    """A file shipped in topologies/: it opens as an untitled copy, so Save never overwrites it."""
+    """A file shipped in topologies/ (or with a lesson): it opens as an untitled copy, so Save never
+    overwrites it."""
     try:
-        return path.resolve().parent == EXAMPLES_DIR.resolve()
+        return path.resolve().parent == EXAMPLES_DIR.resolve() or in_lessons_dir(path)
     except OSError:
         return False
 

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabWidget, QTextBrowser
 from engines.topology import examples
 from labgui.app import guide_text
 from labgui.app.storage import state_dir
+from labgui.lessons import menu as lessons_menu
 
 WELCOMED = "welcomed"
 
@@ -41,7 +42,9 @@ class GuidePanel(QTabWidget):
         for view, title in ((self.welcome, "Welcome"), (self.lesson, "Lesson"), (self.help, "Help"),
                             (self.shortcuts, "Shortcuts")):
             self.addTab(view, title)
-        self.welcome.setHtml(guide_text.welcome_html(examples.examples()))
+        welcome = guide_text.welcome_html(examples.examples())
+        at = welcome.find("<ol>")  # the lessons come before the examples
+        self.welcome.setHtml(welcome[:at] + lessons_menu.welcome_html() + welcome[at:] if at >= 0 else welcome)
 
 
 class Guide:
@@ -133,3 +136,5 @@ class Guide:
         text = url.toString()
         if text.startswith("example:"):
             self.window.open_file(Path(text.removeprefix("example:")))
+        elif text.startswith("lesson:"):
+            self.window.lessons.open(Path(text.removeprefix("lesson:")))

@@ -27,18 +27,20 @@ from engines.topology.vocabulary import NodeKind
 from labgui.app.actions import EditorActions
 from labgui.app.files import FileController
 from labgui.app.guide import Guide
+from labgui.canvas import refusal_callout
 from labgui.canvas.link_item import LinkItem
 from labgui.canvas.node_item import NodeItem
 from labgui.canvas.scene import CanvasScene
 from labgui.canvas.view import CanvasView
 from labgui.document import commands
 from labgui.document.document import TopologyDocument
-from labgui.editor import keyboard_link, timeline
+from labgui.editor import annotate, keyboard_link, timeline
 from labgui.editor.clipboard import ClipboardController
 from labgui.editor.fields import TextEditor
 from labgui.editor.inspector import Inspector
 from labgui.editor.palette import Palette, make_node
 from labgui.editor.problems_panel import ProblemsPanel
+from labgui.lessons import menu as lessons_menu
 from labgui.replay import menu as replay_menu
 from labgui.run.mode import RunController
 
@@ -78,7 +80,10 @@ class MainWindow(QMainWindow):
         self.guide.add_to_menu(self.help_menu)
         self.edit_menu.addAction(keyboard_link.install(self))  # Ctrl+K: link two selected nodes
         self.timeline = timeline.install(self)  # the scenario as tracks, a playhead during runs
+        self.annotate = annotate.install(self)  # notes, boxes and groups on the canvas
+        self.refusal_callout = refusal_callout.install(self.view)  # refused links, with quick fixes
         self.open_run_action = replay_menu.attach(self)  # File > Open Run..., Compare Runs...
+        self.lessons = lessons_menu.attach(self)  # the Lessons menu and the lesson panel
         self._wire()
         self._update_title()
         self._update_actions()
@@ -319,6 +324,7 @@ class MainWindow(QMainWindow):
             menu.addAction(a.delete)
         else:
             menu.addActions([a.paste, a.select_all, a.auto_layout, a.fit])
+        self.annotate.extend_menu(item, menu)
         return menu
 
     # -- run-mode seam -------------------------------------------------------------------------------
@@ -351,6 +357,8 @@ class MainWindow(QMainWindow):
         a.auto_layout.setEnabled(editable)
         self.undo_action.setEnabled(editable and self.doc.undo_stack.canUndo())
         self.redo_action.setEnabled(editable and self.doc.undo_stack.canRedo())
+        if annotations := getattr(self, "annotate", None):
+            annotations.update_actions()
 
     def _update_counts(self) -> None:
         topo = self.doc.topology

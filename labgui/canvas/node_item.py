@@ -232,7 +232,7 @@ class NodeItem(QGraphicsItem):
             p.setPen(QPen(ring, 4))
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawPath(theme.tile_path(self.kind, tile.adjusted(-5, -5, 5, 5)))
-        fill = theme.KIND_COLOURS[self.kind]
+        fill = theme.ROLE_COLOURS.get(self.glyph or "", theme.KIND_COLOURS[self.kind])
         if self.state in ("killed", "crashed", "exited"):
             fill = QColor("#adb5bd")
         theme.paint_tile(p, self.kind, tile, fill=fill, outline=QPen(fill.darker(120), 1), glyph=self.glyph)

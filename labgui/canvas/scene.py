@@ -14,10 +14,11 @@ from PySide6.QtCore import QLineF, QObject, QPointF, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QPen
 from PySide6.QtWidgets import QGraphicsLineItem, QGraphicsScene, QGraphicsSceneMouseEvent
 
-from engines.topology.model import ClientNode, Link
+from engines.topology.model import Link
 from engines.topology.validation import link_refusal
-from engines.topology.vocabulary import Transport, supports
-from labgui.canvas import theme
+from engines.topology.vocabulary import Transport
+from labgui.canvas import link_fixes, theme
+from labgui.canvas.annotation_layer import AnnotationLayer
 from labgui.canvas.link_item import LinkItem
 from labgui.canvas.node_item import GRID, NodeItem
 from labgui.document import commands
@@ -30,6 +31,7 @@ class CanvasScene(QGraphicsScene):
     """Node and link items for one document."""
 
     message = Signal(str)  # for the status bar
+    refused = Signal(str, str, str)  # source, target, why: the refusal callout shows it with fixes
     node_activated = Signal(str)  # double-click: edit it
     context_requested = Signal(object, object)  # item or None, screen QPoint
 
@@ -57,6 +59,7 @@ class CanvasScene(QGraphicsScene):
         d.problems_changed.connect(self._show_problems)
         self.selectionChanged.connect(self._clear_marks)
         self.rebuild()
+        self.annotations = AnnotationLayer(self, d, self.nodes, self.message.emit)  # notes, boxes, groups
 
     # -- lookups and selection ---------------------------------------------------------
     def node_item(self, name: str) -> NodeItem:
@@ -104,6 +107,7 @@ class CanvasScene(QGraphicsScene):
     # -- locking (run mode) ------------------------------------------------------------------
     def set_editable(self, editable: bool) -> None:
         self.editable = editable
+        self.annotations.set_editable(editable)
         for item in self.nodes.values():
             item.setFlag(NodeItem.GraphicsItemFlag.ItemIsMovable, editable)
             item.update()
@@ -201,7 +205,9 @@ class CanvasScene(QGraphicsScene):
         """A service's mail role follows its links and its clients' transport: redraw those that changed."""
         topology = self.doc.topology
         for name, item in self.nodes.items():
-            if topology.has_node(name) and item.glyph != theme.role(topology, topology.node(name)):
+            node = topology.node(name) if topology.has_node(name) else None
+            if node is not None and (item.glyph != theme.role(topology, node)
+                                     or item.subtitle != theme.subtitle(topology, node)):
                 self._refresh_node(name)
 
     def _show_problems(self) -> None:
@@ -286,6 +292,7 @@ class CanvasScene(QGraphicsScene):
                 moves[name] = (old, new)
         if moves:
             commands.push(self.doc, commands.MoveNodesCommand(self.doc, moves))
+        self.annotations.commit_moves()
 
     # -- drag to link ------------------------------------------------------------------------------
     def _start_link(self, item: NodeItem, pos: QPointF) -> None:
@@ -337,22 +344,8 @@ class CanvasScene(QGraphicsScene):
         self.connect_nodes(source.name, target.name)
 
     def transport_fix(self, source: str, target: str) -> Transport | None:
-        """The quick fix for a refused link from a client that has no link yet: the transport
-        that makes it valid (amqp to reach a broker, zmq or http to reach a service)."""
-        topo = self.doc.topology
-        if not (topo.has_node(source) and topo.has_node(target)) or topo.links_from(source):
-            return None
-        client = topo.node(source)
-        if not isinstance(client, ClientNode):
-            return None
-        for transport in (Transport.AMQP, Transport.ZMQ, Transport.HTTP):
-            if transport is client.transport or not supports(transport, client.style):
-                continue
-            trial = topo.model_copy(deep=True)
-            trial.node(source).transport = transport  # type: ignore[union-attr]
-            if link_refusal(trial, source, target) is None:
-                return transport
-        return None
+        """The transport that makes this link valid for a client with no link yet (link_fixes)."""
+        return link_fixes.transport_fix(self.doc.topology, source, target)
 
     def connect_nodes(self, source: str, target: str) -> bool:
         """Link two nodes if the rules allow it; a client that speaks the wrong transport and has
@@ -377,6 +370,7 @@ class CanvasScene(QGraphicsScene):
             return True
         if reason is not None:
             self.message.emit(f"Cannot link {source} → {target}: {reason}")
+            self.refused.emit(source, target, reason)
             return False
         try:
             commands.push(self.doc, commands.ConnectCommand(self.doc, Link(source=source, target=target)))

@@ -13,6 +13,7 @@ import math
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap, QPolygonF
 
+from engines.topology import pirate
 from engines.topology.model import BrokerNode, ClientNode, ServiceNode, Topology
 from engines.topology.refactor import AnyNode
 from engines.topology.vocabulary import NodeKind, Transport
@@ -36,6 +37,8 @@ TRANSPORT_COLOURS = {
     Transport.IMAP: QColor("#74b816"),
 }
 MAIL_SERVICE, MAIL_READER = "mail-service", "mail-reader"  # glyphs of services that handle mail
+SIMPLE_PIRATE, PARANOID_PIRATE = "simple-pirate", "paranoid-pirate"  # zmq queues (zguide, chapter 4)
+ROLE_COLOURS = {SIMPLE_PIRATE: QColor("#a61e4d"), PARANOID_PIRATE: QColor("#a61e4d")}  # zmq's, darker
 UNKNOWN_LINK = QColor("#868e96")
 ERROR = QColor("#e03131")
 WARNING = QColor("#f59f00")
@@ -130,14 +133,38 @@ def _mail_reader(p: QPainter, c: QPointF, s: float) -> None:
     _envelope(p, c, s, open_flap=True)
 
 
+def _simple_pirate(p: QPainter, c: QPointF, s: float) -> None:
+    """A queue of requests between two arrows: what comes in waits for a worker."""
+    _queue(p, QPointF(c.x(), c.y() - 0.10 * s), s * 0.85)
+    p.drawPolygon(QPolygonF([QPointF(c.x() - 0.12 * s, c.y() + 0.22 * s),
+                             QPointF(c.x() + 0.12 * s, c.y() + 0.30 * s),
+                             QPointF(c.x() - 0.12 * s, c.y() + 0.38 * s)]))
+
+
+def _paranoid_pirate(p: QPainter, c: QPointF, s: float) -> None:
+    """The queue with a heartbeat trace under it: it and its workers hear each other beat."""
+    _queue(p, QPointF(c.x(), c.y() - 0.12 * s), s * 0.85)
+    p.save()
+    p.setPen(QPen(QColor("white"), 0.06 * s))
+    p.setBrush(Qt.BrushStyle.NoBrush)
+    y = c.y() + 0.28 * s
+    xs = [-0.40, -0.14, -0.07, 0.0, 0.07, 0.14, 0.40]
+    ys = [0.0, 0.0, -0.14, 0.12, -0.06, 0.0, 0.0]
+    p.drawPolyline(QPolygonF([QPointF(c.x() + x * s, y + dy * s) for x, dy in zip(xs, ys, strict=True)]))
+    p.restore()
+
+
 _GLYPHS = {NodeKind.CLIENT: _plane, NodeKind.SERVICE: _gear, NodeKind.BROKER: _queue}
-_ROLE_GLYPHS = {MAIL_SERVICE: _mail_service, MAIL_READER: _mail_reader}
+_ROLE_GLYPHS = {MAIL_SERVICE: _mail_service, MAIL_READER: _mail_reader,
+                SIMPLE_PIRATE: _simple_pirate, PARANOID_PIRATE: _paranoid_pirate}
 
 
 def role(topology: Topology, node: AnyNode) -> str | None:
-    """A service's mail role, which changes its glyph: a mail service, or a reader of one."""
+    """A service's role, which changes its glyph: a mail service or a reader of one, a Pirate queue."""
     if not isinstance(node, ServiceNode):
         return None
+    if node.pirate is not None:
+        return PARANOID_PIRATE if node.pirate.value == "paranoid" else SIMPLE_PIRATE
     if topology.receives_mail(node.name):
         return MAIL_SERVICE
     if any(topology.has_node(lk.source) and topology.receives_mail(lk.source)
@@ -175,7 +202,11 @@ def subtitle(topology: Topology, node: AnyNode) -> str:
     if isinstance(node, ClientNode):
         return f"{node.transport.value} · {node.style.value}"
     if isinstance(node, ServiceNode):
+        if node.pirate is not None:
+            return pirate_subtitle(topology, node)
         parts = ["idempotent" if node.idempotent else "not idempotent"]
+        if pirate.queue_of(topology, node.name) is not None:
+            parts.insert(0, "Pirate worker")
         mail = role(topology, node)
         if mail is not None:
             parts.insert(0, "mail service" if mail == MAIL_SERVICE else "mail reader")
@@ -184,6 +215,14 @@ def subtitle(topology: Topology, node: AnyNode) -> str:
         return " · ".join(parts)
     assert isinstance(node, BrokerNode)
     return "RabbitMQ" if node.managed else "RabbitMQ · external"
+
+
+def pirate_subtitle(topology: Topology, node: ServiceNode) -> str:
+    """A Pirate queue's line: its kind, and its heartbeat and liveness or its workers."""
+    if node.pirate is not None and node.pirate.value == "paranoid":
+        return f"Paranoid Pirate · {node.pirate_heartbeat_ms} ms × {node.pirate_liveness}"
+    workers = len(pirate.workers(topology, node.name))
+    return f"Simple Pirate · {workers} worker{'s' if workers != 1 else ''}"
 
 
 def transport_colour(transport: Transport | None) -> QColor:

@@ -15,8 +15,9 @@ from typing import Any
 from pydantic import ValidationError
 from PySide6.QtGui import QUndoCommand
 
+from engines.topology import annotations as ann_rules
 from engines.topology import layout, refactor
-from engines.topology.model import Link, Topology
+from engines.topology.model import Annotation, Link, Topology
 from engines.topology.refactor import AnyNode
 from labgui.document.document import TopologyDocument
 
@@ -191,6 +192,9 @@ class RemoveCommand(EditCommand):
                 if lk.key in links or lk.source in doomed or lk.target in doomed]
         ops: list[_Op] = [_TakeLink(k) for k in keys]
         ops += [_TakeNode(n.name) for n in topo.nodes if n.name in doomed]
+        kept = ann_rules.without_nodes(topo.annotations, doomed)
+        if kept != topo.annotations:  # groups lose deleted members
+            ops.append(_SetField("annotations", kept))
         if nodes:
             text = f"Delete {len(nodes)} node{'s' if len(nodes) > 1 else ''}"
         else:
@@ -259,7 +263,10 @@ class ChangeNodeCommand(EditCommand):
 
 class RenameNodeCommand(EditCommand):
     def __init__(self, doc: TopologyDocument, old: str, new: str) -> None:
-        super().__init__(doc, f"Rename '{old}' to '{new}'", [_RenameNode(old, new)])
+        ops: list[_Op] = [_RenameNode(old, new)]
+        if any(old in a.nodes for a in doc.topology.annotations):
+            ops.append(_SetField("annotations", ann_rules.renamed(doc.topology.annotations, old, new)))
+        super().__init__(doc, f"Rename '{old}' to '{new}'", ops)
 
 
 class ChangeLinkCommand(EditCommand):
@@ -276,14 +283,25 @@ class ChangeTopologyCommand(EditCommand):
         super().__init__(doc, f"Change topology {field}", [_SetField(field, value)])
 
 
+class AnnotationsCommand(EditCommand):
+    """Replace the list of annotations (add, edit, move, resize, delete: `annotation_edits`)."""
+
+    def __init__(self, doc: TopologyDocument, text: str, new: list[Annotation]) -> None:
+        super().__init__(doc, text, [_SetField("annotations", new)])
+
+
 class PasteCommand(EditCommand):
     """Add copied nodes and the links between them (already renamed and offset)."""
 
     def __init__(self, doc: TopologyDocument, nodes: list[AnyNode], links: list[Link],
-                 text: str = "Paste") -> None:
+                 text: str = "Paste", notes: Sequence[Annotation] = ()) -> None:
         ops: list[_Op] = [_InsertNode(n) for n in nodes]
         ops += [_InsertLink(lk) for lk in links]
-        super().__init__(doc, f"{text} {len(nodes)} node{'s' if len(nodes) != 1 else ''}", ops)
+        if notes:
+            ops.append(_SetField("annotations", [*doc.topology.annotations, *notes]))
+        what = f"{len(nodes)} node{'s' if len(nodes) != 1 else ''}" if nodes or not notes else \
+            f"{len(notes)} annotation{'s' if len(notes) != 1 else ''}"
+        super().__init__(doc, f"{text} {what}", ops)
 
 
 class AutoLayoutCommand(MoveNodesCommand):

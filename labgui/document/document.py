@@ -36,6 +36,7 @@ class TopologyDocument(QObject):
     link_changed = Signal(str, str)  # old key, new key (equal unless the key changed)
     topology_changed = Signal()  # topology-level fields: name, description, duration...
     topology_replaced = Signal()
+    annotations_changed = Signal()
     modified_changed = Signal(bool)
     problems_changed = Signal()
     edited = Signal()  # any change at all: for autosave and views that redraw wholesale
@@ -182,6 +183,8 @@ class TopologyDocument(QObject):
         """Set a topology-level field (already validated); return the old value."""
         old = getattr(self._topology, field)
         setattr(self._topology, field, value)
+        if field == "annotations":
+            self.annotations_changed.emit()
         self.topology_changed.emit()
         self.edited.emit()
         return old

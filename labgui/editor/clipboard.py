@@ -9,6 +9,7 @@ copies never hide each other.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import yaml
@@ -17,7 +18,7 @@ from PySide6.QtCore import QMimeData
 from PySide6.QtGui import QGuiApplication
 
 from engines.topology import refactor
-from engines.topology.model import Link, Node
+from engines.topology.model import Annotation, AnnotationKind, Link, Node
 from engines.topology.refactor import AnyNode
 from labgui.canvas.scene import CanvasScene
 from labgui.document import commands
@@ -40,11 +41,17 @@ def clear_offset(topology: Any, nodes: list[Any], offset: float) -> float:
 _NODES = TypeAdapter(list[Node])
 
 
-def fragment_data(doc: TopologyDocument, names: list[str]) -> dict[str, list[dict[str, object]]]:
+def fragment_data(doc: TopologyDocument, names: list[str],
+                  notes: Sequence[int] = ()) -> dict[str, list[dict[str, object]]]:
+    """Nodes, the links between them, the chosen annotations and the groups of copied nodes only."""
     nodes, links = refactor.fragment(doc.topology, names)
+    chosen = set(names)
+    anns = [a for i, a in enumerate(doc.topology.annotations) if i in notes
+            or (a.kind is AnnotationKind.GROUP and a.nodes and set(a.nodes) <= chosen)]
     return {
         "nodes": [n.model_dump(mode="json") for n in nodes],
         "links": [lk.model_dump(mode="json", by_alias=True) for lk in links],
+        "annotations": [a.model_dump(mode="json") for a in anns],
     }
 
 
@@ -53,6 +60,23 @@ def parse_fragment(data: dict[str, object]) -> tuple[list[AnyNode], list[Link]]:
     items = data.get("links", [])
     links = [Link.model_validate(item) for item in (items if isinstance(items, list) else [])]
     return nodes, links
+
+
+def parse_annotations(data: dict[str, object]) -> list[Annotation]:
+    items = data.get("annotations", [])
+    return [Annotation.model_validate(item) for item in (items if isinstance(items, list) else [])]
+
+
+def moved_annotations(anns: list[Annotation], mapping: dict[str, str], offset: float) -> list[Annotation]:
+    """Pasted annotations: notes and boxes offset, groups naming the copies (or dropped)."""
+    out = []
+    for a in anns:
+        if a.kind is AnnotationKind.GROUP:
+            if a.nodes and all(n in mapping for n in a.nodes):
+                out.append(a.model_copy(update={"nodes": [mapping[n] for n in a.nodes]}))
+        else:
+            out.append(a.model_copy(update={"position": (a.position[0] + offset, a.position[1] + offset)}))
+    return out
 
 
 class ClipboardController:
@@ -65,20 +89,22 @@ class ClipboardController:
 
     def copy(self) -> int:
         names = self.scene.selected_nodes()
-        if not names:
+        notes = self.scene.annotations.selected()
+        if not names and not notes:
             return 0
-        data = fragment_data(self.doc, names)
+        data = fragment_data(self.doc, names, notes)
         mime = QMimeData()
         mime.setData(FRAGMENT_MIME, json.dumps(data).encode())
         mime.setText(yaml.safe_dump(data, sort_keys=False))
         QGuiApplication.clipboard().setMimeData(mime)
         self._pastes = 0
-        return len(names)
+        return len(names) + len(notes)
 
     def cut(self) -> int:
         count = self.copy()
-        if count:
+        if count and self.scene.selected_nodes():
             commands.push(self.doc, commands.RemoveCommand(self.doc, self.scene.selected_nodes(), []))
+        self.scene.annotations.remove(self.scene.annotations.selected())
         return count
 
     def can_paste(self) -> bool:
@@ -90,22 +116,29 @@ class ClipboardController:
         if mime is None or not mime.hasFormat(FRAGMENT_MIME):
             return []
         try:
-            nodes, links = parse_fragment(json.loads(bytes(mime.data(FRAGMENT_MIME).data())))
+            data = json.loads(bytes(mime.data(FRAGMENT_MIME).data()))
+            nodes, links = parse_fragment(data)
+            anns = parse_annotations(data)
         except (ValueError, ValidationError, AttributeError):
             return []
         self._pastes += 1
-        return self._add(nodes, links, self._pastes * STEP, "Paste")
+        return self._add(nodes, links, self._pastes * STEP, "Paste", anns)
 
     def duplicate(self) -> list[str]:
         nodes, links = refactor.fragment(self.doc.topology, self.scene.selected_nodes())
         return self._add(nodes, links, STEP, "Duplicate")
 
-    def _add(self, nodes: list[AnyNode], links: list[Link], offset: float, text: str) -> list[str]:
-        if not nodes:
+    def _add(self, nodes: list[AnyNode], links: list[Link], offset: float, text: str,
+             anns: list[Annotation] | None = None) -> list[str]:
+        if not nodes and not anns:
             return []
         offset = clear_offset(self.doc.topology, nodes, offset)
         copies, new_links = refactor.renamed_copy(self.doc.topology, nodes, links, (offset, offset))
-        commands.push(self.doc, commands.PasteCommand(self.doc, copies, new_links, text))
+        mapping = {old.name: new.name for old, new in zip(nodes, copies, strict=True)}
+        notes = moved_annotations(anns or [], mapping, offset)
+        first = len(self.doc.topology.annotations)
+        commands.push(self.doc, commands.PasteCommand(self.doc, copies, new_links, text, notes))
         names = [n.name for n in copies]
         self.scene.select(names, [lk.key for lk in new_links])
+        self.scene.annotations.select(list(range(first, first + len(notes))))
         return names

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -63,6 +62,11 @@ LABELS = {
     "join_after_ms": "Join after (ms)",
     "in_flight": "In flight",
     "hwm": "High-water mark",
+    "pirate": "Pirate queue",
+    "pirate_heartbeat_ms": "Heartbeat (ms)",
+    "pirate_liveness": "Liveness (beats)",
+    "pirate_interval_init_ms": "Back-off first (ms)",
+    "pirate_interval_max_ms": "Back-off max (ms)",
     "url": "External URL",
     "bind": "Bind address",
     "ack": "Ack mode",
@@ -152,7 +156,7 @@ class FieldEditor(QObject):
                 part.setMinimumWidth(60)
             elif isinstance(part, QComboBox):
                 part.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-                part.setMinimumContentsLength(8)
+                part.setMinimumContentsLength(6)  # with the widest label, the form fits the inspector
         self.shown: Any = None  # the model's value as last shown: Escape goes back to it
         for part in [widget, *widget.findChildren(QLineEdit)]:
             part.installEventFilter(self)
@@ -328,7 +332,8 @@ class CrashEditor(FieldEditor):
         column = QVBoxLayout(box)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(3)
-        self.enabled = QCheckBox("once, on message")
+        self.enabled = QCheckBox("on message")
+        self.enabled.setToolTip("Crash once, on this message of its life, at this point of the handling")
         self.after = QSpinBox()
         self.after.setRange(1, INT_MAX)
         self.after.setPrefix("#")
@@ -336,12 +341,9 @@ class CrashEditor(FieldEditor):
         self.point = QComboBox()
         for member in CrashPoint:
             self.point.addItem(member.value, member)
-        row = QHBoxLayout()
-        row.setSpacing(4)
-        row.addWidget(self.after, 2)
-        row.addWidget(self.point, 3)
-        column.addWidget(self.enabled)
-        column.addLayout(row)
+        column.addWidget(self.enabled)  # one above the other: side by side they widened the
+        column.addWidget(self.after)  # form past the inspector, which cut its right edge
+        column.addWidget(self.point)
         super().__init__(field, box)
         self.enabled.clicked.connect(self._emit)
         self.after.valueChanged.connect(self._emit)

@@ -8,10 +8,15 @@ scenario is replaced by one ChangeTopologyCommand per gesture):
   pause, resume; link: cut, heal, delay, lossy);
 - move: drag a block along its track (on release, one undo step);
 - delete: select a block and press Delete;
-- edit: `set_step(index, **fields)` (the time, latency, loss).
+- edit: a double-click on a block opens its fields (time or message count, a
+  delay's latency and jitter, a lossy link's loss: labgui.editor.step_editor);
+  `set_step(index, **fields)` does the same from code.
 
-During a run, `set_playhead(t)` draws the run clock over the tracks. Steps
-given `after_messages` instead of a time are drawn at the right end, hatched.
+During a run, `set_playhead(t)` draws the run clock over the tracks. A step
+given as `after_messages` is placed where the clients' rates put that message
+(engines.topology.scenario_times), hatched with a dashed edge and labelled with
+its count; dragging it changes the count. Without an estimate (a client at rate
+0) it waits at the right end.
 """
 
 from __future__ import annotations
@@ -21,11 +26,13 @@ from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QKeyEvent, QMouseEvent, QPainter, QPen
-from PySide6.QtWidgets import QMenu, QWidget
+from PySide6.QtWidgets import QMenu, QToolTip, QWidget
 
 from engines.topology.model import Action, Step
+from engines.topology.scenario_times import messages_at, time_of_message
 from labgui.document import commands
 from labgui.document.document import TopologyDocument
+from labgui.editor.step_editor import StepEditor
 
 NODE_ACTIONS = (Action.KILL, Action.STOP, Action.START, Action.RESTART, Action.PAUSE, Action.RESUME)
 LINK_ACTIONS = (Action.CUT, Action.HEAL, Action.DELAY, Action.LOSSY)
@@ -48,6 +55,7 @@ class ScenarioTimeline(QWidget):
         self._drag: tuple[int, float] | None = None  # (step index, press x)
         self._grab = 0.0  # where in the block it was grabbed
         self._drag_t: float | None = None
+        self.editor: StepEditor | None = None
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._fit_height()
         doc.edited.connect(self._fit_height)
@@ -63,8 +71,33 @@ class ScenarioTimeline(QWidget):
         topo = self.doc.topology
         return [(n.name, False) for n in topo.nodes] + [(lk.key, True) for lk in topo.links]
 
+    def step_time(self, step: Step) -> float | None:
+        """Where a step happens on the run clock: its time, or the estimate for its count."""
+        if step.at_s is not None:
+            return step.at_s
+        assert step.after_messages is not None
+        return time_of_message(self.doc.topology, step.after_messages)
+
+    def label(self, step: Step) -> str:
+        text = step.action.value
+        if step.action is Action.DELAY:
+            text += f" +{step.latency_ms:g} ms"
+        elif step.action is Action.LOSSY:
+            text += f" {step.loss * 100:g} %"
+        if step.after_messages is not None:
+            text += f" @{step.after_messages:,}"
+        return text
+
+    def describe(self, step: Step) -> str:
+        when = f"at {step.at_s:g} s" if step.at_s is not None else f"after {step.after_messages:,} messages sent"
+        t = self.step_time(step)
+        if step.at_s is None:
+            when += (f" (about {t:.1f} s at the clients' rates)" if t is not None
+                     else " (no estimate: a client sends as fast as it can)")
+        return f"{self.label(step).split(' @')[0]} {step.target} {when} — double-click to edit"
+
     def _span(self) -> float:
-        times = [s.at_s for s in self.doc.topology.scenario if s.at_s is not None]
+        times = [t for s in self.doc.topology.scenario if (t := self.step_time(s)) is not None]
         return max([self.span_s, (self.doc.topology.duration_s or 0), *(t * 1.2 for t in times),
                     (self.playhead or 0) * 1.1])
 
@@ -77,9 +110,25 @@ class ScenarioTimeline(QWidget):
     def block_rect(self, index: int) -> QRectF:
         step = self.doc.topology.scenario[index]
         row = next((i for i, (name, _) in enumerate(self.tracks()) if name == step.target), 0)
-        t = self._drag_t if self._drag and self._drag[0] == index and self._drag_t is not None else step.at_s
-        x = self.x_of(t) if t is not None else self.width() - BLOCK_W - 10
-        return QRectF(x, 4 + row * TRACK_H, BLOCK_W, TRACK_H - 4)
+        dragged = self._drag and self._drag[0] == index and self._drag_t is not None
+        t = self._drag_t if dragged else self.step_time(step)
+        width = max(BLOCK_W, self.fontMetrics().horizontalAdvance(self.shown_label(index, t)) + 12)
+        x = self.x_of(t) if t is not None else self.width() - width - 10
+        return QRectF(x, 4 + row * TRACK_H, width, TRACK_H - 4)
+
+    def shown_label(self, index: int, t: float | None = None) -> str:
+        """The block's text: the whole label, or only the count when the next block on its track
+        leaves no room (the tooltip and the editor still say everything)."""
+        scenario = self.doc.topology.scenario
+        step = scenario[index]
+        full = self.label(step)
+        t = self.step_time(step) if t is None else t
+        if step.after_messages is None or t is None:
+            return full
+        later = [u for j, s in enumerate(scenario) if j != index and s.target == step.target
+                 and (u := self.step_time(s)) is not None and u > t]
+        room = self.x_of(min(later)) - self.x_of(t) - 2 if later else float("inf")
+        return full if self.fontMetrics().horizontalAdvance(full) + 12 <= room else f"@{step.after_messages:,}"
 
     def sizeHint(self) -> Any:  # noqa: N802 - Qt's name
         size = super().sizeHint()
@@ -136,10 +185,38 @@ class ScenarioTimeline(QWidget):
         drag, t = self._drag, self._drag_t
         self._drag = self._drag_t = None
         if drag is not None and t is not None and abs(event.position().x() - drag[1]) > 2:
-            self.set_step(drag[0], at_s=round(t, 1), after_messages=None)
+            step = self.doc.topology.scenario[drag[0]]
+            count = messages_at(self.doc.topology, t) if step.after_messages is not None else None
+            if count is not None:  # a count step stays one: the count at the new place
+                self.set_step(drag[0], after_messages=count)
+            else:
+                self.set_step(drag[0], at_s=round(t, 1), after_messages=None)
         self.update()
 
+    def edit_block(self, index: int) -> StepEditor:
+        """Open the fields of step `index` beside its block (Apply is one undo step)."""
+        self.selected = index
+        editor = StepEditor(self.doc.topology.scenario[index],
+                            functools.partial(self.set_step, index), self)
+        editor.show_at(self.mapToGlobal(self.block_rect(index).bottomLeft().toPoint()))
+        self.editor = editor
+        return editor
+
+    def event(self, event: Any) -> bool:
+        if event.type() == event.Type.ToolTip:
+            hit = self._hit(QPointF(event.pos()))
+            if hit is not None:
+                QToolTip.showText(event.globalPos(), self.describe(self.doc.topology.scenario[hit]), self)
+            else:
+                QToolTip.hideText()
+            return True
+        return super().event(event)
+
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        hit = self._hit(event.position())
+        if hit is not None and not self.doc.locked:
+            self.edit_block(hit)
+            return
         row = int((event.position().y() - 4) // TRACK_H)
         tracks = self.tracks()
         if self.doc.locked or not 0 <= row < len(tracks) or event.position().x() < LABEL_W:
@@ -182,12 +259,20 @@ class ScenarioTimeline(QWidget):
         for i, step in enumerate(self.doc.topology.scenario):
             rect = self.block_rect(i)
             colour = QColor(COLOURS.get(step.action.value, "#868e96"))
-            p.setBrush(QBrush(colour, Qt.BrushStyle.SolidPattern if step.at_s is not None
-                              else Qt.BrushStyle.BDiagPattern))
-            p.setPen(QPen(QColor("#212529"), 2) if i == self.selected else Qt.PenStyle.NoPen)
+            counted = step.at_s is None
+            if counted:  # placed by estimate: pale, hatched, a dashed edge, the count written on it
+                p.setBrush(QBrush(colour.lighter(185)))
+                p.setPen(Qt.PenStyle.NoPen)
+                p.drawRoundedRect(rect, 4, 4)
+                p.setBrush(QBrush(colour.lighter(140), Qt.BrushStyle.BDiagPattern))
+                edge = QPen(colour.darker(120), 1.5, Qt.PenStyle.DashLine)
+            else:
+                p.setBrush(QBrush(colour))
+                edge = QPen(Qt.PenStyle.NoPen)
+            p.setPen(QPen(QColor("#212529"), 2) if i == self.selected else edge)
             p.drawRoundedRect(rect, 4, 4)
-            p.setPen(QColor("white"))
-            p.drawText(rect, Qt.AlignmentFlag.AlignCenter, step.action.value)
+            p.setPen(colour.darker(170) if counted else QColor("white"))
+            p.drawText(rect, Qt.AlignmentFlag.AlignCenter, self.shown_label(i))
         if self.playhead is not None:
             x = self.x_of(self.playhead)
             p.setPen(QPen(QColor("#e03131"), 2))
@@ -215,9 +300,21 @@ def install(window: Any) -> ScenarioTimeline:
     timer = QTimer(timeline)
     timer.setInterval(100)
 
+    placed = [False]
+
     def follow() -> None:
         session = getattr(window.run_mode, "session", None)
-        timeline.set_playhead(session.now() if session is not None and session.sup.started_at else None)
+        running = session is not None and bool(session.sup.started_at)
+        timeline.set_playhead(session.now() if running and session is not None else None)
+        if running and window.run_mode.active and dock.isVisible() and not placed[0]:
+            # The run's plots split the bottom area: the timeline would be a sliver beside them.
+            # It gets its own row under them, the window's whole width, once.
+            placed[0] = True
+            window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock, Qt.Orientation.Vertical)
+            dock.show()
+            plots = [d for d in window.findChildren(QDockWidget) if d.objectName() == "runDockThroughput"]
+            window.resizeDocks([*plots, dock], [220, min(120, 28 + TRACK_H * len(timeline.tracks()))][-1 - len(plots):],
+                               Qt.Orientation.Vertical)  # the plots keep their height, the canvas the rest
 
     timer.timeout.connect(follow)
     timer.start()

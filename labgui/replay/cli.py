@@ -39,7 +39,7 @@ def main(argv: list[str], display: bool = True) -> int:
     window.show()
     window.view.fit_to_view()
     if args.at is not None:
-        window.seek(args.at)
+        window.seek(recording.origin + args.at)  # --at counts on the run clock
     return app.exec()
 
 

@@ -10,6 +10,7 @@ only moves the ring's end.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
@@ -58,7 +59,7 @@ class ReplaySampler(LiveSampler):
         self.t = t
         k = int(np.searchsorted(self.frames, t, side="right"))
         ring = self.ring
-        ring.t[:k] = self.frames[:k]
+        ring.t[:k] = self.frames[:k] - self.rec.origin  # the plots read the run clock
         ring.v[:k, :self.matrix.shape[1]] = self.matrix[:k]
         ring.size, ring.head = k, k % ring.capacity
         n = len(self.links)
@@ -100,13 +101,15 @@ class ReplaySampler(LiveSampler):
         return self.moment is not None
 
     def run_clock(self) -> float | None:
-        return self.t
+        return self.t - self.rec.origin
 
     def shift(self) -> float:
-        return 0.0
+        """Recording time minus run-clock time: what is shown is on the run clock, as live."""
+        return self.rec.origin
 
     def periods(self) -> list[Any]:
-        return self.rec.periods(self.t)
+        return [replace(p, start=p.start - self.rec.origin, end=p.end - self.rec.origin)
+                for p in self.rec.periods(self.t)]
 
     def take_events(self) -> list[dict[str, Any]]:
         events = self.moment.events if self.moment is not None else []
@@ -120,7 +123,7 @@ class ReplaySampler(LiveSampler):
         out = {}
         for name, (qt, qv) in self.rec.queues.items():
             k = int(np.searchsorted(qt, self.t, side="right"))
-            out[name] = (qt[:k], qv[:k])
+            out[name] = (qt[:k] - self.rec.origin, qv[:k])
         return out
 
     def latency_series(self, node: str, column: str) -> tuple[np.ndarray, np.ndarray]:
@@ -128,4 +131,4 @@ class ReplaySampler(LiveSampler):
         if s is None:
             return np.zeros(0), np.zeros(0)
         k = s.index_at(self.t) + 1
-        return s.t[:k], s.columns[column][:k]
+        return s.t[:k] - self.rec.origin, s.columns[column][:k]

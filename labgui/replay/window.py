@@ -122,7 +122,7 @@ class ReplayWindow(QMainWindow):
         if backwards:
             self.dashboard.events.clear()
             self.sampler.rewind_events()
-        self.dashboard.events.add_events(self.sampler.take_events(), 0.0)
+        self.dashboard.events.add_events(self.sampler.take_events(), self.sampler.shift())  # run clock
         view = self.sampler.ledger_view()
         final = moment.final is not None
         self.canvas.show(self.sampler, {"nodes": view["nodes"]})
@@ -131,10 +131,13 @@ class ReplayWindow(QMainWindow):
             for key in ONLY_AT_END:
                 if key in self.dashboard.counters.tiles:
                     self.dashboard.counters.tiles[key].set_value(None)
-            self.dashboard.counters.note.setText(f"as recorded at t = {t:.2f} s; lost and in doubt are "
+            self.dashboard.counters.note.setText(f"as recorded at t = {t - self.rec.origin:.2f} s; lost and in doubt are "
                                                  "the ledger's, known at the end")
         self.dashboard.redraw_plots(self.sampler)
-        self.clock.setText(f"t = {t:7.2f} s / {self.rec.end:.2f} s")
+        origin = self.rec.origin  # shown on the run clock: seconds since the clients started
+        self.clock.setText(f"t = {t - origin:7.2f} s / {self.rec.end - origin:.2f} s")
+        self.clock.setToolTip("seconds since the clients started (the run clock of the live view, "
+                              "the scenario and the report)")
         self.slider.blockSignals(True)
         span = max(1e-9, self.rec.end - self.rec.start)
         self.slider.setValue(round((t - self.rec.start) / span * STEPS))
@@ -146,7 +149,7 @@ class ReplayWindow(QMainWindow):
             self.seek(mark)
         else:
             self.statusBar().showMessage(f"no {'fault' if faults else 'event'} "
-                                         f"{'after' if direction > 0 else 'before'} t = {self.t:.2f} s", 4000)
+                                         f"{'after' if direction > 0 else 'before'} t = {self.t - self.rec.origin:.2f} s", 4000)
 
     def toggle_play(self) -> None:
         self.playing = not self.playing

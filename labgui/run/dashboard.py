@@ -19,6 +19,7 @@ from engines.ledger import live
 from engines.topology import chains
 from labgui.run.counters_panel import CountersPanel
 from labgui.run.live_data import RATE_LAG_S, LiveSampler
+from labgui.run.log_clock import wall_origin
 from labgui.run.logs_panel import EventLogPanel, NodeLogPanel
 from labgui.run.plots import LivePlot
 from labgui.run.result_panel import ResultPanel
@@ -134,6 +135,7 @@ class Dashboard:
         self.events.clear()
         for plot in self.plots:
             plot.clear_all()
+        self.node_log.clock = lambda: wall_origin(sup)  # node logs on the run clock
         self.node_log.set_run(sup.run_dir, {n.name: n.kind.value for n in sup.topology.nodes})
         self.result.show_running(sup.run_dir)
         self._latency = latency_sources(sup.topology)

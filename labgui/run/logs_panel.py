@@ -7,6 +7,7 @@ directory, read only while its panel is shown, at most once a second.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from labgui.run.log_clock import to_run_clock
 
 TAIL_BYTES = 48 * 1024
 EVENT_COLOURS = {
@@ -110,6 +113,7 @@ class NodeLogPanel(QWidget):
         self.setObjectName("nodeLog")
         self.run_dir: Path | None = None
         self.kinds: dict[str, str] = {}
+        self.clock: Callable[[], float | None] = lambda: None  # the run clock's zero, wall time
         self.choice = QComboBox()
         self.path_label = QLabel("")
         self.path_label.setStyleSheet("color: #868e96;")
@@ -158,6 +162,9 @@ class NodeLogPanel(QWidget):
         self.path_label.setText(str(path))
         self.path_label.setToolTip(str(path))
         text = tail(path) or f"(nothing in {path.name} yet)"
+        origin = self.clock()
+        if origin is not None:  # the same clock as the plots, the timeline and the report
+            text = to_run_clock(text, origin)
         if text != self._shown:
             self._shown = text
             bar = self.text.verticalScrollBar()

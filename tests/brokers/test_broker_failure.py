@@ -10,6 +10,8 @@ beam, epmd or node process is left.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -65,3 +67,9 @@ def test_broker_failure_example_time_series(lab):
     assert np.any(times < killed) and np.any(times > back)
     assert not np.any((times > killed + 0.5) & (times < back - 0.5))
     assert (sup.run_dir / "queues.csv").read_text().count("payments") == len(ready)
+
+    # The client's own log tells the outage: what was in doubt, and every resend (issue 16).
+    log = (sup.table.nodes["checkout"].node_dir / "node.log").read_text(encoding="utf-8")
+    assert "checkout: lost the broker with" in log and "will be resent once it is back" in log
+    resent = [int(n) for n in re.findall(r"checkout: resent (\d+) unconfirmed message", log)]
+    assert sum(resent) == checkout["retries"] > 0

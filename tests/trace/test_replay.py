@@ -72,6 +72,27 @@ def test_replay_jumps_to_the_crash_and_shows_the_service_down(qtbot, redelivery_
     assert not window.playing
 
 
+@pytest.mark.gui
+@pytest.mark.timeout(120)
+def test_replay_counts_on_the_run_clock(qtbot, redelivery_run: TopologyResult) -> None:  # noqa: ANN001
+    """Issue 16's one clock: the replay showed the run folder's clock (a kill at 3 s read 12.68 s),
+    the live view, the scenario and the report count from the clients' start."""
+    assert redelivery_run.run_dir is not None
+    rec = Recording.open(redelivery_run.run_dir)
+    started = next(e for e in rec.events if e.get("event") == "run-started")
+    assert rec.origin == started["origin_t"] > 0
+    window = ReplayWindow(rec)
+    qtbot.addWidget(window)
+    window.seek(rec.end)
+    crash = next(e for e in rec.events if e.get("event") == "crashed")
+    line = next(text for text in window.dashboard.events.lines() if "crashed card-authoriser" in text)
+    assert float(line.split()[0]) == pytest.approx(crash["run_t"], abs=0.011)
+    assert float(window.clock.text().split()[2]) == pytest.approx(rec.end - rec.origin, abs=0.011)
+    [period] = [p for p in window.sampler.periods() if p.target == "card-authoriser"]
+    assert period.start == pytest.approx(crash["run_t"], abs=0.011)
+    assert window.sampler.ring.t[0] == pytest.approx(window.sampler.frames[0] - rec.origin)
+
+
 def _damaged(tmp_path: Path, source: Path) -> dict[str, Path]:
     cases: dict[str, Path] = {}
 

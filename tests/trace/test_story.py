@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from engines.cli import main as cli
+from engines.report.build import fault_events, read_events, run_origin
 from engines.testing.runner import TopologyResult, run_file
 from engines.trace import ids as idlists
 from engines.trace.load import open_run
@@ -31,6 +32,11 @@ def test_redelivered_message_shows_two_deliveries_one_commit_one_refused_duplica
     # the crash that caused the redelivery lies between the commit and the second delivery
     crash = [p for p in story.periods if p.target == "card-authoriser"]
     assert crash and service[1].t <= crash[0].start <= service[2].t
+    # ... on the run clock, the one the report, the timeline and the scenario count on
+    faults = [e for e in fault_events(read_events(redelivery_run.run_dir / "events.jsonl"))
+              if e["target"] == "card-authoriser" and e["action"] == "crash"]
+    origin = run_origin(read_events(redelivery_run.run_dir / "events.jsonl"))
+    assert faults and abs(float(faults[0]["t"]) - origin - crash[0].start) < 0.01, (faults, origin, crash)
     assert {"duplicates_suppressed", "redelivered"} <= set(story.counted_as)
     assert cli(["trace", str(redelivery_run.run_dir), suppressed["ids"][0]]) == 0
     text = capsys.readouterr().out.split("outcome\n", 1)[1]  # the events, after the header
