@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from engines.runtime import brokers as broker_support
-from engines.runtime import preflight
+from engines.runtime import insides, preflight
 from engines.runtime.background import in_background as _in_background
 from engines.runtime.clusters import Clusters
 from engines.runtime.control import POLL_S, Control
@@ -38,6 +38,9 @@ from engines.runtime.proctable import RUNNING, NodeProcess, ProcessTable, log_ta
 from engines.runtime.specs import RunPlan, make_plan, node_spec, write_spec
 from engines.topology import topofile
 from engines.topology.model import BrokerNode, Topology
+from engines.transports.amqp_streams import request_reread, write_origin
+
+BROKER_BACK_QUIET_S = 5.0  # consumers' reconnect back-off (at most 1 s) and a connection, under load
 
 
 class Supervisor:
@@ -74,6 +77,7 @@ class Supervisor:
         self.metrics: Collector | None = None
         self.plan: RunPlan | None = None
         self.queue_depths: Any = None  # engines.brokers.QueueDepthMonitor when there are brokers
+        self.internals: Any = None  # engines.brokers.internals_monitor.InternalsMonitor (insides.start)
         self._kinds = kinds
         self._lock = self.control.lock
         self._finishing = False
@@ -135,6 +139,7 @@ class Supervisor:
             else:
                 self.queue_depths = QueueDepthMonitor(self.run_dir, self.brokers,
                                                       queue_names(topo), t0=self.metrics.t0)
+            self.internals = insides.start(self.run_dir, self.brokers, self.metrics.t0)
         for node in topo.clients() + topo.services():
             proc = self.table.nodes[node.name]
             proc.node_dir.mkdir(parents=True, exist_ok=True)
@@ -152,6 +157,7 @@ class Supervisor:
         # The run's clock (the scenario's, the GUI's, the report's): seconds since the clients
         # started. Every file keeps `t` since the run folder opened; `origin_t` converts.
         self.events.set_origin(self.started_at)
+        write_origin(self.run_dir, self.started_at)  # stream consumers starting at a time read it
         self.events.add("run-started", origin_t=round(self.started_at - self.events.t0, 3))
 
     def _start_brokers(self, nodes: list[BrokerNode]) -> dict[str, str]:
@@ -239,6 +245,11 @@ class Supervisor:
         """SIGCONT after a pause."""
         self.control.resume(name)
 
+    def reread(self, name: str, offset: str = "first") -> None:
+        """Ask a running stream consumer to read its streams again from `offset` (a file it polls)."""
+        request_reread(self.table.nodes[name].node_dir, offset)
+        self.events.add("reread", name, offset=offset)
+
     # -- reading (any thread) ---------------------------------------------------------------
     def states(self) -> dict[str, str]:
         return self.control.states()
@@ -310,7 +321,12 @@ class Supervisor:
             self.kill(name)
 
     def _drain(self) -> None:
-        """Wait until the services have what the clients sent (engines.runtime.drain)."""
+        """Wait until the services have what the clients sent (engines.runtime.drain). A broker
+        that came back during the run: its consumers need their back-off and a new connection
+        before anything moves again, so the end waits longer for them."""
+        boots = [e for e in self.events.since(0) if e.get("event") == "ready" and e.get("role") == "broker"]
+        if len(boots) > len(self.brokers):
+            self.drain_quiet_s = max(self.drain_quiet_s, BROKER_BACK_QUIET_S)
         wait_drained(self)
 
     def finish_async(self) -> Future[None]:
@@ -336,6 +352,8 @@ class Supervisor:
                 self.control.broker_action(name, "stop", self.stop_timeout_s).result(self.stop_timeout_s + 30)
             except Exception as exc:  # noqa: BLE001 - reported as an event; close() still cleans up
                 self.events.add("note", name, note=f"stop failed: {exc}")
+        if self.internals is not None:
+            self.internals.close()
         self.ended_at = time.monotonic()
         time.sleep(0.3)  # the nodes' last telemetry is in flight
         self.events.add("run-ended", elapsed_s=round(self.elapsed(), 3))
@@ -348,6 +366,8 @@ class Supervisor:
         self.control.kill_all()
         self.link_faults.close()
         self.clusters.close(self.queue_depths)
+        if self.internals is not None:
+            self.internals.close()
         for handle in self.brokers.values():
             try:
                 handle.close()
