@@ -20,7 +20,6 @@ Absolute numbers drift with the machine: read the ratio (goal: >= 0.7).
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import statistics
 import sys
 import tempfile
@@ -30,94 +29,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import raw_pika
+from raw_pika import WINDOW
 
 PAYLOAD = 256
-BODY = 22 + PAYLOAD  # the lab's header (engines.transports.wire) + payload
-WINDOW = 1000
 PREFETCH = 1000
-ACK_EVERY = 100
-QUORUM = {"x-queue-type": "quorum"}
-
-
-def _raw_consumer(url: str, queue: str, n: int, ready: mp.Queue, result: mp.Queue) -> None:
-    import pika
-    from pika.adapters.select_connection import SelectConnection
-
-    state = {"got": 0, "first": 0.0, "unacked": 0}
-
-    def on_message(ch: Any, method: Any, _props: Any, _body: bytes) -> None:
-        if not state["got"]:
-            state["first"] = time.perf_counter()
-        state["got"] += 1
-        state["unacked"] += 1
-        if state["unacked"] >= ACK_EVERY or state["got"] == n:
-            ch.basic_ack(method.delivery_tag, multiple=True)
-            state["unacked"] = 0
-        if state["got"] == n:
-            result.put((n - 1) / (time.perf_counter() - state["first"]))
-            conn.close()
-
-    def on_channel(ch: Any) -> None:
-        def consume(_frame: Any) -> None:
-            ch.basic_consume(queue, on_message, auto_ack=False, callback=lambda _f: ready.put(True))
-
-        ch.basic_qos(prefetch_count=PREFETCH, callback=lambda _f: ch.queue_declare(
-            queue, durable=True, arguments=QUORUM, callback=consume))
-
-    conn = SelectConnection(pika.URLParameters(url),
-                            on_open_callback=lambda c: c.channel(on_open_callback=on_channel))
-    conn.ioloop.start()
-
-
-def _raw_publisher(url: str, queue: str, n: int) -> None:
-    import pika
-    from pika.adapters.select_connection import SelectConnection
-
-    body = b"x" * BODY
-    props = pika.BasicProperties(delivery_mode=pika.DeliveryMode.Persistent)
-    state = {"sent": 0, "confirmed": 0}
-    channel: list[Any] = []
-
-    def pump() -> None:
-        ch = channel[0]
-        while state["sent"] < n and state["sent"] - state["confirmed"] < WINDOW:
-            ch.basic_publish("", queue, body, props, mandatory=True)
-            state["sent"] += 1
-
-    def on_confirm(frame: Any) -> None:
-        method = frame.method
-        state["confirmed"] = method.delivery_tag if method.multiple else state["confirmed"] + 1
-        if state["confirmed"] >= n:
-            conn.close()
-        elif state["sent"] - state["confirmed"] <= WINDOW // 2:
-            pump()
-
-    def on_channel(ch: Any) -> None:
-        channel.append(ch)
-        ch.confirm_delivery(ack_nack_callback=on_confirm)
-        ch.queue_declare(queue, durable=True, arguments=QUORUM, callback=lambda _f: pump())
-
-    conn = SelectConnection(pika.URLParameters(url),
-                            on_open_callback=lambda c: c.channel(on_open_callback=on_channel))
-    conn.ioloop.start()
-
-
-def raw_rate(url: str, n: int) -> float:
-    spawn = mp.get_context("spawn")
-    queue = f"bench-raw-{uuid.uuid4().hex[:8]}"
-    ready: mp.Queue = spawn.Queue()
-    result: mp.Queue = spawn.Queue()
-    consumer = spawn.Process(target=_raw_consumer, args=(url, queue, n, ready, result))
-    consumer.start()
-    ready.get(timeout=60)
-    publisher = spawn.Process(target=_raw_publisher, args=(url, queue, n))
-    publisher.start()
-    rate = float(result.get(timeout=600))
-    for proc in (publisher, consumer):
-        proc.join(timeout=30)
-        if proc.is_alive():
-            proc.kill()
-    return rate
 
 
 def lab_rate(urls: list[str], n: int) -> tuple[float, dict[str, Any]]:
@@ -166,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             cluster.start(timeout=180)
             print(f"three-member cluster ready in {time.monotonic() - began:.1f} s", flush=True)
             for i in range(args.repeat):
-                raws.append(raw_rate(cluster.urls[0], args.messages))
+                raws.append(raw_pika.notification_rate(cluster.urls[0], args.messages, PREFETCH, raw_pika.QUORUM))
                 rate, total = lab_rate(cluster.urls, args.messages)
                 labs.append(rate)
                 assert total["processed"] == total["sent"] == total["confirms"] == args.messages, total

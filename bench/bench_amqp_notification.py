@@ -4,7 +4,8 @@
 
 One managed RabbitMQ node serves both. Guarantees on both sides: publisher
 confirms, persistent messages (delivery_mode 2), a durable classic queue,
-mandatory publishing, manual acks after the work, prefetch 1000.
+mandatory publishing, manual acks after the work, prefetch 1000 (`--prefetch`;
+`--prefetch default` measures the lab's default, 100, for both sides).
 
 Raw: a publisher process on pika's async adapter (SelectConnection) with a
 pipelined window of 1000 unconfirmed publishes, and a consumer process that
@@ -20,107 +21,21 @@ numbers drift with the machine: read the ratio. Medians of R alternating rounds.
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import statistics
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
-from typing import Any
 
 import numpy as np
+import raw_pika
+from raw_pika import ACK_EVERY, WINDOW
 
 PAYLOAD = 256
-BODY = 22 + PAYLOAD  # the lab's header (engines.transports.wire) + payload
-WINDOW = 1000
 PREFETCH = 1000
-ACK_EVERY = 100
 
 
-def _raw_consumer(url: str, queue: str, n: int, ready: mp.Queue, result: mp.Queue) -> None:
-    import pika
-    from pika.adapters.select_connection import SelectConnection
-
-    state = {"got": 0, "first": 0.0, "unacked": 0}
-
-    def on_message(ch: Any, method: Any, _props: Any, _body: bytes) -> None:
-        if not state["got"]:
-            state["first"] = time.perf_counter()
-        state["got"] += 1
-        state["unacked"] += 1
-        if state["unacked"] >= ACK_EVERY or state["got"] == n:
-            ch.basic_ack(method.delivery_tag, multiple=True)
-            state["unacked"] = 0
-        if state["got"] == n:
-            result.put((n - 1) / (time.perf_counter() - state["first"]))
-            conn.close()
-
-    def on_channel(ch: Any) -> None:
-        def consume(_frame: Any) -> None:
-            ch.basic_consume(queue, on_message, auto_ack=False, callback=lambda _f: ready.put(True))
-
-        ch.basic_qos(prefetch_count=PREFETCH,
-                     callback=lambda _f: ch.queue_declare(queue, durable=True, callback=consume))
-
-    conn = SelectConnection(pika.URLParameters(url),
-                            on_open_callback=lambda c: c.channel(on_open_callback=on_channel))
-    conn.ioloop.start()
-
-
-def _raw_publisher(url: str, queue: str, n: int) -> None:
-    import pika
-    from pika.adapters.select_connection import SelectConnection
-
-    body = b"x" * BODY
-    props = pika.BasicProperties(delivery_mode=pika.DeliveryMode.Persistent)
-    state = {"sent": 0, "confirmed": 0}
-    channel: list[Any] = []
-
-    def pump() -> None:
-        ch = channel[0]
-        while state["sent"] < n and state["sent"] - state["confirmed"] < WINDOW:
-            ch.basic_publish("", queue, body, props, mandatory=True)
-            state["sent"] += 1
-
-    def on_confirm(frame: Any) -> None:
-        method = frame.method
-        state["confirmed"] = method.delivery_tag if method.multiple else state["confirmed"] + 1
-        if state["confirmed"] >= n:
-            conn.close()
-        elif state["sent"] - state["confirmed"] <= WINDOW // 2:
-            pump()
-
-    def on_channel(ch: Any) -> None:
-        channel.append(ch)
-        ch.confirm_delivery(ack_nack_callback=on_confirm)
-        ch.queue_declare(queue, durable=True, callback=lambda _f: pump())
-
-    conn = SelectConnection(pika.URLParameters(url),
-                            on_open_callback=lambda c: c.channel(on_open_callback=on_channel))
-    conn.ioloop.start()
-
-
-def raw_rate(url: str, n: int) -> float:
-    """Messages per second end to end, raw pika publisher and consumer in two processes."""
-    spawn = mp.get_context("spawn")
-    queue = f"bench-raw-{uuid.uuid4().hex[:8]}"
-    ready: mp.Queue = spawn.Queue()
-    result: mp.Queue = spawn.Queue()
-    consumer = spawn.Process(target=_raw_consumer, args=(url, queue, n, ready, result))
-    consumer.start()
-    ready.get(timeout=60)
-    publisher = spawn.Process(target=_raw_publisher, args=(url, queue, n))
-    publisher.start()
-    rate = float(result.get(timeout=600))
-    for proc in (publisher, consumer):
-        proc.join(timeout=30)
-        if proc.is_alive():
-            proc.kill()
-    return rate
-
-
-def lab_rate(url: str, n: int) -> tuple[float, dict]:
+def lab_rate(url: str, n: int, prefetch: int = PREFETCH) -> tuple[float, dict]:
     """Messages per second through a lab notification link over the same broker."""
     from engines.runtime import Supervisor
     from engines.topology.model import BrokerNode, ClientNode, ServiceNode, Topology
@@ -132,7 +47,7 @@ def lab_rate(url: str, n: int) -> tuple[float, dict]:
                           payload_bytes=PAYLOAD, confirms=True, persistent=True, mandatory=True),
                BrokerNode(name="rabbit", url=url),
                ServiceNode(name="consumer", processing_ms=0, idempotent=True, ack="manual",
-                           prefetch=PREFETCH)],
+                           prefetch=prefetch)],
         links=[{"from": "producer", "to": "rabbit", "channel": channel},
                {"from": "rabbit", "to": "consumer", "durable": True, "queue_type": "classic"}],
     )
@@ -154,7 +69,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--trace-cost", action="store_true",
                         help="only measure what message tracing costs (LAB_TRACE off vs anomalies)")
+    parser.add_argument("--prefetch", default=str(PREFETCH),
+                        help="consumer prefetch on both sides, or 'default' for the lab's default")
     args = parser.parse_args(argv)
+    if args.prefetch == "default":
+        from engines.topology.model import ServiceNode
+
+        prefetch = int(ServiceNode(name="s").prefetch)
+    else:
+        prefetch = int(args.prefetch)
     from engines.brokers import ManagedBroker, rabbitmq_available
 
     problem = rabbitmq_available()
@@ -173,8 +96,8 @@ def main(argv: list[str] | None = None) -> int:
                     lambda: lab_rate(broker.url, args.messages)[0], args.repeat), args.repeat)
                 return 0
             for i in range(args.repeat):
-                raws.append(raw_rate(broker.url, args.messages))
-                rate, total = lab_rate(broker.url, args.messages)
+                raws.append(raw_pika.notification_rate(broker.url, args.messages, prefetch))
+                rate, total = lab_rate(broker.url, args.messages, prefetch)
                 labs.append(rate)
                 assert total["processed"] == total["sent"] == total["confirms"] == args.messages, total
                 assert total["lost"] == 0 and total["duplicates_processed"] == 0, total
@@ -184,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             broker.close()
     raw, lab = statistics.median(raws), statistics.median(labs)
-    print(f"raw pika, confirms window {WINDOW}, persistent, durable, acks per {ACK_EVERY}: "
+    print(f"raw pika, confirms window {WINDOW}, persistent, durable, prefetch {prefetch}, acks per "
+          f"{min(ACK_EVERY, max(1, prefetch // 2))}: "
           f"{raw:,.0f} msg/s (median of {args.repeat})")
     print(f"lab amqp notification link, same guarantees: {lab:,.0f} msg/s (every ID and confirm "
           "recorded, every message committed to SQLite before its ack)")

@@ -1,10 +1,12 @@
 """PUSH/PULL throughput: raw pyzmq between two processes vs the lab's PUSH/PULL link, same run.
 
-    PYTHONPATH=. python bench/bench_zmq_pushpull.py [--messages N] [--repeat R]
+    PYTHONPATH=. python bench/bench_zmq_pushpull.py [--messages N] [--repeat R] [--messages-per-frame K]
 
-Raw: one process PUSHes N 256-byte messages, another PULLs them; the rate is
-N over the receiver's first-to-last time. Lab: a topology with a client
-(notification over zmq, rate 0, 256-byte payload) and an idempotent service;
+Raw: one process PUSHes N 256-byte messages, K to a frame like the lab side
+(one by default, as the lab's default), another PULLs them; the rate is N
+over the receiver's first-to-last time. Lab: a topology with a client
+(notification over zmq, rate 0, 256-byte payload, messages_per_frame K) and
+an idempotent service;
 both are real node processes, the client records every ID and the service
 commits every message to SQLite (business row + PROCESSED_MESSAGES). Its rate
 is N over the time between the service's first and last committed delivery
@@ -15,7 +17,6 @@ read the ratio. Prints the medians of R alternating rounds.
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import statistics
 import sys
 import tempfile
@@ -23,46 +24,15 @@ import time
 from pathlib import Path
 
 import numpy as np
-import zmq
+import raw_stream
 
 PAYLOAD = 256
 
 
-def _raw_receiver(n: int, ready: mp.Queue, result: mp.Queue) -> None:
-    ctx = zmq.Context()
-    sock = ctx.socket(zmq.PULL)
-    sock.setsockopt(zmq.LINGER, 0)
-    port = sock.bind_to_random_port("tcp://127.0.0.1")
-    ready.put(f"tcp://127.0.0.1:{port}")
-    sock.recv()
-    start = time.perf_counter()
-    for _ in range(n - 1):
-        sock.recv(copy=True)
-    result.put((n - 1) / (time.perf_counter() - start))
-    sock.close()
-    ctx.term()
-
-
-def raw_rate(n: int) -> float:
-    """Messages per second, raw pyzmq PUSH -> PULL, 256-byte payloads, two processes."""
-    spawn = mp.get_context("spawn")  # no fork of a process that holds a zmq context
-    ready: mp.Queue = spawn.Queue()
-    result: mp.Queue = spawn.Queue()
-    receiver = spawn.Process(target=_raw_receiver, args=(n, ready, result))
-    receiver.start()
-    endpoint = ready.get(timeout=60)
-    ctx = zmq.Context()
-    sock = ctx.socket(zmq.PUSH)
-    sock.setsockopt(zmq.LINGER, 0)
-    sock.connect(endpoint)
-    message = b"x" * PAYLOAD
-    for _ in range(n):
-        sock.send(message)
-    rate = float(result.get(timeout=300))
-    receiver.join(timeout=10)
-    sock.close()
-    ctx.term()
-    return rate
+def raw_rate(n: int, per_frame: int = 1) -> float:
+    """Messages per second, raw pyzmq PUSH -> PULL, 256-byte payloads, two processes, framed
+    like the lab side it is compared with (bench/raw_stream.py)."""
+    return raw_stream.pushpull(n, per_frame)
 
 
 def lab_rate(n: int, per_frame: int = 128) -> tuple[float, dict]:
@@ -143,8 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=2_000_000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--messages-per-frame", type=int, default=128,
-                        help="the client's messages_per_frame (the default setting is 1)")
+    parser.add_argument("--messages-per-frame", type=int, default=1,
+                        help="the lab client's messages_per_frame (its default, 1) and the raw sender's framing")
     parser.add_argument("--trace-cost", action="store_true",
                         help="only measure what message tracing costs (LAB_TRACE off vs anomalies)")
     args = parser.parse_args(argv)
@@ -164,8 +134,8 @@ def main(argv: list[str] | None = None) -> int:
               f"service {plain[1]:.2f} -> {traced_cost[1]:.2f} us with anomaly tracing")
         return 0
     raws, labs, ratios = [], [], []
-    for i in range(args.repeat):
-        raws.append(raw_rate(args.messages))
+    for i in range(args.repeat):  # like for like: raw framed as the lab is (issue 19)
+        raws.append(raw_rate(args.messages, args.messages_per_frame))
         rate, total = lab_rate(args.messages, args.messages_per_frame)
         labs.append(rate)
         ratios.append(rate / raws[-1])
@@ -174,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{ratios[-1]:.2f} (processed {total['processed']:,}, lost {total['lost']})", flush=True)
     raw, lab, ratio = statistics.median(raws), statistics.median(labs), statistics.median(ratios)
     client, service = hot_path_cost()
-    print(f"raw pyzmq PUSH->PULL, {PAYLOAD} B, one message a frame: {raw:,.0f} msg/s (median of {args.repeat})")
+    print(f"raw pyzmq PUSH->PULL, {PAYLOAD} B, {args.messages_per_frame} message(s) a frame: {raw:,.0f} msg/s "
+          f"(median of {args.repeat})")
     print(f"lab PUSH/PULL link, {PAYLOAD} B, rate 0, messages_per_frame {args.messages_per_frame}: {lab:,.0f} msg/s (every ID recorded, every "
           "message committed to SQLite)")
     print(f"ratio lab/raw: {ratio:.2f} (median of the rounds' ratios)")

@@ -34,7 +34,7 @@ class NodeLayout:
     epmd_port: int
     user: str
     password: str
-    mgmt_port: int | None = None  # cluster members: management API (queue leaders), loopback
+    mgmt_port: int | None = None  # management API (queue leaders, broker internals), loopback
     seed: str | None = None  # cluster members 2..N: the node name they join at first boot
     cookie: str | None = None  # cluster members share one Erlang cookie
 
@@ -61,7 +61,7 @@ class NodeLayout:
 
 def new_layout(name: str, run_dir: Path) -> NodeLayout:
     """A fresh node: unique node name, free loopback ports, credentials made for the run."""
-    amqp, dist, epmd = free_ports(3)
+    amqp, dist, epmd, mgmt = free_ports(4)
     suffix = secrets.token_hex(4)
     return NodeLayout(
         name=name,
@@ -72,6 +72,7 @@ def new_layout(name: str, run_dir: Path) -> NodeLayout:
         epmd_port=epmd,
         user=f"lab-{secrets.token_hex(4)}",
         password=new_password(),
+        mgmt_port=mgmt,  # the management API: ready, unacked, redelivered per queue (internals)
     )
 
 
@@ -126,7 +127,12 @@ def write_files(layout: NodeLayout) -> None:
     if layout.mgmt_port is not None:
         plugins = "[rabbitmq_management]"
         lines += [f"management.tcp.port = {layout.mgmt_port}", "management.tcp.ip = 127.0.0.1",
-                  "collect_statistics_interval = 1000"]
+                  "collect_statistics_interval = 1000",
+                  # the API's per-queue counts come from samples kept at this granularity (s);
+                  # RabbitMQ's default 5 would make ready/unacked 5 s stale
+                  "management.sample_retention_policies.global.minute = 1",
+                  "management.sample_retention_policies.basic.minute = 1",
+                  "management.sample_retention_policies.detailed.10 = 1"]
     if layout.cookie is not None:  # a cluster member
         # A paused (SIGSTOPped) member is seen as down after about net_ticktime (default 60 s:
         # the followers of a quorum queue would wait that long to elect a leader); the

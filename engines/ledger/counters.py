@@ -58,6 +58,9 @@ COUNTERS: dict[str, str] = {
     "amqp_redelivered": "deliveries flagged redelivered, processed or not (a poison message's "
                         "repeated deliveries)",
     "subscribers_joined": "subscribers a publisher saw join",
+    "stream_reread": "stream deliveries a consumer read again on demand (a re-read from an earlier "
+                     "offset): its idempotent consumer refuses them as duplicates",
+    "stream_rereads": "re-reads a stream consumer carried out (scenario step or GUI action)",
     "rejected": "deliveries a service rejected without requeue (dropped or dead-lettered)",
     "requeued": "deliveries a service rejected with requeue (the broker delivers them again)",
     "dead_lettered": "dead letters a service committed (RabbitMQ's x-death header)",
@@ -119,6 +122,7 @@ CLIENT_SIDE = ("sent", "acknowledged", "timeouts", "errors", "retries", "replies
 # Counters a node records in its telemetry (engines.nodes.stats and drivers' `count`), added to
 # its summary scope; the ledger's own values win where a name is both.
 NODE_RECORDED = ("heavy", "reconnects", "replies_sent", "replies_returned", "connection_losses", "amqp_received", "amqp_acked", "amqp_redelivered",
+                 "stream_reread", "stream_rereads",
                  "subscribers_joined")
 NODE_RECORDED_PREFIXES = ("dead_lettered", "rejected", "requeued", "x_death", "pirate_")
 # Every scope of these kinds has them (0 when nothing was recorded), so expectations can name them.

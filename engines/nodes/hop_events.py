@@ -17,7 +17,7 @@ import collections
 import logging
 import sqlite3
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,13 +33,14 @@ class QueuePacer:
     """The Pacer protocol over a queue of sequence numbers: `take` hands out what was put."""
 
     rate = 0.0
+    idle_s = POLL_S  # what `next_due_in` answers while the queue is empty
 
     def __init__(self, stop: threading.Event) -> None:
         self.stop = stop
         self._queue: collections.deque[int] = collections.deque()
         self._ready = threading.Condition()
 
-    def put(self, seqs: list[int]) -> None:
+    def put(self, seqs: Sequence[int]) -> None:
         with self._ready:
             self._queue.extend(seqs)
             self._ready.notify()
@@ -64,7 +65,7 @@ class QueuePacer:
             return range(first, last + 1)
 
     def next_due_in(self) -> float:
-        return 0.0 if self._queue else POLL_S
+        return 0.0 if self._queue else self.idle_s
 
 
 class HopEvent:

@@ -21,7 +21,6 @@ verdict, which its timeout bounds.
 
 from __future__ import annotations
 
-import collections
 import logging
 import threading
 import time
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from engines import transports
+from engines.nodes.hop_events import QueuePacer
 from engines.nodes.records import ClientRecorder
 from engines.nodes.resilience import Breaker, Bulkhead
 from engines.nodes.stats import ServiceStats
@@ -40,20 +40,11 @@ FOREVER_MS = 86_400_000  # timeout_ms 0 (wait forever) as the driver's timeout: 
 GRACE_S = 2.0  # a sent call's driver verdict may come this long after its budget
 
 
-class CallPacer:
+class CallPacer(QueuePacer):
     """The Pacer protocol over the callers' queue; `take` never blocks while others may come."""
 
     rate = 1.0  # > 0: the DEALER driver asks `next_due_in` instead of blocking in `take`
-
-    def __init__(self, stop: threading.Event) -> None:
-        self.stop = stop
-        self._queue: collections.deque[int] = collections.deque()
-        self._ready = threading.Condition()
-
-    def put(self, seqs: Sequence[int]) -> None:
-        with self._ready:
-            self._queue.extend(seqs)
-            self._ready.notify()
+    idle_s = IDLE_S
 
     def withdraw(self, seq: int) -> bool:
         """Take `seq` back if the driver has not taken it yet."""
@@ -63,28 +54,6 @@ class CallPacer:
             except ValueError:
                 return False
             return True
-
-    def __len__(self) -> int:
-        return len(self._queue)
-
-    @property
-    def finished(self) -> bool:
-        return self.stop.is_set()
-
-    def take(self, max_n: int = 1) -> range:
-        """The next run of consecutive queued numbers; waits (stop-aware) only when asked for one."""
-        with self._ready:
-            while not self._queue:
-                if self.stop.is_set():
-                    return range(0)
-                self._ready.wait(0.05)
-            first = last = self._queue.popleft()
-            while self._queue and last - first + 1 < max_n and self._queue[0] == last + 1:
-                last = self._queue.popleft()
-            return range(first, last + 1)
-
-    def next_due_in(self) -> float:
-        return 0.0 if self._queue else IDLE_S
 
 
 class _Waiter:

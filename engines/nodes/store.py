@@ -97,6 +97,8 @@ class Store:
         """
         db = self.db
         db.execute("BEGIN")
+        if len(batch) == 1 and (not dedupe or batch[0][5]):  # lockstep: plain statements, no JSON
+            return [self._one(batch[0], dedupe)]
         ids = [(d[0] << 32) | d[1] for d in batch]
         array = "[" + ",".join(map(str, ids)) + "]" if self.bulk else ""
         if dedupe and all(map(_KEYED, batch)):
@@ -131,6 +133,20 @@ class Store:
         if refused:
             db.executemany(_INSERT_REFUSED, refused)
         return outcomes
+
+    def _one(self, d: DeliveryRow, dedupe: bool) -> int:
+        """The same rows as the batch forms for one delivery (a lockstep request), in the open
+        transaction: a duplicate's PROCESSED_MESSAGES insert fails and it is refused."""
+        m = (d[0] << 32) | d[1]
+        row = (m, d[2], int(d[3]))
+        if dedupe:
+            try:
+                self.db.execute(_INSERT_PROCESSED, (m,))
+            except sqlite3.IntegrityError:
+                self.db.execute(_INSERT_REFUSED, row)
+                return DUPLICATE
+        self.db.execute(_INSERT_BUSINESS, row)
+        return APPLIED
 
     def _business(self, ids: list[int], array: str, batch: Sequence[DeliveryRow]) -> None:
         """One authorisation row per delivery."""

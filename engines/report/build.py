@@ -18,6 +18,7 @@ import numpy as np
 
 from engines.report.explain_html import section as explain_section
 from engines.report.html import ReportData, render
+from engines.report.internals import section as internals_section
 from engines.report.messages import section as messages_section
 from engines.report.periods import fault_periods
 from engines.report.plots import Panel, render_overview, render_panel
@@ -247,6 +248,7 @@ def build_report(run_dir: str | Path) -> Path:
         per_node=summary.get("nodes", {}), per_link=summary.get("links", {}), verdicts=verdicts,
         periods=periods, events=shown, notes=notes, meta={"run directory": str(run_dir)},
         chains=summary.get("chains", {}),
+        internals_html=internals_section(run_dir, summary, origin, periods, duration),
         messages_html=messages_html, explain_html=explain_html, explain=explain,
     )
     del plots  # the per-panel PNGs stay in the run dir; the page shows the overview

@@ -63,6 +63,7 @@ class ReportData:
     meta: Mapping[str, str] = field(default_factory=dict)
     chains: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # engines.ledger.chain
     messages_html: str = ""  # engines.report.messages: already-escaped HTML
+    internals_html: str = ""  # engines.report.internals: already-escaped HTML
     explain_html: str = ""  # engines.report.explain_html: already-escaped HTML
     explain: Mapping[str, str] = field(default_factory=dict)  # counter -> the total's explanation
 
@@ -181,6 +182,7 @@ def render(data: ReportData, plots: Sequence[Path], path: Path) -> Path:
 {data.messages_html}
 <h2>Expectations</h2>{_verdicts(data.verdicts)}
 <h2>Over time</h2>{''.join(_img(p) for p in plots)}
+{data.internals_html}
 {'<h2>Faults</h2><ul>' + faults + '</ul>' if faults else ''}
 <h2>Per node</h2>{_table(data.per_node, 'node')}
 <h2>Per link</h2>{_table(data.per_link, 'link')}

@@ -88,6 +88,8 @@ class Control:
                 self.events.add("joined", node, pid=pid)
             elif event == "breaker":  # a service's circuit breaker changed state (engines.nodes.resilience)
                 self.events.add("breaker", node, pid=pid, link=msg.get("link"), state=msg.get("state"))
+            elif event in ("stream-attach", "stream-reread"):  # a stream consumer (re)attached
+                self.events.add(event, node, pid=pid, queue=msg.get("queue"), offset=msg.get("offset"))
             elif event in ("failover", "reconnect"):  # an amqp node found its broker again
                 self.events.add(event, node, pid=pid, member=msg.get("member"),
                                 after_s=msg.get("after_s"))
@@ -170,7 +172,8 @@ class Control:
                 self._broker_ending[name] = self._broker_ending.get(name, 0) + 1
             before = broker_states.BEFORE.get(method)
             if before is not None:
-                proc.lives += 1
+                proc.start_pending = True  # the run settles once it is up (a kill queued first
+                proc.lives += 1  # may still mark it killed before this start runs)
                 self._set_state(proc, before, role=role, action=method,
                                 expect_s=broker_states.boot_estimate())
 
@@ -178,6 +181,9 @@ class Control:
             try:
                 run()
             finally:
+                if before is not None:
+                    with self.lock:
+                        proc.start_pending = False
                 if method in ("stop", "kill"):
                     with self.lock:
                         self._broker_ending[name] -= 1

@@ -42,6 +42,8 @@ class Controls(Protocol):
 
     def resume(self, name: str) -> None: ...
 
+    def reread(self, name: str, offset: str) -> None: ...
+
 
 class Scheduler:
     def __init__(self, steps: list[Step], supervisor: Controls) -> None:
@@ -80,6 +82,9 @@ class Scheduler:
                 sup.events.add("error", None, link=step.target, action=step.action.value, error=str(exc))
             return
         sup.events.add("scenario", step.target, action=step.action.value, at_s=round(now_s, 3))
+        if step.action is Action.REREAD:
+            sup.reread(step.target, step.offset)
+            return
         act = {
             Action.KILL: sup.kill, Action.STOP: sup.stop_node, Action.START: sup.start_node,
             Action.RESTART: sup.restart, Action.PAUSE: sup.pause, Action.RESUME: sup.resume,

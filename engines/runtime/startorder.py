@@ -11,6 +11,10 @@ are still importing, instead of all clients waiting for the slowest service.
 
 from __future__ import annotations
 
+import threading
+
+from engines.runtime.errors import RunError
+from engines.runtime.proctable import ProcessTable, log_tail
 from engines.topology.model import ServiceNode, Topology
 
 
@@ -32,3 +36,17 @@ def needs(topology: Topology) -> dict[str, set[str]]:
 def startable(pending: list[str], needs_of: dict[str, set[str]], ready: set[str]) -> list[str]:
     """The pending clients whose services are all ready, in the topology's order."""
     return [c for c in pending if needs_of.get(c, set()) <= ready]
+
+
+def readiness(table: ProcessTable, lock: threading.RLock | threading.Lock,
+              names: list[str]) -> tuple[set[str], list[str]]:
+    """(services ready, services still starting); RunError if one ended before it was ready."""
+    with lock:
+        procs = [table.nodes[n] for n in names]
+        dead = [p for p in procs if p.state in ("crashed", "exited", "killed")]
+        waiting = [p.name for p in procs if p.state == "starting" or p.state == "idle"]
+    if dead:
+        p = dead[0]
+        raise RunError(f"service '{p.name}' exited before it was ready (exit {p.exit_code}); "
+                       f"its log {p.log_path} ends with:\n{log_tail(p.log_path)}")
+    return set(names) - set(waiting), waiting

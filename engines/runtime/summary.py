@@ -19,6 +19,7 @@ from engines.ledger.counters import (
 from engines.ledger.histogram import Histogram
 from engines.nodes import records
 from engines.nodes.instances import database_path
+from engines.runtime import insides
 from engines.runtime.chain_summary import add_chain
 from engines.runtime.diskfull import write_json_atomic
 from engines.runtime.metrics import Collector
@@ -140,6 +141,10 @@ def build_summary(sup: FinishedRun) -> dict[str, Any]:
     clusters = getattr(sup, "clusters", None)
     if clusters is not None and clusters.handles:
         summary["clusters"] = clusters.report()
+    monitor, events = getattr(sup, "internals", None), getattr(sup, "events", None)
+    if monitor is not None and events is not None:  # broker internals: peaks, what survived
+        summary.update(insides.report(monitor, events.since(0), sup.topology, result["links"],
+                                      getattr(sup, "queue_depths", None)))
     disk = getattr(sup, "disk", None)
     if disk is not None and disk.full:
         summary["disk_full"] = disk.message()

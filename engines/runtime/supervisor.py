@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from engines.runtime import brokers as broker_support
-from engines.runtime import preflight, startorder
+from engines.runtime import insides, preflight, startorder
 from engines.runtime.background import in_background as _in_background
 from engines.runtime.clusters import Clusters
 from engines.runtime.control import POLL_S, Control
@@ -39,6 +39,9 @@ from engines.runtime.proctable import RUNNING, NodeProcess, ProcessTable, log_ta
 from engines.runtime.specs import RunPlan, make_plan, node_spec, write_spec
 from engines.topology import topofile
 from engines.topology.model import BrokerNode, Topology
+from engines.transports.amqp_streams import request_reread, write_origin
+
+BROKER_BACK_QUIET_S = 5.0  # consumers' reconnect back-off (at most 1 s) and a connection, under load
 
 
 class Supervisor:
@@ -74,6 +77,7 @@ class Supervisor:
         self.metrics: Collector | None = None
         self.plan: RunPlan | None = None
         self.queue_depths: Any = None  # engines.brokers.QueueDepthMonitor when there are brokers
+        self.internals: Any = None  # engines.brokers.internals_monitor.InternalsMonitor (insides.start)
         self._kinds = kinds
         self._lock = self.control.lock
         self._finishing = False
@@ -138,6 +142,7 @@ class Supervisor:
             else:
                 self.queue_depths = QueueDepthMonitor(self.run_dir, self.brokers,
                                                       queue_names(topo), t0=self.metrics.t0)
+            self.internals = insides.start(self.run_dir, self.brokers, self.metrics.t0)
         for node in topo.clients() + topo.services():
             proc = self.table.nodes[node.name]
             proc.node_dir.mkdir(parents=True, exist_ok=True)
@@ -157,7 +162,8 @@ class Supervisor:
         deadline = time.monotonic() + self.ready_timeout_s
         ready: set[str] = set()  # once ready, a service may crash and restart as the run asks
         while True:
-            now_ready, waiting = self._service_readiness([s for s in services if s not in ready])
+            now_ready, waiting = startorder.readiness(self.table, self._lock,
+                                                      [s for s in services if s not in ready])
             ready |= now_ready
             for name in startorder.startable(pending, needs, ready):
                 if self.started_at is None:
@@ -179,6 +185,7 @@ class Supervisor:
         # started. Every file keeps `t` since the run folder opened; `origin_t` converts.
         self.started_at = time.monotonic()
         self.events.set_origin(self.started_at)
+        write_origin(self.run_dir, self.started_at)  # stream consumers starting at a time read it
         self.events.add("run-started", origin_t=round(self.started_at - self.events.t0, 3))
 
     def _start_brokers(self, nodes: list[BrokerNode]) -> dict[str, str]:
@@ -197,18 +204,6 @@ class Supervisor:
         self.drain_quiet_s = self.clusters.drain_quiet_s(self.drain_quiet_s)  # failovers take seconds
         self.table.save()
         return urls
-
-    def _service_readiness(self, names: list[str]) -> tuple[set[str], list[str]]:
-        """(services ready, services still starting); RunError if one ended before it was ready."""
-        with self._lock:
-            procs = [self.table.nodes[n] for n in names]
-            dead = [p for p in procs if p.state in ("crashed", "exited", "killed")]
-            waiting = [p.name for p in procs if p.state == "starting" or p.state == "idle"]
-        if dead:
-            p = dead[0]
-            raise RunError(f"service '{p.name}' exited before it was ready (exit {p.exit_code}); "
-                           f"its log {p.log_path} ends with:\n{log_tail(p.log_path)}")
-        return set(names) - set(waiting), waiting
 
     def faulted_links(self) -> list[str]:
         """Links that get a proxy: those the scenario touches, or all (a GUI faults by hand)."""
@@ -258,6 +253,11 @@ class Supervisor:
     def resume(self, name: str) -> None:
         """SIGCONT after a pause."""
         self.control.resume(name)
+
+    def reread(self, name: str, offset: str = "first") -> None:
+        """Ask a running stream consumer to read its streams again from `offset` (a file it polls)."""
+        request_reread(self.table.nodes[name].node_dir, offset)
+        self.events.add("reread", name, offset=offset)
 
     # -- reading (any thread) ---------------------------------------------------------------
     def states(self) -> dict[str, str]:
@@ -330,7 +330,12 @@ class Supervisor:
             self.kill(name)
 
     def _drain(self) -> None:
-        """Wait until the services have what the clients sent (engines.runtime.drain)."""
+        """Wait until the services have what the clients sent (engines.runtime.drain). A broker
+        that came back during the run: its consumers need their back-off and a new connection
+        before anything moves again, so the end waits longer for them."""
+        boots = [e for e in self.events.since(0) if e.get("event") == "ready" and e.get("role") == "broker"]
+        if len(boots) > len(self.brokers):
+            self.drain_quiet_s = max(self.drain_quiet_s, BROKER_BACK_QUIET_S)
         wait_drained(self)
 
     def finish_async(self) -> Future[None]:
@@ -356,6 +361,8 @@ class Supervisor:
                 self.control.broker_action(name, "stop", self.stop_timeout_s).result(self.stop_timeout_s + 30)
             except Exception as exc:  # noqa: BLE001 - reported as an event; close() still cleans up
                 self.events.add("note", name, note=f"stop failed: {exc}")
+        if self.internals is not None:
+            self.internals.close()
         self.ended_at = time.monotonic()
         time.sleep(0.3)  # the nodes' last telemetry is in flight
         self.events.add("run-ended", elapsed_s=round(self.elapsed(), 3))
@@ -368,6 +375,8 @@ class Supervisor:
         self.control.kill_all()
         self.link_faults.close()
         self.clusters.close(self.queue_depths)
+        if self.internals is not None:
+            self.internals.close()
         for handle in self.brokers.values():
             try:
                 handle.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from engines.runtime import insides
 from engines.topology import expectations
 
 COLUMNS = (
@@ -73,6 +74,11 @@ def format_summary(summary: dict[str, Any]) -> str:
             why = f" ({state.get('reason')})" if state.get("state") == "crashed" and state.get("reason") else ""
             lines.append(f"{name} crashed{why}; its log ends with:")
             lines += ["  | " + line for line in state["log_tail"].splitlines()]
+    lines += insides.lines(summary.get("broker_survival") or [])
+    for name, values in summary["nodes"].items():
+        if values.get("stream_rereads"):
+            lines.append(f"{name} re-read its stream(s) {values['stream_rereads']} time(s) on demand: "
+                         f"{values.get('stream_reread', 0)} delivery(ies) read again")
     verdicts = summary.get("expectations", [])
     if verdicts:
         lines.append("expectations:")

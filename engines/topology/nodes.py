@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from engines.topology import stream_offsets
 from engines.topology.basics import Name, Position, _Strict
 from engines.topology.settings import (
     AckMode,
@@ -197,10 +198,11 @@ class ServiceNode(NodeBase):
     requeue: bool = Field(default=False, description="amqp: rejected deliveries go back to the queue "
                           "(nack with requeue) rather than being dead-lettered or dropped.")
     stream_offset: str = Field(
-        default="next", pattern=r"^(first|last|next|\d+)$",
-        description="amqp stream queues: where this consumer starts (first, last, next or an offset) "
-                    "unless it stored an offset earlier in the run; it stores the offset of what "
-                    "it acked and, restarted, goes on after it.")
+        default="next", json_schema_extra={"pattern": stream_offsets.PATTERN},
+        description="amqp stream queues: where this consumer starts (first, last, next, an offset, "
+                    "or time:<seconds>s on the run's clock, e.g. time:2.5s: what the broker "
+                    "received from then on, to the second) unless it stored an offset earlier in "
+                    "the run; it stores the offset of what it acked and, restarted, goes on after it.")
     pirate: PirateMode | None = Field(
         default=None,
         description="zmq: this service is a Pirate queue (the zguide, chapter 4) between request "
@@ -226,6 +228,11 @@ class ServiceNode(NodeBase):
         description="Subscribe or connect this many ms after this service itself started. Services "
         "start (and must be ready) before clients, so it joins a little less than join_after_ms after "
         "the run's clock starts; the run's timeline shows it as 'not joined yet' until it joins.")
+
+    @field_validator("stream_offset")
+    @classmethod
+    def _stream_offset(cls, value: str) -> str:
+        return stream_offsets.check(value)
 
 
 class BrokerNode(NodeBase):

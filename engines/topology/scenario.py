@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from enum import Enum
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from engines.topology import stream_offsets
 from engines.topology.basics import _Strict
 
 
@@ -20,6 +21,7 @@ class Action(str, Enum):
     HEAL = "heal"
     DELAY = "delay"
     LOSSY = "lossy"
+    REREAD = "reread"  # a stream consumer reads its streams again from `offset`
 
     @property
     def on_link(self) -> bool:
@@ -36,6 +38,14 @@ class Step(_Strict):
     latency_ms: float = Field(default=0.0, ge=0)
     jitter_ms: float = Field(default=0.0, ge=0)
     loss: float = Field(default=0.0, ge=0, le=1)
+    offset: str = Field(default="first", json_schema_extra={"pattern": stream_offsets.PATTERN},
+                        description="reread: where the stream consumer reads again from (first, "
+                        "last, next, an offset, or time:<seconds>s on the run's clock).")
+
+    @field_validator("offset")
+    @classmethod
+    def _offset(cls, value: str) -> str:
+        return stream_offsets.check(value)
 
     @model_validator(mode="after")
     def _when(self) -> Step:

@@ -25,7 +25,7 @@ from engines.topology import (
 )
 from engines.topology.annotations import problems as annotation_problems
 from engines.topology.chain_checks import service_link_problems
-from engines.topology.model import BrokerNode, ClientNode, ServiceNode, Topology
+from engines.topology.model import Action, BrokerNode, ClientNode, QueueType, ServiceNode, Topology
 from engines.topology.problems import Problem, Severity
 from engines.topology.vocabulary import Transport, supports, transports_for
 
@@ -245,6 +245,12 @@ def validate(topology: Topology) -> list[Problem]:
                 f"broker '{node.name}' is external ({node.url}); the lab cannot "
                 f"{step.action.value} it", node=node.name, path=path,
                 hint="only brokers the lab starts itself can be killed or restarted"))
+        if step.action is Action.REREAD and not any(
+                lk.queue_type is QueueType.STREAM for lk in topology.links_to(step.target)):
+            problems.append(Problem(
+                f"'reread' needs a service that consumes a stream; '{step.target}' does not",
+                node=step.target, path=path,
+                hint="give a link from a broker into it queue_type: stream"))
     counts = [c.count for c in topology.clients()]
     most = sum(c for c in counts if c is not None) if None not in counts else None
     for k, step in enumerate(topology.scenario):

@@ -28,7 +28,6 @@ import random
 import threading
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import pika
@@ -36,6 +35,7 @@ import pika
 from engines.transports import register, wire
 from engines.transports.amqp_session import Session
 from engines.transports.base import CALL_FAILED, DUPLICATE, Inbound, ServiceContext
+from engines.transports.stream_reader import StreamReader
 
 # Deliveries committed and acked together: acks per ~100 let RabbitMQ confirm
 # persistent messages that are already consumed without waiting for its disk.
@@ -67,14 +67,16 @@ class AmqpConsumer:
         self.streams = {q["name"] for spec in self.specs for q in spec.get("queues", ())
                         if q.get("queue_type") == "stream" and q["name"] in self.queues}
         self._queue_of_tag: dict[str, str] = {}
+        self._tag_of_queue: dict[str, str] = {}  # the current consumer tag of each queue
         self._stream_of: dict[int, str] = {}  # delivery tag -> stream queue, until acked
+        self.reader = StreamReader(ctx.node_dir, self.streams, self.cfg.stream_offset, ctx.stats)
         self._rng = random.Random()
         self.session = Session(inbound[0].broker_url or "", self.specs, ctx.stop, ctx.log,
                                name=self.cfg.name, tick_s=0.05, heartbeat_s=self.cfg.heartbeat_s)
         self.session.on_ready = self._on_ready
         self.session.on_lost = self._on_lost
         self.session.on_reconnect = self._on_reconnect
-        self.session.on_tick = self._watch
+        self.session.on_tick = self._tick
         self._received = 0  # deliveries since the last watchdog check
         self._checked_at = 0.0
         self._probe: list[Any] | None = None  # a passive declare waiting for its reply
@@ -100,23 +102,51 @@ class AmqpConsumer:
                 self._ready.set()
 
         for queue in self.queues:
-            args = None
-            if queue in self.streams:  # where to start: after the stored offset, or as configured
-                args = {"x-stream-offset": self._stream_start(queue)}
+            if queue in self.streams:  # after the stored offset, or as configured (a time: later)
+                self._attach(channel, queue, None, lambda _f, q=queue: consuming(q))
+                continue
             tag = channel.basic_consume(queue, self._on_message, auto_ack=not self.manual,
-                                        arguments=args, callback=lambda _f, q=queue: consuming(q))
+                                        callback=lambda _f, q=queue: consuming(q))
             self._queue_of_tag[tag] = queue
 
-    # -- stream offsets ------------------------------------------------------------------
-    def _offset_file(self, queue: str) -> Path:
-        return Path(self.ctx.node_dir or ".") / f"stream-offset.{queue}"
+    # -- streams (engines.transports.stream_reader) ---------------------------------------
+    def _attach(self, channel: Any, queue: str, offset: str | None, done: Any = None) -> None:
+        """Consume a stream from `offset`; a time the run's clock has not reached is retried."""
+        if channel is not self.session.channel or not channel.is_open:
+            return  # a new channel attaches on its own
+        arg = self.reader.argument(queue, offset)
+        if arg is None:
+            if done is not None:
+                done(None)  # ready: a stream keeps what comes until the consumer attaches
+            self.session.call_later(0.1, lambda: self._attach(channel, queue, offset))
+            return
+        if offset is not None:  # a re-read: what it had taken so far comes again
+            self.reader.rereading(queue)
+        tag = channel.basic_consume(queue, self._on_message, auto_ack=not self.manual,
+                                    arguments={"x-stream-offset": arg}, callback=done)
+        self._queue_of_tag[tag] = queue
+        self._tag_of_queue[queue] = tag
+        self.ctx.event("stream-attach", queue=queue, offset=offset or self.cfg.stream_offset)
 
-    def _stream_start(self, queue: str) -> Any:
-        try:
-            return int(self._offset_file(queue).read_text()) + 1  # after the last one acked
-        except (OSError, ValueError):
-            offset = self.cfg.stream_offset
-            return int(offset) if offset.isdigit() else offset
+    def _tick(self) -> None:
+        self._watch()
+        if not self.streams:
+            return
+        offset = self.reader.poll()
+        channel = self.session.channel
+        if offset is None or channel is None or not channel.is_open:
+            return
+        self.ctx.event("stream-reread", offset=offset)
+        for queue in sorted(self.streams):
+            tag = self._tag_of_queue.pop(queue, None)
+            if tag is None:
+                self._attach(channel, queue, offset)
+                continue
+            # consume again once the old consumer is gone (CancelOk); what it still had in
+            # flight is handled as usual: pika would reject it, and a stream refuses a reject
+            # by closing the connection (NOT_IMPLEMENTED)
+            channel.basic_cancel(tag, callback=lambda _f, q=queue: self._attach(channel, q, offset))
+            channel._cancelled.discard(tag)  # noqa: SLF001 - see above
 
     def _store_offsets(self, kept: Batch) -> None:
         """After the ack: the offset of the last message acked, per stream (a consumer killed
@@ -127,11 +157,7 @@ class AmqpConsumer:
             queue = self._stream_of.pop(_tag, None)
             if offset is not None and queue is not None:
                 last[queue] = max(int(offset), last.get(queue, -1))
-        for queue, offset in last.items():
-            path = self._offset_file(queue)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(str(offset))
-            tmp.replace(path)
+        self.reader.store(last)
 
     def _on_lost(self, _reason: str) -> None:
         self._probe, self._checked_at = None, time.monotonic()
@@ -183,6 +209,7 @@ class AmqpConsumer:
             queue = self._queue_of_tag.get(method.consumer_tag)
             if queue is not None and queue in self.streams:
                 self._stream_of[method.delivery_tag] = queue
+                self.reader.delivered(queue, props)
         if not self._flush_scheduled:
             self._flush_scheduled = True
             self.session.call_later(0, self._flush)

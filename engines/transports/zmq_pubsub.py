@@ -31,6 +31,7 @@ from engines.transports import register, wire
 from engines.transports._zmq import (
     TICK_MS,
     Accept,
+    Waiter,
     close_flushing,
     context,
     drain,
@@ -128,6 +129,7 @@ def run_pub_collect(ctx: ClientContext) -> None:
     pub = _publisher(ctx, zctx)
     router = socket(zctx, zmq.ROUTER, RCVHWM=0)
     router.bind(ctx.listen[ZMQ_REPLIES])
+    waiter = Waiter(router)
     window_ns = cfg.collect_ms * 1_000_000
     expected = len(ctx.peers)
     open_windows: dict[int, int] = {}  # seq -> replies so far
@@ -149,7 +151,7 @@ def run_pub_collect(ctx: ClientContext) -> None:
             wait_ms = TICK_MS if pacer.finished else min(TICK_MS, pacer.next_due_in() * 1000)
             if closing:
                 wait_ms = min(wait_ms, max(0, (closing[0][0] - time.monotonic_ns()) / 1e6))
-            if router.poll(int(wait_ms), zmq.POLLIN):
+            if waiter.poll(wait_ms):
                 for header, frame in replies(router, rec):
                     seq = header[4]
                     if seq in open_windows:
@@ -192,9 +194,7 @@ def run_sub(ctx: ServiceContext, inbound: list[Inbound]) -> None:
     max_batch = ctx.max_batch()
     try:
         while not ctx.stop.is_set():
-            if not sock.poll(TICK_MS, zmq.POLLIN):
-                continue
-            batch = receive(sock, max_batch, accept=accept)
+            batch = receive(sock, max_batch, accept=accept, wait=True)
             if batch.bad:
                 ctx.stats.count("errors", batch.bad)
             if batch.items:
@@ -218,9 +218,7 @@ def run_sub_reply(ctx: ServiceContext, inbound: list[Inbound]) -> None:
     max_batch = ctx.max_batch()
     try:
         while not ctx.stop.is_set():
-            if not sub.poll(TICK_MS, zmq.POLLIN):
-                continue
-            batch = receive(sub, max_batch, accept=accept)
+            batch = receive(sub, max_batch, accept=accept, wait=True)
             if batch.bad:
                 ctx.stats.count("errors", batch.bad)
             if not batch.items:

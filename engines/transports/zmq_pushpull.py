@@ -23,7 +23,6 @@ import zmq
 
 from engines.transports import register, wire
 from engines.transports._zmq import (
-    TICK_MS,
     Accept,
     close_flushing,
     context,
@@ -36,6 +35,7 @@ from engines.transports._zmq import (
 from engines.transports.base import ZMQ_PULL, ZMQ_PUSH, ClientContext, Inbound, ServiceContext
 
 MAX_FRAME_BYTES = 256 * 1024  # large payloads go one or a few to a frame
+SINGLES_CHUNK = 64  # one-a-frame sequence numbers taken and recorded at once
 
 
 @register("zmq", "notification", "client", acknowledges=lambda config: False)
@@ -52,6 +52,9 @@ def run_push(ctx: ClientContext) -> None:
     batch = max(1, min(ctx.config.messages_per_frame, MAX_FRAME_BYTES // (len(ctx.payload) + wire.HEADER_SIZE)))
     ci, payload = ctx.client_index, ctx.payload
     try:
+        if batch == 1:
+            _push_singles(ctx, sock)
+            return
         while True:
             seqs = pacer.take(batch)
             if not seqs:
@@ -64,6 +67,30 @@ def run_push(ctx: ClientContext) -> None:
     finally:
         close_flushing(sock, ctx.config.linger_ms)
         zctx.term()
+
+
+def _push_singles(ctx: ClientContext, sock: zmq.Socket[bytes]) -> None:
+    """One message a frame. The due sequence numbers are taken and recorded SINGLES_CHUNK at a
+    time (one pacer and record-file call for many), then sent one frame each, stamped at its own
+    send. A stop while the high-water mark blocks withdraws what was not handed over; a kill
+    loses the rest of the chunk as it loses what ZeroMQ still holds in the process (up to
+    the high-water mark), so the ledger sees the same losses."""
+    rec, pacer, stop = ctx.recorder, ctx.pacer, ctx.stop
+    send, pack, clock = sock.send, wire.pack, time.monotonic_ns
+    kind, ci, payload = wire.NOTIFY, ctx.client_index, ctx.payload
+    while True:
+        seqs = pacer.take(SINGLES_CHUNK)
+        if not seqs:
+            return
+        rec.sent_range(seqs.start, len(seqs))
+        for seq in seqs:
+            frame = pack(kind, ci, seq, 0, clock(), payload)
+            try:
+                send(frame, zmq.NOBLOCK)
+            except zmq.Again:
+                if not send_until_stopped(sock, frame, stop):
+                    rec.withdraw_range(seq, seqs.stop - seq)
+                    return
 
 
 @register("zmq", "notification", "service", listens=(ZMQ_PULL,), group="zmq-pull")
@@ -81,9 +108,7 @@ def run_pull(ctx: ServiceContext, inbound: list[Inbound]) -> None:
     handle = ctx.handler.handle_batch
     try:
         while not ctx.stop.is_set():
-            if not sock.poll(TICK_MS, zmq.POLLIN):
-                continue
-            batch = receive(sock, max_batch, accept=accept)
+            batch = receive(sock, max_batch, accept=accept, wait=True)
             if batch.bad:
                 ctx.stats.count("errors", batch.bad)
             if batch.items:

@@ -22,6 +22,7 @@ from engines.transports import register, wire
 from engines.transports._zmq import (
     TICK_MS,
     Accept,
+    Waiter,
     context,
     heartbeats,
     listener,
@@ -43,13 +44,16 @@ from engines.transports.base import (
 from engines.transports.roles import Pacer
 
 
-def _wait_reply(sock: zmq.Socket[bytes], ctx: ClientContext, timeout_ms: float | None) -> bytes | None:
+def _wait_reply(waiter: Waiter, ctx: ClientContext, timeout_ms: float | None) -> bytes | None:
     """The reply, or None on timeout (timeout None: wait until stopped, like a plain REQ)."""
+    if timeout_ms is not None and timeout_ms <= TICK_MS:  # one blocking receive
+        return None if ctx.stop.is_set() else waiter.recv(timeout_ms)
     deadline = None if timeout_ms is None else time.monotonic() + timeout_ms / 1000.0
     while not ctx.stop.is_set():
         wait = TICK_MS if deadline is None else min(TICK_MS, max(0.0, deadline - time.monotonic()) * 1000)
-        if sock.poll(int(wait), zmq.POLLIN):
-            return sock.recv()
+        frame = waiter.recv(wait)
+        if frame is not None:
+            return frame
         if deadline is not None and time.monotonic() >= deadline:
             return None
     return None
@@ -69,6 +73,7 @@ def run_req(ctx: ClientContext) -> None:
         return sock
 
     sock = open_socket()
+    waiter = Waiter(sock)
     try:
         while True:
             seqs = ctx.pacer.take(1)
@@ -90,10 +95,10 @@ def run_req(ctx: ClientContext) -> None:
                     rec.count("req_efsm")
                     ctx.log.warning("plain REQ: resend of %s:%d refused (EFSM); waiting for the reply",
                                     cfg.name, seq)
-                    frame = _wait_reply(sock, ctx, None)
+                    frame = _wait_reply(waiter, ctx, None)
                 else:
                     if not cfg.lazy_pirate and cfg.req_resend:
-                        frame = _wait_reply(sock, ctx, cfg.timeout_ms)
+                        frame = _wait_reply(waiter, ctx, cfg.timeout_ms)
                         if frame is None and not ctx.stop.is_set():  # resend on the same socket
                             rec.timeout(seq)
                             if attempt >= cfg.retries:
@@ -103,14 +108,14 @@ def run_req(ctx: ClientContext) -> None:
                             rec.retry(seq)
                             continue
                     elif not cfg.lazy_pirate:
-                        frame = _wait_reply(sock, ctx, cfg.timeout_ms)
+                        frame = _wait_reply(waiter, ctx, cfg.timeout_ms)
                         if frame is None and not ctx.stop.is_set():
                             ctx.log.warning("plain REQ: no reply to %s:%d after %d ms; it has no timeout "
                                             "and no retry, so it waits (hangs) until the run stops",
                                             cfg.name, seq, cfg.timeout_ms)
-                            frame = _wait_reply(sock, ctx, None)
+                            frame = _wait_reply(waiter, ctx, None)
                     else:
-                        frame = _wait_reply(sock, ctx, cfg.timeout_ms)
+                        frame = _wait_reply(waiter, ctx, cfg.timeout_ms)
                 if ctx.stop.is_set() and frame is None:
                     return
                 if frame is not None:
@@ -125,6 +130,7 @@ def run_req(ctx: ClientContext) -> None:
                 rec.timeout(seq)
                 sock.close()  # LINGER=0: the unanswered request is dropped with the socket
                 sock = open_socket()
+                waiter = Waiter(sock)
                 if attempt >= cfg.retries:
                     rec.gave_up(seq)
                     raise GiveUp(f"no reply to {cfg.name}:{seq} after {cfg.retries} retries of "
@@ -148,15 +154,17 @@ def run_dealer(ctx: ClientContext) -> None:
     for peer in ctx.peers:
         sock.connect(peer.endpoints[ZMQ_ROUTER])
     timeout_ns = cfg.timeout_ms * 1_000_000
+    waiter = Waiter(sock)
     outstanding: dict[int, int] = {}  # seq -> attempt in flight
     deadlines: collections.deque[tuple[int, int, int]] = collections.deque()  # (deadline, seq, attempt)
-    send = sock.send_multipart
+    send = sock.send
     ci, payload = ctx.client_index, ctx.payload
 
     def transmit(seq: int, attempt: int) -> None:
         now = time.monotonic_ns()
         try:  # no connected service: the request is not sent and will time out
-            send([b"", wire.pack(wire.REQUEST, ci, seq, attempt, now, payload)], zmq.NOBLOCK)
+            send(b"", _MORE)  # [empty delimiter, body], as send_multipart would, with int flags
+            send(wire.pack(wire.REQUEST, ci, seq, attempt, now, payload), _LAST)
         except zmq.Again:
             pass
         outstanding[seq] = attempt
@@ -180,7 +188,7 @@ def run_dealer(ctx: ClientContext) -> None:
                 wait_ms = min(wait_ms, max(0, (deadlines[0][0] - time.monotonic_ns()) // 1_000_000))
             if room > 0 and not pacer.finished:
                 wait_ms = min(wait_ms, int(pacer.next_due_in() * 1000))
-            if sock.poll(wait_ms, zmq.POLLIN):
+            if waiter.poll(wait_ms):
                 for header, frame in replies(sock, rec):
                     seq = header[4]
                     if outstanding.pop(seq, None) is None:
@@ -208,8 +216,9 @@ def _await_connection(sock: zmq.Socket[bytes], ctx: ClientContext, limit_s: floa
     """With IMMEDIATE=1 nothing can be sent before a service is connected: wait for one (bounded),
     so the first burst is not dropped by a handshake still under way."""
     deadline = time.monotonic() + limit_s
+    waiter = Waiter(sock, zmq.POLLOUT)
     while not ctx.stop.is_set() and time.monotonic() < deadline:
-        if sock.poll(TICK_MS, zmq.POLLOUT):
+        if waiter.poll(TICK_MS):
             return
     ctx.log.warning("no service connected within %.0f s; sending anyway", limit_s)
 
@@ -233,9 +242,7 @@ def run_router(ctx: ServiceContext, inbound: list[Inbound]) -> None:
     max_batch = ctx.max_batch()
     try:
         while not ctx.stop.is_set():
-            if not sock.poll(TICK_MS, zmq.POLLIN):
-                continue
-            batch = receive(sock, max_batch, tagged=True, accept=accept)
+            batch = receive(sock, max_batch, tagged=True, accept=accept, wait=True)
             if batch.bad:
                 ctx.stats.count("errors", batch.bad)
             if not batch.items:
@@ -252,19 +259,24 @@ def run_router(ctx: ServiceContext, inbound: list[Inbound]) -> None:
         zctx.term()
 
 
+_MORE, _LAST = int(zmq.SNDMORE | zmq.NOBLOCK), int(zmq.NOBLOCK)
+
+
 def _reply_all(ctx: ServiceContext, sock: zmq.Socket[bytes], tags: list[list[bytes]], heads: list[tuple[int, ...]],
                outcomes: list[int], stamps: dict[int, bytes]) -> None:
     """Reply to each request, never blocking. A reply to a peer that is gone (a Lazy Pirate that
     reopened its socket has a new identity) is dropped by ROUTER without a word; with
     ROUTER_MANDATORY it is an error (EHOSTUNREACH), counted as `replies_unroutable`."""
-    send = sock.send_multipart
+    send = sock.send
     sent = unroutable = full = 0
     for envelope, h, outcome in zip(tags, heads, outcomes, strict=True):
         if outcome == CALL_FAILED:  # its call downstream failed: no answer (the caller times out)
             continue
         flags = wire.FLAG_DUPLICATE if outcome == DUPLICATE else 0
-        try:
-            send([*envelope, wire.reply_to(h, flags, stamps.get(h[2], b""))], zmq.NOBLOCK)
+        try:  # what send_multipart does, with plain int flags (its enum arithmetic costs per frame)
+            for part in envelope:
+                send(part, _MORE)
+            send(wire.reply_to(h, flags, stamps.get(h[2], b"")), _LAST)
             sent += 1
         except zmq.Again:  # ROUTER_MANDATORY and the peer's pipe is at its high-water mark
             full += 1

@@ -38,7 +38,7 @@ NODE_ACTIONS = (Action.KILL, Action.STOP, Action.START, Action.RESTART, Action.P
 LINK_ACTIONS = (Action.CUT, Action.HEAL, Action.DELAY, Action.LOSSY)
 COLOURS = {"kill": "#e03131", "stop": "#868e96", "start": "#2b8a3e", "restart": "#1c7ed6",
            "pause": "#f59f00", "resume": "#37b24d", "cut": "#9c36b5", "heal": "#2b8a3e",
-           "delay": "#ae3ec9", "lossy": "#ae3ec9"}
+           "delay": "#ae3ec9", "lossy": "#ae3ec9", "reread": "#0c8599"}
 LABEL_W, TRACK_H, BLOCK_W = 130, 22, 46
 
 

@@ -10,8 +10,10 @@ from typing import Protocol
 
 from PySide6.QtWidgets import QMenu
 
+from engines.topology.vocabulary import NodeKind
 from labgui.canvas.link_item import LinkItem
 from labgui.canvas.node_item import NodeItem
+from labgui.run import broker_internals, stream_actions
 from labgui.run.live_data import LiveSampler
 from labgui.run.session import RunSession
 
@@ -69,6 +71,10 @@ def node_menu(ctl: MenuHost, item: NodeItem, menu: QMenu, running: bool) -> None
                 entry.setEnabled(running and member_state in states)
                 entry.triggered.connect(lambda _c=False, a=action, n=member: ctl.act(a, n))
     menu.addSeparator()
+    if item.kind is NodeKind.BROKER:  # its inside drawn on the canvas
+        broker_internals.menu_entry(ctl, item.name, menu)
+    else:  # a stream consumer: read again from an offset
+        stream_actions.menu_entries(ctl, item.name, menu, running)
     log = menu.addAction("Show its &log")
     log.setObjectName("run-log")
     log.triggered.connect(lambda _c=False, n=item.name: ctl.show_log(n))

@@ -25,7 +25,7 @@ from engines.topology.problems import Severity
 from labgui.canvas.link_item import LinkItem
 from labgui.canvas.node_item import NodeItem
 from labgui.editor import dialogs
-from labgui.run import explain_view, interpreter, trace_view
+from labgui.run import broker_internals, explain_view, interpreter, trace_view
 from labgui.run.boot_bar import BootBar
 from labgui.run.canvas import RunCanvas
 from labgui.run.dashboard import Dashboard
@@ -76,8 +76,8 @@ class RunController(QObject):
         window.statusBar().addPermanentWidget(self.boot_bar)
         window.statusBar().addPermanentWidget(self.status)
         window.doc.edited.connect(self._edited)
-        trace_view.attach(self)  # counter tiles -> message IDs -> sequence diagrams
-        explain_view.attach(self)  # every counter, node and link: why it has its value
+        for part in (trace_view, explain_view, broker_internals):  # message IDs; why; broker inside
+            part.attach(self)
 
     def _edited(self) -> None:
         """The first edit after a run: the canvas drops the run's figures, the editor comes back."""
