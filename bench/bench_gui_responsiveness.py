@@ -128,6 +128,14 @@ class GcPauses:
         return f"{len(self.pauses)} ({full} full), longest {worst:.0f} ms"
 
 
+def runqueue_wait_s() -> float:
+    """Seconds this thread has spent runnable but waiting for a core (Linux schedstat)."""
+    try:
+        return int(Path(f"/proc/self/task/{threading.get_native_id()}/schedstat").read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
 def gaps_ms(stamps: list[float]) -> np.ndarray:
     return np.diff(np.array(stamps)) * 1000 if len(stamps) > 1 else np.zeros(1)
 
@@ -222,12 +230,14 @@ def one_run(app, window: MainWindow, args: argparse.Namespace, root: Path,  # no
         tick_costs.clear()
         cpu_before = thread_cpu()
         gc_pauses.pauses.clear()
+        queued_before = runqueue_wait_s()
         if profiler is not None:
             profiler.enable()
         ticks, probe, cpu, wall = loop_until(args.seconds)
         if profiler is not None:
             profiler.disable()
         cpu_after = thread_cpu()
+        queued = (runqueue_wait_s() - queued_before) / wall
         per_thread = {k: (v - cpu_before.get(k, 0.0)) / wall for k, v in cpu_after.items()}
         sent = sup.sent_total() - sent_before
         lag = np.maximum(0.0, gaps_ms(ticks) - PERIOD_MS)
@@ -242,7 +252,7 @@ def one_run(app, window: MainWindow, args: argparse.Namespace, root: Path,  # no
                "max": float(lag.max()), "stall": stall_share(gaps, wall),
                "tick_p50": statistics.median(costs), "tick_p99": float(np.percentile(costs, 99)),
                "rate": sent / wall, "passes": ledger.passes if ledger else 0,
-               "gc": gc_pauses.summary(),
+               "gc": gc_pauses.summary(), "queued": queued,
                "start_threads": start_threads, "start_tick_max": start_ticks,
                "threads": ", ".join(f"{k} {v:.0%}" for k, v in sorted(per_thread.items(), key=lambda kv: -kv[1])
                                     if v >= 0.005)}
@@ -300,7 +310,8 @@ def main() -> int:
                       f"{row['start_threads']}; longest run view tick then {row['start_tick_max']:.0f} ms; "
                       f"most CPU the GUI thread itself spent in one freeze {row['start_busy_max_ms']:.0f} ms")
                 print(f"      running: of the {row['stall']:.1%} stalled, the GUI thread was computing "
-                      f"{row['own']:.1%} of the wall clock (the rest it waited for a core or the lock)")
+                      f"{row['own']:.1%} of the wall clock (the rest it waited for a core or the lock); "
+                      f"it waited for a core {row['queued']:.1%} of the wall clock in all")
                 print(f"      CPU of this process's threads while running (share of a core): {row['threads']}; "
                       f"garbage collections: {row['gc']}")
     window.run_mode.shutdown()
