@@ -40,6 +40,7 @@ COLOURS = {"kill": "#e03131", "stop": "#868e96", "start": "#2b8a3e", "restart": 
            "pause": "#f59f00", "resume": "#37b24d", "cut": "#9c36b5", "heal": "#2b8a3e",
            "delay": "#ae3ec9", "lossy": "#ae3ec9", "reread": "#0c8599"}
 LABEL_W, TRACK_H, BLOCK_W = 130, 22, 46
+RULER_H = 18  # the seconds ruler along the top: always in view, however many tracks scroll
 
 
 class ScenarioTimeline(QWidget):
@@ -62,7 +63,7 @@ class ScenarioTimeline(QWidget):
         doc.topology_replaced.connect(self._fit_height)
 
     def _fit_height(self) -> None:
-        self.setMinimumHeight(20 + TRACK_H * max(1, len(self.tracks())))
+        self.setMinimumHeight(RULER_H + 4 + TRACK_H * max(1, len(self.tracks())))
         self.update()
 
     # -- geometry --------------------------------------------------------------------------
@@ -114,7 +115,7 @@ class ScenarioTimeline(QWidget):
         t = self._drag_t if dragged else self.step_time(step)
         width = max(BLOCK_W, self.fontMetrics().horizontalAdvance(self.shown_label(index, t)) + 12)
         x = self.x_of(t) if t is not None else self.width() - width - 10
-        return QRectF(x, 4 + row * TRACK_H, width, TRACK_H - 4)
+        return QRectF(x, RULER_H + 2 + row * TRACK_H, width, TRACK_H - 4)
 
     def shown_label(self, index: int, t: float | None = None) -> str:
         """The block's text: the whole label, or only the count when the next block on its track
@@ -132,7 +133,7 @@ class ScenarioTimeline(QWidget):
 
     def sizeHint(self) -> Any:  # noqa: N802 - Qt's name
         size = super().sizeHint()
-        size.setHeight(8 + TRACK_H * max(1, len(self.tracks())))
+        size.setHeight(RULER_H + 4 + TRACK_H * max(1, len(self.tracks())))
         return size
 
     # -- editing (undoable) ----------------------------------------------------------------------
@@ -235,7 +236,7 @@ class ScenarioTimeline(QWidget):
         if hit is not None and not self.doc.locked:
             self.edit_block(hit)
             return
-        row = int((event.position().y() - 4) // TRACK_H)
+        row = int((event.position().y() - RULER_H) // TRACK_H)
         tracks = self.tracks()
         if self.doc.locked or not 0 <= row < len(tracks) or event.position().x() < LABEL_W:
             return
@@ -259,7 +260,7 @@ class ScenarioTimeline(QWidget):
         p = QPainter(self)
         p.fillRect(self.rect(), QColor("white"))
         for row, (name, is_link) in enumerate(self.tracks()):
-            y = 4 + row * TRACK_H
+            y = RULER_H + row * TRACK_H
             if row % 2:
                 p.fillRect(QRectF(0, y, self.width(), TRACK_H), QColor("#f8f9fa"))
             p.setPen(QColor("#495057" if not is_link else "#862e9c"))
@@ -269,10 +270,12 @@ class ScenarioTimeline(QWidget):
             step_s *= 2
         p.setPen(QColor("#dee2e6"))
         tick = 0.0
-        while tick <= span:  # a faint second grid, labelled along the bottom
+        while tick <= span:  # a faint second grid, labelled in the ruler along the top
             x = self.x_of(tick)
-            p.drawLine(QPointF(x, 0), QPointF(x, self.height()))
-            p.drawText(QPointF(x + 2, self.height() - 2), f"{tick:g} s")
+            p.drawLine(QPointF(x, RULER_H - 4), QPointF(x, self.height()))
+            p.setPen(QColor("#868e96"))
+            p.drawText(QPointF(x + 3, RULER_H - 5), f"{tick:g} s")
+            p.setPen(QColor("#dee2e6"))
             tick += step_s
         for i, step in enumerate(self.doc.topology.scenario):
             rect = self.block_rect(i)
@@ -331,7 +334,7 @@ def install(window: Any) -> ScenarioTimeline:
             window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock, Qt.Orientation.Vertical)
             dock.show()
             plots = [d for d in window.findChildren(QDockWidget) if d.objectName() == "runDockThroughput"]
-            window.resizeDocks([*plots, dock], [220, min(120, 28 + TRACK_H * len(timeline.tracks()))][-1 - len(plots):],
+            window.resizeDocks([*plots, dock], [220, min(140, RULER_H + 28 + TRACK_H * len(timeline.tracks()))][-1 - len(plots):],
                                Qt.Orientation.Vertical)  # the plots keep their height, the canvas the rest
 
     timer.timeout.connect(follow)
