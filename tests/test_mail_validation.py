@@ -80,3 +80,18 @@ def test_recovery_publishes_committed_mail_and_drops_the_rest(tmp_path: Path) ->
     assert [p.name for p in (boxes[0] / "new").iterdir()] == [kept[0].name]
     assert not list((boxes[0] / "tmp").iterdir())
     assert maildirs.unseen(boxes[0]) == 1
+
+
+def test_an_idempotent_mailbox_recovers_a_message_id_once(tmp_path: Path) -> None:
+    """The first copy committed, a retry's copy waited in tmp/ when the service was killed:
+    an idempotent mailbox publishes the Message-ID once; a naive one publishes both."""
+    mail = f"Message-ID: {maildirs.message_id('shop', 7)}\r\n\r\nx".encode()
+    for once, published in ((True, 1), (False, 2)):
+        boxes = maildirs.prepare(tmp_path / str(once), {})
+        maildirs.write_tmp(boxes, mail)
+        maildirs.write_tmp(boxes, mail)
+        assert maildirs.recover(boxes, lambda name, seq: seq == 7, once=once) == (published, 2 - published)
+        assert len(list((boxes[0] / "new").iterdir())) == published
+        # a copy already published stays the only one
+        maildirs.write_tmp(boxes, mail)
+        assert maildirs.recover(boxes, lambda name, seq: seq == 7, once=once)[0] == (0 if once else 1)

@@ -81,6 +81,7 @@ class Handler:
         self._answers = threading.Condition(self._pending_lock)
         self._unanswered = 0  # deliveries `handle` decided whose callers have not yet answered
         self._answer_deadline: float | None = None  # a crash due next waits for answers until then
+        self._answers_told = False  # only a driver that calls `answered` (HTTP) is waited for
         self._rng = random.Random()
         self.downstream: Downstream | None = None  # a service's outgoing links (set by the node)
         self.trace: TraceWriter | None = None  # per-message trace (engines.nodes.tracefile)
@@ -203,14 +204,15 @@ class Handler:
     def answered(self) -> None:
         """A caller of `handle` has answered its sender (an HTTP response written, or failed)."""
         with self._answers:
+            self._answers_told = True
             self._unanswered = max(0, self._unanswered - 1)
             self._answers.notify_all()
 
     def _answers_due(self) -> bool:
         """Whether the next delivery is the one a crash names and threads whose messages committed
         before it have yet to answer (bounded: ANSWER_WAIT_S after this was first seen)."""
-        if self.crash_after is None or self.crash_after != self.handled + 1:
-            return False
+        if self.crash_after is None or self.crash_after != self.handled + 1 or not self._answers_told:
+            return False  # (a driver that never says when it answered, e.g. SMTP, is not waited for)
         with self._answers:
             if self._unanswered <= 0:
                 return False

@@ -102,15 +102,25 @@ def discard(paths: list[Path]) -> None:
         path.unlink(missing_ok=True)
 
 
-def recover(boxes: list[Path], committed: Callable[[str, int], bool]) -> tuple[int, int]:
-    """After a kill: publish the mails in `tmp/` that were committed, drop the others."""
+def recover(boxes: list[Path], committed: Callable[[str, int], bool], once: bool = False) -> tuple[int, int]:
+    """After a kill: publish the mails in `tmp/` that were committed, drop the others.
+
+    With `once` (an idempotent service) a Message-ID already in the mailbox, or met
+    twice in `tmp/` (a retry that arrived while the first copy's commit was the last
+    thing the killed process did), is published once: its Message-ID is the key the
+    service refuses duplicates by, so the mailbox never holds it twice.
+    """
     published = dropped = 0
     for box in boxes:
-        for path in (box / "tmp").iterdir():
+        held = {mid for sub in ("new", "cur") for p in (box / sub).iterdir()
+                if (mid := _read_message_id(p)) is not None} if once else set()
+        for path in sorted((box / "tmp").iterdir()):
             mid = _read_message_id(path)
-            if mid is not None and committed(*mid):
+            if mid is not None and committed(*mid) and mid not in held:
                 publish([path])
                 published += 1
+                if once:
+                    held.add(mid)
             else:
                 path.unlink(missing_ok=True)
                 dropped += 1

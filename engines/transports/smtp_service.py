@@ -151,7 +151,8 @@ def run_mail_service(ctx: ServiceContext, inbound: list[Inbound]) -> None:
     boxes = maildirs.prepare(base, mailboxes)
     clients, handler = ctx.clients, ctx.handler
     published, dropped = maildirs.recover(
-        boxes, lambda name, seq: name in clients and handler.committed(clients[name], seq))
+        boxes, lambda name, seq: name in clients and handler.committed(clients[name], seq),
+        once=ctx.config.idempotent)
     if published or dropped:
         ctx.log.info("mailbox recovery: %d committed mails published, %d uncommitted dropped",
                      published, dropped)
