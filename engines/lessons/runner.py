@@ -14,8 +14,7 @@ from pathlib import Path
 
 from engines.lessons import judge
 from engines.lessons.loader import LoadedLesson
-from engines.testing.runner import TopologyResult
-from engines.topology.expectations import evaluate_all
+from engines.testing.runner import TopologyResult, run_topology
 
 
 @dataclass
@@ -33,30 +32,12 @@ class VariantResult:
 def run_variant(loaded: LoadedLesson, name: str, out_root: Path | None,
                 should_stop: Callable[[], bool] | None = None) -> VariantResult:
     """Run one variant to its end; never raises for a failed run (the result says why)."""
-    from engines.runtime import RunError, Supervisor, new_run_dir
-    from engines.runtime.rundir import fresh_dir
-
     topology = loaded.variants[name]
-    started = time.monotonic()
     result = TopologyResult(loaded.file, f"{loaded.name}/{name}")
-    try:
-        stem = f"{loaded.name}-{name}"
-        result.run_dir = new_run_dir(topology.name) if out_root is None else fresh_dir(out_root, stem)
-    except (FileExistsError, OSError) as exc:
-        result.error = f"cannot make the run directory: {exc}"
+    if not run_topology(topology, result, f"{loaded.name}-{name}", out_root, time.monotonic(),
+                        should_stop=should_stop):
         return VariantResult(name, result)
-    supervisor = Supervisor(topology, result.run_dir)
-    try:
-        summary = supervisor.run(should_stop=should_stop)
-    except RunError as exc:
-        result.error = str(exc)
-        return VariantResult(name, result)
-    finally:
-        supervisor.close()
-        result.seconds = time.monotonic() - started
-    result.summary = summary
-    scoped = {**summary.get("nodes", {}), **summary.get("links", {})}
-    result.verdicts = evaluate_all(topology.expectations, summary.get("total", {}), scoped)
+    summary = result.summary or {}
     questions = [q for s in loaded.lesson.steps if s.variant == name for q in s.questions]
     return VariantResult(name, result, [judge.answer(q, summary) for q in questions])
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from engines.topology import topofile
 from engines.topology.expectations import Verdict, evaluate_all
+from engines.topology.model import Topology
 from engines.topology.problems import TopologyError
 
 
@@ -41,6 +42,35 @@ class TopologyResult:
         return "\n".join(str(v) for v in self.verdicts)
 
 
+def run_topology(topology: Topology, result: TopologyResult, stem: str, out_root: Path | None,
+                 started: float, duration: float | None = None,
+                 should_stop: Callable[[], bool] | None = None) -> bool:
+    """Run `topology` to its end in a fresh run directory (OUT/<stem>, then <stem>-1... on
+    reruns) and judge its expectations into `result`. False, with `result.error` saying why,
+    when the run could not happen; never raises (a file's run and a lesson variant's alike)."""
+    from engines.runtime import RunError, Supervisor, new_run_dir
+    from engines.runtime.rundir import fresh_dir
+
+    try:
+        result.run_dir = new_run_dir(topology.name) if out_root is None else fresh_dir(out_root, stem)
+    except (FileExistsError, OSError) as exc:
+        result.error = f"cannot make the run directory: {exc}"
+        return False
+    supervisor = Supervisor(topology, result.run_dir)
+    try:
+        summary = supervisor.run(duration=duration, should_stop=should_stop)
+    except RunError as exc:
+        result.error = str(exc)
+        return False
+    finally:
+        supervisor.close()
+        result.seconds = time.monotonic() - started
+    result.summary = summary
+    scoped = {**summary.get("nodes", {}), **summary.get("links", {})}
+    result.verdicts = evaluate_all(topology.expectations, summary.get("total", {}), scoped)
+    return True
+
+
 def run_file(path: Path, out_root: Path | None = None, duration: float | None = None,
              should_stop: Callable[[], bool] | None = None, report: bool = True) -> TopologyResult:
     """Run one topology file to its end and judge it. Never raises for a bad file or run."""
@@ -52,28 +82,10 @@ def run_file(path: Path, out_root: Path | None = None, duration: float | None = 
         return TopologyResult(path, path.name, error="invalid topology:\n" + str(exc))
     result = TopologyResult(path, topology.name)
 
-    from engines.runtime import RunError, Supervisor, new_run_dir
-    from engines.runtime.rundir import fresh_dir
-
-    try:
-        stem = path.name.removesuffix(".topo.yaml")  # OUT/<file>, then <file>-1... on reruns
-        result.run_dir = new_run_dir(topology.name) if out_root is None else fresh_dir(out_root, stem)
-    except (FileExistsError, OSError) as exc:
-        result.error = f"cannot make the run directory: {exc}"
+    if not run_topology(topology, result, path.name.removesuffix(".topo.yaml"), out_root, started,
+                        duration, should_stop):
         return result
-    supervisor = Supervisor(topology, result.run_dir)
-    try:
-        summary = supervisor.run(duration=duration, should_stop=should_stop)
-    except RunError as exc:
-        result.error = str(exc)
-        return result
-    finally:
-        supervisor.close()
-        result.seconds = time.monotonic() - started
-    result.summary = summary
-    scoped = {**summary.get("nodes", {}), **summary.get("links", {})}
-    result.verdicts = evaluate_all(topology.expectations, summary.get("total", {}), scoped)
-    if report:
+    if report and result.run_dir is not None:
         from engines.report.build import ReportError, build_report
 
         try:
