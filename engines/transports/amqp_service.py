@@ -40,6 +40,7 @@ from engines.transports.stream_reader import StreamReader
 # Deliveries committed and acked together: acks per ~100 let RabbitMQ confirm
 # persistent messages that are already consumed without waiting for its disk.
 ACK_BATCH = 128
+ACK_WRITE_S = 0.1  # before a crash-named message: the previous ack's time to reach the socket
 FAILED_PAUSE_S = 0.05  # a batch whose every call downstream failed goes back after this pause
 WATCH_S = 5.0  # clustered broker: how often a consumer checks that its channel still works
 
@@ -304,7 +305,10 @@ class AmqpConsumer:
                 self._store_offsets(kept)
         if self.batch and not self._flush_scheduled:
             self._flush_scheduled = True
-            self.session.call_later(0, self._flush)
+            # the message a configured crash names comes next: let the I/O loop write the ack just
+            # given first (pika buffers it until the socket polls writable), or the crash takes it
+            # along and the whole acked batch comes back as duplicates
+            self.session.call_later(ACK_WRITE_S if self.ctx.handler.room(1 << 30) == 1 else 0, self._flush)
 
     def _cut_for_crash(self, chunk: list[tuple[int, Any, bool, Any]]) -> list[tuple[int, Any, bool, Any]]:
         """End the chunk before the message a configured crash names, so what comes before it is
