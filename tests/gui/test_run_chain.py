@@ -54,10 +54,10 @@ def test_paused_end_of_a_chain_piles_calls_up_on_the_canvas(window, qtbot, tmp_p
     menu_action(window, scene.node_item("fraud"), "pause").trigger()
     wait_state(qtbot, window, "fraud", ("paused",), 20)
     qtbot.waitUntil(lambda: rm.sampler.nodes["order"].in_flight >= 16, timeout=20000)
-    qtbot.wait(600)
+    # both upstream tiles show their calls out (sampled a few times a second: wait for the sample)
+    qtbot.waitUntil(lambda: "calls out" in (scene.node_item("order").detail or "")
+                    and "calls out" in (scene.node_item("payment").badge or ""), timeout=20000)
     path = shoot(window, "chain-pile-up.png")
-    assert "calls out" in (scene.node_item("order").detail or "")
-    assert scene.node_item("payment").badge and "calls out" in scene.node_item("payment").badge
     column = rm.sampler.ring.column(rm.sampler.col_in_flight["order"])
     assert np.nanmax(column) >= 16  # the "in flight" plot's data
     menu_action(window, scene.node_item("fraud"), "resume").trigger()
