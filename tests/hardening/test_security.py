@@ -22,6 +22,7 @@ import msgpack
 import psutil
 import pytest
 import zmq
+from zmq.utils.monitor import recv_monitor_message
 
 from engines.brokers import amqp_ready
 from engines.runtime import RunError, Supervisor
@@ -86,9 +87,24 @@ def _check_loopback(sup: Supervisor, seen: list[tuple[str, int, str]]) -> None:
     assert not outside, f"listeners beyond this machine: {outside}"
 
 
+_REFUSED = (zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
+            | zmq.EVENT_HANDSHAKE_FAILED_AUTH)
+
+
+def _await_refusal(sock: zmq.Socket[bytes], monitor: zmq.Socket[bytes], timeout_s: float = 20.0) -> None:
+    """Wait until the connecting side sees its handshake refused (a loaded machine can take seconds)."""
+    try:
+        if monitor.poll(int(timeout_s * 1000)):
+            recv_monitor_message(monitor)
+    finally:
+        sock.disable_monitor()
+        monitor.close(linger=0)
+
+
 def _forge(endpoint: str, token: str) -> None:
     """Reports from outside the run: no credentials, a wrong password, raw bytes; and a real
-    node of the run (it has the token) reporting as another node."""
+    node of the run (it has the token) reporting as another node. Each forged connection is
+    held until it has been refused, so the run's gate has counted it before the next one."""
     forged = msgpack.packb({"t": "metrics", "node": "worker", "pid": 1, "ts": time.time(),
                             "c": {"delivered": 10**9, "applied": 10**9}, "by_client": [10**9]})
     done = msgpack.packb({"t": "event", "event": "done", "node": "events", "pid": 1})
@@ -99,17 +115,24 @@ def _forge(endpoint: str, token: str) -> None:
         sock.setsockopt(zmq.LINGER, 1000)
         if user is not None:
             sock.plain_username, sock.plain_password = user, password
+        monitor = sock.get_monitor_socket(_REFUSED)
         sock.connect(endpoint)
         for _ in range(5):
             sock.send(forged)
             sock.send(done)
-        time.sleep(0.3)
+        if user == b"events":
+            time.sleep(0.3)
+            sock.disable_monitor()
+            monitor.close(linger=0)
+        else:
+            _await_refusal(sock, monitor)
         sock.close()
     ctx.term()
     host, _, port = endpoint.removeprefix("tcp://").rpartition(":")
-    with socket.create_connection((host, int(port)), timeout=5) as conn:
-        conn.sendall(b"\xff" * 64 + b"not zmtp at all")
-        time.sleep(0.3)
+    with socket.create_connection((host, int(port)), timeout=20) as conn:
+        conn.sendall(b"\xff" * 64 + b"not zmq at all")
+        while conn.recv(4096):  # the gate's greeting, then its close: the refusal is counted
+            pass
 
 
 @pytest.mark.timeout(120)
