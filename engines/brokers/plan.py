@@ -139,3 +139,15 @@ def queue_names(topology: Topology) -> dict[str, list[str]]:
                 if queue.get("expires_ms") is None and not queue.get("exclusive"):
                     found.setdefault(one["broker"], set()).add(queue["name"])
     return {broker: sorted(names) for broker, names in found.items()}
+
+
+def queue_consumers(topology: Topology) -> dict[tuple[str, str], list[str]]:
+    """The services that consume each queue, by (broker, queue): the end of a run waits for
+    them while their queue still holds messages."""
+    specs = link_specs(topology)
+    found: dict[tuple[str, str], list[str]] = {}
+    for link in topology.links:
+        spec = specs.get(link.key)
+        if spec is not None and "consume" in spec:
+            found.setdefault((spec["broker"], spec["consume"]), []).append(link.target)
+    return found

@@ -6,14 +6,18 @@ from each client as that client sent (every subscriber, for the publish
 styles). A mail reader (a route `via` a mail service) counts reads again
 after a kill, so it is caught up only when its mailbox has also shown no
 unseen mail for MAIL_SETTLE_S; while a mailbox has unseen mail and a reader
-alive or restarting to read it, the run is not quiet either.
+alive or restarting to read it, the run is not quiet either. Likewise a queue
+whose last sample (at most QUEUE_FRESH_S old) holds ready messages while one of
+its consumers is alive or restarting: a consumer failing over from a paused
+quorum leader can take longer than the quiet time on a loaded machine, and
+the messages it has yet to take are not lost. `drain_timeout_s` bounds both.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from typing import Protocol
+from typing import Any, Protocol
 
 from engines.runtime.chain_summary import hops_drained
 from engines.runtime.control import POLL_S
@@ -23,6 +27,8 @@ from engines.runtime.specs import Route, RunPlan
 from engines.topology.model import Topology
 
 MAIL_SETTLE_S = 1.5  # the mail service samples its mailboxes every 0.5 s
+QUEUE_FRESH_S = 5.0  # the queue sampler answers every 0.25 s while its broker is up
+CONSUMING = ("starting", "ready")  # not paused: a stopped consumer takes nothing
 
 
 class Draining(Protocol):
@@ -32,6 +38,8 @@ class Draining(Protocol):
     plan: RunPlan | None
     metrics: Collector | None
     table: ProcessTable
+    queue_depths: Any  # engines.brokers.QueueDepthMonitor or None
+    queue_consumers: dict[tuple[str, str], list[str]]
     drain_quiet_s: float
     drain_timeout_s: float
     _lock: threading.RLock
@@ -45,7 +53,7 @@ def wait_drained(sup: Draining) -> None:
     mail_busy_at = time.monotonic()  # last time a mailbox had unseen mail
     while time.monotonic() < cap:
         caught_up, total = hops_drained(metrics, plan)  # a chain drains hop by hop
-        reading = False
+        reading = _queue_waits(sup)
         for client in sup.topology.clients():
             sent = metrics.totals(client.name).get("sent", 0)
             index = plan.clients[client.name]
@@ -83,3 +91,21 @@ def _mail_waits(sup: Draining, route: Route) -> bool:
     with sup._lock:
         proc = sup.table.nodes[route.service]
         return proc.state in RUNNING or proc.start_pending
+
+
+def _queue_waits(sup: Draining) -> bool:
+    """A queue that held ready messages a moment ago and a consumer alive (or restarting) to
+    take them: the run is not quiet yet."""
+    depths = sup.queue_depths
+    if depths is None:
+        return False
+    now = time.monotonic() - depths.t0
+    with sup._lock:
+        for key, (t, ready, _consumers) in depths.latest().items():
+            if ready <= 0 or now - t > QUEUE_FRESH_S:
+                continue
+            for service in sup.queue_consumers.get(key, ()):
+                proc = sup.table.nodes[service]
+                if proc.state in CONSUMING or proc.start_pending:
+                    return True
+    return False

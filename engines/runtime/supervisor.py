@@ -77,6 +77,7 @@ class Supervisor:
         self.metrics: Collector | None = None
         self.plan: RunPlan | None = None
         self.queue_depths: Any = None  # engines.brokers.QueueDepthMonitor when there are brokers
+        self.queue_consumers: dict[tuple[str, str], list[str]] = {}  # (broker, queue) -> its services
         self.internals: Any = None  # engines.brokers.internals_monitor.InternalsMonitor (insides.start)
         self._kinds = kinds
         self._lock = self.control.lock
@@ -136,12 +137,13 @@ class Supervisor:
         if self.brokers and amqp:  # queue depth over AMQP, into queues.csv (engines.brokers.telemetry)
             try:
                 from engines.brokers import QueueDepthMonitor
-                from engines.brokers.plan import queue_names
+                from engines.brokers.plan import queue_consumers, queue_names
             except ImportError:  # a broker support without a sampler: runs, without queue depths
                 self.events.add("note", None, note="no queue depth sampler for these brokers")
             else:
                 self.queue_depths = QueueDepthMonitor(self.run_dir, self.brokers,
                                                       queue_names(topo), t0=self.metrics.t0)
+                self.queue_consumers = queue_consumers(topo)
             self.internals = insides.start(self.run_dir, self.brokers, self.metrics.t0)
         for node in topo.clients() + topo.services():
             proc = self.table.nodes[node.name]

@@ -1,0 +1,98 @@
+"""The end of a run waits for a consumer that still has a queue to take (engines.runtime.drain).
+
+Fakes stand in for the supervisor's live telemetry: the behaviour against a
+real cluster (a consumer failing over from a paused quorum leader) is example 23.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from engines.runtime.drain import wait_drained
+from engines.runtime.proctable import NodeProcess
+from engines.runtime.specs import Route, RunPlan
+from engines.topology import topofile
+
+TOPOLOGY = """
+version: 1
+name: drain
+nodes:
+  - {name: orders, kind: client, style: notification, transport: amqp, rate: 0, count: 10}
+  - {name: rabbit, kind: broker}
+  - {name: billing, kind: service}
+links:
+  - {from: orders, to: rabbit, channel: orders}
+  - {from: rabbit, to: billing, channel: orders}
+"""
+
+
+class FakeMetrics:
+    """Telemetry totals: `orders` sent 10, `billing` took `got` of them."""
+
+    def __init__(self, got: int) -> None:
+        self.got = got
+
+    def totals(self, node: str) -> dict[str, int]:
+        return {"sent": 10} if node == "orders" else {}
+
+    def by_client(self, node: str) -> list[int]:
+        return [self.got] if node == "billing" else []
+
+
+class FakeDepths:
+    """A queue depth monitor whose latest sample of rabbit/orders was taken `age_s` ago."""
+
+    def __init__(self, ready: int, age_s: float = 0.0) -> None:
+        self.t0 = time.monotonic()
+        self.ready, self.age_s = ready, age_s
+
+    def latest(self) -> dict[tuple[str, str], tuple[float, int, int]]:
+        t = time.monotonic() - self.t0 - self.age_s
+        return {("rabbit", "orders"): (t, self.ready, 0)}
+
+
+def _sup(tmp_path: Path, state: str, depths: FakeDepths | None, got: int = 7) -> Any:
+    plan = RunPlan(clients={"orders": 0},
+                   audience={"orders": [Route("billing", "rabbit->billing", "orders->rabbit")]})
+    billing = NodeProcess("billing", "service", tmp_path, state=state)
+    return SimpleNamespace(topology=topofile.loads(TOPOLOGY).topology, plan=plan, metrics=FakeMetrics(got),
+                           table=SimpleNamespace(nodes={"billing": billing}), queue_depths=depths,
+                           queue_consumers={("rabbit", "orders"): ["billing"]},
+                           drain_quiet_s=0.3, drain_timeout_s=2.0, _lock=threading.RLock())
+
+
+def _drain_time(sup: Any) -> float:
+    began = time.monotonic()
+    wait_drained(sup)
+    return time.monotonic() - began
+
+
+@pytest.mark.timeout(10)
+def test_messages_in_a_queue_with_a_live_consumer_keep_the_run_from_ending_until_they_move(tmp_path):
+    sup = _sup(tmp_path, "ready", FakeDepths(ready=3))
+    threading.Timer(1.0, lambda: setattr(sup.metrics, "got", 10)).start()  # the failover completes
+    assert 0.9 < _drain_time(sup) < 1.8  # waited past the quiet time, ended once caught up
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize(("state", "ready", "age_s"), [
+    ("crashed", 3, 0.0),  # nobody left to take them: they are lost, the run need not wait
+    ("paused", 3, 0.0),  # a stopped consumer takes nothing
+    ("ready", 0, 0.0),  # nothing in the queue: the missing ones are not there to wait for
+    ("ready", 3, 30.0),  # the broker stopped answering long ago (dead): no fresh news
+])
+def test_the_quiet_time_ends_the_run_when_no_consumer_can_take_what_is_queued(tmp_path, state, ready, age_s):
+    assert _drain_time(_sup(tmp_path, state, FakeDepths(ready, age_s))) < 0.8
+
+
+@pytest.mark.timeout(10)
+def test_a_restarting_consumer_counts_as_one_that_will_take_them(tmp_path):
+    sup = _sup(tmp_path, "crashed", FakeDepths(ready=3))
+    sup.table.nodes["billing"].start_pending = True
+    assert 1.9 < _drain_time(sup) < 2.6  # waited up to drain_timeout_s, not the quiet time
