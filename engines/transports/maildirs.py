@@ -13,6 +13,12 @@ Layout under the base directory: `pymap-etc-passwd` and `pymap-etc-shadow`
 (pymap's users files; the password must be hashed with pysasl's hashing
 helper, a plain one makes LOGIN fail with "[SERVERBUG]"), and one Maildir
 per reader, named after it. Without readers the mail goes to `postmaster`.
+
+pymap guards each Maildir's uid list with a lock file that it deletes only
+when it is 600 s old; an IMAP server killed along with its mail service can
+leave one behind, and the next life's server would answer every SELECT with
+"[TIMEOUT]" for ten minutes. No server of the mailboxes is alive when a life
+starts (it dies with its service), so `prepare` removes such leftovers.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from pathlib import Path
 POSTMASTER = "postmaster"
 DOMAIN = "topology-lab"
 _SUBDIRS = ("tmp", "new", "cur")
+UID_LOCK = "dovecot-uidlist.lock"  # pymap's (dovecot's) uid list lock
 _serial = count()
 
 
@@ -54,6 +61,7 @@ def prepare(base: Path, mailboxes: Mapping[str, str]) -> list[Path]:
     for name in names:
         for sub in _SUBDIRS:
             (base / name / sub).mkdir(parents=True, exist_ok=True)
+        (base / name / UID_LOCK).unlink(missing_ok=True)  # a killed server's, never a live one's
     if mailboxes:
         from pysasl.hashing import BuiltinHash  # only where a reader needs a login
 

@@ -237,3 +237,29 @@ def test_a_killed_mail_service_takes_its_imap_server_along(lab: Lab) -> None:
     assert not _mailbox_servers()
     assert not any(psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
                    for pid in servers)
+
+
+@pytest.mark.timeout(60)
+def test_a_new_life_serves_mailboxes_a_killed_imap_server_left_locked(tmp_path: Path) -> None:
+    """pymap deletes a uid list lock only when it is ten minutes old: a server killed with its
+    mail service left one, and the next life's server answered every SELECT "[TIMEOUT]"."""
+    import imaplib
+
+    from engines.transports import mailbox_server, maildirs
+
+    base = tmp_path / "mail"
+    box = maildirs.prepare(base, {"reader": "secret"})[0]
+    (box / maildirs.UID_LOCK).write_text("")  # what a SIGKILLed server leaves
+    maildirs.prepare(base, {"reader": "secret"})  # the mail service's next life
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = mailbox_server.start("127.0.0.1", port, base, tmp_path / "imap.log", Path.cwd())
+    try:
+        imap = imaplib.IMAP4("127.0.0.1", port, timeout=8)
+        imap.login("reader", "secret")
+        status, _ = imap.select("INBOX")
+        imap.logout()
+    finally:
+        mailbox_server.stop(server)
+    assert status == "OK"
