@@ -52,6 +52,9 @@ class Control:
         self.on_state: Callable[[str, str], None] | None = None
         self.closing = False  # no restart after a crash from now on
         self.closed = False  # no new life at all
+        # a life's telemetry can arrive before the spawner thread has recorded it (a loaded
+        # machine, or a GUI's on_spawn hook): its events wait here and are replayed then
+        self._spawning: dict[str, list[tuple[int, str, dict[str, Any]]]] = {}
         self._stop = threading.Event()
         self._monitor = threading.Thread(target=self._watch, name="monitor", daemon=True)
 
@@ -74,7 +77,14 @@ class Control:
     def on_node_event(self, node: str, pid: int, event: str, msg: dict[str, Any]) -> None:
         with self.lock:
             proc = self.table.nodes.get(node)
-            if proc is None or proc.pid != pid:
+            if proc is None:
+                return
+            early = self._spawning.get(node)
+            if early is not None:  # this may be the new life, not yet recorded: keep for replay
+                if len(early) < 64:
+                    early.append((pid, event, msg))
+                return
+            if proc.pid != pid:
                 return
             if event == "ready" and proc.state == "starting":  # a late joiner says when it joins
                 self._set_state(proc, "ready", **({"joining_in_ms": msg["joining_in_ms"]}
@@ -266,9 +276,16 @@ class Control:
                     if proc.alive:
                         self.events.add("note", name, note="start: already running")
                     return
-            self.table.spawn(proc)
-            with self.lock:
-                self._set_state(proc, "starting", life=proc.lives)
+                self._spawning[name] = []
+            try:
+                self.table.spawn(proc)
+            finally:
+                with self.lock:
+                    early = self._spawning.pop(name, [])
+                    if proc.state == "starting":
+                        self._set_state(proc, "starting", life=proc.lives)
+                    for pid, event, msg in early:  # what the new life said before it was recorded
+                        self.on_node_event(name, pid, event, msg)
 
         with self.lock:
             proc.start_pending = True
