@@ -1,100 +1,112 @@
-"""Latency histograms with fixed log buckets: constant memory, mergeable, cheap to add to.
+"""Latency histograms: HdrHistogram with two significant digits, mergeable, cheap to add to.
 
-Per-message lists would grow without bound and cost an allocation each; ten
-buckets per decade from 1 us to 100 s give percentiles within about 12 percent
-(one bucket), which is what a latency plot needs. The exact maximum is kept
-on the side. Plain Python (no numpy) so node processes start fast.
+Why HdrHistogram (the `hdrh` package): a percentile is within 1 % of the true
+value from 1 us to 100 s, fine enough to judge a 1.3 x latency ratio (the
+fixed log buckets it replaces were 26 % wide), in constant memory, merged
+across lives and nodes, and shipped in the standard compressed encoding.
+Values are recorded in microseconds; the exact maximum is kept on the side in
+nanoseconds. No numpy here: node processes import this and must start fast.
 """
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 from collections.abc import Iterable, Mapping
+from typing import Any
 
-PER_DECADE = 10
-MIN_NS = 1_000  # bucket 0 holds everything below 1 us
-N_BUCKETS = 2 + 8 * PER_DECADE  # 1 us .. 100 s, then one overflow bucket
-_LOG_SCALE = PER_DECADE
+from hdrh.histogram import HdrHistogram
 
-
-def bucket_of(ns: int) -> int:
-    """Bucket index of a latency in nanoseconds."""
-    if ns < MIN_NS:
-        return 0
-    i = int(math.log10(ns / MIN_NS) * _LOG_SCALE) + 1
-    return i if i < N_BUCKETS else N_BUCKETS - 1
+LOWEST_US = 1
+HIGHEST_US = 100_000_000  # 100 s; slower ones are counted as 100 s (their exact max is kept)
+DIGITS = 2  # significant decimal digits: 1 % resolution
 
 
-def upper_ms(i: int) -> float:
-    """Upper edge of bucket i, in milliseconds."""
-    return MIN_NS * 10 ** (i / PER_DECADE) / 1e6
-
-
-def middle_ms(i: int) -> float:
-    """Geometric middle of bucket i, in milliseconds: at most ~12 percent from any value in it."""
-    return MIN_NS * 10 ** ((i - 0.5) / PER_DECADE) / 1e6
+def _hdr() -> Any:
+    return HdrHistogram(LOWEST_US, HIGHEST_US, DIGITS)
 
 
 class Histogram:
-    """Counts per bucket plus the exact maximum; `add` is the hot-path call."""
+    """An HdrHistogram of microseconds plus the exact maximum; `add` is the hot-path call."""
 
-    __slots__ = ("counts", "total", "max_ns")
+    __slots__ = ("hdr", "max_ns")
 
-    def __init__(self) -> None:
-        self.counts = [0] * N_BUCKETS
-        self.total = 0
+    def __init__(self, hdr: Any = None) -> None:
+        self.hdr: Any = _hdr() if hdr is None else hdr
         self.max_ns = 0
+
+    @property
+    def total(self) -> int:
+        return int(self.hdr.total_count)
 
     def add(self, ns: int, n: int = 1) -> None:
         if ns < 0:
             ns = 0
-        self.counts[bucket_of(ns)] += n
-        self.total += n
+        us = ns // 1000
+        self.hdr.record_value(us if us < HIGHEST_US else HIGHEST_US, n)
         if ns > self.max_ns:
             self.max_ns = ns
 
     def merge(self, other: Histogram) -> None:
-        for i, c in enumerate(other.counts):
-            if c:
-                self.counts[i] += c
-        self.total += other.total
+        if other.total:
+            self.hdr.add(other.hdr)
         self.max_ns = max(self.max_ns, other.max_ns)
 
+    def counts(self) -> Any:
+        """The raw HdrHistogram counts, a ctypes int64 array (a buffer: numpy can view it), so
+        that a window of a run (this minus an earlier copy) costs no Python loop."""
+        return self.hdr.counts
+
+    def value_ms(self, index: int) -> float:
+        """What the count at `index` of `counts()` stands for, as a percentile reports it."""
+        return float(self.hdr.get_highest_equivalent_value(self.hdr.get_value_from_index(index))) / 1000.0
+
     def to_wire(self) -> dict[str, object]:
-        """Sparse form for telemetry and files: {"b": {index: count}, "n": total, "max": ns}."""
-        return {"b": {i: c for i, c in enumerate(self.counts) if c}, "n": self.total,
-                "max": self.max_ns}
+        """For telemetry and files: {"hdr": the standard compressed base64 encoding, "n": total,
+        "max": ns}."""
+        return {"hdr": self.hdr.encode() if self.total else b"", "n": self.total, "max": self.max_ns}
 
     @classmethod
     def from_wire(cls, data: Mapping[str, object] | None) -> Histogram:
         h = cls()
         if not data:
             return h
-        buckets = data.get("b") or {}
-        assert isinstance(buckets, Mapping)
-        for key, count in buckets.items():
-            i = int(key)
-            if 0 <= i < N_BUCKETS:
-                h.counts[i] += int(count)
-        h.total = sum(h.counts)
+        encoded = data.get("hdr")
+        if isinstance(encoded, str):
+            encoded = encoded.encode()
+        if isinstance(encoded, bytes) and encoded:
+            try:
+                h.hdr.decode_and_add(encoded)
+            except Exception:  # noqa: BLE001 - hdrh raises many kinds on a damaged encoding
+                return cls()
+        elif isinstance(data.get("b"), Mapping):  # a run recorded before HdrHistogram: log buckets
+            _add_log_buckets(h, data["b"])  # type: ignore[arg-type]
         h.max_ns = int(data.get("max") or 0)  # type: ignore[call-overload]
         return h
 
     def percentile_ms(self, q: float) -> float | None:
-        """The q-th percentile (0..100): the middle of its bucket, capped at the max."""
-        if self.total == 0:
+        """The q-th percentile (0..100), as HdrHistogram reports it (the highest value
+        equivalent to it, within 1 %), capped at the exact maximum."""
+        total = self.total
+        if total == 0:
             return None
-        rank = max(1, math.ceil(self.total * q / 100.0))
-        seen = 0
-        for i, c in enumerate(self.counts):
-            seen += c
-            if seen >= rank:
-                return min(middle_ms(i), self.max_ms or middle_ms(i))
-        return self.max_ms
+        rank = max(1, math.ceil(total * q / 100.0))
+        ms = self.value_ms(bisect.bisect_left(list(itertools.accumulate(self.hdr.counts)), rank))
+        return min(ms, self.max_ms) if self.max_ns else ms
 
     @property
     def max_ms(self) -> float:
         return self.max_ns / 1e6
+
+
+def _add_log_buckets(h: Histogram, buckets: Mapping[object, object]) -> None:
+    """The old wire form (ten log buckets a decade from 1 us): each count at its bucket's middle."""
+    for key, count in buckets.items():
+        i = int(key)  # type: ignore[call-overload]
+        if i >= 0 and int(count) > 0:  # type: ignore[call-overload]
+            middle_us = 10 ** ((i - 0.5) / 10) if i else 0
+            h.hdr.record_value(min(int(middle_us), HIGHEST_US), int(count))  # type: ignore[call-overload]
 
 
 def merged(histograms: Iterable[Histogram]) -> Histogram:

@@ -43,8 +43,8 @@ the subscriber that rejected it still counts it lost on its own route. Client-si
 retries, replies, confirms, nacks, timeouts, errors) come from the record
 files. Totals sum the clients; a service's scope sums its routes; a link's
 scope is its route (a client's link to a broker carries the client's values).
-Latency percentiles come from log-bucket histograms (within one bucket,
-about 12 percent): round trips for clients that hear back, delivery latency
+Latency percentiles come from HdrHistograms (within 1 percent, or 1 us):
+round trips for clients that hear back, delivery latency
 at the services for those that do not. throughput = processed / duration_s.
 
 Exactness: services commit before they acknowledge, so their rows are exact

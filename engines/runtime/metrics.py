@@ -19,6 +19,7 @@ bad input must not stop the telemetry thread.
 from __future__ import annotations
 
 import csv
+import math
 import threading
 import time
 from collections import Counter
@@ -30,7 +31,7 @@ import msgpack
 import numpy as np
 import zmq
 
-from engines.ledger.histogram import N_BUCKETS, Histogram
+from engines.ledger.histogram import Histogram
 from engines.runtime.diskfull import DiskFull, GuardedFile
 from engines.runtime.telegate import Gate
 
@@ -52,6 +53,9 @@ def _int_map(value: object) -> bool:
     return isinstance(value, dict) and all(_int(v) for v in value.values())
 
 
+MAX_HISTOGRAM_BYTES = 1 << 20  # an encoded HdrHistogram of this range is a few kB at most
+
+
 def _valid_metrics(msg: dict[Any, Any]) -> bool:
     """The fields the collector adds up and samples, with the types it relies on."""
     hist = msg.get("h")
@@ -59,8 +63,9 @@ def _valid_metrics(msg: dict[Any, Any]) -> bool:
         _int_map(msg.get("c", {})) and all(isinstance(k, str) for k in msg.get("c", {}))
         and isinstance(msg.get("by_client", []), list) and all(map(_int, msg.get("by_client", [])))
         and isinstance(msg.get("ts", 0), (int, float))
-        and (hist is None or (isinstance(hist, dict) and _int_map(hist.get("b", {}))
-                              and all(map(_int, hist.get("b", {}))) and _int(hist.get("max", 0))))
+        and (hist is None or (isinstance(hist, dict) and isinstance(hist.get("hdr", b""), bytes)
+                              and len(hist.get("hdr", b"")) <= MAX_HISTOGRAM_BYTES
+                              and _int(hist.get("max", 0))))
     )
 
 
@@ -116,7 +121,8 @@ class Collector:
         self._capacity = capacity
         self._links: dict[str, list[tuple[str, int]]] = {}  # link -> (service, client index)
         self._link_rings: dict[str, Ring] = {}
-        self._last_counts: dict[str, list[int]] = {name: [0] * N_BUCKETS for name in kinds}
+        self._last_counts: dict[str, Any] = {}  # node -> its histogram's counts at the last sample
+        self._decoded: dict[tuple[str, int], tuple[object, Histogram]] = {}  # (node, pid) -> (wire, it)
         self._fresh: set[str] = set()  # nodes that reported since the last sample
         self._steady: dict[str, list[float]] = {}  # each node's last row, without latencies
         self._link_values: dict[str, int] = {}
@@ -221,10 +227,15 @@ class Collector:
 
     def histogram(self, node: str) -> Histogram:
         with self._lock:
-            lives = list(self._lives.get(node, {}).values())
+            lives = list(self._lives.get(node, {}).items())
         h = Histogram()
-        for life in lives:
-            h.merge(Histogram.from_wire(life.get("h")))
+        for pid, life in lives:
+            wire = life.get("h")
+            cached = self._decoded.get((node, pid))
+            if cached is None or cached[0] is not wire:  # decode each snapshot once
+                cached = (wire, Histogram.from_wire(wire))
+                self._decoded[(node, pid)] = cached
+            h.merge(cached[1])
         return h
 
     def snapshot(self, node: str) -> dict[str, Any]:
@@ -285,18 +296,28 @@ class Collector:
                                 *("" if np.isnan(v) else f"{v:g}" for v in row)))
         self._sample_links(t, fresh)
 
+    def _window_percentiles(self, node: str) -> tuple[float | None, float | None]:
+        """p50 and p99 of the latencies recorded since the last sample (None: none recorded)."""
+        hist = self.histogram(node)
+        counts = np.frombuffer(hist.counts(), dtype=np.int64).copy()
+        last = self._last_counts.get(node)
+        self._last_counts[node] = counts
+        window = counts if last is None else counts - last
+        cumulative = np.cumsum(window)
+        total = int(cumulative[-1])
+        if total <= 0:
+            return None, None
+        out = []
+        for q in (50, 99):
+            index = int(np.searchsorted(cumulative, max(1, math.ceil(total * q / 100.0))))
+            out.append(min(hist.value_ms(index), hist.max_ms) if hist.max_ns else hist.value_ms(index))
+        return out[0], out[1]
+
     def _row(self, node: str) -> list[float] | None:
         totals = self.totals(node)
         if not totals:
             return None
-        hist = self.histogram(node)
-        last = self._last_counts[node]
-        window = Histogram()
-        window.counts = [c - p for c, p in zip(hist.counts, last, strict=True)]
-        window.total = sum(window.counts)
-        window.max_ns = hist.max_ns
-        self._last_counts[node] = list(hist.counts)
-        p50, p99 = window.percentile_ms(50), window.percentile_ms(99)
+        p50, p99 = self._window_percentiles(node)
         row = [float(totals.get("sent", np.nan)), float(totals.get("acknowledged", np.nan)),
                float(totals.get("replies", np.nan)), float(totals.get("retries", np.nan)),
                float(totals.get("timeouts", np.nan)), float(totals.get("errors", np.nan)),

@@ -50,10 +50,27 @@ json_like = st.recursive(
                                st.dictionaries(st.one_of(st.text(max_size=6), st.integers(-3, 40)),
                                                children, max_size=5)),
     max_leaves=20)
+def _encoded_histogram() -> bytes:
+    from engines.ledger.histogram import Histogram
+
+    h = Histogram()
+    for us in (5, 80, 81, 2_000, 70_000):
+        h.add(us * 1000)
+    return h.hdr.encode()
+
+
+_ENCODED = _encoded_histogram()
+histograms = st.one_of(json_like, st.fixed_dictionaries({
+    "hdr": st.one_of(  # garbage, a real encoding, or a real encoding with one byte changed or cut
+        st.binary(max_size=64), st.just(_ENCODED),
+        st.tuples(st.integers(0, len(_ENCODED) - 1), st.integers(0, 255)).map(
+            lambda t: _ENCODED[:t[0]] + bytes([t[1]]) + _ENCODED[t[0] + 1:]),
+        st.integers(0, len(_ENCODED)).map(lambda n: _ENCODED[:n])),
+    "max": st.integers(-5, 10**12)}))
 snapshots = st.fixed_dictionaries(
     {"t": st.sampled_from(["metrics", "event", "other"]), "node": st.sampled_from(["svc", "cli", "nobody"]),
      "pid": st.one_of(st.integers(0, 10), st.text(max_size=3))},
-    optional={"c": json_like, "by_client": json_like, "h": json_like, "ts": json_like,
+    optional={"c": json_like, "by_client": json_like, "h": histograms, "ts": json_like,
               "event": json_like})
 
 

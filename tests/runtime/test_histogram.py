@@ -1,0 +1,60 @@
+"""Latency histograms (engines.ledger.histogram): HdrHistogram, fine enough to judge a 1.3 x ratio."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import msgpack
+import pytest
+
+from engines.ledger.histogram import Histogram, merged
+
+
+def _exact(values_us: list[float], q: float) -> float:
+    ordered = sorted(values_us)
+    return ordered[max(0, math.ceil(len(ordered) * q / 100) - 1)]
+
+
+@pytest.mark.parametrize("q", [50, 90, 99, 99.9])
+def test_percentiles_are_within_one_percent_of_the_exact_ones(q: float) -> None:
+    rng = random.Random(7)
+    values_us = [rng.lognormvariate(4.5, 0.6) for _ in range(20_000)]  # ~90 us, a long tail
+    hist = Histogram()
+    for us in values_us:
+        hist.add(int(us * 1000))
+    got, want = hist.percentile_ms(q), _exact(values_us, q) / 1000
+    assert got is not None and abs(got - want) / want <= 0.01 + 1e-3 / want  # 1 %, or 1 us
+
+
+def test_a_ratio_of_1_3_is_seen_as_1_3_not_as_the_next_bucket() -> None:
+    raw, lab = Histogram(), Histogram()
+    for _ in range(1000):
+        raw.add(67_000)  # 67 us
+        lab.add(87_100)  # 1.3 x
+    ratio = lab.percentile_ms(50) / raw.percentile_ms(50)  # type: ignore[operator]
+    assert 1.28 <= ratio <= 1.32
+
+
+def test_lives_merge_and_the_wire_form_survives_msgpack() -> None:
+    first, second = Histogram(), Histogram()
+    for i in range(1, 501):
+        first.add(i * 1000)
+        second.add((i + 500) * 1000)
+    wire = msgpack.unpackb(msgpack.packb(first.to_wire()), strict_map_key=False)
+    both = merged([Histogram.from_wire(wire), second])
+    assert both.total == 1000 and both.max_ns == 1_000_000
+    assert abs(both.percentile_ms(50) - 0.5) <= 0.005  # type: ignore[operator]
+    assert both.percentile_ms(100) == 1.0  # capped at the exact maximum
+
+
+def test_an_empty_or_damaged_wire_form_is_an_empty_histogram() -> None:
+    assert Histogram.from_wire(None).percentile_ms(50) is None
+    assert Histogram.from_wire(Histogram().to_wire()).total == 0
+    assert Histogram.from_wire({"hdr": b"HISTFAAAAB", "max": 5}).total == 0
+
+
+def test_a_run_recorded_with_the_old_log_buckets_still_reads() -> None:
+    old = {"b": {"34": 10}, "n": 10, "max": 2_600_000}  # ten at ~2.2-2.8 ms
+    hist = Histogram.from_wire(old)
+    assert hist.total == 10 and 2.2 <= hist.percentile_ms(50) <= 2.8  # type: ignore[operator]
