@@ -37,7 +37,7 @@ class Explanation:
 
 @dataclass
 class Fault:
-    """A fault or state change of the run, on the run's clock (seconds since the clients started)."""
+    """A fault or state change of the run, on the run's clock (seconds since the first client was ready to send)."""
 
     t: float
     what: str  # killed, crashed, paused, resumed, restarted, cut, heal, lossy, delay, joined, breaker...

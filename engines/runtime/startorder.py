@@ -50,3 +50,10 @@ def readiness(table: ProcessTable, lock: threading.RLock | threading.Lock,
         raise RunError(f"service '{p.name}' exited before it was ready (exit {p.exit_code}); "
                        f"its log {p.log_path} ends with:\n{log_tail(p.log_path)}")
     return set(names) - set(waiting), waiting
+
+
+def any_up(table: ProcessTable, lock: threading.RLock | threading.Lock, clients: list[str]) -> bool:
+    """Whether one of the started clients is ready to send, or already past it (done, ended):
+    the run's clock starts then."""
+    with lock:
+        return any(table.nodes[n].state not in ("idle", "starting") for n in clients)

@@ -159,8 +159,10 @@ class Supervisor:
 
     def _start_clients(self, services: list[str], needs: dict[str, set[str]]) -> None:
         """Each client as soon as the services it reaches are ready (engines.runtime.startorder);
-        returns once every service is ready and every client started."""
-        pending = [c.name for c in self.topology.clients()]
+        returns once every service is ready, every client started and one of them ready (the
+        run's clock starts then)."""
+        clients = [c.name for c in self.topology.clients()]
+        pending, started = list(clients), []
         deadline = time.monotonic() + self.ready_timeout_s
         ready: set[str] = set()  # once ready, a service may crash and restart as the run asks
         while True:
@@ -168,23 +170,24 @@ class Supervisor:
                                                       [s for s in services if s not in ready])
             ready |= now_ready
             for name in startorder.startable(pending, needs, ready):
-                if self.started_at is None:
-                    self._set_origin()
                 self.start_node(name)
                 pending.remove(name)
-            if not waiting and not pending:
-                if self.started_at is None:  # no clients at all
-                    self._set_origin()
+                started.append(name)
+            if self.started_at is None and (not clients or startorder.any_up(self.table, self._lock, started)):
+                self._set_origin()
+            if not waiting and not pending and self.started_at is not None:
                 return
             if time.monotonic() > deadline:
-                p = self.table.nodes[waiting[0]]
+                p = self.table.nodes[(waiting or started or pending)[0]]
                 raise RunError(f"node '{p.name}' did not report ready within {self.ready_timeout_s:g} s; "
                                f"its log {p.log_path} ends with:\n{log_tail(p.log_path)}")
             time.sleep(POLL_S)
 
     def _set_origin(self) -> None:
         # The run's clock (the scenario's, the GUI's, the report's): seconds since the first client
-        # started. Every file keeps `t` since the run folder opened; `origin_t` converts.
+        # was ready to send (a kill at 1.5 s is 1.5 s into the traffic even when a loaded machine
+        # takes seconds to start a client). Every file keeps `t` since the run folder opened;
+        # `origin_t` converts.
         self.started_at = time.monotonic()
         self.events.set_origin(self.started_at)
         write_origin(self.run_dir, self.started_at)  # stream consumers starting at a time read it
@@ -269,7 +272,7 @@ class Supervisor:
         return self.control.node_states()
 
     def elapsed(self) -> float:
-        """Seconds since the clients started (0 before)."""
+        """Seconds on the run's clock: since the first client was ready (0 before)."""
         if self.started_at is None:
             return 0.0
         return (self.ended_at or time.monotonic()) - self.started_at
