@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from engines import transports
@@ -13,6 +14,7 @@ from engines.nodes.spec import NodeSpec, open_trace
 from engines.nodes.stats import ServiceStats
 from engines.nodes.store import Store
 from engines.nodes.telemetry import Telemetry
+from engines.transports.amqp_streams import read_origin
 from engines.transports.base import EXIT_OK, SERVICE, Inbound, ServiceConfig, ServiceContext
 
 
@@ -54,8 +56,9 @@ def run(spec: NodeSpec, stop: threading.Event, telemetry: Telemetry, log: loggin
     if late or not groups:
         telemetry.event("ready", joining_in_ms=config.join_after_ms)
         if late:
-            log.info("joining late: in %d ms", config.join_after_ms)
-            if stop.wait(config.join_after_ms / 1000.0):
+            log.info("joining late: %d ms after the run's clock starts (or after this life's start "
+                     "if later)", config.join_after_ms)
+            if not _wait_to_join(spec, config.join_after_ms / 1000.0, stop):
                 store.close()
                 return EXIT_OK
             telemetry.event("joined")
@@ -91,3 +94,17 @@ def run(spec: NodeSpec, stop: threading.Event, telemetry: Telemetry, log: loggin
             handler.trace = None
     log.info("stopped: %d deliveries handled in this life", handler.handled)
     return 1 if failed else EXIT_OK
+
+
+def _wait_to_join(spec: NodeSpec, after_s: float, stop: threading.Event) -> bool:
+    """Wait `after_s` from the later of this life's start and the run clock's zero; False if
+    stopped first. Services start before the clients and the clock starts with the first
+    client ready, which a loaded machine can delay by seconds: counted from its own start, a
+    late subscriber would join before the first message and miss nothing."""
+    began = time.time()
+    origin = read_origin(spec.node_dir)
+    while origin is None:  # the first life: the clock has not started yet
+        if stop.wait(0.05):
+            return False
+        origin = read_origin(spec.node_dir)
+    return not stop.wait(max(0.0, max(began, origin) + after_s - time.time()))

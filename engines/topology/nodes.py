@@ -225,9 +225,9 @@ class ServiceNode(NodeBase):
         description="Paranoid Pirate worker: INTERVAL_MAX, the back-off doubles up to this (zguide: 32 s).")
     join_after_ms: int = Field(
         default=0, ge=0,
-        description="Subscribe or connect this many ms after this service itself started. Services "
-        "start (and must be ready) before clients, so it joins a little less than join_after_ms after "
-        "the run's clock starts; the run's timeline shows it as 'not joined yet' until it joins.")
+        description="Subscribe or connect this many ms after the run's clock starts (the first "
+        "client ready to send), or after this life of the service started if that is later (a "
+        "restart); the run's timeline shows it as 'not joined yet' until it joins.")
 
     @field_validator("stream_offset")
     @classmethod

@@ -7,7 +7,7 @@ besides everything (b""), each subscribes to a join topic derived from the
 run's secret and the publisher's index, which no published frame matches.
 Anything else on the port (a stranger's SUB, or noise, which libzmq takes
 for a ZMTP 1.0 peer and answers with a subscribe-to-everything) is ignored.
-A subscriber with `join_after_ms` connects late (counted from its own start)
+A subscriber with `join_after_ms` connects late (counted from the run clock's zero)
 and misses what came before; a subscriber slower than the
 publisher fills its high-water mark and then loses messages, while the
 publisher never blocks and never hears of it. One message per frame here, so
