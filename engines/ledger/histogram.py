@@ -30,11 +30,12 @@ def _hdr() -> Any:
 class Histogram:
     """An HdrHistogram of microseconds plus the exact maximum; `add` is the hot-path call."""
 
-    __slots__ = ("hdr", "max_ns")
+    __slots__ = ("hdr", "max_ns", "_wire")
 
     def __init__(self, hdr: Any = None) -> None:
         self.hdr: Any = _hdr() if hdr is None else hdr
         self.max_ns = 0
+        self._wire: dict[str, object] | None = None  # the last to_wire(), while nothing was added
 
     @property
     def total(self) -> int:
@@ -64,8 +65,12 @@ class Histogram:
 
     def to_wire(self) -> dict[str, object]:
         """For telemetry and files: {"hdr": the standard compressed base64 encoding, "n": total,
-        "max": ns}."""
-        return {"hdr": self.hdr.encode() if self.total else b"", "n": self.total, "max": self.max_ns}
+        "max": ns}. Encoding takes about 0.2 ms: an idle node's ten snapshots a second reuse it."""
+        wire = self._wire
+        if wire is None or wire["n"] != self.total or wire["max"] != self.max_ns:
+            wire = {"hdr": self.hdr.encode() if self.total else b"", "n": self.total, "max": self.max_ns}
+            self._wire = wire
+        return dict(wire)
 
     @classmethod
     def from_wire(cls, data: Mapping[str, object] | None) -> Histogram:

@@ -231,9 +231,10 @@ class Collector:
         h = Histogram()
         for pid, life in lives:
             wire = life.get("h")
+            key = (wire.get("hdr"), wire.get("max")) if isinstance(wire, dict) else None
             cached = self._decoded.get((node, pid))
-            if cached is None or cached[0] is not wire:  # decode each snapshot once
-                cached = (wire, Histogram.from_wire(wire))
+            if cached is None or cached[0] != key:  # decode each new encoding once
+                cached = (key, Histogram.from_wire(wire))
                 self._decoded[(node, pid)] = cached
             h.merge(cached[1])
         return h
