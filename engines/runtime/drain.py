@@ -7,10 +7,10 @@ styles). A mail reader (a route `via` a mail service) counts reads again
 after a kill, so it is caught up only when its mailbox has also shown no
 unseen mail for MAIL_SETTLE_S; while a mailbox has unseen mail and a reader
 alive or restarting to read it, the run is not quiet either. Likewise a queue
-whose last sample (at most QUEUE_FRESH_S old) holds ready messages while one of
-its consumers is alive or restarting: a consumer failing over from a paused
-quorum leader can take longer than the quiet time on a loaded machine, and
-the messages it has yet to take are not lost. `drain_timeout_s` bounds both.
+whose last sample (at most QUEUE_FRESH_S old) holds ready messages and no
+consumer while one of its consumer services is alive or restarting: a consumer
+failing over from a paused quorum leader can take longer than the quiet time
+on a loaded machine, and the messages it has yet to take are not lost. `drain_timeout_s` bounds both.
 """
 
 from __future__ import annotations
@@ -94,16 +94,17 @@ def _mail_waits(sup: Draining, route: Route) -> bool:
 
 
 def _queue_waits(sup: Draining) -> bool:
-    """A queue that held ready messages a moment ago and a consumer alive (or restarting) to
-    take them: the run is not quiet yet."""
+    """A queue that held ready messages and no consumer a moment ago, and a consumer service
+    alive (or restarting) that will attach and take them: the run is not quiet yet."""
     depths = sup.queue_depths
     if depths is None:
         return False
     now = time.monotonic() - depths.t0
     with sup._lock:
-        for key, (t, ready, _consumers) in depths.latest().items():
-            if ready <= 0 or now - t > QUEUE_FRESH_S:
-                continue
+        for key, (t, ready, consumers) in depths.latest().items():
+            if ready <= 0 or consumers > 0 or now - t > QUEUE_FRESH_S:
+                continue  # an attached consumer that takes nothing (prefetch full, a stream
+                # read to its end) is what the quiet time is for
             for service in sup.queue_consumers.get(key, ()):
                 proc = sup.table.nodes[service]
                 if proc.state in CONSUMING or proc.start_pending:

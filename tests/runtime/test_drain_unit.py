@@ -48,13 +48,13 @@ class FakeMetrics:
 class FakeDepths:
     """A queue depth monitor whose latest sample of rabbit/orders was taken `age_s` ago."""
 
-    def __init__(self, ready: int, age_s: float = 0.0) -> None:
+    def __init__(self, ready: int, age_s: float = 0.0, consumers: int = 0) -> None:
         self.t0 = time.monotonic()
-        self.ready, self.age_s = ready, age_s
+        self.ready, self.age_s, self.consumers = ready, age_s, consumers
 
     def latest(self) -> dict[tuple[str, str], tuple[float, int, int]]:
         t = time.monotonic() - self.t0 - self.age_s
-        return {("rabbit", "orders"): (t, self.ready, 0)}
+        return {("rabbit", "orders"): (t, self.ready, self.consumers)}
 
 
 def _sup(tmp_path: Path, state: str, depths: FakeDepths | None, got: int = 7) -> Any:
@@ -74,21 +74,23 @@ def _drain_time(sup: Any) -> float:
 
 
 @pytest.mark.timeout(10)
-def test_messages_in_a_queue_with_a_live_consumer_keep_the_run_from_ending_until_they_move(tmp_path):
+def test_messages_in_a_queue_whose_consumer_is_failing_over_keep_the_run_from_ending(tmp_path):
     sup = _sup(tmp_path, "ready", FakeDepths(ready=3))
     threading.Timer(1.0, lambda: setattr(sup.metrics, "got", 10)).start()  # the failover completes
     assert 0.9 < _drain_time(sup) < 1.8  # waited past the quiet time, ended once caught up
 
 
 @pytest.mark.timeout(10)
-@pytest.mark.parametrize(("state", "ready", "age_s"), [
-    ("crashed", 3, 0.0),  # nobody left to take them: they are lost, the run need not wait
-    ("paused", 3, 0.0),  # a stopped consumer takes nothing
-    ("ready", 0, 0.0),  # nothing in the queue: the missing ones are not there to wait for
-    ("ready", 3, 30.0),  # the broker stopped answering long ago (dead): no fresh news
+@pytest.mark.parametrize(("state", "ready", "age_s", "consumers"), [
+    ("crashed", 3, 0.0, 0),  # nobody left to take them: they are lost, the run need not wait
+    ("paused", 3, 0.0, 0),  # a stopped consumer takes nothing
+    ("ready", 0, 0.0, 0),  # nothing in the queue: the missing ones are not there to wait for
+    ("ready", 3, 30.0, 0),  # the broker stopped answering long ago (dead): no fresh news
+    ("ready", 3, 0.0, 1),  # attached and taking nothing (a full prefetch never acked)
 ])
-def test_the_quiet_time_ends_the_run_when_no_consumer_can_take_what_is_queued(tmp_path, state, ready, age_s):
-    assert _drain_time(_sup(tmp_path, state, FakeDepths(ready, age_s))) < 0.8
+def test_the_quiet_time_ends_the_run_when_no_consumer_will_take_what_is_queued(tmp_path, state, ready, age_s,
+                                                                               consumers):
+    assert _drain_time(_sup(tmp_path, state, FakeDepths(ready, age_s, consumers))) < 0.8
 
 
 @pytest.mark.timeout(10)
