@@ -47,7 +47,9 @@ class Controls(Protocol):
 
 class Scheduler:
     def __init__(self, steps: list[Step], supervisor: Controls) -> None:
-        self.pending = sorted(steps, key=lambda s: (s.at_s if s.at_s is not None else float("inf")))
+        done = {id(s) for s in getattr(supervisor, "steps_before_clients", ())}  # fired by start()
+        self.pending = sorted((s for s in steps if id(s) not in done),
+                              key=lambda s: (s.at_s if s.at_s is not None else float("inf")))
         self.supervisor = supervisor
         self.fired: list[Step] = []
 
@@ -93,6 +95,14 @@ class Scheduler:
             act(step.target)
         except KeyError as exc:
             sup.events.add("error", step.target, action=step.action.value, error=str(exc))
+
+    @staticmethod
+    def before_clients(steps: list[Step], clients: set[str], supervisor: Controls) -> list[Step]:
+        """Fire the steps at 0 s that act on services, brokers and links, before any client
+        starts: "paused from 0 s" must hold before the first message, not a tick after it."""
+        zero = [s for s in steps if s.at_s == 0 and s.target not in clients]
+        player = Scheduler(zero, supervisor)
+        return player.tick(0.0, 0)
 
     def holds_run(self) -> bool:
         """A timed step is still to come: the run lasts until it has happened (a step counted

@@ -38,7 +38,7 @@ from engines.runtime.ports import PortError, Ports
 from engines.runtime.proctable import RUNNING, NodeProcess, ProcessTable, log_tail
 from engines.runtime.specs import RunPlan, make_plan, node_spec, write_spec
 from engines.topology import topofile
-from engines.topology.model import BrokerNode, Topology
+from engines.topology.model import BrokerNode, Step, Topology
 from engines.transports.amqp_streams import request_reread, write_origin
 
 BROKER_BACK_QUIET_S = 5.0  # consumers' reconnect back-off (at most 1 s) and a connection, under load
@@ -86,6 +86,7 @@ class Supervisor:
         self._start_future: Future[None] | None = None
         self._closed = False
         self.started_at: float | None = None
+        self.steps_before_clients: list[Step] = []  # the scenario's 0 s steps, fired by start()
         self.ended_at: float | None = None
         self.summary: dict[str, Any] | None = None
         self.guard: RunGuard | None = None  # reaper, port registry entry, telemetry token
@@ -162,7 +163,7 @@ class Supervisor:
         returns once every service is ready, every client started and one of them ready (the
         run's clock starts then)."""
         clients = [c.name for c in self.topology.clients()]
-        pending, started = list(clients), []
+        pending, started = list(clients), list[str]()
         deadline = time.monotonic() + self.ready_timeout_s
         ready: set[str] = set()  # once ready, a service may crash and restart as the run asks
         while True:
@@ -170,6 +171,11 @@ class Supervisor:
                                                       [s for s in services if s not in ready])
             ready |= now_ready
             for name in startorder.startable(pending, needs, ready):
+                if not started:
+                    from engines.runtime.scheduler import Scheduler
+
+                    self.steps_before_clients = Scheduler.before_clients(
+                        self.topology.scenario, set(clients), self)
                 self.start_node(name)
                 pending.remove(name)
                 started.append(name)
