@@ -133,5 +133,8 @@ def test_confirms_across_a_broker_kill_in_doubt_resent_duplicates(lab):
     charged_twice = db_rows(sup, "naive", "SELECT count(*) - count(DISTINCT message_id) FROM authorisations")
     assert charged_twice == naive["duplicates_processed"]
     assert db_rows(sup, "careful", "SELECT count(*) - count(DISTINCT message_id) FROM authorisations") == 0
-    # A kill mid-stream with 2 x 1000 publishes in flight duplicates something.
-    assert careful["duplicates_delivered"] + naive["duplicates_delivered"] > 0
+    # Each duplicate is a resend of a message the broker had kept but not confirmed when it died
+    # (how many of the in-doubt ones it had kept depends on the moment of the kill: often some,
+    # on a loaded machine sometimes none), so there are never more duplicates than resends.
+    resends = summary["nodes"]["shop-a"]["retries"] + summary["nodes"]["shop-b"]["retries"]
+    assert careful["duplicates_delivered"] + naive["duplicates_delivered"] <= resends
