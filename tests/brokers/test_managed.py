@@ -30,7 +30,7 @@ from engines.brokers import (
     cleanup_run_dir,
     procs,
 )
-from tests.brokers.conftest import assert_nothing_left
+from tests.brokers.conftest import assert_nothing_left, wait_declarations_on_disk
 
 pytestmark = pytest.mark.rabbitmq
 
@@ -116,6 +116,7 @@ def test_kill_leaves_nothing_and_restart_keeps_durable_state(own_broker: Managed
     _publish(url, "durable.transient", 40, persistent=False, durable=True)
     _publish(url, "classic.transient", 40, persistent=False, durable=False)
     names = ["durable.persistent", "durable.transient", "classic.transient"]
+    wait_declarations_on_disk(own_broker, names[:2])
     sampler = QueueDepthSampler(url, names, timeout=5)
     try:
         assert sampler.sample() == dict.fromkeys(names, 40)

@@ -47,6 +47,9 @@ def test_the_lazy_pirate_log_is_on_the_event_logs_clock(window, qtbot, tmp_path)
     kill = next(line for line in rm.dashboard.events.lines() if "kill pricing" in line)
     kill_t = float(kill.split()[0])
     times = [float(STAMP.match(line).group(1)) for line in resends]
-    assert all(kill_t <= t < kill_t + 60 for t in times), (kill_t, times)
+    # the kill's resends follow its line at once (a loaded machine may add a slow reply's resend
+    # before it: that one is on the same clock too, so the order still holds)
+    assert any(kill_t <= t < kill_t + 10 for t in times), (kill_t, times)
+    assert all(0 <= t < kill_t + 60 for t in times), (kill_t, times)
     assert times == sorted(times)
     assert_run_left_nothing(window, timeout_s=90)
