@@ -57,7 +57,7 @@ class Telemetry:
         """A state change (ready, done, gave-up...), sent at once."""
         if kind in ("ready", "done", "gave-up", "paused"):
             self._state = kind
-        self._events.put({"t": "event", "event": kind, **fields})
+        self._events.put({"t": "event", "event": kind, "ts": time.time(), **fields})  # when it happened
 
     def _send(self, message: dict[str, Any]) -> None:
         message.setdefault("node", self.node)

@@ -87,6 +87,8 @@ class Control:
             if proc.pid != pid:
                 return
             if event == "ready" and proc.state == "starting":  # a late joiner says when it joins
+                ts = msg.get("ts")
+                proc.ready_wall = float(ts) if isinstance(ts, (int, float)) else time.time()
                 self._set_state(proc, "ready", **({"joining_in_ms": msg["joining_in_ms"]}
                                                   if msg.get("joining_in_ms") else {}))
             elif event == "done" and proc.state in ("ready", "starting"):

@@ -46,6 +46,7 @@ class NodeProcess:
     before_pause: str = "ready"
     lives: int = 0
     start_pending: bool = False  # a new life is queued in the spawner
+    ready_wall: float | None = None  # time.time() at which this life said it was ready
     crash_log: str = ""  # the end of its log when it last crashed (for the events and the summary)
 
     @property

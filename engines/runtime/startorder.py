@@ -12,6 +12,7 @@ are still importing, instead of all clients waiting for the slowest service.
 from __future__ import annotations
 
 import threading
+import time
 
 from engines.runtime.errors import RunError
 from engines.runtime.proctable import ProcessTable, log_tail
@@ -52,8 +53,12 @@ def readiness(table: ProcessTable, lock: threading.RLock | threading.Lock,
     return set(names) - set(waiting), waiting
 
 
-def any_up(table: ProcessTable, lock: threading.RLock | threading.Lock, clients: list[str]) -> bool:
-    """Whether one of the started clients is ready to send, or already past it (done, ended):
-    the run's clock starts then."""
+def any_up(table: ProcessTable, lock: threading.RLock | threading.Lock, clients: list[str]) -> float | None:
+    """When (time.time()) the first of the started clients was ready to send, or now if one is
+    already past it (done, ended) without saying so; None while none is: the run's clock starts
+    then."""
     with lock:
-        return any(table.nodes[n].state not in ("idle", "starting") for n in clients)
+        up = [table.nodes[n] for n in clients if table.nodes[n].state not in ("idle", "starting")]
+        if not up:
+            return None
+        return min(p.ready_wall if p.ready_wall is not None else time.time() for p in up)

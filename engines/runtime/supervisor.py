@@ -179,8 +179,10 @@ class Supervisor:
                 self.start_node(name)
                 pending.remove(name)
                 started.append(name)
-            if self.started_at is None and (not clients or startorder.any_up(self.table, self._lock, started)):
-                self._set_origin()
+            if self.started_at is None:
+                ready_wall = startorder.any_up(self.table, self._lock, started)
+                if ready_wall is not None or not clients:
+                    self._set_origin(ready_wall)
             if not waiting and not pending and self.started_at is not None:
                 return
             if time.monotonic() > deadline:
@@ -189,12 +191,13 @@ class Supervisor:
                                f"its log {p.log_path} ends with:\n{log_tail(p.log_path)}")
             time.sleep(POLL_S)
 
-    def _set_origin(self) -> None:
+    def _set_origin(self, at_wall: float | None = None) -> None:
         # The run's clock (the scenario's, the GUI's, the report's): seconds since the first client
         # was ready to send (a kill at 1.5 s is 1.5 s into the traffic even when a loaded machine
         # takes seconds to start a client). Every file keeps `t` since the run folder opened;
         # `origin_t` converts.
-        self.started_at = time.monotonic()
+        now = time.monotonic()  # at_wall: the moment the first client said it was ready
+        self.started_at = now if at_wall is None else now - min(max(0.0, time.time() - at_wall), 5.0)
         self.events.set_origin(self.started_at)
         write_origin(self.run_dir, self.started_at)  # stream consumers starting at a time read it
         self.events.add("run-started", origin_t=round(self.started_at - self.events.t0, 3))
