@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
+from engines.runtime.control import POLL_S
 from engines.runtime.errors import RunError
 from engines.runtime.proctable import ProcessTable, log_tail
 from engines.topology.model import ServiceNode, Topology
@@ -62,3 +64,35 @@ def any_up(table: ProcessTable, lock: threading.RLock | threading.Lock, clients:
         if not up:
             return None
         return min(p.ready_wall if p.ready_wall is not None else time.time() for p in up)
+
+
+def start_clients(sup: Any, services: list[str], needs_of: dict[str, set[str]]) -> None:
+    """Start each client of a supervisor as soon as the services it reaches are ready; return
+    once every service is ready, every client started and one of them ready (the run's clock
+    starts then: `sup.set_origin`). The scenario's 0 s steps fire before the first client."""
+    from engines.runtime.scheduler import Scheduler
+
+    clients = [c.name for c in sup.topology.clients()]
+    pending, started = list(clients), list[str]()
+    deadline = time.monotonic() + sup.ready_timeout_s
+    ready: set[str] = set()  # once ready, a service may crash and restart as the run asks
+    while True:
+        now_ready, waiting = readiness(sup.table, sup._lock, [s for s in services if s not in ready])
+        ready |= now_ready
+        for name in startable(pending, needs_of, ready):
+            if not started:
+                sup.steps_before_clients = Scheduler.before_clients(sup.topology.scenario, set(clients), sup)
+            sup.start_node(name)
+            pending.remove(name)
+            started.append(name)
+        if sup.started_at is None:
+            ready_wall = any_up(sup.table, sup._lock, started)
+            if ready_wall is not None or not clients:
+                sup.set_origin(ready_wall)
+        if not waiting and not pending and sup.started_at is not None:
+            return
+        if time.monotonic() > deadline:
+            p = sup.table.nodes[(waiting or started or pending)[0]]
+            raise RunError(f"node '{p.name}' did not report ready within {sup.ready_timeout_s:g} s; "
+                           f"its log {p.log_path} ends with:\n{log_tail(p.log_path)}")
+        time.sleep(POLL_S)

@@ -35,7 +35,7 @@ from engines.runtime.guard import RunGuard
 from engines.runtime.linkfaults import LinkFaults
 from engines.runtime.metrics import Collector
 from engines.runtime.ports import PortError, Ports
-from engines.runtime.proctable import RUNNING, NodeProcess, ProcessTable, log_tail
+from engines.runtime.proctable import RUNNING, NodeProcess, ProcessTable
 from engines.runtime.specs import RunPlan, make_plan, node_spec, write_spec
 from engines.topology import topofile
 from engines.topology.model import BrokerNode, Step, Topology
@@ -159,39 +159,10 @@ class Supervisor:
         self._start_clients(services, startorder.needs(topo))
 
     def _start_clients(self, services: list[str], needs: dict[str, set[str]]) -> None:
-        """Each client as soon as the services it reaches are ready (engines.runtime.startorder);
-        returns once every service is ready, every client started and one of them ready (the
-        run's clock starts then)."""
-        clients = [c.name for c in self.topology.clients()]
-        pending, started = list(clients), list[str]()
-        deadline = time.monotonic() + self.ready_timeout_s
-        ready: set[str] = set()  # once ready, a service may crash and restart as the run asks
-        while True:
-            now_ready, waiting = startorder.readiness(self.table, self._lock,
-                                                      [s for s in services if s not in ready])
-            ready |= now_ready
-            for name in startorder.startable(pending, needs, ready):
-                if not started:
-                    from engines.runtime.scheduler import Scheduler
+        """Each client as soon as the services it reaches are ready (engines.runtime.startorder)."""
+        startorder.start_clients(self, services, needs)
 
-                    self.steps_before_clients = Scheduler.before_clients(
-                        self.topology.scenario, set(clients), self)
-                self.start_node(name)
-                pending.remove(name)
-                started.append(name)
-            if self.started_at is None:
-                ready_wall = startorder.any_up(self.table, self._lock, started)
-                if ready_wall is not None or not clients:
-                    self._set_origin(ready_wall)
-            if not waiting and not pending and self.started_at is not None:
-                return
-            if time.monotonic() > deadline:
-                p = self.table.nodes[(waiting or started or pending)[0]]
-                raise RunError(f"node '{p.name}' did not report ready within {self.ready_timeout_s:g} s; "
-                               f"its log {p.log_path} ends with:\n{log_tail(p.log_path)}")
-            time.sleep(POLL_S)
-
-    def _set_origin(self, at_wall: float | None = None) -> None:
+    def set_origin(self, at_wall: float | None = None) -> None:
         # The run's clock (the scenario's, the GUI's, the report's): seconds since the first client
         # was ready to send (a kill at 1.5 s is 1.5 s into the traffic even when a loaded machine
         # takes seconds to start a client). Every file keeps `t` since the run folder opened;
