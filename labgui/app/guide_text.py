@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from engines.topology import topofile
+from engines.topology.filememo import per_file
 from engines.topology.model import BrokerNode, ClientNode, Link, ServiceNode, Topology
 from engines.topology.problems import TopologyError
 
@@ -60,6 +61,7 @@ KIND_TEXT: dict[type, str] = {
 }
 
 
+@per_file
 def lesson_line(path: Path) -> str:
     """An example's one-line lesson: the first sentence of its description."""
     try:

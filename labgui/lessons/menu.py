@@ -10,11 +10,13 @@ from PySide6.QtWidgets import QMainWindow, QMenu
 
 from engines.lessons import catalog
 from engines.lessons.loader import load
+from engines.topology.filememo import per_file
 from engines.topology.problems import TopologyError
 from labgui.lessons.controller import LessonController
 from labgui.lessons.host import LessonHost
 
 
+@per_file
 def title_of(path: Path) -> str:
     """A lesson's menu entry: its number and title (the file name if it does not load)."""
     number = path.name.split("-", 1)[0]
