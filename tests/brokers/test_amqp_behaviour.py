@@ -62,23 +62,25 @@ DURABILITY = """
       - {name: forgetter, kind: client, style: notification, transport: amqp, rate: 100, count: 400,
          persistent: false}
       - {name: rabbit, kind: broker}
-      - {name: books-durable, kind: service, join_after_ms: 4000}
-      - {name: books-transient, kind: service, join_after_ms: 4000}
+      - {name: books-durable, kind: service, join_after_ms: 6000}
+      - {name: books-transient, kind: service, join_after_ms: 6000}
     links:
       - {from: keeper, to: rabbit, channel: kept}
       - {from: forgetter, to: rabbit, channel: forgotten}
       - {from: rabbit, to: books-durable, channel: kept, durable: true}
       - {from: rabbit, to: books-transient, channel: forgotten, durable: false}
     scenario:
-      - {action: kill, target: rabbit, at_s: 2}
-      - {action: restart, target: rabbit, at_s: 3}
+      - {action: kill, target: rabbit, at_s: 3.5}
+      - {action: restart, target: rabbit, at_s: 4.5}
     """
 
 
 @pytest.mark.timeout(180)
 def test_broker_kill_durable_persistent_survives_transient_does_not(lab):
-    """Nobody consumes before the kill (the services join at 4 s), so each queue holds
-    about 200 confirmed messages when the broker dies."""
+    """Nobody consumes before the kill (the services join at 6 s), so each queue holds
+    about 350 confirmed messages when the broker dies. The kill comes 3.5 s after the queues
+    were declared: RabbitMQ 3.10 answers declare-ok before Mnesia has written the declaration,
+    and a kill 2 s after it, on a loaded machine, once lost the durable queue itself."""
     summary, sup = lab.run(topology(DURABILITY))
     keeper, forgetter = summary["nodes"]["keeper"], summary["nodes"]["forgetter"]
     assert keeper["sent"] == forgetter["sent"] == 400
@@ -133,8 +135,10 @@ def test_confirms_across_a_broker_kill_in_doubt_resent_duplicates(lab):
     charged_twice = db_rows(sup, "naive", "SELECT count(*) - count(DISTINCT message_id) FROM authorisations")
     assert charged_twice == naive["duplicates_processed"]
     assert db_rows(sup, "careful", "SELECT count(*) - count(DISTINCT message_id) FROM authorisations") == 0
-    # Each duplicate is a resend of a message the broker had kept but not confirmed when it died
-    # (how many of the in-doubt ones it had kept depends on the moment of the kill: often some,
-    # on a loaded machine sometimes none), so there are never more duplicates than resends.
+    # A duplicate is either a resend of a message the broker had kept but not confirmed when it
+    # died (how many of the in-doubt ones it had kept depends on the moment of the kill: often
+    # some, on a loaded machine sometimes none), or a message a consumer had processed but not
+    # yet acked at the kill, which the restarted broker delivers again: at most its prefetch.
     resends = summary["nodes"]["shop-a"]["retries"] + summary["nodes"]["shop-b"]["retries"]
-    assert careful["duplicates_delivered"] + naive["duplicates_delivered"] <= resends
+    unacked_at_kill = 200 + 200  # careful's and naive's prefetch
+    assert careful["duplicates_delivered"] + naive["duplicates_delivered"] <= resends + unacked_at_kill
