@@ -13,12 +13,26 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from typing import Protocol
 
 from engines.runtime.control import POLL_S
 from engines.runtime.errors import RunError
 from engines.runtime.proctable import ProcessTable, log_tail
-from engines.topology.model import ServiceNode, Topology
+from engines.runtime.scheduler import Controls, Scheduler
+from engines.topology.model import ServiceNode, Step, Topology
+
+
+class Starting(Controls, Protocol):
+    """What the start loop reads and does of a supervisor."""
+
+    topology: Topology
+    table: ProcessTable
+    ready_timeout_s: float
+    started_at: float | None
+    steps_before_clients: list[Step]
+    _lock: threading.RLock
+
+    def set_origin(self, at_wall: float | None = None) -> None: ...
 
 
 def needs(topology: Topology) -> dict[str, set[str]]:
@@ -66,12 +80,10 @@ def any_up(table: ProcessTable, lock: threading.RLock | threading.Lock, clients:
         return min(p.ready_wall if p.ready_wall is not None else time.time() for p in up)
 
 
-def start_clients(sup: Any, services: list[str], needs_of: dict[str, set[str]]) -> None:
+def start_clients(sup: Starting, services: list[str], needs_of: dict[str, set[str]]) -> None:
     """Start each client of a supervisor as soon as the services it reaches are ready; return
     once every service is ready, every client started and one of them ready (the run's clock
     starts then: `sup.set_origin`). The scenario's 0 s steps fire before the first client."""
-    from engines.runtime.scheduler import Scheduler
-
     clients = [c.name for c in sup.topology.clients()]
     pending, started = list(clients), list[str]()
     deadline = time.monotonic() + sup.ready_timeout_s

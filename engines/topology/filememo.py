@@ -15,35 +15,28 @@ from pathlib import Path
 from typing import TypeVar
 
 T = TypeVar("T")
-Stamp = tuple[str, int, int] | None
-
-
-def _stamp(path: Path) -> Stamp:
-    """The file's identity for the memo: where it is, when it last changed, how long it is."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None  # a missing file is never remembered: the function says what it says of it
-    return str(Path(path).resolve()), st.st_mtime_ns, st.st_size
+Version = tuple[int, int]  # when the file last changed (ns), how long it is
 
 
 def per_file(fn: Callable[[Path], T]) -> Callable[[Path], T]:
     """`fn(path)` computed once per version of the file (its result must be immutable)."""
-    memo: dict[str, tuple[Stamp, T]] = {}
+    memo: dict[str, tuple[Version, T]] = {}  # resolved path -> the version read, its answer
     lock = threading.Lock()
 
     @wraps(fn)
     def remembered(path: Path) -> T:
-        stamp = _stamp(path)
-        if stamp is None:
-            return fn(path)
+        try:
+            st = os.stat(path)
+        except OSError:
+            return fn(path)  # a missing file is never remembered: the function says what it says
+        key, version = str(Path(path).resolve()), (st.st_mtime_ns, st.st_size)
         with lock:
-            hit = memo.get(stamp[0])
-        if hit is not None and hit[0] == stamp:
+            hit = memo.get(key)
+        if hit is not None and hit[0] == version:
             return hit[1]
         value = fn(path)
         with lock:
-            memo[stamp[0]] = (stamp, value)
+            memo[key] = (version, value)
         return value
 
     return remembered
