@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from engines.brokers.plugins import private_plugins_dir
 from engines.brokers.procs import free_ports
 from engines.hygiene import RUN_MARK
 
@@ -123,9 +124,9 @@ def write_files(layout: NodeLayout) -> None:
         "log.console = false",
         "log.file.level = info",
     ]
-    plugins = "[]"
+    enabled: list[str] = []
     if layout.mgmt_port is not None:
-        plugins = "[rabbitmq_management]"
+        enabled.append("rabbitmq_management")
         lines += [f"management.tcp.port = {layout.mgmt_port}", "management.tcp.ip = 127.0.0.1",
                   "collect_statistics_interval = 1000",
                   # the API's per-queue counts come from samples kept at this granularity (s);
@@ -143,7 +144,8 @@ def write_files(layout: NodeLayout) -> None:
                   f"cluster_formation.classic_config.nodes.1 = {layout.seed}"]
     layout.config_file.write_text("\n".join([*lines, ""]), encoding="utf-8")
     os.chmod(layout.config_file, 0o600)
-    (d / "enabled_plugins").write_text(f"{plugins}.\n", encoding="utf-8")
+    (d / "enabled_plugins").write_text(f"[{','.join(enabled)}].\n", encoding="utf-8")
+    private_plugins_dir(d, enabled)  # what the node enables and needs, not all 70 shipped
     (d / "rabbitmq-env.conf").write_text("# the lab sets everything through the environment\n")
     save_state(layout, beam_pid=None)
 
@@ -174,6 +176,8 @@ def environment(layout: NodeLayout) -> dict[str, str]:
         RABBITMQ_CONF_ENV_FILE=str(d / "rabbitmq-env.conf"),
         RABBITMQ_PID_FILE=str(d / "beam.pid"),
     )
+    if (d / "plugins").is_dir():  # engines.brokers.plugins: the enabled ones and their needs
+        env["RABBITMQ_PLUGINS_DIR"] = str(d / "plugins")
     env[RUN_MARK] = str(d.resolve().parents[1])  # <run>/brokers/<name>: beam's helpers inherit it
 
     return env
