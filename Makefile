@@ -16,7 +16,7 @@ run: setup
 # cores with three workers; five made RabbitMQ cluster failovers miss their timing): four share the waiting (tests of one file stay on one
 # worker, so a file's shared broker boots once).
 test: setup
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -n 4 --dist loadfile
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -n 4 --dist loadfile --no-loadscope-reorder
 
 setup: system $(VENV)/.installed
 
