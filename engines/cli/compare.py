@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from engines.replay import compare_html
-from engines.replay.compare import RunSide, differences, open_side
 from engines.trace.rundata import RunDirError
+
+if TYPE_CHECKING:
+    from engines.replay.compare import RunSide
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -28,6 +30,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def main(args: argparse.Namespace) -> int:
+    # here, not at the top: every `labgui` command builds this parser, and the comparison's
+    # plotting (matplotlib) and the runtime would add about a second to each of them
+    from engines.replay import compare_html
+    from engines.replay.compare import open_side
+
     refused: list[str] = []
     try:
         if args.transports:
@@ -62,5 +69,7 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _print(sides: list[RunSide]) -> None:
+    from engines.replay.compare import differences
+
     for line in differences(sides):
         print(f"  {line}")

@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from engines.report.build import ReportError, build_report
-
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = sub.add_parser(
@@ -20,6 +18,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
+    # here, not at the top: every `labgui` command builds this parser, and the report's
+    # plotting (matplotlib) would add about a second to each of them
+    from engines.report.build import ReportError, build_report
+
     failed = 0
     for run_dir in args.run_dirs:
         try:

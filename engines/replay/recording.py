@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from engines.report.build import fault_events
+from engines.report.events import fault_events
 from engines.report.periods import FaultPeriod, fault_periods
 from engines.runtime.events import STATES
 from engines.topology.model import Topology

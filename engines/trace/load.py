@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from engines.nodes import records
-from engines.report.build import fault_events, read_events, run_origin
+from engines.report.events import fault_events, read_events, run_origin
 from engines.report.periods import FaultPeriod, fault_periods
 from engines.topology import topofile
 from engines.topology.model import Topology

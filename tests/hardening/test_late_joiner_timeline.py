@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from engines.report.build import fault_events
+from engines.report.events import fault_events
 from engines.report.periods import fault_periods
 from engines.runtime import Supervisor
 from engines.topology import topofile

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from engines.cli import main as cli
-from engines.report.build import fault_events, read_events, run_origin
+from engines.report.events import fault_events, read_events, run_origin
 from engines.testing.runner import TopologyResult, run_file
 from engines.trace import ids as idlists
 from engines.trace.load import open_run
