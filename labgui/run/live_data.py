@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from engines.report.build import QUEUE_GAP_S, fault_events, gaps_broken
+from engines.report.build import QUEUE_GAP_S, gaps_broken
+from engines.report.events import fault_events
 from engines.report.periods import FaultPeriod, fault_periods
 from engines.runtime.events import STATES
 from engines.topology import chains
