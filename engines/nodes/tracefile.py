@@ -80,7 +80,9 @@ class TraceWriter:
             self._mm[8:16] = capacity.to_bytes(8, "little", signed=True)
             self._mm[16:24] = mode.to_bytes(8, "little", signed=True)
         self.capacity = capacity
-        self.n = _used(self._mm, capacity)  # a restarted node appends after its earlier life
+        # a restarted node appends after its earlier life; a new file has none (probing its holes
+        # faults in a page each: 10 to 30 ms of a node's start)
+        self.n = _used(self._mm, capacity) if exists else 0
         self._pack = RECORD.pack_into
 
     def add(self, ts: int, kind: int, msg: int, attempt: int = 0, flags: int = 0, aux: int = 0,
