@@ -83,6 +83,7 @@ class ClientRecorder:
                 flags2 = True
                 os.ftruncate(fd, _size(capacity, responders))
             self._mm = mmap.mmap(fd, _size(capacity, responders, flags2))
+            tf.no_readahead(self._mm)
         finally:
             os.close(fd)
         self._mv = memoryview(self._mm)
