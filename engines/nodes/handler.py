@@ -275,11 +275,11 @@ class Handler:
         if self.downstream is not None:  # the dual write: a crash just above loses these
             self.downstream.after_commit(batch, outcomes)
         now = time.monotonic_ns()
-        dups = outcomes.count(DUPLICATE)
-        if len(batch) == 1:  # lockstep: no Counters for one delivery
+        if len(batch) == 1:  # lockstep: no Counters, dicts or lists for one delivery
             d = batch[0]
-            self.stats.delivered({d[0]: 1}, 1 - dups, dups, int(d[3]), [(now - d[4], 1)])
+            self.stats.delivered_one(d[0], outcomes[0] == DUPLICATE, d[3], now - d[4])
             return outcomes
+        dups = outcomes.count(DUPLICATE)
         # counted in C (a batch often shares one client and one send time): no Python loop per message
         self.stats.delivered(Counter(map(_CLIENT, batch)), len(batch) - dups, dups,
                              sum(map(_REDELIVERED, batch)),

@@ -14,7 +14,6 @@ from engines.nodes.spec import NodeSpec, open_trace
 from engines.nodes.stats import ServiceStats
 from engines.nodes.store import Store
 from engines.nodes.telemetry import Telemetry
-from engines.transports.amqp_streams import read_origin
 from engines.transports.base import EXIT_OK, SERVICE, Inbound, ServiceConfig, ServiceContext
 
 
@@ -101,6 +100,8 @@ def _wait_to_join(spec: NodeSpec, after_s: float, stop: threading.Event) -> bool
     stopped first. Services start before the clients and the clock starts with the first
     client ready, which a loaded machine can delay by seconds: counted from its own start, a
     late subscriber would join before the first message and miss nothing."""
+    from engines.transports.amqp_streams import read_origin  # json, re, datetime: late joiners only
+
     began = time.time()
     origin = read_origin(spec.node_dir)
     while origin is None:  # the first life: the clock has not started yet

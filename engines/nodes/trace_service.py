@@ -36,6 +36,14 @@ def trace_batch(trace: tf.TraceWriter, batch: Sequence[DeliveryRow], outcomes: S
                 t_in: int, t_commit: int) -> None:
     """Record `batch` as delivered at `t_in` and (with `outcomes`) committed at `t_commit`."""
     add = trace.add
+    if len(batch) == 1:  # lockstep: the same records as a plain range of one, without the maps
+        d = batch[0]
+        if not (d[3] or d[2]) and (outcomes is None or outcomes[0] != DUPLICATE):
+            first = (d[0] << 32) | d[1]
+            add(t_in, tf.DELIVER, first, 0, 0, 1)
+            if outcomes is not None:
+                add(t_commit, tf.COMMIT, first, 0, 0, 1)
+            return
     if _plain_range(batch, outcomes):
         first = (batch[0][0] << 32) | batch[0][1]
         flags = tf.F_RANGE if len(batch) > 1 else 0

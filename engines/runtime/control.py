@@ -111,7 +111,9 @@ class Control:
             restart: list[str] = []
             with self.lock:
                 for proc in self.table.nodes.values():
-                    if proc.popen is None or proc.state not in RUNNING:
+                    # a life still being recorded (spawn() replays its early events next) ends
+                    # after them: a fast client done before then kept neither `starting` nor `done`
+                    if proc.popen is None or proc.state not in RUNNING or proc.name in self._spawning:
                         continue
                     code = proc.popen.poll()
                     if code is None:

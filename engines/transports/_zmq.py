@@ -28,6 +28,7 @@ MAX_FRAME_BYTES = 17 * 1024 * 1024  # the largest payload a topology allows (16 
 _LENGTH_FIELD = struct.Struct("<I")  # a header's payload length, its last field
 _LENGTH_AT = wire.HEADER_SIZE - _LENGTH_FIELD.size
 _EVENTS, _POLLIN, _NOBLOCK = int(zmq.EVENTS), int(zmq.POLLIN), int(zmq.NOBLOCK)  # plain ints: enum arithmetic costs per call
+_HEADER_UNPACK = wire.HEADER.unpack_from
 _UNIFORM_CACHE = 256  # decoders kept for distinct payload lengths (hostile lengths must not grow it)
 
 
@@ -202,10 +203,26 @@ class Batch:
         if tag is not None:
             self.tags.extend([tag] * len(decoded))
 
+    def _add_one(self, body: bytes, tag: list[bytes] | None) -> None:
+        """`add` for a frame that `_single` says is exactly one message, without the generic
+        decoding: the same delivery, or the same skip."""
+        h = _HEADER_UNPACK(body)
+        accept = self.accept
+        if accept is not None and (h[0] not in accept.kinds or h[2] not in accept.clients):
+            self.bad += 1
+            return
+        self.items.append((h[2], h[4], h[3], h[1] & 1, h[5], True))
+        self.heads.append(h)
+        if tag is not None:
+            self.tags.append(tag)
+
     def add_singles(self, bodies: list[bytes], tags: list[list[bytes]] | None = None) -> None:
         """Frames of one message each (`_single`): when they are all one size they are decoded
         together in C, as one batch frame would be; if that would skip anything they are added
         frame by frame, so a bad frame is still skipped alone. `tags`: one per frame."""
+        if len(bodies) == 1:  # lockstep: one message, its length already checked (`_single`)
+            self._add_one(bodies[0], None if tags is None else tags[0])
+            return
         if len(bodies) > 1 and len(set(map(len, bodies))) == 1:
             bad = self.bad
             self.add(b"".join(bodies))

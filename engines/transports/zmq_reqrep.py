@@ -268,6 +268,22 @@ def _reply_all(ctx: ServiceContext, sock: zmq.Socket[bytes], tags: list[list[byt
     reopened its socket has a new identity) is dropped by ROUTER without a word; with
     ROUTER_MANDATORY it is an error (EHOSTUNREACH), counted as `replies_unroutable`."""
     send = sock.send
+    if len(tags) == 1 and outcomes[0] != CALL_FAILED:  # lockstep: one reply, one counter
+        h = heads[0]
+        name = "replies_sent"
+        try:
+            for part in tags[0]:
+                send(part, _MORE)
+            send(wire.reply_to(h, wire.FLAG_DUPLICATE if outcomes[0] == DUPLICATE else 0,
+                               stamps.get(h[2], b"")), _LAST)
+        except zmq.Again:
+            name = "replies_dropped_hwm"
+        except zmq.ZMQError as exc:
+            if exc.errno != zmq.EHOSTUNREACH:
+                raise
+            name = "replies_unroutable"
+        ctx.stats.count(name)
+        return
     sent = unroutable = full = 0
     for envelope, h, outcome in zip(tags, heads, outcomes, strict=True):
         if outcome == CALL_FAILED:  # its call downstream failed: no answer (the caller times out)

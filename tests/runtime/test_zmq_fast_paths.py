@@ -192,3 +192,45 @@ def test_recv_parts_gives_what_recv_multipart_gives() -> None:
             raise AssertionError("an empty socket gave a message")
     finally:
         _close(ctx, dealer, router)
+
+
+def test_a_lone_message_is_decoded_as_the_batch_decoder_would_and_checked_alike() -> None:
+    """The one-message path (lockstep) gives the same delivery, and skips what `Accept` refuses."""
+    good = wire.pack(wire.REQUEST, 1, 7, 2, 123, b"p" * 9, flags=wire.FLAG_REDELIVERED)
+    one, generic = Batch(Accept(wire.REQUEST, [1])), Batch(Accept(wire.REQUEST, [1]))
+    one.add_singles([good], [[b"id", b""]])
+    generic.add(good, [b"id", b""])
+    assert (one.items, one.heads, one.tags, one.bad) == (generic.items, generic.heads, generic.tags, 0)
+    for bad in (wire.pack(wire.NOTIFY, 1, 7, 0, 1, b"p"), wire.pack(wire.REQUEST, 2, 7, 0, 1, b"p")):
+        skipped = Batch(Accept(wire.REQUEST, [1]))
+        skipped.add_singles([bad], [[b"id", b""]])
+        assert (skipped.items, skipped.tags, skipped.bad) == ([], [], 1)
+
+
+def test_lockstep_counts_and_latencies_reach_the_snapshot() -> None:
+    """One-delivery counting keeps the counters of the batch form; latencies wait for the snapshot."""
+    from engines.nodes.stats import ServiceStats
+
+    one, batch = ServiceStats(2), ServiceStats(2)
+    for i in range(300):  # past the fold threshold, and a remainder the snapshot folds
+        one.delivered_one(1, i % 3 == 0, i % 5 == 0, 1000 * (i + 1))
+        batch.delivered({1: 1}, int(i % 3 != 0), int(i % 3 == 0), int(i % 5 == 0), [(1000 * (i + 1), 1)])
+    a, b = one.snapshot(), batch.snapshot()
+    assert a["c"] == b["c"] and a["by_client"] == b["by_client"]
+    assert one.latency.total == batch.latency.total == 300 and one.latency.max_ns == batch.latency.max_ns
+
+
+def test_a_clients_reply_latencies_reach_every_snapshot(tmp_path: Path) -> None:
+    from engines.nodes.records import ClientRecorder
+
+    rec = ClientRecorder(tmp_path / "records.bin", 1000)
+    for seq in range(300):
+        rec.sent(seq)
+        rec.reply(seq, 0)
+    first = rec.snapshot()["h"]
+    rec.sent(300)
+    rec.reply(300, 0)
+    second = rec.snapshot()["h"]
+    assert isinstance(first, dict) and isinstance(second, dict)
+    assert (first["n"], second["n"]) == (300, 301)
+    rec.close()
