@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -27,19 +26,6 @@ PROJECT_ROOT = Path(engines.__file__).resolve().parent.parent
 # install's import finder, cost about 20 ms of CPU a process, a fifth of a node's start). Their
 # path is then the project, this interpreter's package folders, and the caller's PYTHONPATH.
 PACKAGE_DIRS = [p for p in sys.path if p and Path(p).name in ("site-packages", "dist-packages")]
-# With PYTHONDONTWRITEBYTECODE set (as in the shells of this machine), every node compiled the
-# project's sources again: about 35 ms of CPU a node, a third of its start. Nodes keep their
-# bytecode under the user's cache instead, so the source tree still gets no __pycache__.
-
-
-def _pycache() -> Path:
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    if not os.path.isabs(cache):  # no home directory: the temporary folder
-        cache = tempfile.gettempdir()
-    return Path(cache) / "topology-lab" / "pycache"
-
-
-PYCACHE = _pycache()
 RUNNING = ("starting", "ready", "done", "paused")
 
 
@@ -101,8 +87,6 @@ class ProcessTable:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH"),
                                                           *PACKAGE_DIRS]))
         env["PYTHONUNBUFFERED"] = "1"
-        if env.pop("PYTHONDONTWRITEBYTECODE", None) and not env.get("PYTHONPYCACHEPREFIX"):
-            env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
         env[RUN_MARK] = str(node.node_dir.resolve().parents[1])  # <run>/nodes/<name>: the reaper's mark
         node.node_dir.mkdir(parents=True, exist_ok=True)
         with open(node.log_path, "ab") as log:
