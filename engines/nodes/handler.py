@@ -278,12 +278,11 @@ class Handler:
         dups = outcomes.count(DUPLICATE)
         if len(batch) == 1:  # lockstep: no Counters for one delivery
             d = batch[0]
-            self.stats.delivered({d[0]: 1}, 1 - dups, dups, int(d[3]), [(now - d[4], 1)])
+            self.stats.delivered({d[0]: 1}, 1 - dups, dups, int(d[3]), now, {d[4]: 1})
             return outcomes
         # counted in C (a batch often shares one client and one send time): no Python loop per message
         self.stats.delivered(Counter(map(_CLIENT, batch)), len(batch) - dups, dups,
-                             sum(map(_REDELIVERED, batch)),
-                             [(now - ts, n) for ts, n in Counter(map(_TS, batch)).items()])
+                             sum(map(_REDELIVERED, batch)), now, Counter(map(_TS, batch)))
         return outcomes
 
     def _crash(self, where: str) -> None:

@@ -39,8 +39,9 @@ class ServiceStats:
                 self.counters[peak] = value
 
     def delivered(self, by_client: Mapping[int, int], applied: int, duplicates: int,
-                  redelivered: int, latencies_ns: list[tuple[int, int]]) -> None:
-        """One committed batch (called by the handler); latencies as (ns, how many)."""
+                  redelivered: int, now_ns: int, sent_ns: Mapping[int, int]) -> None:
+        """One committed batch (called by the handler) at `now_ns`; its deliveries' send times
+        as {ts: how many}, so the latencies are recorded in bulk (`Histogram.add_since`)."""
         with self._lock:
             c = self.counters
             n = applied + duplicates
@@ -51,9 +52,7 @@ class ServiceStats:
             for client, k in by_client.items():
                 if 0 <= client < len(self.by_client):
                     self.by_client[client] += k
-            add = self.latency.add
-            for ns, n in latencies_ns:
-                add(ns, n)
+            self.latency.add_since(now_ns, sent_ns, n)
 
     def snapshot(self) -> dict[str, object]:
         with self._lock:
