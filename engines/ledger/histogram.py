@@ -71,14 +71,14 @@ class Histogram:
         if ns > self.max_ns:
             self.max_ns = ns
 
-    def add_since(self, now_ns: int, sent_ns: Mapping[int, int], total: int) -> None:
-        """`now_ns - ts` recorded `sent_ns[ts]` times for each send time `ts` (`total` in all):
-        what `add` would record, with one bisect in C a value and a Python step per counts
-        index, not per message (a batch of one-message frames has a send time each)."""
+    def add_since(self, now_ns: int, sent_ns: Mapping[int, int] | list[int], total: int) -> None:
+        """`now_ns - ts` recorded `sent_ns[ts]` times for each send time `ts` (`total` in all;
+        a list: each once): what `add` would record, with one bisect in C a value and a Python
+        step per counts index, not per message (one-message frames have a send time each)."""
         if not sent_ns:
             return
         hdr = self.hdr
-        if len(sent_ns) == total:  # every count 1: counted in C
+        if isinstance(sent_ns, list) or len(sent_ns) == total:  # every count 1: counted in C
             by_index = Counter(map(_INDEX_PLUS_1, map(sub, repeat(now_ns), sent_ns)))
         else:
             by_index = Counter()

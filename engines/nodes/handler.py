@@ -280,9 +280,11 @@ class Handler:
             d = batch[0]
             self.stats.delivered({d[0]: 1}, 1 - dups, dups, int(d[3]), now, {d[4]: 1})
             return outcomes
-        # counted in C (a batch often shares one client and one send time): no Python loop per message
+        # counted in C (batch frames share a send time, one-message frames have one each): no
+        # Python loop per message
+        sent = Counter(map(_TS, batch)) if batch[0][4] == batch[1][4] else list(map(_TS, batch))
         self.stats.delivered(Counter(map(_CLIENT, batch)), len(batch) - dups, dups,
-                             sum(map(_REDELIVERED, batch)), now, Counter(map(_TS, batch)))
+                             sum(map(_REDELIVERED, batch)), now, sent)
         return outcomes
 
     def _crash(self, where: str) -> None:

@@ -39,9 +39,9 @@ class ServiceStats:
                 self.counters[peak] = value
 
     def delivered(self, by_client: Mapping[int, int], applied: int, duplicates: int,
-                  redelivered: int, now_ns: int, sent_ns: Mapping[int, int]) -> None:
+                  redelivered: int, now_ns: int, sent_ns: Mapping[int, int] | list[int]) -> None:
         """One committed batch (called by the handler) at `now_ns`; its deliveries' send times
-        as {ts: how many}, so the latencies are recorded in bulk (`Histogram.add_since`)."""
+        as {ts: how many} or one each, so the latencies are recorded in bulk (`Histogram.add_since`)."""
         with self._lock:
             c = self.counters
             n = applied + duplicates

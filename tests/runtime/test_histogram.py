@@ -78,3 +78,7 @@ def test_bulk_latencies_record_what_one_add_each_records() -> None:
         assert (bulk.total, bulk.max_ns, bulk.hdr.min_value, bulk.hdr.max_value) == (
             one.total, one.max_ns, one.hdr.min_value, one.hdr.max_value)
         assert bulk.to_wire() == one.to_wire()
+        if all(n == 1 for n in sent.values()):  # the list form: each send time once
+            listed = Histogram()
+            listed.add_since(now, list(sent), len(sent))
+            assert listed.to_wire() == one.to_wire() and list(listed.counts()) == list(one.counts())
