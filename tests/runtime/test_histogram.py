@@ -67,9 +67,14 @@ def test_bulk_latencies_record_what_one_add_each_records() -> None:
     for _ in range(200):
         now = rng.randrange(10**12, 10**13)
         sent: dict[int, int] = {}
-        for _ in range(rng.choice([1, 3, 64, 600])):
+        if rng.random() < 0.4:  # one-message frames: a send time each, close together (few indices)
+            start, gap = int(10 ** rng.uniform(3, 10)), rng.randrange(1, 5000)
+            sent = dict.fromkeys(range(now - start, now - start - gap * rng.randrange(1, 700), -gap), 1)
+        for _ in range(rng.choice([0, 1, 3, 64, 600])):
             ago = rng.choice([rng.randrange(-5000, 5000), rng.randrange(10**7), int(10 ** rng.uniform(0, 12))])
             sent[now - ago] = sent.get(now - ago, 0) + rng.choice([1, 1, 1, 128])
+        if not sent:
+            continue
         one, bulk = Histogram(), Histogram()
         for ts, n in sent.items():
             one.add(now - ts, n)
