@@ -83,7 +83,7 @@ class Histogram:
             lats = sorted(map(sub, repeat(now_ns), sent_ns))  # send order: one reversed run, O(n) in C
             first, last = _INDEX_PLUS_1(lats[0]), _INDEX_PLUS_1(lats[-1])
             if (last - first) * 8 < len(lats):  # few counts indices: a bisect for each of them
-                by_index = Counter()
+                by_index: Counter[int] = Counter()
                 at = 0
                 for k in range(first, last + 1):
                     end = bisect.bisect_left(lats, _BOUNDS_NS[k], at) if k < last else len(lats)
