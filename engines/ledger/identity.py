@@ -50,3 +50,8 @@ class HopIds:
         """The downstream ID of upstream message (client, seq), or None if this hop does not carry it."""
         index = self.by_upstream.get(client)
         return None if index is None else (index, seq)
+
+    def carries(self, client: int) -> bool:
+        """Whether this hop carries messages of upstream client `client` (then `downstream`
+        keeps each one's sequence number: many are derived at once without a call each)."""
+        return client in self.by_upstream

@@ -36,6 +36,7 @@ from engines.nodes.store import Store
 from engines.nodes.trace_service import trace_batch
 from engines.nodes.tracefile import TraceWriter
 from engines.transports.base import CALL_FAILED, DUPLICATE, EXIT_CRASH, DeliveryRow, ServiceConfig
+from engines.transports.delivery import plain_run
 
 if TYPE_CHECKING:  # a service without outgoing links never loads it (its HTTP pulls in ssl)
     from engines.nodes.downstream import Downstream
@@ -248,6 +249,7 @@ class Handler:
             crash_now = False  # the driver dies in crash_after_reply, once the reply is out
             self._reply_crash_due = True
         trace = self.trace
+        plain = self._split is None and len(batch) > 1 and plain_run(batch)  # once for store, trace, counters
         if self._split is not None:  # marker and effect in two transactions (engines.nodes.split)
             outcomes = self._split.write(batch, len(batch) - 1 if crash_now else None,
                                          self.crash_point, self._crash)
@@ -255,7 +257,7 @@ class Handler:
                 trace_batch(trace, batch, outcomes, t_in, time.monotonic_ns())
         else:
             try:
-                outcomes = self.store.write(batch, dedupe=self.config.idempotent)
+                outcomes = self.store.write(batch, dedupe=self.config.idempotent, plain=plain)
                 if self.downstream is not None and self.downstream.outbox:  # same transaction
                     self.store.add_outbox(self.downstream.outbox_rows(batch, outcomes))
             except Exception:
@@ -268,7 +270,7 @@ class Handler:
                 self._crash("before its commit")
             self.store.commit()
             if trace is not None:
-                trace_batch(trace, batch, outcomes, t_in, time.monotonic_ns())
+                trace_batch(trace, batch, outcomes, t_in, time.monotonic_ns(), plain)
             if crash_now:
                 self._crash("after its commit, before replying or acking")
         self.handled += len(batch)
@@ -280,10 +282,14 @@ class Handler:
             self.stats.delivered_one(d[0], outcomes[0] == DUPLICATE, d[3], now - d[4])
             return outcomes
         dups = outcomes.count(DUPLICATE)
-        # counted in C (a batch often shares one client and one send time): no Python loop per message
+        # counted in C (batch frames share a send time, one-message frames have one each): no
+        # Python loop per message
+        sent = Counter(map(_TS, batch)) if batch[0][4] == batch[1][4] else list(map(_TS, batch))
+        if plain:
+            self.stats.delivered({batch[0][0]: len(batch)}, len(batch) - dups, dups, 0, now, sent)
+            return outcomes
         self.stats.delivered(Counter(map(_CLIENT, batch)), len(batch) - dups, dups,
-                             sum(map(_REDELIVERED, batch)),
-                             [(now - ts, n) for ts, n in Counter(map(_TS, batch)).items()])
+                             sum(map(_REDELIVERED, batch)), now, sent)
         return outcomes
 
     def _crash(self, where: str) -> None:

@@ -30,23 +30,35 @@ POLL_S = 0.02
 
 
 class QueuePacer:
-    """The Pacer protocol over a queue of sequence numbers: `take` hands out what was put."""
+    """The Pacer protocol over a queue of sequence numbers: `take` hands out what was put.
+
+    The queue holds runs (ranges), not numbers: a batch's events are usually consecutive
+    numbers, so a put and a take cost a step per run, not per message."""
 
     rate = 0.0
     idle_s = POLL_S  # what `next_due_in` answers while the queue is empty
 
     def __init__(self, stop: threading.Event) -> None:
         self.stop = stop
-        self._queue: collections.deque[int] = collections.deque()
+        self._queue: collections.deque[range] = collections.deque()
+        self._queued = 0  # numbers in the queue's runs
         self._ready = threading.Condition()
 
     def put(self, seqs: Sequence[int]) -> None:
+        if not seqs:
+            return
+        first = seqs[0]
+        run = range(first, first + len(seqs))
         with self._ready:
-            self._queue.extend(seqs)
+            if list(run) == list(seqs):  # consecutive (compared in C)
+                self._queue.append(run)
+            else:
+                self._queue.extend([range(s, s + 1) for s in seqs])
+            self._queued += len(seqs)
             self._ready.notify()
 
     def __len__(self) -> int:
-        return len(self._queue)
+        return self._queued
 
     @property
     def finished(self) -> bool:
@@ -54,15 +66,22 @@ class QueuePacer:
 
     def take(self, max_n: int = 1) -> range:
         """The next run of consecutive queued numbers (at most max_n); blocks until one or stop."""
+        max_n = max(1, max_n)
         with self._ready:
-            while not self._queue:
+            queue = self._queue
+            while not queue:
                 if self.stop.is_set():
                     return range(0)
                 self._ready.wait(0.05)
-            first = last = self._queue.popleft()
-            while self._queue and last - first + 1 < max_n and self._queue[0] == last + 1:
-                last = self._queue.popleft()
-            return range(first, last + 1)
+            head = queue.popleft()
+            first, stop = head.start, head.stop
+            while stop - first < max_n and queue and queue[0].start == stop:
+                stop = queue.popleft().stop
+            if stop - first > max_n:  # the rest of the last run stays at the head
+                queue.appendleft(range(first + max_n, stop))
+                stop = first + max_n
+            self._queued -= stop - first
+            return range(first, stop)
 
     def next_due_in(self) -> float:
         return 0.0 if self._queue else self.idle_s

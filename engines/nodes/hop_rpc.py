@@ -49,10 +49,17 @@ class CallPacer(QueuePacer):
     def withdraw(self, seq: int) -> bool:
         """Take `seq` back if the driver has not taken it yet."""
         with self._ready:
-            try:
-                self._queue.remove(seq)
-            except ValueError:
+            queue = self._queue
+            at = next((i for i, run in enumerate(queue) if seq in run), -1)  # its first place, as remove()
+            if at < 0:
                 return False
+            run = queue[at]
+            del queue[at]
+            if seq + 1 < run.stop:  # the run splits around it, in place
+                queue.insert(at, range(seq + 1, run.stop))
+            if run.start < seq:
+                queue.insert(at, range(run.start, seq))
+            self._queued -= 1
             return True
 
 

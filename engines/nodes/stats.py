@@ -44,8 +44,9 @@ class ServiceStats:
                 self.counters[peak] = value
 
     def delivered(self, by_client: Mapping[int, int], applied: int, duplicates: int,
-                  redelivered: int, latencies_ns: list[tuple[int, int]]) -> None:
-        """One committed batch (called by the handler); latencies as (ns, how many)."""
+                  redelivered: int, now_ns: int, sent_ns: Mapping[int, int] | list[int]) -> None:
+        """One committed batch (called by the handler) at `now_ns`; its deliveries' send times
+        as {ts: how many} or one each, so the latencies are recorded in bulk (`Histogram.add_since`)."""
         with self._lock:
             c = self.counters
             n = applied + duplicates
@@ -56,9 +57,7 @@ class ServiceStats:
             for client, k in by_client.items():
                 if 0 <= client < len(self.by_client):
                     self.by_client[client] += k
-            add = self.latency.add
-            for ns, n in latencies_ns:
-                add(ns, n)
+            self.latency.add_since(now_ns, sent_ns, n)
 
     def delivered_one(self, client: int, duplicate: bool, redelivered: int, latency_ns: int) -> None:
         """One committed delivery (a lockstep request): `delivered` without its dict and lists."""

@@ -84,7 +84,7 @@ class Store:
         except sqlite3.OperationalError:  # an SQLite built without JSON: executemany instead
             self.bulk = False
 
-    def write(self, batch: Sequence[DeliveryRow], dedupe: bool) -> list[int]:
+    def write(self, batch: Sequence[DeliveryRow], dedupe: bool, plain: bool = False) -> list[int]:
         """Begin a transaction and write `batch`; return its outcomes. Call `commit` next.
 
         Fast path: probe PROCESSED_MESSAGES for the whole batch at once
@@ -93,28 +93,38 @@ class Store:
         where a duplicate's INSERT fails exactly as the seed describes.
         "In one go" is one statement over a JSON array of the IDs (json_each),
         which writes the same rows as a statement per row at a third of the
-        cost (PERFORMANCE.md's hot-path budget).
+        cost (PERFORMANCE.md's hot-path budget). `plain`: the caller found the
+        batch a `plain_run` (its IDs one range, first attempts, keyed): the
+        same statements, without building the IDs and checking the rows here.
         """
         db = self.db
         db.execute("BEGIN")
         if len(batch) == 1 and (not dedupe or batch[0][5]):  # lockstep: plain statements, no JSON
             return [self._one(batch[0], dedupe)]
-        ids = [(d[0] << 32) | d[1] for d in batch]
+        ids: Sequence[int]
+        if plain and self.bulk:
+            first = (batch[0][0] << 32) | batch[0][1]
+            ids = range(first, first + len(batch))
+            keyed = True
+        else:
+            ids = [(d[0] << 32) | d[1] for d in batch]
+            keyed = all(map(_KEYED, batch))
+            plain = False
         array = "[" + ",".join(map(str, ids)) + "]" if self.bulk else ""
-        if dedupe and all(map(_KEYED, batch)):
+        if dedupe and keyed:
             before = db.total_changes
             if self.bulk:
                 db.execute(_PROBE_BULK, (array,))
             else:
                 db.executemany(_PROBE_PROCESSED, list(zip(ids)))
             if db.total_changes - before == len(ids):
-                self._business(ids, array, batch)
+                self._business(ids, array, batch, plain)
                 return [APPLIED] * len(ids)
             # the probe was this transaction's only write: undo it whole (cheaper than a savepoint)
             db.execute("ROLLBACK")
             db.execute("BEGIN")
         elif not dedupe:
-            self._business(ids, array, batch)
+            self._business(ids, array, batch, plain)
             return [APPLIED] * len(ids)
         outcomes: list[int] = []
         business, refused = [], []
@@ -148,9 +158,11 @@ class Store:
         self.db.execute(_INSERT_BUSINESS, row)
         return APPLIED
 
-    def _business(self, ids: list[int], array: str, batch: Sequence[DeliveryRow]) -> None:
+    def _business(self, ids: Sequence[int], array: str, batch: Sequence[DeliveryRow], plain: bool) -> None:
         """One authorisation row per delivery."""
-        if not self.bulk or max(map(_ATTEMPT, batch)) >= _MAX_PACKED_ATTEMPT:
+        if plain:  # first attempts, none redelivered (plain_run)
+            self.db.execute(_INSERT_FIRST, (array,))
+        elif not self.bulk or max(map(_ATTEMPT, batch)) >= _MAX_PACKED_ATTEMPT:
             self.db.executemany(_INSERT_BUSINESS, list(zip(ids, map(_ATTEMPT, batch), map(_REDELIVERED, batch), strict=True)))
         elif any(map(_ATTEMPT, batch)) or any(map(_REDELIVERED, batch)):
             packed = ",".join([str(m | (d[2] << 48) | (int(d[3]) << 62)) for m, d in zip(ids, batch, strict=True)])

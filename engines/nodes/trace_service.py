@@ -33,8 +33,9 @@ def _plain_range(batch: Sequence[DeliveryRow], outcomes: Sequence[int] | None) -
 
 
 def trace_batch(trace: tf.TraceWriter, batch: Sequence[DeliveryRow], outcomes: Sequence[int] | None,
-                t_in: int, t_commit: int) -> None:
-    """Record `batch` as delivered at `t_in` and (with `outcomes`) committed at `t_commit`."""
+                t_in: int, t_commit: int, plain: bool = False) -> None:
+    """Record `batch` as delivered at `t_in` and (with `outcomes`) committed at `t_commit`.
+    `plain`: the handler found it a `plain_run` (then only refused duplicates are left to see)."""
     add = trace.add
     if len(batch) == 1:  # lockstep: the same records as a plain range of one, without the maps
         d = batch[0]
@@ -44,7 +45,7 @@ def trace_batch(trace: tf.TraceWriter, batch: Sequence[DeliveryRow], outcomes: S
             if outcomes is not None:
                 add(t_commit, tf.COMMIT, first, 0, 0, 1)
             return
-    if _plain_range(batch, outcomes):
+    if (DUPLICATE not in outcomes if plain and outcomes is not None else _plain_range(batch, outcomes)):
         first = (batch[0][0] << 32) | batch[0][1]
         flags = tf.F_RANGE if len(batch) > 1 else 0
         add(t_in, tf.DELIVER, first, 0, flags, len(batch))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import struct
 import threading
 from collections.abc import Iterable, Iterator
+from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
@@ -234,6 +235,35 @@ class Batch:
         for i, body in enumerate(bodies):
             self.add(body, None if tags is None else tags[i])
 
+    def add_frames(self, bodies: list[bytes]) -> None:
+        """Untagged frames in their order of arrival, with what `add` would make of each one: a
+        run of frames of one size whose messages all have one length (one message a frame, or
+        full batch frames) is decoded as one in C; any other run frame by frame, so a bad
+        frame is still skipped alone and no message is read across two frames."""
+        for size, group in groupby(bodies, len):
+            run = list(group)
+            if len(run) == 1 or not self._add_uniform(run, size):
+                for body in run:
+                    self.add(body)
+
+    def _add_uniform(self, run: list[bytes], size: int) -> bool:
+        """Add `run` (frames of `size` bytes) if every frame is whole messages of one length that
+        this listener accepts; False, adding nothing, otherwise."""
+        if size < wire.HEADER_SIZE:
+            return False
+        length = _LENGTH_FIELD.unpack_from(run[0], _LENGTH_AT)[0]
+        if wire.HEADER_SIZE + length > size:
+            return False
+        fmt = _uniform(length)
+        if size % fmt.size:  # a message would straddle two frames
+            return False
+        heads = list(fmt.iter_unpack(b"".join(run)))
+        if set(map(_LENGTH, heads)) != {length} or (self.accept is not None and not self.accept.ok(heads)):
+            return False
+        self.items.extend([(h[2], h[4], h[3], h[1] & 1, h[5], True) for h in heads])
+        self.heads.extend(heads)
+        return True
+
 
 def recv_parts(sock: zmq.Socket[bytes], flags: int = 0) -> list[bytes]:
     """One whole message, as `recv_multipart` gives it, about twice as fast: a frame's `more`
@@ -260,6 +290,8 @@ def receive(sock: zmq.Socket[bytes], max_messages: int, tagged: bool = False,
     A tagged (ROUTER) message is [identity, (REQ_CORRELATE's request id,) empty delimiter,
     body], any other one frame: other shapes are bad. Frames of one message each (the
     default framing) are decoded together (`Batch.add_singles`)."""
+    if not tagged:
+        return _receive_plain(sock, max_messages, accept, wait)
     batch = Batch(accept)
     flags = 0 if wait else _NOBLOCK
     bodies: list[bytes] = []
@@ -289,6 +321,55 @@ def receive(sock: zmq.Socket[bytes], max_messages: int, tagged: bool = False,
     if bodies:
         batch.add_singles(bodies, tags)
     return batch
+
+
+def _receive_plain(sock: zmq.Socket[bytes], max_messages: int, accept: Accept | None, wait: bool) -> Batch:
+    """`receive` for untagged sockets (PULL, SUB): the loop only receives, and decoding waits
+    until it ends (`Batch.add_frames`), so a one-message frame costs a receive and an append.
+    A message of more than one frame is bad, as in `recv_parts`, read whole and skipped.
+    Messages are counted to `max_messages` from the first message's size: a frame of that
+    size is one; a frame of another size counts what its first header says it holds."""
+    batch = Batch(accept)
+    recv = sock.recv
+    bodies: list[bytes] = []
+    append = bodies.append
+    flags = 0 if wait else _NOBLOCK
+    unit, n = -1, 0
+    while n < max_messages:
+        try:
+            frame = recv(flags, copy=False)
+        except zmq.Again:
+            break
+        if frame.more:
+            more: bool = True
+            while more:
+                more = recv(flags, copy=False).more
+            batch.bad += 1
+            n += 1
+        else:
+            body = frame.bytes
+            append(body)
+            if len(body) == unit:
+                n += 1
+                continue
+            if unit < 0:
+                unit = _first_message_size(body)
+            n += len(body) // _first_message_size(body)
+        if flags == 0:  # after the waited frame: a lockstep peer sent one, skip the raise of Again
+            flags = _NOBLOCK
+            if not int(sock.get(_EVENTS)) & _POLLIN:
+                break
+    if bodies:
+        batch.add_frames(bodies)
+    return batch
+
+
+def _first_message_size(body: bytes) -> int:
+    """The size of a frame's first message (header and payload) as its header says, or the
+    frame's whole size when that does not parse: what one delivery weighs against max_messages."""
+    if len(body) < wire.HEADER_SIZE:
+        return max(1, len(body))
+    return min(len(body), wire.HEADER_SIZE + int(_LENGTH_FIELD.unpack_from(body, _LENGTH_AT)[0]))
 
 
 def listener(ctx: zmq.Context[zmq.Socket[bytes]], kind: int, **options: int) -> zmq.Socket[bytes]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from operator import itemgetter
 from typing import NamedTuple, TypeAlias
 
 
@@ -32,3 +34,22 @@ CALL_FAILED = 3  # its call downstream did not answer: nothing committed; no rep
 # What drivers may hand the handler: a Delivery, or on the hot path a plain tuple with the same
 # fields in the same order (client, seq, attempt, redelivered, ts_ns, keyed); a Delivery is one.
 DeliveryRow: TypeAlias = tuple[int, int, int, int, int, bool]
+
+_CLIENT, _SEQ, _ATTEMPT, _REDELIVERED, _KEYED = (itemgetter(i) for i in (0, 1, 2, 3, 5))
+
+
+def plain_run(batch: Sequence[DeliveryRow]) -> bool:
+    """Whether `batch` is the usual one: consecutive sequence numbers of one client, first
+    attempts, none redelivered, all keyed. Its IDs are then one range and its counters one
+    entry each, so the handler checks this once (a few passes in C) and the store, the trace
+    and the counters skip their own passes over the batch."""
+    n = len(batch)
+    if not n:
+        return False
+    client, seq = batch[0][0], batch[0][1]
+    last = batch[-1]
+    if last[0] != client or last[1] != seq + n - 1:
+        return False
+    return (list(map(_SEQ, batch)) == list(range(seq, seq + n)) and not any(map(_ATTEMPT, batch))
+            and not any(map(_REDELIVERED, batch)) and all(map(_KEYED, batch))
+            and set(map(_CLIENT, batch)) == {client})

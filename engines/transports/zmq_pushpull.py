@@ -36,6 +36,7 @@ from engines.transports.base import ZMQ_PULL, ZMQ_PUSH, ClientContext, Inbound, 
 
 MAX_FRAME_BYTES = 256 * 1024  # large payloads go one or a few to a frame
 SINGLES_CHUNK = 64  # one-a-frame sequence numbers taken and recorded at once
+_NOBLOCK = int(zmq.NOBLOCK)  # a plain int: enum arithmetic costs per call
 
 
 @register("zmq", "notification", "client", acknowledges=lambda config: False)
@@ -74,21 +75,28 @@ def _push_singles(ctx: ClientContext, sock: zmq.Socket[bytes]) -> None:
     time (one pacer and record-file call for many), then sent one frame each, stamped at its own
     send. A stop while the high-water mark blocks withdraws what was not handed over; a kill
     loses the rest of the chunk as it loses what ZeroMQ still holds in the process (up to
-    the high-water mark), so the ledger sees the same losses."""
+    the high-water mark), so the ledger sees the same losses.
+
+    Each header is packed into one reused buffer that ZeroMQ copies at the send (copy=True),
+    through the backend's `send`: pyzmq's Python-level `Socket.send` wrapper and a new bytes a
+    message were a third of the client's CPU."""
     rec, pacer, stop = ctx.recorder, ctx.pacer, ctx.stop
-    send, pack, clock = sock.send, wire.pack, time.monotonic_ns
-    kind, ci, payload = wire.NOTIFY, ctx.client_index, ctx.payload
+    send, clock = zmq.backend.Socket.send, time.monotonic_ns
+    frame = bytearray(wire.HEADER_SIZE + len(ctx.payload))
+    frame[wire.HEADER_SIZE:] = ctx.payload
+    pack_into = wire.HEADER.pack_into
+    kind, ci, size = wire.NOTIFY, ctx.client_index, len(ctx.payload)
     while True:
         seqs = pacer.take(SINGLES_CHUNK)
         if not seqs:
             return
         rec.sent_range(seqs.start, len(seqs))
         for seq in seqs:
-            frame = pack(kind, ci, seq, 0, clock(), payload)
+            pack_into(frame, 0, kind, 0, ci, 0, seq, clock(), size)
             try:
-                send(frame, zmq.NOBLOCK)
+                send(sock, frame, _NOBLOCK)
             except zmq.Again:
-                if not send_until_stopped(sock, frame, stop):
+                if not send_until_stopped(sock, bytes(frame), stop):
                     rec.withdraw_range(seq, seqs.stop - seq)
                     return
 

@@ -58,3 +58,32 @@ def test_a_run_recorded_with_the_old_log_buckets_still_reads() -> None:
     old = {"b": {"34": 10}, "n": 10, "max": 2_600_000}  # ten at ~2.2-2.8 ms
     hist = Histogram.from_wire(old)
     assert hist.total == 10 and 2.2 <= hist.percentile_ms(50) <= 2.8  # type: ignore[operator]
+
+
+def test_bulk_latencies_record_what_one_add_each_records() -> None:
+    """`add_since` (a batch's send times, counted in C) leaves the same counts, total, min,
+    max and wire form as `add` per send time, clamping included (below 0, above 100 s)."""
+    rng = random.Random(7)
+    for _ in range(200):
+        now = rng.randrange(10**12, 10**13)
+        sent: dict[int, int] = {}
+        if rng.random() < 0.4:  # one-message frames: a send time each, close together (few indices)
+            start, gap = int(10 ** rng.uniform(3, 10)), rng.randrange(1, 5000)
+            sent = dict.fromkeys(range(now - start, now - start - gap * rng.randrange(1, 700), -gap), 1)
+        for _ in range(rng.choice([0, 1, 3, 64, 600])):
+            ago = rng.choice([rng.randrange(-5000, 5000), rng.randrange(10**7), int(10 ** rng.uniform(0, 12))])
+            sent[now - ago] = sent.get(now - ago, 0) + rng.choice([1, 1, 1, 128])
+        if not sent:
+            continue
+        one, bulk = Histogram(), Histogram()
+        for ts, n in sent.items():
+            one.add(now - ts, n)
+        bulk.add_since(now, sent, sum(sent.values()))
+        assert list(bulk.counts()) == list(one.counts())
+        assert (bulk.total, bulk.max_ns, bulk.hdr.min_value, bulk.hdr.max_value) == (
+            one.total, one.max_ns, one.hdr.min_value, one.hdr.max_value)
+        assert bulk.to_wire() == one.to_wire()
+        if all(n == 1 for n in sent.values()):  # the list form: each send time once
+            listed = Histogram()
+            listed.add_since(now, list(sent), len(sent))
+            assert listed.to_wire() == one.to_wire() and list(listed.counts()) == list(one.counts())

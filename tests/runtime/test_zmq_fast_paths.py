@@ -214,7 +214,7 @@ def test_lockstep_counts_and_latencies_reach_the_snapshot() -> None:
     one, batch = ServiceStats(2), ServiceStats(2)
     for i in range(300):  # past the fold threshold, and a remainder the snapshot folds
         one.delivered_one(1, i % 3 == 0, i % 5 == 0, 1000 * (i + 1))
-        batch.delivered({1: 1}, int(i % 3 != 0), int(i % 3 == 0), int(i % 5 == 0), [(1000 * (i + 1), 1)])
+        batch.delivered({1: 1}, int(i % 3 != 0), int(i % 3 == 0), int(i % 5 == 0), 1000 * (i + 1), [0])
     a, b = one.snapshot(), batch.snapshot()
     assert a["c"] == b["c"] and a["by_client"] == b["by_client"]
     assert one.latency.total == batch.latency.total == 300 and one.latency.max_ns == batch.latency.max_ns
@@ -234,3 +234,29 @@ def test_a_clients_reply_latencies_reach_every_snapshot(tmp_path: Path) -> None:
     assert isinstance(first, dict) and isinstance(second, dict)
     assert (first["n"], second["n"]) == (300, 301)
     rec.close()
+
+
+def test_pull_skips_a_multipart_message_whole_and_reads_no_message_across_frames() -> None:
+    """The untagged receive decodes after its loop: a 3-frame message is one bad message (its
+    good-looking parts are not taken), and equal-size frames that are not whole messages are
+    each bad, never glued into messages across frame boundaries."""
+    ctx, push, pull = _pair(zmq.PUSH, zmq.PULL)
+    try:
+        good = [wire.pack(wire.NOTIFY, 0, seq, 0, 1, b"x" * 8) for seq in range(4)]
+        push.send(good[0])
+        push.send_multipart([good[1], good[1], good[1]])
+        whole = wire.pack_batch(wire.NOTIFY, 0, 10, 3, 1, b"y" * 8)  # three messages in two halves:
+        push.send(whole[:len(whole) // 2])  # glued together they would parse
+        push.send(whole[len(whole) // 2:])
+        push.send(good[2])
+        push.send(good[3])
+        seqs: list[int] = []
+        bad = 0
+        while 3 not in seqs:
+            batch = receive(pull, 512, accept=Accept(wire.NOTIFY, [0]), wait=True)
+            seqs += [h[4] for h in batch.heads]
+            bad += batch.bad
+        assert seqs == [0, 2, 3]
+        assert bad == 3  # the multipart message and both halves
+    finally:
+        _close(ctx, push, pull)
