@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from engines.brokers.procs import die_with_parent
 from engines.runtime import RunError, Supervisor
 from engines.runtime.proctable import PROJECT_ROOT
 from engines.runtime.scheduler import Scheduler
@@ -69,6 +70,8 @@ class RunSession:
         self.report_error: str | None = None
         self._close_lock = threading.Lock()
         self._report_proc: subprocess.Popen[bytes] | None = None
+        self._report_lock = threading.Lock()  # the spawn and a cancel do not cross
+        self._report_cancelled = False
         self.aborted = False
         self._stop = threading.Event()
         self._held: set[str] = set()  # clients ended by hand: they keep the run open
@@ -163,9 +166,15 @@ class RunSession:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
         try:
-            self._report_proc = proc = subprocess.Popen(
-                [sys.executable, "-m", "labgui", "report", str(self.sup.run_dir)], cwd=str(PROJECT_ROOT),
-                env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            with self._report_lock:  # a window that closed meanwhile wants no report process
+                if self._report_cancelled:
+                    self.report_error = "not built: the window closed first"
+                    return
+                # dies with this thread (so with the window's process, even SIGKILLed)
+                self._report_proc = proc = subprocess.Popen(
+                    [sys.executable, "-m", "labgui", "report", str(self.sup.run_dir)],
+                    cwd=str(PROJECT_ROOT), env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE, preexec_fn=die_with_parent())  # noqa: PLW1509
             os.setpriority(os.PRIO_PROCESS, proc.pid, self._nice)
             _out, err = proc.communicate()
         except OSError as exc:
@@ -180,7 +189,9 @@ class RunSession:
 
     def cancel_report(self) -> None:
         """The window is closing: a report still being built is not waited for."""
-        proc = self._report_proc
+        with self._report_lock:
+            self._report_cancelled = True
+            proc = self._report_proc
         if proc is not None and proc.poll() is None:
             proc.kill()
 

@@ -8,6 +8,7 @@ lowered within a few tens of milliseconds of existing, while it still starts.
 
 from __future__ import annotations
 
+import subprocess
 import time
 
 import psutil
@@ -84,3 +85,21 @@ def test_each_node_is_lowered_by_the_spawner_before_it_runs_on(tmp_path, monkeyp
         assert session.join(30)
         session.wait_done(30)
     assert lowered == {n.name: True for n in nodes}
+
+
+def test_a_window_closed_before_the_report_starts_leaves_no_report_process(tmp_path, monkeypatch):
+    """The window's close (cancel_report) can come between the run's end and the report's spawn:
+    the report is then not started at all, rather than started after the window is gone."""
+    topo = Topology(name="closing", nodes=[ClientNode(name="c", count=1), ServiceNode(name="s")],
+                    links=[Link(source="c", target="s")])
+    session = RunSession(topo, tmp_path / "run")
+    spawned: list[object] = []
+    real_popen = subprocess.Popen
+    monkeypatch.setattr(subprocess, "Popen", lambda *a, **k: spawned.append(a) or real_popen(*a, **k))
+    try:
+        session.cancel_report()
+        session._build_report()
+        assert spawned == [] and session.report is None
+        assert "window closed" in (session.report_error or "")
+    finally:
+        session.abort()

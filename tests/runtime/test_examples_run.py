@@ -61,14 +61,6 @@ def test_example_counts_are_exact_without_faults(lab, number):
 
 
 @pytest.mark.timeout(90)
-@pytest.mark.parametrize("number", ["06", "15"])
-def test_example_as_written_meets_its_expectations(lab, number):
-    summary, _ = lab.run(example(number))
-    failed = [v for v in summary["expectations"] if not v["passed"]]
-    assert summary["expectations"] and not failed, failed
-
-
-@pytest.mark.timeout(90)
 def test_http_async_and_notification_are_exact(lab):
     from engines.topology.model import Topology
 
