@@ -139,9 +139,9 @@ class ClusterBroker:
         for m in self.members:
             self.kill_member(m)
 
-    def stop(self, timeout: float = 30) -> None:
+    def stop(self, timeout: float = 30, run_ended: bool = False) -> None:
         """Every member at once (a graceful RabbitMQ stop takes seconds each)."""
-        threads = [threading.Thread(target=self.stop_member, args=(m, timeout), daemon=True)
+        threads = [threading.Thread(target=self.stop_member, args=(m, timeout, run_ended), daemon=True)
                    for m in self.members]
         for thread in threads:
             thread.start()
@@ -184,9 +184,9 @@ class ClusterBroker:
         self.down_since.setdefault(member.name, time.monotonic())
         member.kill()
 
-    def stop_member(self, member: ManagedBroker, timeout: float = 30) -> None:
+    def stop_member(self, member: ManagedBroker, timeout: float = 30, run_ended: bool = False) -> None:
         self.down_since.setdefault(member.name, time.monotonic())
-        member.stop(timeout)
+        member.stop(timeout, run_ended)
 
     def pause_member(self, member: ManagedBroker) -> None:
         self.down_since.setdefault(member.name, time.monotonic())
@@ -241,8 +241,8 @@ class MemberHandle:
     def kill(self) -> None:
         self.cluster.kill_member(self.member)
 
-    def stop(self, timeout: float = 30) -> None:
-        self.cluster.stop_member(self.member, timeout)
+    def stop(self, timeout: float = 30, run_ended: bool = False) -> None:
+        self.cluster.stop_member(self.member, timeout, run_ended)
 
     def restart(self, timeout: float = 90) -> None:
         self.cluster.restart_member(self.member, timeout)

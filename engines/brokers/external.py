@@ -56,7 +56,7 @@ class ExternalBroker:
     def kill(self) -> None:
         raise self._decline("kill")
 
-    def stop(self, timeout: float = 30) -> None:
+    def stop(self, timeout: float = 30, run_ended: bool = False) -> None:
         raise self._decline("stop")
 
     def restart(self, timeout: float = 60) -> None:

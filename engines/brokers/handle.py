@@ -58,8 +58,9 @@ class BrokerHandle(Protocol):
     def kill(self) -> None:
         """SIGKILL the whole process tree (beam.smp, its children, its epmd)."""
 
-    def stop(self, timeout: float = 30) -> None:
-        """Stop gracefully (SIGTERM, RabbitMQ shuts down cleanly), SIGKILL after timeout."""
+    def stop(self, timeout: float = 30, run_ended: bool = False) -> None:
+        """Stop gracefully (SIGTERM, RabbitMQ shuts down cleanly), SIGKILL after timeout;
+        `run_ended`: once its data is closed (engines.brokers.runend)."""
 
     def restart(self, timeout: float = 60) -> None:
         """Start again on the same data directory, so durable state survives."""

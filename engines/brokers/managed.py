@@ -19,7 +19,7 @@ from pathlib import Path
 import pika
 import psutil
 
-from engines.brokers import nodeconf, procs
+from engines.brokers import nodeconf, procs, runend
 from engines.brokers.handle import AMQP_ERRORS, BrokerError, BrokerState
 from engines.brokers.install import epmd_binary, rabbitmq_available, server_script
 from engines.hygiene import RUN_MARK
@@ -96,16 +96,24 @@ class ManagedBroker:
             self._kill_everything()
             self._state = BrokerState.KILLED
 
-    def stop(self, timeout: float = 30) -> None:
+    def stop(self, timeout: float = 30, run_ended: bool = False) -> None:
+        """Graceful: SIGTERM and wait for the node to exit. `run_ended`: the run is over and the
+        node will never be started again, so its stop ends once RabbitMQ has closed its data
+        (see `engines.brokers.runend`), not 5 s later when 3.10's management agent exits."""
         with self._lock:
             proc = self._proc
             if proc is not None and proc.poll() is None:
+                log = runend.node_log(self.layout)
+                offset = runend.log_size(log)
                 procs.signal_all(procs.tree(proc.pid), signal.SIGCONT)
                 proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout=timeout)
-                except subprocess.TimeoutExpired:
-                    pass
+                if run_ended:
+                    runend.wait_data_closed(proc, log, offset, timeout)
+                else:
+                    try:
+                        proc.wait(timeout=timeout)
+                    except subprocess.TimeoutExpired:
+                        pass
             self._kill_everything()
             self._state = BrokerState.STOPPED
 

@@ -343,7 +343,9 @@ class Supervisor:
         self.clusters.close(self.queue_depths)
         for name in self.brokers:  # a killed broker stays killed; a running one is stopped: exited
             try:
-                self.control.broker_action(name, "stop", self.stop_timeout_s).result(self.stop_timeout_s + 30)
+                # run_ended: done once its data is closed (engines.brokers.runend)
+                self.control.broker_action(name, "stop", self.stop_timeout_s, True).result(
+                    self.stop_timeout_s + 30)
             except Exception as exc:  # noqa: BLE001 - reported as an event; close() still cleans up
                 self.events.add("note", name, note=f"stop failed: {exc}")
         if self.internals is not None:

@@ -29,6 +29,7 @@ from engines.brokers import (
     amqp_ready,
     cleanup_run_dir,
     procs,
+    runend,
 )
 from tests.brokers.conftest import assert_nothing_left, wait_declarations_on_disk
 
@@ -175,6 +176,17 @@ def test_pause_resume_and_graceful_stop(own_broker: ManagedBroker) -> None:
         assert sampler.sample() == {"kept": 5}
     finally:
         sampler.close()
+    # The end of a run: the stop is over once RabbitMQ has closed its data (its message
+    # stores stopped, then the management agent's line), not when 3.10's 5 s wait has passed.
+    log = runend.node_log(own_broker.layout)
+    offset = runend.log_size(log)
+    before = own_broker.pids()
+    own_broker.stop(timeout=30, run_ended=True)
+    assert own_broker.state is BrokerState.STOPPED
+    assert_nothing_left(own_broker, before)
+    said = log.read_bytes()[offset:]
+    closed = said.index(runend.DATA_CLOSED)
+    assert said.rindex(b"is stopped", 0, closed) > said.index(b"SIGTERM received")
 
 
 _CRASHING_LAB = textwrap.dedent(

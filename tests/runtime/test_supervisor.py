@@ -112,7 +112,7 @@ class _FakeBroker:
     def start(self, timeout: float) -> None:
         self._note("start")
 
-    def stop(self, timeout: float) -> None:
+    def stop(self, timeout: float, run_ended: bool = False) -> None:
         self._note("stop")
 
     def close(self) -> None:
