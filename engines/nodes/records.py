@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from engines.ledger.histogram import Histogram
+from engines.ledger.histogram import HeldLatencies, Histogram
 from engines.nodes import tracefile as tf
 
 MAGIC = b"LABREC1\0"
@@ -101,7 +101,7 @@ class ClientRecorder:
             self.c[FLAGS2_FLAG] = 1
         self.c[LIVES] += 1
         self.latency = Histogram()
-        self._unfolded: list[int] = []  # latencies (ns) not yet in `latency`
+        self._held = HeldLatencies(self.latency)  # reply latencies: added at the next snapshot
         self.extra: dict[str, int] = {}
         self._lock = threading.Lock()
         self._ones = b"\x01" * 4096
@@ -181,16 +181,7 @@ class ClientRecorder:
         if not self.status[seq] & ACKED:
             self.status[seq] |= ACKED
             self.c[ACKNOWLEDGED] += 1
-        unfolded = self._unfolded  # into `latency` at the next snapshot: an HdrHistogram add is
-        unfolded.append(now - ts_ns)  # about 5 us of Python, a lockstep client's largest per reply
-        if len(unfolded) >= 256:
-            self._fold()
-
-    def _fold(self) -> None:
-        add = self.latency.add
-        for ns in self._unfolded:
-            add(ns)
-        self._unfolded.clear()
+        self._held.add(now - ts_ns)  # an HdrHistogram add is a lockstep client's largest cost
 
     def reply(self, seq: int, ts_ns: int, peer: int = -1) -> None:
         """A reply for `seq`; `ts_ns` is the send time echoed back (latency)."""
@@ -303,8 +294,7 @@ class ClientRecorder:
             kinds = {k: int(self.c[ERROR_KIND_BASE + i]) for i, k in enumerate(ERROR_KINDS)
                      if self.c[ERROR_KIND_BASE + i]}
             peers = [int(self.c[PEER_REPLIES_BASE + i]) for i in range(MAX_PEERS)]
-            if self._unfolded:
-                self._fold()
+            self._held.fold()
             hist = self.latency.to_wire()
         while peers and not peers[-1]:
             peers.pop()

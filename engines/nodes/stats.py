@@ -10,9 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 
-from engines.ledger.histogram import Histogram
-
-_FOLD_AT = 256  # at most this many latencies wait for a snapshot (0.1 s apart)
+from engines.ledger.histogram import HeldLatencies, Histogram
 
 
 class ServiceStats:
@@ -26,9 +24,7 @@ class ServiceStats:
         }
         self.by_client = [0] * max(1, n_clients)  # deliveries per client index
         self.latency = Histogram()  # send-to-commit latency of each delivery
-        # lockstep latencies not yet in `latency`: an HdrHistogram add is about 5 us of Python,
-        # paid before the reply; a list append is not (folded at each snapshot, or when full)
-        self._unfolded: list[int] = []
+        self._held = HeldLatencies(self.latency)  # lockstep: added at the next snapshot
 
     def count(self, name: str, n: int = 1) -> None:
         with self._lock:
@@ -69,21 +65,10 @@ class ServiceStats:
                 c["redelivered"] += 1
             if 0 <= client < len(self.by_client):
                 self.by_client[client] += 1
-            unfolded = self._unfolded
-            unfolded.append(latency_ns)
-            if len(unfolded) >= _FOLD_AT:
-                self._fold()
-
-    def _fold(self) -> None:
-        """Move the waiting lockstep latencies into the histogram (under the lock)."""
-        add = self.latency.add
-        for ns in self._unfolded:
-            add(ns)
-        self._unfolded.clear()
+            self._held.add(latency_ns)
 
     def snapshot(self) -> dict[str, object]:
         with self._lock:
-            if self._unfolded:
-                self._fold()
+            self._held.fold()
             return {"c": dict(self.counters), "by_client": list(self.by_client),
                     "h": self.latency.to_wire()}
