@@ -151,7 +151,9 @@ class RunCanvas:
                             BAD if any(s in ("killed", "crashed", "paused", "exited") for _m, s in members)
                             else theme.TEXT)
             return
-        if down:
+        if fig.state == "exited":  # stopped in order (the run's end, or a Stop): no fault
+            item.set_detail("stopped: queues not sampled", theme.MUTED)
+        elif down:
             item.set_detail("DOWN: queues unreachable", BAD)
         elif fig.queues:
             parts = [f"{q}: {count_text(n)} ready" for q, n in sorted(fig.queues.items())]

@@ -80,6 +80,7 @@ def test_the_broker_boot_shows_progress_then_reads_exited_after_the_run(window, 
     rm.stop_action.trigger()
     wait_phase(qtbot, window, ("ended",), 90)
     assert rabbit.state == "exited" and rabbit.badge == "EXITED"
+    assert "DOWN" not in (rabbit.detail or ""), "stopped in order at the end: no fault shown"
     summary = rm.session.summary
     assert summary["node_states"]["rabbit"]["state"] == "exited"
     assert counters.values()["lost"] == summary["total"]["lost"]  # final: the ledger's own figure
