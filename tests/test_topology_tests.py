@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
@@ -60,14 +62,32 @@ def test_an_invalid_file_is_an_error_not_a_crash(tmp_path, capsys):
     assert "ERROR  invalid topology" in out and "field 'rate'" in out
 
 
+def _pytest(tmp_path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:topology_lab", "-p", "engines.testing.pytest_plugin",
+         "-p", "no:cacheprovider", "-q", "--rootdir", str(tmp_path), *args],
+        capture_output=True, text=True, timeout=110, env=env, cwd=tmp_path)
+
+
 def test_pytest_collects_topology_files_and_fails_with_the_table(tmp_path):
     good, bad = _write(tmp_path, 500), _write(tmp_path, 499)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:topology_lab", "-p", "engines.testing.pytest_plugin",
-         "-p", "no:cacheprovider", "-q", "--rootdir", str(tmp_path), str(good), str(bad)],
-        capture_output=True, text=True, timeout=110, env=env, cwd=tmp_path)
+    proc = _pytest(tmp_path, "--basetemp", str(tmp_path / "bt"), str(good), str(bad))
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "1 failed, 1 passed" in proc.stdout
     assert "quick-499.topo.yaml: expectations not met" in proc.stdout
     assert "FAIL  sink.processed == 499  (measured 500)" in proc.stdout
+    # by default only the failed run has a report, and the failure says where it is
+    reported = re.search(r"report: (\S+report\.html)", proc.stdout)
+    assert reported and Path(reported.group(1)).is_file() and "quick-499" in reported.group(1)
+    assert [p.parent.name for p in (tmp_path / "bt").rglob("report.html")] == ["quick-499"]
+    assert len(list((tmp_path / "bt").rglob("summary.json"))) == 2  # both ran
+
+
+def test_pytest_lab_reports_all_keeps_a_passing_runs_report(tmp_path):
+    good = _write(tmp_path, 500)
+    proc = _pytest(tmp_path, "--basetemp", str(tmp_path / "bt"), "--lab-reports", "all", str(good))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert [p.parent.name for p in (tmp_path / "bt").rglob("report.html")] == ["quick-500"]
+    wrong = _pytest(tmp_path, "--lab-reports", "some", str(good))
+    assert wrong.returncode == 4 and "invalid choice: 'some'" in wrong.stderr

@@ -2,7 +2,10 @@
 
 Registered through the `pytest11` entry point. An item runs its topology as
 real processes (engines.testing.runner) and fails with the table of
-expectations and their measured values.
+expectations and their measured values. Its HTML report is written when it
+fails (`--lab-reports`: `failed`, the default; `all`; `none`), as browser test
+runners keep traces and videos: a report costs about a CPU-second of plotting,
+and a passing run's is seldom read.
 """
 
 from __future__ import annotations
@@ -13,7 +16,16 @@ from typing import Any
 import pytest
 
 from engines.lessons.catalog import in_lessons_dir
-from engines.testing.runner import TopologyResult, run_file
+from engines.testing.runner import TopologyResult, run_file, write_report
+
+REPORT_CHOICES = ("failed", "all", "none")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("topology lab").addoption(
+        "--lab-reports", choices=REPORT_CHOICES, default="failed",
+        help="which topology runs get an HTML report in their run directory: "
+             "failed (default), all, or none")
 
 
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
@@ -55,7 +67,10 @@ class TopologyFailed(Exception):
 class TopologyItem(pytest.Item):
     def runtest(self) -> None:
         out_root = Path(self.config._tmp_path_factory.mktemp("topology-runs"))  # type: ignore[attr-defined]
-        result = run_file(self.path, out_root)
+        reports = self.config.getoption("lab_reports", "failed")
+        result = run_file(self.path, out_root, report=reports == "all")
+        if reports == "failed" and not result.passed:
+            write_report(result)
         self.user_properties.append(("run_dir", str(result.run_dir)))
         if result.report:
             self.user_properties.append(("report", str(result.report)))

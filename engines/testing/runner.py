@@ -85,13 +85,20 @@ def run_file(path: Path, out_root: Path | None = None, duration: float | None = 
     if not run_topology(topology, result, path.name.removesuffix(".topo.yaml"), out_root, started,
                         duration, should_stop):
         return result
-    if report and result.run_dir is not None:
-        from engines.report.build import ReportError, build_report
-
-        try:
-            result.report = build_report(result.run_dir)
-        except ReportError as exc:  # the verdict stands; say why there is no page
-            result.error = None
-            result.report = None
-            print(f"report not written: {exc}")
+    if report:
+        write_report(result)
     return result
+
+
+def write_report(result: TopologyResult) -> None:
+    """Build the HTML report of a finished run into its run directory (the verdict stands if it cannot)."""
+    if result.run_dir is None:
+        return
+    from engines.report.build import ReportError, build_report
+
+    try:
+        result.report = build_report(result.run_dir)
+    except ReportError as exc:  # the verdict stands; say why there is no page
+        result.error = None
+        result.report = None
+        print(f"report not written: {exc}")

@@ -15,26 +15,12 @@ import uuid
 
 import pytest
 
-from engines.topology.model import ClientNode, ServiceNode
 from tests.brokers.conftest import isolate
-from tests.runtime.conftest import db_rows, example
+from tests.runtime.conftest import db_rows, example, without_faults
 
 pytestmark = pytest.mark.rabbitmq
 
 AMQP_EXAMPLES = ["03", "05", "07", "09", "11", "12", "13", "14"]
-
-
-def without_faults(number: str):
-    topo = example(number)
-    topo.scenario = []
-    topo.duration_s = None
-    for node in topo.nodes:
-        if isinstance(node, ServiceNode):
-            node.crash = None
-            node.join_after_ms = 0
-        if isinstance(node, ClientNode) and node.rate > 0 and node.count:
-            node.count = min(node.count, int(node.rate * 2))
-    return topo
 
 
 @pytest.mark.timeout(120)

@@ -14,7 +14,7 @@ import pytest
 from engines.nodes.instances import database_path
 from engines.runtime import Supervisor
 from engines.topology import topofile
-from engines.topology.model import Topology
+from engines.topology.model import ClientNode, ServiceNode, Topology
 from engines.topology.problems import Severity
 from tests.conftest import ROOT
 
@@ -23,6 +23,28 @@ def example(number: str) -> Topology:
     """A fresh model of example `number` (e.g. '06'), safe to change."""
     path = next((ROOT / "topologies").glob(f"{number}-*.topo.yaml"))
     return topofile.load(path).topology
+
+
+SLOW_MOMENT_MS = 5000  # the suite's 4 workers share 2 cores: a stall this long is the machine, no fault
+
+
+def without_faults(number: str) -> Topology:
+    """Example `number` with no scenario, no crash, no late joiner, about two seconds of traffic,
+    and call timeouts and reply windows that a busy machine's slow moment does not exceed."""
+    topo = example(number)
+    topo.scenario = []
+    topo.duration_s = None
+    for node in topo.nodes:
+        if isinstance(node, ServiceNode):
+            node.crash = None
+            node.join_after_ms = 0
+        if isinstance(node, ClientNode):
+            node.timeout_ms = max(node.timeout_ms, SLOW_MOMENT_MS)
+            if node.style.value == "publish-async-responses":  # a reply after its window is a timeout
+                node.collect_ms = max(node.collect_ms, SLOW_MOMENT_MS // 2)
+            if node.rate > 0 and node.count:
+                node.count = min(node.count, int(node.rate * 2))
+    return topo
 
 
 def node_children() -> list[psutil.Process]:
