@@ -1,4 +1,4 @@
-"""The run dashboard: docks for the counters, four live plots, the event log, node logs, the result.
+"""The run dashboard: docks for the counters, five live plots, the event log, node logs, the result.
 
 Every panel is its own dock, so the user can move, stack or close it; the
 first run lays them out around the canvas (counters and logs on the right,
@@ -35,6 +35,15 @@ DOCK_TITLES = {
     "Errors": "Errors and timeouts",
     "In flight": "Calls in flight per service",
 }
+# The plot docks: (plot name, unit, whether fault periods are labelled on it). A plot is built when
+# a run (or the user) first shows it: five pyqtgraph plots are half of an editing window's start.
+PLOT_DOCKS = {
+    "Throughput": ("throughput", "msg/s", True),
+    "Latency": ("latency", "ms", False),
+    "Waiting": ("waiting", "messages", True),
+    "Errors": ("errors", "count", False),
+    "In flight": ("in flight", "calls", True),
+}
 MAX_LATENCY_NODES = 3
 HIDDEN_EVERY = 5  # a plot nobody sees is redrawn once a second (5 samples), not five times
 CLIENT_COLOURS = ("#1c7ed6", "#e8590c", "#2f9e44", "#7048e8")
@@ -67,27 +76,57 @@ class Dashboard:
         self.events = EventLogPanel()
         self.node_log = NodeLogPanel()
         self.result = ResultPanel()
-        self.rate_plot = LivePlot("throughput", "msg/s")
-        self.latency_plot = LivePlot("latency", "ms")
-        self.queue_plot = LivePlot("waiting", "messages")
-        self.error_plot = LivePlot("errors", "count")
-        self.in_flight_plot = LivePlot("in flight", "calls")
-        self.latency_plot.label_faults = False
-        self.error_plot.label_faults = False
-        self.plots = [self.rate_plot, self.latency_plot, self.queue_plot, self.error_plot,
-                      self.in_flight_plot]
+        self._plots: dict[str, LivePlot] = {}
         self.docks: dict[str, QDockWidget] = {}
         for key, widget in (("Counters", self.counters), ("Events", self.events),
                             ("Node log", self.node_log), ("Result", self.result),
-                            ("Throughput", self.rate_plot), ("Latency", self.latency_plot),
-                            ("Waiting", self.queue_plot), ("Errors", self.error_plot),
-                            ("In flight", self.in_flight_plot)):
+                            *((key, QWidget()) for key in PLOT_DOCKS)):
             self.docks[key] = self._dock(key, widget)
             self.docks[key].setWindowTitle(DOCK_TITLES.get(key, key))
+        for key in PLOT_DOCKS:  # shown from the menu before any run: the empty plot, not a blank
+            self.docks[key].visibilityChanged.connect(lambda shown, key=key: shown and self.plot(key))
         self._laid_out = False
         self._latency: list[str] = []
         self._callers: list[str] = []
         self._redraws = 0
+
+    def plot(self, key: str) -> LivePlot:
+        """The live plot of dock `key` (of PLOT_DOCKS), built into its dock on first use."""
+        found = self._plots.get(key)
+        if found is None:
+            name, unit, label_faults = PLOT_DOCKS[key]
+            found = self._plots[key] = LivePlot(name, unit)
+            found.label_faults = label_faults
+            placeholder = self.docks[key].widget()
+            self.docks[key].setWidget(found)
+            if placeholder is not None:
+                placeholder.deleteLater()
+        return found
+
+    @property
+    def rate_plot(self) -> LivePlot:
+        return self.plot("Throughput")
+
+    @property
+    def latency_plot(self) -> LivePlot:
+        return self.plot("Latency")
+
+    @property
+    def queue_plot(self) -> LivePlot:
+        return self.plot("Waiting")
+
+    @property
+    def error_plot(self) -> LivePlot:
+        return self.plot("Errors")
+
+    @property
+    def in_flight_plot(self) -> LivePlot:
+        return self.plot("In flight")
+
+    @property
+    def plots(self) -> list[LivePlot]:
+        """Every live plot (built if need be)."""
+        return [self.plot(key) for key in PLOT_DOCKS]
 
     def _dock(self, key: str, widget: QWidget) -> QDockWidget:
         dock = QDockWidget(key, self.window)

@@ -75,3 +75,18 @@ def test_after_a_run_the_results_keep_the_room_until_back_to_editing(window, qtb
     assert not rm.dashboard.docks["Throughput"].isVisible()
     assert not rm.edit_action.isEnabled()
     assert_run_left_nothing(window, timeout_s=90)
+
+
+def test_an_editing_window_builds_its_plots_only_when_shown(window, qtbot):
+    """Five pyqtgraph plots are half of a window's start: an editing window has none until a run
+    or the user shows a plot dock; shown from the menu it is the (empty) plot, not a blank."""
+    from labgui.run.plots import LivePlot
+
+    dashboard = window.run_mode.dashboard
+    assert window.findChildren(LivePlot) == []
+    dashboard.docks["Latency"].toggleViewAction().trigger()  # Run > Dashboard panels > Latency
+    qtbot.waitUntil(lambda: len(window.findChildren(LivePlot)) == 1, timeout=2000)
+    shown = dashboard.docks["Latency"].widget()
+    assert isinstance(shown, LivePlot) and shown.isVisible() and shown is dashboard.latency_plot
+    assert not shown.label_faults and dashboard.rate_plot.label_faults
+    assert len(dashboard.plots) == 5 and len(window.findChildren(LivePlot)) == 5
