@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from engines.brokers.plugins import private_plugins_dir
+from engines.brokers.preload import preload_flags
 from engines.brokers.procs import free_ports
 from engines.hygiene import RUN_MARK
 
@@ -178,6 +179,9 @@ def environment(layout: NodeLayout) -> dict[str, str]:
     )
     if (d / "plugins").is_dir():  # engines.brokers.plugins: the enabled ones and their needs
         env["RABBITMQ_PLUGINS_DIR"] = str(d / "plugins")
+        flags = preload_flags(d / "plugins")  # engines.brokers.preload: its code in one batch
+        if flags is not None:
+            env["ERL_AFLAGS"] = flags
     env[RUN_MARK] = str(d.resolve().parents[1])  # <run>/brokers/<name>: beam's helpers inherit it
 
     return env

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 from engines.brokers.install import server_script
@@ -33,19 +34,20 @@ def installed_plugins_dir() -> Path | None:
     return plugins if plugins.is_dir() else None
 
 
-@functools.lru_cache(maxsize=8)
-def closure(plugins_dir: Path, wanted: tuple[str, ...]) -> tuple[str, ...]:
-    """The directory names (e.g. `ra-2.2.0`) of `wanted` and every application they need.
-
-    Empty when an application cannot be read: the caller then keeps RabbitMQ's default.
-    """
+def read_apps(directory: Path) -> dict[str, tuple[str, set[str]]]:
+    """The applications in `directory` (a plugins or an Erlang lib folder): name to (folder name,
+    the applications its `.app` file says it needs)."""
     apps: dict[str, tuple[str, set[str]]] = {}
-    for entry in os.listdir(plugins_dir):
+    try:
+        entries = os.listdir(directory)
+    except OSError:
+        return apps
+    for entry in entries:
         match = _APP_DIR.match(entry)
         if not match:
             continue
         name = match["name"]
-        app_file = plugins_dir / entry / "ebin" / f"{name}.app"
+        app_file = directory / entry / "ebin" / f"{name}.app"
         try:
             text = app_file.read_text(encoding="utf-8", errors="replace")
         except OSError:
@@ -54,17 +56,33 @@ def closure(plugins_dir: Path, wanted: tuple[str, ...]) -> tuple[str, ...]:
         for listed in _DEPS.findall(text):
             deps |= {dep.strip().strip("'") for dep in listed.split(",") if dep.strip()}
         apps[name] = (entry, deps)
-    if not all(name in apps for name in wanted):
-        return ()
+    return apps
+
+
+def needed_by(apps: dict[str, tuple[str, set[str]]], wanted: Iterable[str]) -> set[str]:
+    """`wanted` and every application of `apps` they need, transitively (others are skipped)."""
     seen: set[str] = set()
     todo = list(wanted)
     while todo:
         name = todo.pop()
-        if name in seen or name not in apps:  # kernel, stdlib...: Erlang's own, not plugins
+        if name in seen or name not in apps:
             continue
         seen.add(name)
         todo.extend(apps[name][1])
-    return tuple(sorted(apps[name][0] for name in seen))
+    return seen
+
+
+@functools.lru_cache(maxsize=8)
+def closure(plugins_dir: Path, wanted: tuple[str, ...]) -> tuple[str, ...]:
+    """The directory names (e.g. `ra-2.2.0`) of `wanted` and every application they need.
+
+    Empty when an application cannot be read: the caller then keeps RabbitMQ's default.
+    """
+    apps = read_apps(plugins_dir)
+    if not all(name in apps for name in wanted):
+        return ()
+    # kernel, stdlib...: Erlang's own, not plugins
+    return tuple(sorted(apps[name][0] for name in needed_by(apps, wanted)))
 
 
 def private_plugins_dir(node_dir: Path, enabled: list[str]) -> Path | None:

@@ -55,7 +55,7 @@ KIND_TEXT: dict[type, str] = {
     ClientNode: "A client originates messages at its rate, in one interaction style, over one transport.",
     ServiceNode: "A service consumes messages, does its work, may reply, and commits each message's effect "
                  "(and its ID, when idempotent) to SQLite: that is what the ledger counts as processed.",
-    BrokerNode: "A RabbitMQ node the lab starts and owns (about 10 s to boot): it buffers messages in queues "
+    BrokerNode: "A RabbitMQ node the lab starts and owns (about 5 s to boot): it buffers messages in queues "
                 "until a consumer takes them. Kill it and see what the publisher's confirms tell.",
     Link: "A link says who sends to whom; its transport follows from its ends.",
 }

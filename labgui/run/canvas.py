@@ -45,7 +45,7 @@ def boot_bar(done: float, expect: float, width: int = 10) -> str:
 
 
 def boot_text(boot: tuple[float, float] | None) -> str:
-    """'RabbitMQ booting 4 s of ~10 s' with a bar (the estimate is the last boot measured)."""
+    """'RabbitMQ booting 3 s of ~5 s' with a bar (the estimate is the last boot measured)."""
     if boot is None:
         return "RabbitMQ booting…"
     done, expect = boot

@@ -37,7 +37,7 @@ from engines.runtime.summary import build_summary
 from engines.topology.model import Topology
 
 TICK_S = 0.1
-READY_TIMEOUT_S = 60.0  # a RabbitMQ boot on a busy laptop can take far longer than its usual 10 s
+READY_TIMEOUT_S = 60.0  # a RabbitMQ boot on a busy laptop can take far longer than its usual 5 s
 STARTING_RENICE_S = 0.05  # while the run starts, new processes are lowered this often
 NODE_NICE = 19  # added to the GUI's own niceness for every process of the run
 
