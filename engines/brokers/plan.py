@@ -143,11 +143,13 @@ def queue_names(topology: Topology) -> dict[str, list[str]]:
 
 def queue_consumers(topology: Topology) -> dict[tuple[str, str], list[str]]:
     """The services that consume each queue, by (broker, queue): the end of a run waits for
-    them while their queue still holds messages."""
+    them while their queue still holds messages. Not streams: a stream keeps every message it
+    received, so its count is the log's length, not what waits for a consumer (and a consumer
+    that attached at a time or the end never reads what came before)."""
     specs = link_specs(topology)
     found: dict[tuple[str, str], list[str]] = {}
     for link in topology.links:
         spec = specs.get(link.key)
-        if spec is not None and "consume" in spec:
+        if spec is not None and "consume" in spec and effective_queue_type(topology, link) != "stream":
             found.setdefault((spec["broker"], spec["consume"]), []).append(link.target)
     return found

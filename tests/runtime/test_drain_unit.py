@@ -98,3 +98,15 @@ def test_a_restarting_consumer_counts_as_one_that_will_take_them(tmp_path):
     sup = _sup(tmp_path, "crashed", FakeDepths(ready=3))
     sup.table.nodes["billing"].start_pending = True
     assert 1.9 < _drain_time(sup) < 2.6  # waited up to drain_timeout_s, not the quiet time
+
+
+def test_a_stream_is_not_a_queue_the_end_of_a_run_waits_on():
+    """A stream's count is its whole log: a consumer attached at 'time:4s' never reads the first
+    seconds, and the run must end on the quiet time, not wait for them until drain_timeout_s."""
+    from engines.brokers.plan import queue_consumers
+
+    classic = topofile.loads(TOPOLOGY).topology
+    assert queue_consumers(classic) == {("rabbit", "orders"): ["billing"]}
+    stream = topofile.loads(TOPOLOGY.replace("{from: rabbit, to: billing, channel: orders}",
+                                             "{from: rabbit, to: billing, channel: orders, queue_type: stream}"))
+    assert queue_consumers(stream.topology) == {}
