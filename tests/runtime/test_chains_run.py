@@ -54,7 +54,7 @@ def test_a_retried_http_call_makes_the_same_downstream_id(lab):
     and payment's idempotent consumer refuses it instead of charging twice."""
     topo = Topology(
         name="http-retry-chain",
-        nodes=[ClientNode(name="shop", transport="http", rate=50, count=100, timeout_ms=100, retries=3),
+        nodes=[ClientNode(name="shop", transport="http", rate=50, count=25, timeout_ms=100, retries=3),
                ServiceNode(name="order"), ServiceNode(name="payment", processing_ms=150)],
         links=[Link.model_validate({"from": "shop", "to": "order"}),
                Link.model_validate({"from": "order", "to": "payment", "timeout_ms": 1000})],
