@@ -67,6 +67,16 @@ def latency_sources(topology: Topology) -> list[str]:
     return list(dict.fromkeys(out))[:MAX_LATENCY_NODES]
 
 
+class _PlotDock:
+    """`dashboard.rate_plot` and its like: the live plot of one of PLOT_DOCKS, built on first use."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def __get__(self, dashboard: Dashboard, owner: type | None = None) -> LivePlot:
+        return dashboard.plot(self.key)
+
+
 class Dashboard:
     """Owns the run docks of one window."""
 
@@ -103,25 +113,11 @@ class Dashboard:
                 placeholder.deleteLater()
         return found
 
-    @property
-    def rate_plot(self) -> LivePlot:
-        return self.plot("Throughput")
-
-    @property
-    def latency_plot(self) -> LivePlot:
-        return self.plot("Latency")
-
-    @property
-    def queue_plot(self) -> LivePlot:
-        return self.plot("Waiting")
-
-    @property
-    def error_plot(self) -> LivePlot:
-        return self.plot("Errors")
-
-    @property
-    def in_flight_plot(self) -> LivePlot:
-        return self.plot("In flight")
+    rate_plot = _PlotDock("Throughput")
+    latency_plot = _PlotDock("Latency")
+    queue_plot = _PlotDock("Waiting")
+    error_plot = _PlotDock("Errors")
+    in_flight_plot = _PlotDock("In flight")
 
     @property
     def plots(self) -> list[LivePlot]:
