@@ -10,7 +10,11 @@ alive or restarting to read it, the run is not quiet either. Likewise a queue
 whose last sample (at most QUEUE_FRESH_S old) holds ready messages and no
 consumer while one of its consumer services is alive or restarting: a consumer
 failing over from a paused quorum leader can take longer than the quiet time
-on a loaded machine, and the messages it has yet to take are not lost. `drain_timeout_s` bounds both.
+on a loaded machine, and the messages it has yet to take are not lost. A queue
+with ready messages and an attached consumer that is alive stretches the quiet
+time to QUEUE_STALL_S: a consumer starved of CPU can commit nothing for a
+second and still be taking its queue, while one that takes nothing for
+QUEUE_STALL_S (a full prefetch never acked) is stuck. `drain_timeout_s` bounds all.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from engines.topology.model import Topology
 
 MAIL_SETTLE_S = 1.5  # the mail service samples its mailboxes every 0.5 s
 QUEUE_FRESH_S = 5.0  # the queue sampler answers every 0.25 s while its broker is up
+QUEUE_STALL_S = 5.0  # an attached consumer with a backlog that commits nothing this long is stuck
 CONSUMING = ("starting", "ready")  # not paused: a stopped consumer takes nothing
 
 
@@ -53,7 +58,7 @@ def wait_drained(sup: Draining) -> None:
     mail_busy_at = time.monotonic()  # last time a mailbox had unseen mail
     while time.monotonic() < cap:
         caught_up, total = hops_drained(metrics, plan)  # a chain drains hop by hop
-        reading = _queue_waits(sup)
+        reading, backlog = _queue_waits(sup)
         for client in sup.topology.clients():
             sent = metrics.totals(client.name).get("sent", 0)
             index = plan.clients[client.name]
@@ -78,7 +83,8 @@ def wait_drained(sup: Draining) -> None:
             return
         if total != last or reading:
             last, quiet_since = total, time.monotonic()
-        elif time.monotonic() - quiet_since >= sup.drain_quiet_s:
+        elif time.monotonic() - quiet_since >= (max(sup.drain_quiet_s, QUEUE_STALL_S) if backlog
+                                                else sup.drain_quiet_s):
             return
         time.sleep(POLL_S)
 
@@ -93,20 +99,23 @@ def _mail_waits(sup: Draining, route: Route) -> bool:
         return proc.state in RUNNING or proc.start_pending
 
 
-def _queue_waits(sup: Draining) -> bool:
-    """A queue that held ready messages and no consumer a moment ago, and a consumer service
-    alive (or restarting) that will attach and take them: the run is not quiet yet."""
+def _queue_waits(sup: Draining) -> tuple[bool, bool]:
+    """(waits, backlog) from the queues' latest fresh samples. Waits: a queue holds ready
+    messages and no consumer, and a consumer service is alive (or restarting) that will attach
+    and take them. Backlog: a queue holds ready messages for an attached consumer service that
+    is alive (it may be starved of CPU, or stuck: QUEUE_STALL_S tells them apart)."""
     depths = sup.queue_depths
     if depths is None:
-        return False
-    now = time.monotonic() - depths.t0
+        return False, False
+    now, backlog = time.monotonic() - depths.t0, False
     with sup._lock:
         for key, (t, ready, consumers) in depths.latest().items():
-            if ready <= 0 or consumers > 0 or now - t > QUEUE_FRESH_S:
-                continue  # an attached consumer that takes nothing (prefetch full, a stream
-                # read to its end) is what the quiet time is for
+            if ready <= 0 or now - t > QUEUE_FRESH_S:
+                continue
             for service in sup.queue_consumers.get(key, ()):
                 proc = sup.table.nodes[service]
-                if proc.state in CONSUMING or proc.start_pending:
-                    return True
-    return False
+                if consumers > 0:
+                    backlog = backlog or proc.state in CONSUMING
+                elif proc.state in CONSUMING or proc.start_pending:
+                    return True, backlog
+    return False, backlog

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from engines.runtime import drain
 from engines.runtime.drain import wait_drained
 from engines.runtime.proctable import NodeProcess
 from engines.runtime.specs import Route, RunPlan
@@ -86,11 +87,31 @@ def test_messages_in_a_queue_whose_consumer_is_failing_over_keep_the_run_from_en
     ("paused", 3, 0.0, 0),  # a stopped consumer takes nothing
     ("ready", 0, 0.0, 0),  # nothing in the queue: the missing ones are not there to wait for
     ("ready", 3, 30.0, 0),  # the broker stopped answering long ago (dead): no fresh news
-    ("ready", 3, 0.0, 1),  # attached and taking nothing (a full prefetch never acked)
+    ("ready", 3, 30.0, 1),  # the same with a consumer attached at its last answer
+    ("crashed", 3, 0.0, 1),  # the broker has not noticed yet that its consumer died
 ])
 def test_the_quiet_time_ends_the_run_when_no_consumer_will_take_what_is_queued(tmp_path, state, ready, age_s,
                                                                                consumers):
     assert _drain_time(_sup(tmp_path, state, FakeDepths(ready, age_s, consumers))) < 0.8
+
+
+@pytest.mark.timeout(10)
+def test_an_attached_consumer_starved_of_cpu_is_waited_for_while_it_still_takes_its_queue(tmp_path, monkeypatch):
+    """Under heavy load a consumer can commit nothing for longer than the quiet time and still be
+    taking its queue: its messages are not lost, and the run waits for them."""
+    monkeypatch.setattr(drain, "QUEUE_STALL_S", 1.0)
+    sup = _sup(tmp_path, "ready", FakeDepths(ready=3, consumers=1))
+    for i, at in enumerate((0.6, 1.2, 1.8)):  # a commit every 0.6 s: twice the quiet time
+        threading.Timer(at, lambda got=8 + i: setattr(sup.metrics, "got", got)).start()
+    sup.drain_timeout_s = 5.0
+    assert 1.7 < _drain_time(sup) < 2.4  # ended when caught up (10 of 10), not at the quiet time
+
+
+@pytest.mark.timeout(10)
+def test_an_attached_consumer_that_takes_nothing_ends_the_run_after_the_stall_time(tmp_path, monkeypatch):
+    """A full prefetch never acked: the consumer is attached and alive, and takes nothing."""
+    monkeypatch.setattr(drain, "QUEUE_STALL_S", 1.0)
+    assert 0.9 < _drain_time(_sup(tmp_path, "ready", FakeDepths(ready=3, consumers=1))) < 1.5
 
 
 @pytest.mark.timeout(10)
