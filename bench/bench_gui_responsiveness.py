@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import gc
+import json
 import os
 import pstats
 import statistics
@@ -277,6 +278,7 @@ def main() -> int:
                         help="every link through a fault proxy in the GUI's process")
     parser.add_argument("--threads", action="store_true", help="print each thread's CPU while running")
     parser.add_argument("--profile", type=Path, help="cProfile the GUI thread while measuring; save here")
+    parser.add_argument("--json", type=Path, help="also write each run's figures here (bench/all.py reads them)")
     args = parser.parse_args()
 
     global GC_PAUSES
@@ -315,6 +317,8 @@ def main() -> int:
                 print(f"      CPU of this process's threads while running (share of a core): {row['threads']}; "
                       f"garbage collections: {row['gc']}")
     window.run_mode.shutdown()
+    if args.json is not None:
+        args.json.write_text(json.dumps(rows, default=float))
     good = all(r["p99"] < GOAL_P99_MS and r["stall"] < GOAL_STALL for r in rows)
     print(f"goal: lag p99 < {GOAL_P99_MS:g} ms and stalls < {GOAL_STALL:.0%} of the wall clock in every run: "
           f"{'met' if good else 'NOT met'} (worst p99 {max(r['p99'] for r in rows):.1f} ms, worst stall "
