@@ -27,7 +27,7 @@ from engines.brokers import nodeconf, procs
 from engines.brokers.handle import BrokerError, BrokerState
 from engines.brokers.install import epmd_binary, rabbitmq_available
 from engines.brokers.managed import ManagedBroker, start_epmd, stop_epmd
-from engines.hygiene import RUN_MARK
+from engines.hygiene import RUN_MARK, portreg
 
 SIZES = (1, 3, 5)
 MEMBER_BOOT_S = 90.0  # the least time one member (or the joining ones) may take to boot
@@ -46,6 +46,7 @@ class ClusterBroker:
             raise BrokerError(f"broker '{name}': a cluster needs at least 2 members, not {size}")
         self.name = name
         self.layouts = nodeconf.member_layouts(name, size, run_dir)
+        self._ports_holder = nodeconf.cluster_dir(name, run_dir)
         for layout in self.layouts:
             nodeconf.write_files(layout)
         self.members = [ManagedBroker(lay.name, run_dir, layout=lay, shared_epmd=True)
@@ -173,6 +174,7 @@ class ClusterBroker:
                     pass
             stop_epmd(self._epmd_proc, self.epmd_port, self._epmd)
             self._epmd_proc = None
+            portreg.release(self._ports_holder)  # the members and their epmd are gone
 
     def pids(self) -> list[int]:
         found = [pid for m in self.members for pid in m.pids()]

@@ -22,7 +22,7 @@ import psutil
 from engines.brokers import nodeconf, procs, runend
 from engines.brokers.handle import AMQP_ERRORS, BrokerError, BrokerState
 from engines.brokers.install import epmd_binary, rabbitmq_available, server_script
-from engines.hygiene import RUN_MARK
+from engines.hygiene import RUN_MARK, portreg
 
 _POLL_S = 0.25
 
@@ -145,6 +145,7 @@ class ManagedBroker:
             if self._state is not BrokerState.KILLED:
                 self._state = BrokerState.STOPPED
             self._closed = True
+            portreg.release(self.layout.directory)  # nothing of the node is left: its ports are free
 
     def pids(self) -> list[int]:
         with self._lock:

@@ -16,6 +16,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import psutil
@@ -24,23 +25,28 @@ _PR_SET_PDEATHSIG = 1
 _LIBC = ctypes.CDLL(None, use_errno=True)
 
 
-def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
+def free_ports(count: int, host: str = "127.0.0.1", holder: Path | None = None) -> list[int]:
     """`count` distinct loopback ports free right now, below the kernel's ephemeral range
     (engines.hygiene.portrange), none of them held by another live run of the lab
-    (engines.hygiene.portreg)."""
+    (engines.hygiene.portreg). With `holder` (a broker's directory) they are held for it from
+    this moment: its node binds them seconds later, and nobody may take them meanwhile."""
+    from engines.hygiene import portreg
     from engines.hygiene.portrange import bind_free, candidates
-    from engines.hygiene.portreg import held_ports
 
-    held = held_ports()
-    ports: list[int] = []
-    tries = candidates()
-    for _ in range(count + 500):
-        port = bind_free(host, next(tries))
-        if port is not None and port not in held and port not in ports:
-            ports.append(port)
-        if len(ports) == count:
-            return ports
-    raise OSError(f"no {count} free ports outside those held by live runs")
+    def choose(held: set[int]) -> list[int]:
+        ports: list[int] = []
+        tries = candidates()
+        for _ in range(count + 500):
+            port = bind_free(host, next(tries))
+            if port is not None and port not in held and port not in ports:
+                ports.append(port)
+            if len(ports) == count:
+                return ports
+        raise OSError(f"no {count} free ports outside those held by live runs")
+
+    if holder is None:
+        return choose(portreg.held_ports())
+    return portreg.hold_free(holder, choose)
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:

@@ -9,8 +9,11 @@ and its reaper, by pid and start time). A port listed by a run with a live
 owner is never handed out again; once every owner is gone (the reaper removes
 the file after it has killed whatever the run left), the ports are free.
 
-Broker ports are read from the run's `brokers/*/state.json`, written before
-a broker starts, so the broker engine needs only to skip `held_ports()`.
+A managed broker's ports are held from the moment they are picked
+(`hold_free`, an entry for the broker's directory owned by the process that
+runs it): its node binds them seconds later, and a standalone broker (a test's,
+a benchmark's) has no run entry to list them. A run's broker ports are also read
+from its `brokers/*/state.json`, for the reaper's sake after its supervisor died.
 Everything is under one `flock`, so two runs starting at once get distinct ports.
 """
 
@@ -21,7 +24,7 @@ import fcntl
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +72,8 @@ def _broker_ports(run_dir: str) -> set[int]:
     for path in Path(run_dir).glob("brokers/*/state.json"):
         try:
             state = json.loads(path.read_text(encoding="utf-8"))
-            ports |= {int(state[k]) for k in ("amqp_port", "dist_port", "epmd_port") if state.get(k)}
+            ports |= {int(state[k]) for k in ("amqp_port", "dist_port", "epmd_port", "mgmt_port")
+                      if state.get(k)}
         except (OSError, ValueError, TypeError, AttributeError):
             continue
     return ports
@@ -109,6 +113,30 @@ def entry_path(run_dir: Path) -> Path:
     return registry_dir() / f"{key}.json"
 
 
+def _merge(path: Path, run_dir: Path, owners: Iterable[list[float]], ports: Iterable[int]) -> None:
+    """Add owners and ports to an entry (the caller holds the lock)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = {"run_dir": str(run_dir), "owners": [], "ports": []}
+    data["owners"] = [*data["owners"], *owners]
+    data["ports"] = sorted({*data["ports"], *ports})
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def hold_free(holder: Path, choose: Callable[[set[int]], list[int]]) -> list[int]:
+    """Ports chosen by `choose(held)` and recorded for `holder` (a broker's directory, owned by
+    this process) under one lock: nobody else is handed them until `release(holder)` or this
+    process is gone, even while nothing listens on them yet."""
+    path = entry_path(holder)
+    with _locked(path.parent):
+        ports = choose(_held(path.parent))
+        _merge(path, Path(holder).resolve(), [owner()], ports)
+    return ports
+
+
 class RunPorts:
     """This run's entry in the registry: its owners and the ports it was given."""
 
@@ -122,15 +150,7 @@ class RunPorts:
             self._merge(owners, ports)
 
     def _merge(self, owners: Iterable[list[float]], ports: Iterable[int]) -> None:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            data = {"run_dir": str(self.run_dir), "owners": [], "ports": []}
-        data["owners"] = [*data["owners"], *owners]
-        data["ports"] = sorted({*data["ports"], *ports})
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data), encoding="utf-8")
-        os.replace(tmp, self.path)
+        _merge(self.path, self.run_dir, owners, ports)
 
     def add_owner(self, pid: int) -> None:
         self._update(owners=[owner(pid)])

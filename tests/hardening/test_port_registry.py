@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from engines.brokers import procs
+from engines.brokers import procs, rabbitmq_available
 from engines.hygiene import portrange, portreg
 from engines.runtime import ports as ports_module
 from engines.runtime.ports import PortError, Ports
@@ -101,7 +101,32 @@ def test_broker_ports_of_a_live_run_are_held(tmp_path: Path) -> None:
     run = portreg.RunPorts(tmp_path / "run")
     state = tmp_path / "run" / "brokers" / "rabbit" / "state.json"
     state.parent.mkdir(parents=True)
-    state.write_text('{"amqp_port": 41001, "dist_port": 41002, "epmd_port": 41003}')
-    assert {41001, 41002, 41003} <= portreg.held_ports()
+    state.write_text('{"amqp_port": 41001, "dist_port": 41002, "epmd_port": 41003, "mgmt_port": 41004}')
+    assert {41001, 41002, 41003, 41004} <= portreg.held_ports()
     run.release()
-    assert not {41001, 41002, 41003} & portreg.held_ports()
+    assert not {41001, 41002, 41003, 41004} & portreg.held_ports()
+
+
+@pytest.mark.skipif(rabbitmq_available() is not None, reason="needs RabbitMQ")
+def test_a_brokers_ports_are_held_from_their_pick_until_it_is_closed(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A node binds its ports seconds after they are picked (its VM boots first), and a test's
+    or a benchmark's broker has no run to list them: until it is closed, nobody else gets them
+    (two suites' workers once booted two nodes on one AMQP port: could_not_start_listener)."""
+    from engines.brokers import ClusterBroker, ManagedBroker
+
+    broker = ManagedBroker("rabbit", tmp_path / "alone")
+    layout = broker.layout
+    mine = {layout.amqp_port, layout.dist_port, layout.epmd_port, layout.mgmt_port}
+    assert mine <= portreg.held_ports()
+    assert not portreg.RunPorts(tmp_path / "other-run").claim(layout.amqp_port)
+    free = _unused_ports(1)
+    with monkeypatch.context() as patch:
+        patch.setattr(portrange, "candidates", lambda: iter([layout.mgmt_port, *free]))
+        assert procs.free_ports(1, holder=tmp_path / "another") == free  # though nothing listens on it yet
+    cluster = ClusterBroker("cl", tmp_path / "alone", 2)
+    members = {p for lay in cluster.layouts for p in (lay.amqp_port, lay.dist_port, lay.mgmt_port, lay.epmd_port)}
+    assert members <= portreg.held_ports() and not members & mine
+    broker.close()
+    cluster.close()
+    assert not (mine | members) & portreg.held_ports() - set(free)
