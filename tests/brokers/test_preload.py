@@ -52,3 +52,20 @@ def test_a_managed_node_boots_with_its_code_loaded_in_one_batch(shared_broker: M
     out = subprocess.run(["erl", "-noshell", "-eval", probe], env={**WITHOUT_ERL, "ERL_AFLAGS": flags},
                          capture_output=True, text=True, timeout=60, check=True).stdout
     assert out.strip() == "[true,true,true,true,true]"
+
+
+@pytest.mark.rabbitmq
+@pytest.mark.timeout(120)
+def test_the_vm_rabbitmq_starts_only_to_make_sure_epmd_runs_loads_nothing(shared_broker: ManagedBroker) -> None:
+    """RabbitMQ starts a throwaway VM named epmd-starter-N at every boot; it inherits the node's
+    environment, and with the preload it loaded all 1,100 modules (about 2.9 CPU-s a boot)."""
+    flags = preload.preload_flags(shared_broker.layout.directory / "plugins")
+    assert flags is not None
+    probe = "io:format(\"~p~n\", [[code:is_loaded(M) =/= false || M <- [rabbit_boot_steps, cowboy]]]), halt()."
+    env = {**WITHOUT_ERL, "ERL_AFLAGS": flags, "ERL_EPMD_PORT": str(shared_broker.layout.epmd_port)}
+    found = {}
+    for name in (f"{preload.EPMD_STARTER}{os.getpid()}", f"lab-probe-{os.getpid()}"):
+        found[name.split("-")[0]] = subprocess.run(
+            ["erl", "-sname", name, "-kernel", "inet_dist_use_interface", "{127,0,0,1}", "-noshell",
+             "-eval", probe], env=env, capture_output=True, text=True, timeout=60, check=True).stdout.strip()
+    assert found == {"epmd": "[false,false]", "lab": "[true,true]"}
