@@ -102,13 +102,18 @@ def test_lazy_pirate_gives_up_cleanly_when_the_service_stays_down(lab):
     state = summary["node_states"]["pricing-client"]
     assert state["state"] == "exited" and state["exit_code"] == EXIT_GAVE_UP
     assert node["gave_up"] == 1 and node["errors_by_kind"].get("gave-up") == 1
-    assert node["timeouts"] == 3 and node["retries"] == 2  # first try + 2 retries, each timed out
+    # the request it gave up on: first try + 2 retries, each timed out; every other timeout (a
+    # loaded machine can miss 200 ms while the service lives) was retried and then answered
+    assert node["retries"] >= 2 and node["timeouts"] == node["retries"] + 1
+    log = (sup.table.nodes["pricing-client"].log_path).read_text()
+    last = node["sent"] - 1  # sequence numbers start at 0: the last one sent is the one given up
+    assert log.count(f"no reply to pricing-client:{last} within 200 ms") == 2
+    assert f"gave up: no reply to pricing-client:{last} after 2 retries" in log
     # the request it gave up on: the service died before committing it (in doubt), or after
     # the commit and before the reply (processed, never acknowledged)
     assert node["sent"] < 1000 and node["sent"] - node["acknowledged"] == 1 and node["lost"] == 0
     assert node["in_doubt"] + (node["processed"] - node["acknowledged"]) == 1
     assert events(sup, "gave-up", "pricing-client")
-    log = (sup.table.nodes["pricing-client"].log_path).read_text()
     assert "abandoning" in log
 
 
