@@ -45,14 +45,17 @@ def test_broker_failure_example_time_series(lab):
     shift = sup.events.t0 - sup.metrics.t0
     rabbit = [e for e in sup.events.since(0) if e.get("node") == "rabbit"]
     killed = next(e["t"] for e in rabbit if e["event"] == "scenario" and e["action"] == "kill") + shift
+    restarted = next(e["t"] for e in rabbit if e["event"] == "scenario" and e["action"] == "restart") + shift
     back = [e["t"] for e in rabbit if e["event"] == "ready"][1] + shift
-    assert back - killed > 3  # killed at 3 s, restarted at 8 s, about 5 s to boot
+    assert back - killed > 3  # killed at 3 s, restarted at 6 s, a few seconds to boot
 
     t, sent = sup.metrics.series("checkout", "sent")
     _, errors = sup.metrics.series("checkout", "errors")
     early, late = killed + 0.5, back - 0.2
-    # Down: the client sends nothing, and its errors keep rising.
-    assert _at(t, sent, late) == _at(t, sent, early)
+    # Down: the client sends nothing, and its errors keep rising. Flat until the restart is asked
+    # for at least: 'ready' is the lab's own AMQP handshake succeeding, and under load the client's
+    # reconnect can beat it by a few tenths of a second (20 messages were sent 0.2 s before it)
+    assert _at(t, sent, restarted) == _at(t, sent, early)
     assert _at(t, errors, early) >= 1
     assert _at(t, errors, late) >= _at(t, errors, early) + 2
     # Before: sending; after: sending again, and the errors stop rising.
