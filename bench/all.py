@@ -23,6 +23,7 @@ rate, 4 runs that must each meet it, bench/bench_gui_responsiveness.py).
 from __future__ import annotations
 
 import argparse
+import operator
 import os
 import shlex
 import statistics
@@ -39,6 +40,7 @@ import raw_pika
 import raw_stream
 from sessions import isolated
 
+_OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
 MARK_BEGIN, MARK_END = "<!-- bench/all.py table: begin -->", "<!-- bench/all.py table: end -->"
 
 
@@ -60,10 +62,8 @@ class Row:
         if not figures:
             return None
         op, value = self.goal.split()
-        below = op.startswith("<")
-        figure = (max(figures) if below else min(figures)) if self.every else statistics.median(figures)
-        return {">=": figure >= float(value), ">": figure > float(value), "<=": figure <= float(value),
-                "<": figure < float(value)}[op]
+        worst = max(figures) if op.startswith("<") else min(figures)
+        return _OPS[op](worst if self.every else statistics.median(figures), float(value))
 
     def cells(self) -> list[str]:
         fmt = _fmt(self.unit)

@@ -46,7 +46,7 @@ class ClusterBroker:
             raise BrokerError(f"broker '{name}': a cluster needs at least 2 members, not {size}")
         self.name = name
         self.layouts = nodeconf.member_layouts(name, size, run_dir)
-        self._ports_holder = nodeconf.cluster_dir(name, run_dir)
+        self._ports_holder = nodeconf.broker_dir(name, run_dir)
         for layout in self.layouts:
             nodeconf.write_files(layout)
         self.members = [ManagedBroker(lay.name, run_dir, layout=lay, shared_epmd=True)

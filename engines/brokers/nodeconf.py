@@ -63,7 +63,7 @@ class NodeLayout:
 
 def new_layout(name: str, run_dir: Path) -> NodeLayout:
     """A fresh node: unique node name, free loopback ports, credentials made for the run."""
-    directory = Path(run_dir).resolve() / "brokers" / name
+    directory = broker_dir(name, run_dir)
     amqp, dist, epmd, mgmt = free_ports(4, holder=directory)  # held until the broker is closed
     suffix = secrets.token_hex(4)
     return NodeLayout(
@@ -83,8 +83,9 @@ def new_password() -> str:
     return secrets.token_urlsafe(18).replace("-", "x").replace("_", "y")
 
 
-def cluster_dir(name: str, run_dir: Path) -> Path:
-    """What holds a cluster's ports in the port registry (its members live in `<name>.<i>/`)."""
+def broker_dir(name: str, run_dir: Path) -> Path:
+    """A single node's directory; for a cluster, what holds its ports in the port registry (its
+    members live in `<name>.<i>/`)."""
     return Path(run_dir).resolve() / "brokers" / name
 
 
@@ -94,7 +95,7 @@ def member_layouts(name: str, size: int, run_dir: Path) -> list[NodeLayout]:
     Member i lives in `brokers/<name>.<i>/` (the crash cleanup finds it like a
     single node); members 2..N name member 1 as the seed they join.
     """
-    ports = free_ports(3 * size + 1, holder=cluster_dir(name, run_dir))  # held until the cluster is closed
+    ports = free_ports(3 * size + 1, holder=broker_dir(name, run_dir))  # held until the cluster is closed
     epmd = ports.pop()
     user, password = f"lab-{secrets.token_hex(4)}", new_password()
     cookie = secrets.token_hex(20).upper()

@@ -81,10 +81,10 @@ def wait_drained(sup: Draining) -> None:
                 caught_up = False
         if caught_up:
             return
+        quiet_s = max(sup.drain_quiet_s, QUEUE_STALL_S) if backlog else sup.drain_quiet_s
         if total != last or reading:
             last, quiet_since = total, time.monotonic()
-        elif time.monotonic() - quiet_since >= (max(sup.drain_quiet_s, QUEUE_STALL_S) if backlog
-                                                else sup.drain_quiet_s):
+        elif time.monotonic() - quiet_since >= quiet_s:
             return
         time.sleep(POLL_S)
 
