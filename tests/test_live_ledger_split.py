@@ -19,7 +19,7 @@ def test_a_gap_below_what_a_zmq_subscriber_processed_is_certainly_dropped():
     book = _book("pub", 10)
     sub = ServiceBook("sub", effects={0: np.array([0, 1, 2, 5, 6])})  # 3 and 4 skipped; 7-9 on their way
     out = live.dropped([book], {"sub": sub}, in_order={"pub"})
-    assert out == {"total": 2, "pub": 2, "sub": 2}
+    assert out == {"total": 2, "pub": 2, "sub": 2, "pub->sub": 2}
 
 
 def test_no_certain_drop_for_a_client_that_may_resend_or_reorder():

@@ -114,10 +114,31 @@ def load(run_dir: str | Path) -> RunFacts:
                     faults=faults(read_events(run_dir / "events.jsonl")), ids=idlists.read(run_dir))
 
 
+def so_far(ledger: Mapping[str, Any]) -> dict[str, Any]:
+    """The live ledger as the live view counts it: a message sent and not processed yet is on
+    its way, not lost, so `lost` is only what the real system certainly dropped (the ledger's
+    `dropped`, engines.ledger.live) and `in_doubt` (not answered yet) is nothing to explain
+    until the end. The live ledger's own `lost` counts everything still in flight."""
+    dropped = ledger.get("dropped") or {}
+    out: dict[str, Any] = dict(ledger)
+
+    def certain(counts: Mapping[str, Any] | None, name: str) -> dict[str, Any]:
+        counts = {k: v for k, v in (counts or {}).items() if k != "in_doubt"}
+        if "lost" in counts:
+            counts["lost"] = int(dropped.get(name, 0))
+        return counts
+
+    out["total"] = certain(ledger.get("total"), "total")
+    for scope in ("nodes", "links"):
+        out[scope] = {name: certain(counts, str(name)) for name, counts in (ledger.get(scope) or {}).items()}
+    return out
+
+
 def live(topology: Topology, ledger: Mapping[str, Any], events: Sequence[Mapping[str, Any]],
          ids: Mapping[str, Mapping[str, Any]] | None = None, final: bool = False) -> RunFacts:
-    """A run's facts from memory: the live ledger so far (labgui's LiveLedger.latest, texts say
-    "so far") or, with final=True, the finished run's summary; and the events so far."""
+    """A run's facts from memory: the live ledger so far (labgui's LiveLedger.latest, counted
+    as the live view counts it: `so_far`; texts say "so far") or, with final=True, the finished
+    run's summary; and the events so far."""
     nodes, links = settings(topology)
-    return RunFacts(nodes=nodes, links=links, summary=ledger, faults=faults(events), ids=ids or {},
-                    final=final)
+    return RunFacts(nodes=nodes, links=links, summary=ledger if final else so_far(ledger),
+                    faults=faults(events), ids=ids or {}, final=final)

@@ -24,7 +24,8 @@ from engines.nodes import records
 
 def dropped(books: Iterable[ClientBook], services: Mapping[str, ServiceBook],
             in_order: set[str]) -> dict[str, int]:
-    """Messages certainly dropped so far, per node (client and service) and as `total`.
+    """Messages certainly dropped so far, per node (client and service), per link ('a->b') on
+    the way and as `total`.
 
     `in_order`: clients whose every route delivers in order and never resends
     (zmq publish styles); other clients have none that are certain before the end.
@@ -45,8 +46,8 @@ def dropped(books: Iterable[ClientBook], services: Mapping[str, ServiceBook],
             got[inside] = True
             n = int(np.count_nonzero(sent[:highest] & ~got[:highest]))
             if n:
-                out[book.name] = out.get(book.name, 0) + n
-                out[route.service] = out.get(route.service, 0) + n
+                for key in dict.fromkeys((book.name, route.service, route.link, route.client_link)):
+                    out[key] = out.get(key, 0) + n
                 out["total"] += n
     return out
 

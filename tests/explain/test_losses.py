@@ -144,3 +144,24 @@ def test_live_explanations_say_so_far() -> None:
     f = facts("06", {"total": {"lost": 12}, "nodes": {"worker-b": {"lost": 12}}},
               [Fault(2.05, "killed", "worker-b")], final=False)
     assert one(explain(f), "total", "total", "lost").text.startswith("lost 12 so far: ")
+
+
+def test_live_facts_call_lost_only_what_was_certainly_dropped() -> None:
+    """The live ledger's `lost` counts what is still on its way; a live explanation, as the live
+    tiles and canvas, names only the certain drops and says nothing of what is not answered yet."""
+    from engines.explain.facts import live
+    from engines.topology import topofile
+    from tests.conftest import EXAMPLES
+
+    topology = topofile.load(next(p for p in EXAMPLES if p.name.startswith("08"))).topology
+    ledger = {"total": {"lost": 900, "in_doubt": 4}, "nodes": {"latecomer": {"lost": 600}, "dashboard": {"lost": 300}},
+              "links": {"prices->latecomer": {"lost": 600}, "prices->dashboard": {"lost": 300}},
+              "dropped": {"total": 0}}
+    on_its_way = explain(live(topology, ledger, []))
+    assert not [e for e in on_its_way if e.counter in ("lost", "in_doubt") and e.value], on_its_way
+    ledger["dropped"] = {"total": 7, "prices": 7, "latecomer": 7, "prices->latecomer": 7}
+    found = explain(live(topology, ledger, []))
+    assert one(found, "total", "total", "lost").text.startswith("lost 7 so far: ")
+    assert one(found, "link", "prices->latecomer", "lost").value == 7
+    assert not [e for e in found if e.subject in ("dashboard", "prices->dashboard") and e.value]
+    assert ledger["total"] == {"lost": 900, "in_doubt": 4}  # the live ledger itself is left as it was
