@@ -226,18 +226,26 @@ class Collector:
         return out
 
     def histogram(self, node: str) -> Histogram:
+        """A node's latencies over all its lives (a new histogram: the caller may add to it)."""
+        h = Histogram()
+        for life in self._decoded_lives(node):
+            h.merge(life)
+        return h
+
+    def _decoded_lives(self, node: str) -> list[Histogram]:
+        """Each life's histogram, decoded once per new encoding (shared: read them, never add)."""
         with self._lock:
             lives = list(self._lives.get(node, {}).items())
-        h = Histogram()
+        out = []
         for pid, life in lives:
             wire = life.get("h")
             key = (wire.get("hdr"), wire.get("max")) if isinstance(wire, dict) else None
             cached = self._decoded.get((node, pid))
-            if cached is None or cached[0] != key:  # decode each new encoding once
+            if cached is None or cached[0] != key:
                 cached = (key, Histogram.from_wire(wire))
                 self._decoded[(node, pid)] = cached
-            h.merge(cached[1])
-        return h
+            out.append(cached[1])
+        return out
 
     def snapshot(self, node: str) -> dict[str, Any]:
         """The latest raw snapshot of a node's current life (errors by kind, extras...)."""
@@ -299,7 +307,8 @@ class Collector:
 
     def _window_percentiles(self, node: str) -> tuple[float | None, float | None]:
         """p50 and p99 of the latencies recorded since the last sample (None: none recorded)."""
-        hist = self.histogram(node)
+        lives = self._decoded_lives(node)  # one life (the usual case): read as it is, not merged
+        hist = lives[0] if len(lives) == 1 else self.histogram(node)
         counts = np.frombuffer(hist.counts(), dtype=np.int64).copy()
         last = self._last_counts.get(node)
         self._last_counts[node] = counts

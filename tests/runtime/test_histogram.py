@@ -87,3 +87,25 @@ def test_bulk_latencies_record_what_one_add_each_records() -> None:
             listed = Histogram()
             listed.add_since(now, list(sent), len(sent))
             assert listed.to_wire() == one.to_wire() and list(listed.counts()) == list(one.counts())
+
+
+def test_a_decoded_histogram_is_the_sent_one_and_takes_more_like_a_new_one() -> None:
+    """from_wire keeps the lab's own encoding as decoded (no copy); another precision is converted."""
+    from hdrh.histogram import HdrHistogram
+
+    rng = random.Random(3)
+    sent = Histogram()
+    for _ in range(5_000):
+        sent.add(int(rng.lognormvariate(12, 1.5)))
+    got = Histogram.from_wire(msgpack.unpackb(msgpack.packb(sent.to_wire())))
+    assert list(got.counts()) == list(sent.counts()) and got.total == sent.total and got.max_ns == sent.max_ns
+    assert [got.percentile_ms(q) for q in (50, 99, 100)] == [sent.percentile_ms(q) for q in (50, 99, 100)]
+    got.add(7_000_000)  # it records and merges like any other
+    got.merge(sent)
+    assert got.total == 2 * sent.total + 1
+    assert got.to_wire()["n"] == got.total
+    finer = HdrHistogram(1, 3_600_000_000, 3)  # someone else's: 3 digits, up to an hour
+    finer.record_value(1234)
+    converted = Histogram.from_wire({"hdr": finer.encode(), "max": 1_234_000})
+    assert converted.total == 1 and abs(converted.percentile_ms(50) - 1.234) <= 0.0125  # type: ignore[operator]
+    assert len(converted.counts()) == len(Histogram().counts())
