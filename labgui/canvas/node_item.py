@@ -11,6 +11,8 @@ live line under the subtitle); the last two are painted by a child item
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -88,6 +90,7 @@ class NodeItem(QGraphicsItem):
         self._metrics = tuple(QFontMetricsF(f) for f in self._fonts)  # measured once, not per figure
         self._titles: tuple[str, str] | None = None  # (name, subtitle) the title layout was made for
         self._bounding = QRectF()
+        self._batching = self._batched = False  # inside batch(); a field changed there
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
                       | QGraphicsItem.GraphicsItemFlag.ItemIsMovable
                       | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges)
@@ -144,12 +147,28 @@ class NodeItem(QGraphicsItem):
         if text != self.detail or colour != self.detail_colour:
             self._change(detail=text, detail_colour=colour)
 
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """The live fields set inside are laid out once, at the end (a sample sets the badge
+        and the detail of every node: one layout each, not two)."""
+        self._batched = False
+        self._batching = True
+        try:
+            yield
+        finally:
+            self._batching = False
+            if self._batched:
+                self._change()
+
     def _change(self, **values: object) -> None:
         """Set live fields; tell the scene about a new size only when the size really changed
         (widths move in steps), since that is what costs during a run, not the repaint."""
-        old = self._bounding
         for key, value in values.items():
             setattr(self, key, value)
+        if self._batching:
+            self._batched = True
+            return
+        old = self._bounding
         self._layout()  # once: a figure changes five times a second on fifty nodes
         if self._bounding != old:
             new, self._bounding = self._bounding, old

@@ -109,13 +109,14 @@ class RunCanvas:
             state = None if fig.state == "idle" else ("ready" if fig.state == "done" else fig.state)
             item.set_state(state)
             word = BAD_STATES.get(fig.state)
-            if item.kind is NodeKind.BROKER:
-                self._broker(item, fig, word, sampler.members(name), sampler.leaders(name),
-                             sampler.boots.get(name))
-            elif item.kind is NodeKind.CLIENT:
-                self._client(item, fig, nodes.get(name, {}), word)
-            else:
-                self._service(item, fig, nodes.get(name, {}), word)
+            with item.batch():  # its badge and detail laid out once
+                if item.kind is NodeKind.BROKER:
+                    self._broker(item, fig, word, sampler.members(name), sampler.leaders(name),
+                                 sampler.boots.get(name))
+                elif item.kind is NodeKind.CLIENT:
+                    self._client(item, fig, nodes.get(name, {}), word)
+                else:
+                    self._service(item, fig, nodes.get(name, {}), word)
         for key, rate in sampler.link_rates.items():
             link = self.scene.links.get(key)
             if link is None:

@@ -65,6 +65,7 @@ class ExplainView(QObject):
         self.items: dict[Key, Explanation] = {}
         self.run_dir: Any = None
         self._bases: dict[int, str] = {}
+        self._live_from: tuple[dict[str, Any], int] | None = None  # the live pass and events explained
         self.browser = QTextBrowser()
         self.browser.setObjectName("explainPanel")
         self.browser.setOpenLinks(False)
@@ -101,13 +102,20 @@ class ExplainView(QObject):
             self.refresh_final()
 
     def refresh_live(self) -> None:
-        """From the live ledger so far (nothing before its first answer)."""
+        """From the live ledger so far (nothing before its first answer). Only when it has a new
+        pass or the run a new event: a pass comes every few seconds in a big run, and explaining
+        the same figures again held the window for tens of milliseconds a second."""
         c = self.controller
         latest = c.ledger.latest if c.ledger is not None else None
         if c.session is None or not latest:
             return
         sup = c.session.sup
+        events = len(sup.events)
+        done = self._live_from
+        if done is not None and done[0] is latest and done[1] == events:
+            return  # (the pass itself is kept, not its id: a new dict may reuse a freed one's)
         self.set_items(explain_facts(explain_facts_of.live(sup.topology, latest, sup.events.since(0))))
+        self._live_from = (latest, events)
 
     def refresh_final(self) -> None:
         c = self.controller
@@ -127,6 +135,7 @@ class ExplainView(QObject):
             self.dock.show()
 
     def set_items(self, found: list[Explanation]) -> None:
+        self._live_from = None
         self.items = {e.key: e for e in found}
         self._tooltips()
         self.show_selection()

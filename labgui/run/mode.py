@@ -39,6 +39,8 @@ from labgui.run.session import ENDED, FAILED, FINISHING, RUNNING, STARTING, RunS
 TICK_MS = 50  # the one timer: at most 20 redraws a second
 SAMPLE_EVERY = 4  # ticks between samples (5 a second)
 ANIMATE_EVERY = 2  # ticks between dash steps (10 a second: every busy link repaints each step)
+CANVAS_STEP = 1  # the tick of a sample's cycle that shows it on the canvas: a dash step's tick
+# too (SAMPLE_EVERY a multiple of ANIMATE_EVERY), so one repaint carries both: 10 a second, not 15
 LOCK_TEXT = "Running: editing is locked (Shift+F5 stops)"
 class RunController(QObject):
     """Owns the Run/Stop actions, the run's session, its timer and its dashboard docks."""
@@ -292,14 +294,14 @@ class RunController(QObject):
         self._ticks += 1
         if self.sampler is None:
             return
-        if phase == RUNNING and self._ticks % ANIMATE_EVERY == 0:
+        if phase == RUNNING and self._ticks % ANIMATE_EVERY == CANVAS_STEP % ANIMATE_EVERY:
             self.canvas.animate(self.sampler, now - self._last_animation)
             self._last_animation = now
         step = self._ticks % SAMPLE_EVERY  # one sample's work spread over the ticks, not one frame
         if step == 0:
             self._sampled = self.sampler.sample()
             self.dashboard.events.add_events(self.sampler.take_events(), self.sampler.shift())
-        elif step == 1:
+        elif step == CANVAS_STEP:
             self._show_canvas()
         elif step == 2 and self._sampled:
             self._show_dashboard()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+from PySide6.QtCore import QRectF
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
@@ -76,3 +77,27 @@ def test_run_mode_seams_draw_states_badges_and_rates(window, opened):
     shoot(window, "editor-run-seams.png")
     assert broker.boundingRect().contains(broker._badge_rect)
     window.set_editing_locked(False)
+
+
+def test_a_batch_of_live_fields_is_laid_out_once_as_if_set_one_by_one(window, opened):
+    opened("12")
+    node = window.scene.node_item("payments")
+    detail = "processed 12,345\ndup. suppressed 0 · dup. processed 0"
+    node.set_badge("1.2k/s")
+    node.set_detail(detail)
+    one_by_one = (QRectF(node.boundingRect()), list(node._detail_lines), QRectF(node._badge_rect))
+    node.set_badge(None)
+    node.set_detail(None)
+    before = QRectF(node.boundingRect())
+    layouts = []
+    original = node._layout
+    node._layout = lambda: (layouts.append(1), original())[1]  # type: ignore[method-assign]
+    with node.batch():
+        node.set_badge("1.2k/s")
+        node.set_detail(detail)
+        assert node.boundingRect() == before  # nothing laid out yet
+    assert len(layouts) == 1
+    assert (node.boundingRect(), node._detail_lines, node._badge_rect) == one_by_one
+    with node.batch():  # nothing changed: nothing laid out
+        node.set_badge("1.2k/s")
+    assert len(layouts) == 1

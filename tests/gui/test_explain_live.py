@@ -43,6 +43,14 @@ def test_a_live_hover_does_not_call_a_backlog_lost(window, qtbot, tmp_path):  # 
     assert not [e for e in view.items.values() if e.counter in ("lost", "in_doubt") and e.value]
     window.scene.select(["worker-b"], [])  # its dock page: nothing to explain yet
     assert "lost" not in view.browser.toPlainText()
+    rm.ledger.join(10)  # no new pass from here on
+    view.refresh_live()
+    made = view.items
+    view.refresh_live()  # the same pass and events: not explained again
+    assert view.items is made
+    rm.ledger.latest = dict(rm.ledger.latest)  # a new pass
+    view.refresh_live()
+    assert view.items is not made and view.items == made
     rm.stop()
     wait_phase(qtbot, window, ("ended",), 60)
     assert_run_left_nothing(window)
