@@ -262,6 +262,7 @@ def one_run(app, window: MainWindow, args: argparse.Namespace, root: Path,  # no
         pump(app, 120, lambda: not rm.active)
         if rm.session is not None:
             rm.session.join(60)
+            rm.session.wait_done(60)  # the summary and report written: the folder may go
         if rm.ledger is not None:
             rm.ledger.join(10)
     left = [p for p in rm.session.sup.table.all_pids() if _alive(p)] if rm.session else []

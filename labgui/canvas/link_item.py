@@ -4,6 +4,10 @@ The colour says the transport (zmq, amqp, http); a link with an error is drawn
 dashed red. Run mode calls `set_rate` to add a live rate to the pill,
 `set_thickness` to show how much flows and `set_flow` to move dashes along
 the line while messages cross it (a stalled link is drawn still, its rate red).
+
+The moving dashes are a child path item drawn by Qt in C++, and the link
+itself a cached picture: ten dash steps a second on every busy link would
+otherwise repaint each link (its line, arrow and pill) in Python.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from PySide6.QtGui import (
     QPen,
     QPolygonF,
 )
-from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGraphicsItem, QWidget
 
 from engines.topology.problems import Problem, Severity
 from engines.topology.vocabulary import Transport
@@ -73,6 +77,10 @@ class LinkItem(QGraphicsItem):
         self._font.setBold(True)
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setZValue(1)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self._ants = QGraphicsPathItem(self)  # the moving dashes, over the line, around the pill
+        self._ants.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self._ants.setVisible(False)
         source.links.append(self)
         target.links.append(self)
         self.adjust()
@@ -108,6 +116,7 @@ class LinkItem(QGraphicsItem):
         if label != self._label:
             self.prepareGeometryChange()
             self._label = label
+            self._ants_path()
         self.update()
 
     def set_thickness(self, width: float) -> None:
@@ -115,14 +124,47 @@ class LinkItem(QGraphicsItem):
             return
         self.prepareGeometryChange()
         self.thickness = width
+        self._show_ants()
         self.update()
 
     def set_flow(self, phase: float | None, stalled: bool = False) -> None:
         """Animate the dashes (phase in pen widths), or hold them still; `stalled` reddens the rate."""
         if phase == self.flow and stalled == self.stalled:
             return
+        restyled = stalled != self.stalled
         self.flow, self.stalled = phase, stalled
-        self.update()
+        self._show_ants()
+        if restyled:  # the line's style and the pill's colour: the link's own picture
+            self.update()
+
+    def _show_ants(self) -> None:
+        """Dashes on links of 3 px and more while `flow` is set; a step only moves their offset."""
+        moving = self.flow is not None and self.thickness >= 3 and self._line.length() >= 1
+        self._ants.setVisible(moving)
+        if moving:
+            ants = QPen(QColor(255, 255, 255, 190), max(1.5, self.thickness * 0.4), Qt.PenStyle.CustomDashLine,
+                        Qt.PenCapStyle.FlatCap)
+            ants.setDashPattern([2.0, 3.0])
+            ants.setDashOffset(-(self.flow or 0.0))
+            self._ants.setPen(ants)
+
+    def _ants_path(self) -> None:
+        """From the line's start to the arrow head, broken where the pill covers the line."""
+        line = self._line
+        path = QPainterPath()
+        if line.length() >= 1:
+            unit = line.unitVector()
+            u = QPointF(unit.dx(), unit.dy())
+            end = line.p2() - u * ARROW  # short of the head, which the link draws under it
+            path.moveTo(line.p1())
+            if line.length() >= self._label.width() + 2 * ARROW:  # the pill is drawn: go round it
+                half_w, half_h = self._label.width() / 2, self._label.height() / 2
+                reach = min(half_w / abs(u.x()) if u.x() else math.inf, half_h / abs(u.y()) if u.y() else math.inf)
+                mid = line.center()
+                path.lineTo(mid - u * reach)
+                path.moveTo(mid + u * reach)
+            path.lineTo(end)
+        self._ants.setPath(path)
 
     # -- geometry ---------------------------------------------------------------------------
     @property
@@ -150,6 +192,8 @@ class LinkItem(QGraphicsItem):
             line = QLineF(start + d, end - d)
         self._line = line
         self._label = self._label_rect()
+        self._ants_path()
+        self._show_ants()
         self.update()
 
     def _label_rect(self) -> QRectF:
@@ -199,13 +243,6 @@ class LinkItem(QGraphicsItem):
         unit = self._line.unitVector()
         back = QPointF(unit.dx() * ARROW * 0.8, unit.dy() * ARROW * 0.8)
         p.drawLine(QLineF(self._line.p1(), self._line.p2() - back))
-        if self.flow is not None and self.thickness >= 3:
-            ants = QPen(QColor(255, 255, 255, 190), max(1.5, self.thickness * 0.4), Qt.PenStyle.CustomDashLine,
-                        Qt.PenCapStyle.FlatCap)
-            ants.setDashPattern([2.0, 3.0])
-            ants.setDashOffset(-self.flow)
-            p.setPen(ants)
-            p.drawLine(QLineF(self._line.p1(), self._line.p2() - back))
         self._paint_arrow(p, colour)
         self._paint_label(p, colour)
 

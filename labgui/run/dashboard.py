@@ -8,6 +8,7 @@ called by the run view's one timer, never per message.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -45,7 +46,6 @@ PLOT_DOCKS = {
     "In flight": ("in flight", "calls", True),
 }
 MAX_LATENCY_NODES = 3
-HIDDEN_EVERY = 5  # a plot nobody sees is redrawn once a second (5 samples), not five times
 CLIENT_COLOURS = ("#1c7ed6", "#e8590c", "#2f9e44", "#7048e8")
 BACKLOG_COLOURS = ("#e03131", "#ae3ec9", "#f08c00", "#0c8599")
 
@@ -94,11 +94,12 @@ class Dashboard:
             self.docks[key] = self._dock(key, widget)
             self.docks[key].setWindowTitle(DOCK_TITLES.get(key, key))
         for key in PLOT_DOCKS:  # shown from the menu before any run: the empty plot, not a blank
-            self.docks[key].visibilityChanged.connect(lambda shown, key=key: shown and self.plot(key))
+            self.docks[key].visibilityChanged.connect(partial(self._visibility, key))
         self._laid_out = False
         self._latency: list[str] = []
         self._callers: list[str] = []
-        self._redraws = 0
+        self._sampler: LiveSampler | None = None  # the last one drawn from (a hidden plot shown later)
+        self._stale: set[int] = set()  # plots not redrawn from it while hidden
 
     def plot(self, key: str) -> LivePlot:
         """The live plot of dock `key` (of PLOT_DOCKS), built into its dock on first use."""
@@ -172,6 +173,7 @@ class Dashboard:
         self.events.clear()
         for plot in self.plots:
             plot.clear_all()
+        self._sampler, self._stale = None, set()
         self.node_log.clock = lambda: wall_origin(sup)  # node logs on the run clock
         self.node_log.set_run(sup.run_dir, {n.name: n.kind.value for n in sup.topology.nodes})
         self.result.show_running(sup.run_dir)
@@ -189,7 +191,9 @@ class Dashboard:
         self.docks["Result"].raise_()
 
     # -- redrawing ---------------------------------------------------------------------------------------
-    def update(self, sampler: LiveSampler, ledger: dict[str, Any] | None) -> None:
+    def update(self, sampler: LiveSampler, ledger: dict[str, Any] | None,
+               plots: list[LivePlot] | None = None) -> None:
+        """The counters, and `plots` (all of them by default) from the sampler's buffers."""
         split = None
         if ledger:
             queued = sum(sum(sampler.nodes[b].queues.values()) for b in sampler.brokers)
@@ -198,30 +202,36 @@ class Dashboard:
         if ledger:  # sent from the telemetry the canvas shows, so tiles and canvas agree
             totals = {**ledger["total"], "sent": max(sampler.totals_sent(), int(ledger["total"].get("sent", 0)))}
         self.counters.show_values(totals, final=False, pending=split)
-        self.redraw_plots(sampler)
+        self.redraw_plots(sampler, plots)
 
-    def redraw_plots(self, sampler: LiveSampler) -> None:
-        """Plots the user can see, every time; a plot in a hidden tab or a closed dock once in
-        HIDDEN_EVERY redraws (it is current within a second when shown); all of them at the end."""
-        self._redraws += 1
+    def plot_halves(self) -> tuple[list[LivePlot], list[LivePlot]]:
+        """The plots in two groups the run view redraws on different ticks: five plots and their
+        repaint in one frame held the window longer than a frame."""
+        return [self.rate_plot, self.latency_plot], [self.queue_plot, self.error_plot, self.in_flight_plot]
+
+    def redraw_plots(self, sampler: LiveSampler, plots: list[LivePlot] | None = None) -> None:
+        """`plots` (all by default) that the user can see; one in a hidden tab or a closed dock
+        is redrawn when it is shown (from the last sampler), and every one at the end."""
+        self._sampler = sampler
         final = getattr(sampler.sup, "ended_at", None) is not None
-        every = final or self._redraws % HIDDEN_EVERY == 0
-
-        def due(plot: LivePlot) -> bool:
-            return every or plot.isVisible()
-
+        wanted = self.plots if plots is None else plots
+        due = {id(p) for p in wanted if final or p.isVisible()}
+        self._stale.update(id(p) for p in wanted if id(p) not in due)
+        self._stale.difference_update(due)
+        if not due:
+            return
         now = sampler.run_clock() or 0.0
         ring = sampler.ring
         t = ring.times()
-        if due(self.rate_plot):
+        if id(self.rate_plot) in due:
             self._rates(sampler, t)
-        if due(self.latency_plot):
+        if id(self.latency_plot) in due:
             for i, node in enumerate(self._latency):
                 colour = CLIENT_COLOURS[i % len(CLIENT_COLOURS)]
                 for column, dashed in (("p50_latency_ms", True), ("p99_latency_ms", False)):
                     lt, lv = sampler.latency_series(node, column)
                     self.latency_plot.set_line(f"{node} {column[:3]}", lt, lv, colour=colour, dashed=dashed)
-        if due(self.queue_plot):
+        if id(self.queue_plot) in due:
             series = sampler.queue_series()
             for name, (qt, qv) in series.items():
                 self.queue_plot.set_line(f"queue {name}", qt, qv)
@@ -229,20 +239,29 @@ class Dashboard:
                 if sampler.client_models[name].rate > 0:
                     self.queue_plot.set_line(f"{name} backlog", t, ring.column(sampler.col_backlog[name]),
                                              colour=BACKLOG_COLOURS[i % len(BACKLOG_COLOURS)], width=2.2)
-        if due(self.in_flight_plot):
+        if id(self.in_flight_plot) in due:
             for i, name in enumerate(sampler.callers):
                 self.in_flight_plot.set_line(name, t, ring.column(sampler.col_in_flight[name]),
                                              colour=CLIENT_COLOURS[i % len(CLIENT_COLOURS)])
             if not sampler.callers:
                 self.in_flight_plot.set_empty_text("no service calls another in this topology")
-        if due(self.error_plot):
+        if id(self.error_plot) in due:
             self.error_plot.set_line("errors", t, ring.column(sampler.col_errors), colour="#e03131")
             self.error_plot.set_line("timeouts", t, ring.column(sampler.col_timeouts), colour="#e67700")
         periods = sampler.periods()
-        for plot in self.plots:
-            if due(plot):
+        for plot in wanted:
+            if id(plot) in due:
                 plot.set_periods(periods)
                 plot.set_span(now)
+
+    def _visibility(self, key: str, shown: bool) -> None:
+        """A plot dock came into view: build its plot, and bring it up to date if a run drew
+        the others while it was hidden."""
+        if not shown:
+            return
+        plot = self.plot(key)
+        if id(plot) in self._stale and self._sampler is not None:
+            self.redraw_plots(self._sampler, [plot])
 
     def _rates(self, sampler: LiveSampler, t: np.ndarray) -> None:
         ring, links = sampler.ring, sampler.links

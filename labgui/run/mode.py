@@ -2,10 +2,10 @@
 
 The run itself happens on worker threads (labgui.run.session: the same
 Supervisor as `labgui run`); this controller only starts it, asks it to stop,
-and polls thread-safe readers on ONE QTimer: every second tick moves the link
-dashes, every fourth (5 times a second) samples the run and redraws the canvas
-figures, counters and plots from preallocated buffers. Nothing here waits on a
-process or a socket.
+and polls thread-safe readers on ONE QTimer: it moves the link dashes, samples
+the run 5 times a second and redraws the canvas figures, counters and plots
+from preallocated buffers, each on its own tick (labgui.run.frames). Nothing
+here waits on a process or a socket.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from engines.topology.problems import Severity
 from labgui.canvas.link_item import LinkItem
 from labgui.canvas.node_item import NodeItem
 from labgui.editor import dialogs
-from labgui.run import broker_internals, explain_view, interpreter, trace_view
+from labgui.run import broker_internals, explain_view, frames, interpreter, trace_view
 from labgui.run.boot_bar import BootBar
 from labgui.run.canvas import RunCanvas
 from labgui.run.dashboard import Dashboard
@@ -33,14 +33,10 @@ from labgui.run.host import RunHost
 from labgui.run.live_data import LiveSampler
 from labgui.run.live_ledger import LiveLedger
 from labgui.run.menus import link_menu, node_menu
+from labgui.run.plots import LivePlot
 from labgui.run.result_panel import short
 from labgui.run.session import ENDED, FAILED, FINISHING, RUNNING, STARTING, RunSession
 
-TICK_MS = 50  # the one timer: at most 20 redraws a second
-SAMPLE_EVERY = 4  # ticks between samples (5 a second)
-ANIMATE_EVERY = 2  # ticks between dash steps (10 a second: every busy link repaints each step)
-CANVAS_STEP = 1  # the tick of a sample's cycle that shows it on the canvas: a dash step's tick
-# too (SAMPLE_EVERY a multiple of ANIMATE_EVERY), so one repaint carries both: 10 a second, not 15
 LOCK_TEXT = "Running: editing is locked (Shift+F5 stops)"
 class RunController(QObject):
     """Owns the Run/Stop actions, the run's session, its timer and its dashboard docks."""
@@ -59,7 +55,7 @@ class RunController(QObject):
         self.canvas = RunCanvas(window.scene)
         self.dashboard = Dashboard(qwindow)
         self.timer = QTimer(self)
-        self.timer.setInterval(TICK_MS)
+        self.timer.setInterval(frames.TICK_MS)
         self.timer.timeout.connect(self._tick)
         self._ticks = 0
         self._last_tick = self._last_animation = time.monotonic()
@@ -294,17 +290,19 @@ class RunController(QObject):
         self._ticks += 1
         if self.sampler is None:
             return
-        if phase == RUNNING and self._ticks % ANIMATE_EVERY == CANVAS_STEP % ANIMATE_EVERY:
+        work = frames.jobs(self._ticks, phase == RUNNING)
+        if frames.DASHES in work:
             self.canvas.animate(self.sampler, now - self._last_animation)
             self._last_animation = now
-        step = self._ticks % SAMPLE_EVERY  # one sample's work spread over the ticks, not one frame
-        if step == 0:
+        if frames.SAMPLE in work:
             self._sampled = self.sampler.sample()
             self.dashboard.events.add_events(self.sampler.take_events(), self.sampler.shift())
-        elif step == CANVAS_STEP:
+        if frames.LATER_PLOTS in work and self._sampled:
+            self.dashboard.redraw_plots(self.sampler, self.dashboard.plot_halves()[1])
+        if frames.CANVAS in work:
             self._show_canvas()
-        elif step == 2 and self._sampled:
-            self._show_dashboard()
+        if frames.COUNTERS in work and self._sampled:
+            self._show_dashboard(self.dashboard.plot_halves()[0])
         self.status.setText(self._status_text(phase))
 
     def _refresh(self, final: bool = False) -> None:
@@ -320,9 +318,10 @@ class RunController(QObject):
         assert self.sampler is not None
         self.canvas.show(self.sampler, self.ledger.latest if self.ledger is not None else None)
 
-    def _show_dashboard(self) -> None:
+    def _show_dashboard(self, plots: list[LivePlot] | None = None) -> None:
+        """The counters and `plots` (all by default), the canvas fitted, the node log."""
         assert self.sampler is not None
-        self.dashboard.update(self.sampler, self.ledger.latest if self.ledger is not None else None)
+        self.dashboard.update(self.sampler, self.ledger.latest if self.ledger is not None else None, plots)
         view = self.window.view
         if not self._fitted or (view.auto_fit and not view.shows_all()):  # figures grew: show them whole
             self._fitted = True
