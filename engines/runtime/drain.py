@@ -11,8 +11,9 @@ whose last sample (at most QUEUE_FRESH_S old) holds ready messages and no
 consumer while one of its consumer services is alive or restarting: a consumer
 failing over from a paused quorum leader can take longer than the quiet time
 on a loaded machine, and the messages it has yet to take are not lost. A queue
-with ready messages and an attached consumer that is alive stretches the quiet
-time to QUEUE_STALL_S: a consumer starved of CPU can commit nothing for a
+with ready messages and an attached consumer that is alive is not caught up,
+whatever the counts say (they count deliveries, and a redelivered message twice),
+and it stretches the quiet time to QUEUE_STALL_S: a consumer starved of CPU can commit nothing for a
 second and still be taking its queue, while one that takes nothing for
 QUEUE_STALL_S (a full prefetch never acked) is stuck. `drain_timeout_s` bounds all.
 """
@@ -79,8 +80,8 @@ def wait_drained(sup: Draining) -> None:
             total += sum(got)
             if got and (min(got) < sent if client.style.one_to_many else sum(got) < sent):
                 caught_up = False
-        if caught_up:
-            return
+        if caught_up and not backlog:  # deliveries count redeliveries again: a queue still
+            return  # holding messages for its consumer says it has not had them all yet
         quiet_s = max(sup.drain_quiet_s, QUEUE_STALL_S) if backlog else sup.drain_quiet_s
         if total != last or reading:
             last, quiet_since = total, time.monotonic()

@@ -100,9 +100,11 @@ def test_an_attached_consumer_starved_of_cpu_is_waited_for_while_it_still_takes_
     """Under heavy load a consumer can commit nothing for longer than the quiet time and still be
     taking its queue: its messages are not lost, and the run waits for them."""
     monkeypatch.setattr(drain, "QUEUE_STALL_S", 1.0)
-    sup = _sup(tmp_path, "ready", FakeDepths(ready=3, consumers=1))
+    depths = FakeDepths(ready=3, consumers=1)
+    sup = _sup(tmp_path, "ready", depths)
     for i, at in enumerate((0.6, 1.2, 1.8)):  # a commit every 0.6 s: twice the quiet time
-        threading.Timer(at, lambda got=8 + i: setattr(sup.metrics, "got", got)).start()
+        threading.Timer(at, lambda got=8 + i: (setattr(sup.metrics, "got", got),
+                                               setattr(depths, "ready", 10 - got))).start()
     sup.drain_timeout_s = 5.0
     assert 1.7 < _drain_time(sup) < 2.4  # ended when caught up (10 of 10), not at the quiet time
 
@@ -131,3 +133,15 @@ def test_a_stream_is_not_a_queue_the_end_of_a_run_waits_on():
     stream = topofile.loads(TOPOLOGY.replace("{from: rabbit, to: billing, channel: orders}",
                                              "{from: rabbit, to: billing, channel: orders, queue_type: stream}"))
     assert queue_consumers(stream.topology) == {}
+
+
+@pytest.mark.timeout(10)
+def test_redeliveries_counted_twice_do_not_end_the_run_while_the_queue_still_holds_messages(tmp_path):
+    """Example 12 in a loaded suite: after a broker restart the consumer got 76 redeliveries, so
+    its deliveries reached the 2,000 sent while 15 were still in the queue; the run ended and
+    called them lost. Counts caught up, a fresh sample with ready messages for an attached,
+    live consumer: wait until the queue is empty."""
+    depths = FakeDepths(ready=15, consumers=1)
+    sup = _sup(tmp_path, "ready", depths, got=12)  # 10 sent; 2 of the 12 deliveries were redeliveries
+    threading.Timer(1.0, lambda: setattr(depths, "ready", 0)).start()  # the consumer takes the rest
+    assert 0.9 < _drain_time(sup) < 1.5
