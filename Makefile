@@ -37,7 +37,7 @@ $(VENV)/.installed: pyproject.toml
 	@touch $@
 
 lint: setup
-	$(VENV)/bin/ruff check engines labgui tests bench
+	$(VENV)/bin/ruff check engines labgui tests bench scripts
 	$(VENV)/bin/lint-imports
 	$(PY) -m mypy engines labgui
 

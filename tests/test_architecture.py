@@ -1,4 +1,4 @@
-"""The architecture holds: the import contract, strict types in engines/ and labgui/, no import circles.
+"""The architecture holds: the import contract, strict types in engines/ and labgui/, lint, no import circles.
 
 Each check runs the real tool over the tree, so a change that breaks the
 layering (a Qt import in engines, numpy in a node program, the editor reaching
@@ -32,6 +32,13 @@ def test_import_contract_is_kept() -> None:
 @pytest.mark.timeout(300)
 def test_engines_and_labgui_type_check_strictly() -> None:
     done = _run(sys.executable, "-m", "mypy", "engines", "labgui")
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
+
+
+@pytest.mark.timeout(120)
+def test_the_code_passes_ruff() -> None:
+    """The project's own lint rules (pyproject.toml) over everything it runs, scripts included."""
+    done = _run(str(BIN / "ruff"), "check", "--no-cache", "engines", "labgui", "tests", "bench", "scripts")
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
 
 
