@@ -12,10 +12,11 @@ consumer while one of its consumer services is alive or restarting: a consumer
 failing over from a paused quorum leader can take longer than the quiet time
 on a loaded machine, and the messages it has yet to take are not lost. A queue
 with ready messages and an attached consumer that is alive is not caught up,
-whatever the counts say (they count deliveries, and a redelivered message twice),
-and it stretches the quiet time to QUEUE_STALL_S: a consumer starved of CPU can commit nothing for a
-second and still be taking its queue, while one that takes nothing for
-QUEUE_STALL_S (a full prefetch never acked) is stuck. `drain_timeout_s` bounds all.
+whatever the counts say (they count deliveries, and a redelivered message
+twice), and it stretches the quiet time to QUEUE_STALL_S: a consumer starved
+of CPU can commit nothing for a second and still be taking its queue, while one
+that takes nothing for QUEUE_STALL_S (a full prefetch never acked) is stuck.
+`drain_timeout_s` bounds all.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ import msgpack
 import numpy as np
 import zmq
 
-from engines.ledger.histogram import Histogram
+from engines.ledger.histogram import Histogram, merged
 from engines.runtime.diskfull import DiskFull, GuardedFile
 from engines.runtime.telegate import Gate
 
@@ -227,10 +227,7 @@ class Collector:
 
     def histogram(self, node: str) -> Histogram:
         """A node's latencies over all its lives (a new histogram: the caller may add to it)."""
-        h = Histogram()
-        for life in self._decoded_lives(node):
-            h.merge(life)
-        return h
+        return merged(self._decoded_lives(node))
 
     def _decoded_lives(self, node: str) -> list[Histogram]:
         """Each life's histogram, decoded once per new encoding (shared: read them, never add)."""
@@ -308,7 +305,7 @@ class Collector:
     def _window_percentiles(self, node: str) -> tuple[float | None, float | None]:
         """p50 and p99 of the latencies recorded since the last sample (None: none recorded)."""
         lives = self._decoded_lives(node)  # one life (the usual case): read as it is, not merged
-        hist = lives[0] if len(lives) == 1 else self.histogram(node)
+        hist = lives[0] if len(lives) == 1 else merged(lives)
         counts = np.frombuffer(hist.counts(), dtype=np.int64).copy()
         last = self._last_counts.get(node)
         self._last_counts[node] = counts

@@ -99,7 +99,7 @@ class Dashboard:
         self._latency: list[str] = []
         self._callers: list[str] = []
         self._sampler: LiveSampler | None = None  # the last one drawn from (a hidden plot shown later)
-        self._stale: set[int] = set()  # plots not redrawn from it while hidden
+        self._stale: set[LivePlot] = set()  # plots not redrawn from it while hidden
 
     def plot(self, key: str) -> LivePlot:
         """The live plot of dock `key` (of PLOT_DOCKS), built into its dock on first use."""
@@ -215,23 +215,23 @@ class Dashboard:
         self._sampler = sampler
         final = getattr(sampler.sup, "ended_at", None) is not None
         wanted = self.plots if plots is None else plots
-        due = {id(p) for p in wanted if final or p.isVisible()}
-        self._stale.update(id(p) for p in wanted if id(p) not in due)
+        due = {p for p in wanted if final or p.isVisible()}
+        self._stale.update(p for p in wanted if p not in due)
         self._stale.difference_update(due)
         if not due:
             return
         now = sampler.run_clock() or 0.0
         ring = sampler.ring
         t = ring.times()
-        if id(self.rate_plot) in due:
+        if self.rate_plot in due:
             self._rates(sampler, t)
-        if id(self.latency_plot) in due:
+        if self.latency_plot in due:
             for i, node in enumerate(self._latency):
                 colour = CLIENT_COLOURS[i % len(CLIENT_COLOURS)]
                 for column, dashed in (("p50_latency_ms", True), ("p99_latency_ms", False)):
                     lt, lv = sampler.latency_series(node, column)
                     self.latency_plot.set_line(f"{node} {column[:3]}", lt, lv, colour=colour, dashed=dashed)
-        if id(self.queue_plot) in due:
+        if self.queue_plot in due:
             series = sampler.queue_series()
             for name, (qt, qv) in series.items():
                 self.queue_plot.set_line(f"queue {name}", qt, qv)
@@ -239,18 +239,18 @@ class Dashboard:
                 if sampler.client_models[name].rate > 0:
                     self.queue_plot.set_line(f"{name} backlog", t, ring.column(sampler.col_backlog[name]),
                                              colour=BACKLOG_COLOURS[i % len(BACKLOG_COLOURS)], width=2.2)
-        if id(self.in_flight_plot) in due:
+        if self.in_flight_plot in due:
             for i, name in enumerate(sampler.callers):
                 self.in_flight_plot.set_line(name, t, ring.column(sampler.col_in_flight[name]),
                                              colour=CLIENT_COLOURS[i % len(CLIENT_COLOURS)])
             if not sampler.callers:
                 self.in_flight_plot.set_empty_text("no service calls another in this topology")
-        if id(self.error_plot) in due:
+        if self.error_plot in due:
             self.error_plot.set_line("errors", t, ring.column(sampler.col_errors), colour="#e03131")
             self.error_plot.set_line("timeouts", t, ring.column(sampler.col_timeouts), colour="#e67700")
         periods = sampler.periods()
         for plot in wanted:
-            if id(plot) in due:
+            if plot in due:
                 plot.set_periods(periods)
                 plot.set_span(now)
 
@@ -260,7 +260,7 @@ class Dashboard:
         if not shown:
             return
         plot = self.plot(key)
-        if id(plot) in self._stale and self._sampler is not None:
+        if plot in self._stale and self._sampler is not None:
             self.redraw_plots(self._sampler, [plot])
 
     def _rates(self, sampler: LiveSampler, t: np.ndarray) -> None:
