@@ -89,7 +89,9 @@ def test_broker_kill_durable_persistent_survives_transient_does_not(lab):
     # The non-durable queue (and its transient messages) died with the broker: confirmed, then lost.
     assert forgetter["lost"] >= 100
     transient = summary["nodes"]["books-transient"]["processed"]
-    assert transient == 400 - forgetter["lost"]
+    # The rest reached the new queue, except what the client sent and never heard about: under
+    # load the restart took 5.5 s and 'forgetter' sent its last 53 while the broker was still down.
+    assert transient == 400 - forgetter["lost"] - forgetter["in_doubt"]
     assert db_rows(sup, "books-transient", "SELECT count(DISTINCT message_id) FROM authorisations") \
         == transient
     assert [e["event"] for e in sup.events.since(0) if e.get("node") == "rabbit"].count("ready") == 2
