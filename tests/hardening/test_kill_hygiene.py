@@ -152,6 +152,20 @@ def _kill_at(moment: str, brokered: bool, launcher: subprocess.Popen, root: Path
     raise AssertionError(f"the run never reached '{moment}'")
 
 
+def _left_after(run_dir: Path, deadline: float) -> list[str]:
+    """What of the run is alive at `deadline`: the first clean scan before it, or else a scan
+    begun at it. One scan of every process can take seconds on a loaded machine, so a scan begun
+    before the deadline sees the reaper that is still sweeping at its start and gone at its end."""
+    while True:
+        began = time.monotonic()
+        left = leftovers(run_dir)
+        if not left and not portreg.entry_path(run_dir).exists():
+            return []
+        if began >= deadline:
+            return left
+        time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
+
+
 def _check_one(how: str, brokered: bool, moment: str, tmp_path: Path, env: dict[str, str]) -> None:
     root = tmp_path / moment.replace(" ", "-")
     root.mkdir()
@@ -161,11 +175,7 @@ def _check_one(how: str, brokered: bool, moment: str, tmp_path: Path, env: dict[
     run_dir = None
     try:
         run_dir = _kill_at(moment, brokered, launcher, root)
-        killed_at = time.monotonic()
-        left = leftovers(run_dir)
-        while (left or portreg.entry_path(run_dir).exists()) and time.monotonic() - killed_at < 5.0:
-            time.sleep(0.1)
-            left = leftovers(run_dir)
+        left = _left_after(run_dir, time.monotonic() + 5.0)
         assert not left, f"{how} SIGKILLed {moment}: left behind after 5 s:\n" + "\n".join(left)
         assert not portreg.entry_path(run_dir).exists(), "the run's ports were never released"
     finally:
