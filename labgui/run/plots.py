@@ -27,7 +27,8 @@ FAULT_COLOURS = {"kill": "#e03131", "crash": "#c92a2a", "stop": "#868e96", "paus
                  "cut": "#9c36b5", "delay": "#ae3ec9", "lossy": "#ae3ec9",
                  "late": "#1c7ed6"}  # join_after_ms: a subscriber not joined yet
 MIN_SPAN_S = 10.0
-LEGEND_COLUMNS = 2
+LEGEND_MAX_COLUMNS = 3
+LEGEND_GAP_PX = 8
 X_STEP_S = 5.0
 
 
@@ -67,7 +68,8 @@ class LivePlot(pg.PlotWidget):
             item.getAxis(axis).setStyle(tickFont=small, tickTextOffset=2)
             item.getAxis(axis).label.setFont(small)
         # The legend goes below the plot, never over the data (the peaks are what matters).
-        self.legend = pg.LegendItem(labelTextSize="7pt", verSpacing=-6, colCount=LEGEND_COLUMNS)
+        self.legend = pg.LegendItem(labelTextSize="7pt", verSpacing=-6, colCount=1)
+        self.legend.setMinimumWidth(0)  # its entries never widen the plot past its dock
         item.layout.addItem(self.legend, 4, 1)
         self.curves: dict[str, pg.PlotDataItem] = {}
         self._regions: dict[tuple[str, str, float], tuple[pg.LinearRegionItem, pg.InfiniteLine]] = {}
@@ -121,7 +123,27 @@ class LivePlot(pg.PlotWidget):
             curve = self.plot([], [], pen=pen, connect="finite")
             self.legend.addItem(curve, name)
             self.curves[name] = curve
+            self.fit_legend()
         curve.setData(t, v)
+
+    def resizeEvent(self, event: object) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        if "legend" in self.__dict__:  # Qt resizes the view before __init__ made the legend
+            self.fit_legend()
+
+    def fit_legend(self) -> None:
+        """As many legend columns as the plot's width holds, one at least.
+
+        A fixed two-column legend gave the plot a minimum width wider than a narrow dock, and
+        the dock then showed only the plot's left half (its x axis stopped at 4 of 10 s).
+        """
+        entries = self.legend.items
+        if not entries:
+            return
+        widest = max(sample.boundingRect().width() + label.itemRect().width() for sample, label in entries)
+        room = self.width() - self.getPlotItem().getAxis("left").width()
+        columns = int(room // (widest + LEGEND_GAP_PX))
+        self.legend.setColumnCount(max(1, min(LEGEND_MAX_COLUMNS, columns, len(entries))))
 
     def set_empty_text(self, text: str) -> None:
         self.empty_text.setText(text)

@@ -36,6 +36,28 @@ def test_the_legend_sits_outside_the_plotted_area(qtbot):
     assert len(plot.legend.items) == 3
 
 
+def test_a_narrow_plot_shows_its_whole_span_and_a_wide_one_spreads_its_legend(qtbot):
+    """A dock 150 px wide showed the plot's left half: the legend's two columns set its minimum width."""
+    plot = LivePlot("latency", "ms")
+    qtbot.addWidget(plot)
+    plot.resize(150, 240)
+    plot.show()
+    qtbot.waitExposed(plot)
+    t = np.linspace(0, 10, 50)
+    for name in ("checkout->payments p99", "checkout->inventory p99", "events->worker-b p50"):
+        plot.set_line(name, t, t * 10)
+    plot.set_span(10)
+    QApplication.processEvents()
+    box = plot.getPlotItem().getViewBox()
+    shown = plot.mapToScene(plot.viewport().rect()).boundingRect()
+    assert box.sceneBoundingRect().right() <= shown.right() + 1, (box.sceneBoundingRect(), shown)
+    assert box.viewRange()[0][1] >= 10  # the axis reaches the span's end, not half of it
+    assert plot.legend.columnCount == 1
+    plot.resize(900, 240)
+    QApplication.processEvents()
+    assert plot.legend.columnCount == 3
+
+
 def test_hovering_reads_values_and_a_zoom_stops_following_until_double_click(qtbot):
     plot = LivePlot("throughput", "msg/s")
     qtbot.addWidget(plot)
