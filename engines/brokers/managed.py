@@ -292,7 +292,7 @@ def start_epmd(epmd: str, port: int, run_mark: str | None = None) -> subprocess.
         preexec_fn=procs.die_with_parent(),  # noqa: PLW1509 - see die_with_parent
     ))
     deadline = time.monotonic() + 5
-    while not procs.epmd_processes(port) and time.monotonic() < deadline:
+    while not procs.accepts(port) and time.monotonic() < deadline:
         if proc.poll() is not None:
             break  # beam will start its own (daemonised) one; close() still finds it by port
         time.sleep(0.02)

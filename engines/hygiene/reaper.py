@@ -62,6 +62,13 @@ def _epmd_port(proc: psutil.Process) -> int | None:
     return int(value) if value and value.isdigit() else None
 
 
+def _serves(epmd: psutil.Process, ports: set[int]) -> bool:
+    """An epmd of ours: the lab's and beam's alike carry the private port in ERL_EPMD_PORT; only
+    one that does not is looked up in the socket table (psutil parses all of it per process)."""
+    port = _epmd_port(epmd)
+    return port in ports if port is not None else _listens_on(epmd, ports)
+
+
 def _marked(proc: psutil.Process, run_dir: str) -> bool:
     try:
         return proc.environ().get(RUN_MARK) == run_dir
@@ -90,8 +97,7 @@ def run_processes(run_dir: Path) -> list[psutil.Process]:
                 found += proc.children(recursive=True)
             except psutil.NoSuchProcess:
                 pass
-        elif proc.info["name"] == "epmd" and epmd_ports and (
-                _epmd_port(proc) in epmd_ports or _listens_on(proc, epmd_ports)):
+        elif proc.info["name"] == "epmd" and epmd_ports and _serves(proc, epmd_ports):
             found.append(proc)
         elif _marked(proc, str(run_dir)):
             found.append(proc)  # an orphan of the run: a broker's helper after beam died
