@@ -73,8 +73,10 @@ def run_processes(run_dir: Path) -> list[psutil.Process]:
             except (psutil.NoSuchProcess, psutil.AccessDenied):
                 env = {}
             mine = any(str(v).startswith(marker) for v in env.values())
-            if not mine and proc.info["name"] in ERLANG:
-                mine = env.get("ERL_EPMD_PORT") in epmd_ports or _on_port(proc, epmd_ports)
+            if not mine and proc.info["name"] in ERLANG:  # the socket table (psutil parses all of
+                # it per process, seconds in a busy suite) only for one that does not say its port
+                told = env.get("ERL_EPMD_PORT")
+                mine = told in epmd_ports if told else _on_port(proc, epmd_ports)
         if mine:
             found.append(proc)
     return found
