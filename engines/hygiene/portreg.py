@@ -53,17 +53,44 @@ def _locked(directory: Path) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
-def owner(pid: int | None = None) -> list[float]:
-    """[pid, start time]: a pid alone could be recycled by an unrelated process."""
-    proc = psutil.Process(pid)
-    return [proc.pid, proc.create_time()]
-
-
-def _alive(record: list[float]) -> bool:
+def start_ticks(pid: int) -> float | None:
+    """When `pid` started, in clock ticks after boot (/proc/<pid>/stat): unlike psutil's
+    create_time(), not moved by a step of the wall clock. create_time() adds the boot time, which
+    Linux derives from the wall clock (/proc/stat btime, whole seconds): a VM paused for 3 s and
+    its clock stepped on resume moved every process's create_time by 3 s, and reapers comparing
+    start times to 10 ms took four live supervisors of a suite for dead and killed their runs.
+    Where there is no /proc, psutil's create_time(). None when the process is gone."""
     try:
-        proc = psutil.Process(int(record[0]))
-        return abs(proc.create_time() - record[1]) < 0.01 and proc.status() != psutil.STATUS_ZOMBIE
-    except (psutil.NoSuchProcess, psutil.AccessDenied, IndexError, TypeError, ValueError):
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read()
+        # after the command name (in parentheses, which may hold spaces), field 22 is the 20th
+        return float(stat[stat.rindex(b")") + 2:].split()[19])
+    except FileNotFoundError:
+        if os.path.isdir("/proc/self"):
+            return None
+    except (OSError, ValueError, IndexError):
+        return None
+    try:
+        return psutil.Process(pid).create_time()
+    except psutil.Error:
+        return None
+
+
+def owner(pid: int | None = None) -> list[float]:
+    """[pid, start ticks]: a pid alone could be recycled by an unrelated process."""
+    pid = os.getpid() if pid is None else pid
+    started = start_ticks(pid)
+    if started is None:
+        raise psutil.NoSuchProcess(pid)
+    return [pid, started]
+
+
+def alive(record: list[float]) -> bool:
+    """The process an owner() record names still runs (not a recycled pid, not a zombie)."""
+    try:
+        pid = int(record[0])
+        return start_ticks(pid) == float(record[1]) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except (psutil.Error, IndexError, TypeError, ValueError):
         return False
 
 
@@ -93,7 +120,7 @@ def _held(directory: Path) -> set[int]:
     """Ports of runs with a live owner; files of dead runs are removed on the way."""
     held: set[int] = set()
     for path, data in _entries(directory):
-        if any(_alive(o) for o in data.get("owners", [])):
+        if any(alive(o) for o in data.get("owners", [])):
             held |= {int(p) for p in data.get("ports", [])}
             held |= _broker_ports(str(data.get("run_dir", "")))
         else:

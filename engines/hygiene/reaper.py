@@ -132,14 +132,6 @@ def sweep(run_dir: Path, budget_s: float = SWEEP_S, quiet_s: float = QUIET_S) ->
     return killed
 
 
-def _parent_alive(parent: list[float]) -> bool:
-    try:
-        proc = psutil.Process(int(parent[0]))
-        return abs(proc.create_time() - parent[1]) < 0.01 and proc.status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
-
-
 def wait_for_end(parent: list[float], poll_s: float = 1.0) -> bool:
     """Block until the pipe from the supervisor closes (or, as a fallback, it is gone);
     True when the supervisor said goodbye first (a clean close: one quick sweep is enough)."""
@@ -152,7 +144,7 @@ def wait_for_end(parent: list[float], poll_s: float = 1.0) -> bool:
             if not data:
                 return said.endswith(CLEAN)
             said = (said + data)[-len(CLEAN):]
-        elif not _parent_alive(parent):
+        elif not portreg.alive(parent):
             return False
 
 
@@ -161,7 +153,7 @@ def main(argv: list[str]) -> int:
         print("usage: python -m engines.hygiene.reaper RUN_DIR SUPERVISOR_PID:START_TIME", file=sys.stderr)
         return 2
     pid, _, started = argv[1].partition(":")
-    run_dir, parent = Path(argv[0]).resolve(), [int(pid), float(started)]
+    run_dir, parent = Path(argv[0]).resolve(), [int(pid), float(started)]  # portreg.owner()
     clean = wait_for_end(parent)
     killed = sweep(run_dir, quiet_s=0.0 if clean else QUIET_S)
     portreg.release(run_dir)

@@ -10,6 +10,7 @@ import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 from engines.brokers import procs, rabbitmq_available
@@ -74,6 +75,21 @@ def test_a_live_runs_port_is_refused_until_its_owner_dies(holder, tmp_path: Path
     assert port not in portreg.held_ports()
     assert mine.claim(port)
     assert not portreg.entry_path(tmp_path / "other-run").exists(), "a dead run's entry is dropped"
+
+
+@pytest.mark.timeout(60)
+def test_a_step_of_the_wall_clock_frees_no_port_and_kills_no_run(holder, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A VM paused 3 s, its clock stepped on resume: psutil's create_time() of every process moves
+    by 3 s (it adds the boot time, which Linux derives from the wall clock). Owners compared by it
+    looked dead: their ports were handed out again, and reapers killed four live runs of a suite."""
+    proc, port = holder
+    stepped = psutil.Process.create_time
+    monkeypatch.setattr(psutil.Process, "create_time", lambda self: stepped(self) + 3.0)
+    assert port in portreg.held_ports()  # the other run still owns its port
+    assert portreg.alive(portreg.owner())  # what a reaper asks of its supervisor
+    proc.kill()
+    proc.wait(timeout=10)
+    assert port not in portreg.held_ports()  # and a run that did end still frees its ports
 
 
 @pytest.mark.timeout(60)
