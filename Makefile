@@ -12,9 +12,9 @@ run: setup
 	@$(VENV)/bin/labgui $(EXAMPLE); rc=$$?; \
 	  if [ $$rc -eq 2 ] && [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ]; then exit 0; else exit $$rc; fi
 
-# The suite waits on real processes far more than it computes (load average about 3 on two
-# cores with three workers; five made RabbitMQ cluster failovers miss their timing): four share the waiting (tests of one file stay on one
-# worker, so a file's shared broker boots once).
+# Four workers keep both cores busy (about 1,100 CPU-s in 11.5 min, most of it in
+# the nodes and RabbitMQ it starts, docs/performance.md); five made RabbitMQ cluster failovers
+# miss their timing. Tests of one file stay on one worker, so a file's shared broker boots once.
 test: setup
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -n 4 --dist loadfile --no-loadscope-reorder
 
