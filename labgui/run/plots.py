@@ -70,7 +70,7 @@ class LivePlot(pg.PlotWidget):
         # The legend goes below the plot, never over the data (the peaks are what matters).
         self.legend = pg.LegendItem(labelTextSize="7pt", verSpacing=-6, colCount=1)
         self.legend.setMinimumWidth(0)  # its entries never widen the plot past its dock
-        item.layout.addItem(self.legend, 4, 1)
+        item.layout.addItem(self.legend, 4, 0, 1, 2)  # under the axis too: the whole width
         self.curves: dict[str, pg.PlotDataItem] = {}
         self._regions: dict[tuple[str, str, float], tuple[pg.LinearRegionItem, pg.InfiniteLine]] = {}
         self.label_faults = True
@@ -141,7 +141,7 @@ class LivePlot(pg.PlotWidget):
         if not entries:
             return
         widest = max(sample.boundingRect().width() + label.itemRect().width() for sample, label in entries)
-        room = self.width() - self.getPlotItem().getAxis("left").width()
+        room = self.width()
         columns = int(room // (widest + LEGEND_GAP_PX))
         self.legend.setColumnCount(max(1, min(LEGEND_MAX_COLUMNS, columns, len(entries))))
 
