@@ -18,12 +18,17 @@ def test_a_queue_line_breaks_where_the_broker_could_not_be_sampled():
     assert list(bv[:4]) == [10, 20, 30, 40] and list(bv[5:]) == [45, 40]
 
 
-def test_the_legend_sits_outside_the_plotted_area(qtbot):
-    plot = LivePlot("waiting", "messages")
+def _shown(qtbot, name: str, unit: str, width: int, height: int) -> LivePlot:
+    plot = LivePlot(name, unit)
     qtbot.addWidget(plot)
-    plot.resize(320, 240)
+    plot.resize(width, height)
     plot.show()
     qtbot.waitExposed(plot)
+    return plot
+
+
+def test_the_legend_sits_outside_the_plotted_area(qtbot):
+    plot = _shown(qtbot, "waiting", "messages", 320, 240)
     t = np.linspace(0, 10, 50)
     for name in ("queue rabbit/payments", "checkout backlog", "queue rabbit/refunds"):
         plot.set_line(name, t, np.sin(t) * 100 + 100)
@@ -38,11 +43,7 @@ def test_the_legend_sits_outside_the_plotted_area(qtbot):
 
 def test_a_narrow_plot_shows_its_whole_span_and_a_wide_one_spreads_its_legend(qtbot):
     """A dock 150 px wide showed the plot's left half: the legend's two columns set its minimum width."""
-    plot = LivePlot("latency", "ms")
-    qtbot.addWidget(plot)
-    plot.resize(150, 240)
-    plot.show()
-    qtbot.waitExposed(plot)
+    plot = _shown(qtbot, "latency", "ms", 150, 240)
     t = np.linspace(0, 10, 50)
     for name in ("checkout->payments p99", "checkout->inventory p99", "events->worker-b p50"):
         plot.set_line(name, t, t * 10)
@@ -59,11 +60,7 @@ def test_a_narrow_plot_shows_its_whole_span_and_a_wide_one_spreads_its_legend(qt
 
 
 def test_hovering_reads_values_and_a_zoom_stops_following_until_double_click(qtbot):
-    plot = LivePlot("throughput", "msg/s")
-    qtbot.addWidget(plot)
-    plot.resize(400, 260)
-    plot.show()
-    qtbot.waitExposed(plot)
+    plot = _shown(qtbot, "throughput", "msg/s", 400, 260)
     t = np.arange(0, 20, 0.2)
     plot.set_line("a->b", t, np.where(t < 10, 100.0, 0.0))
     plot.set_span(20)
