@@ -39,6 +39,7 @@ from engines.topology.model import Topology
 TICK_S = 0.1
 READY_TIMEOUT_S = 60.0  # a RabbitMQ boot on a busy laptop can take far longer than its usual 5 s
 STARTING_RENICE_S = 0.05  # while the run starts, new processes are lowered this often
+BROKER_WALK_S = 1.0  # a broker's process tree is walked at most this often (psutil reads all of /proc)
 NODE_NICE = 19  # added to the GUI's own niceness for every process of the run
 
 # phases, in order; "failed" replaces the rest when the run could not start
@@ -76,6 +77,7 @@ class RunSession:
         self._stop = threading.Event()
         self._held: set[str] = set()  # clients ended by hand: they keep the run open
         self._reniced: set[int] = set()
+        self._broker_walked: dict[str, float] = {}  # broker name -> when its tree was last walked
         self._renice_lock = threading.Lock()
         self._nice = min(19, os.getpriority(os.PRIO_PROCESS, 0) + NODE_NICE)
         self._lock = threading.Lock()
@@ -241,9 +243,13 @@ class RunSession:
     def _renice_new(self) -> None:
         pids = set(self.sup.table.all_pids())
         states = self.sup.states()
+        now = time.monotonic()
         for name, handle in list(self.sup.brokers.items()):
             if states.get(name) == "starting":
                 continue  # a booting broker keeps its priority: a slow boot is worse than a busy core
+            if now - self._broker_walked.get(name, -BROKER_WALK_S) < BROKER_WALK_S:
+                continue  # its processes after each action are in all_pids(); later helpers inherit its nice
+            self._broker_walked[name] = now
             try:
                 pids.update(getattr(handle, "pids_now", handle.pids)())
             except Exception:  # noqa: BLE001 - a broker between lives

@@ -103,3 +103,45 @@ def test_a_window_closed_before_the_report_starts_leaves_no_report_process(tmp_p
         assert "window closed" in (session.report_error or "")
     finally:
         session.abort()
+
+
+@pytest.mark.timeout(60)
+def test_a_ready_brokers_tree_is_walked_once_a_second_not_every_tick(tmp_path, monkeypatch):
+    """Walking a broker's process tree reads every /proc/*/stat (milliseconds with a few hundred
+    processes); the run loop lowers priorities ten times a second, and a broker's processes after
+    each action are already in the table while the helpers it forks later inherit its nice."""
+    from labgui.run import session as session_module
+
+    helper = subprocess.Popen(["sleep", "30"])  # stands for a broker's process (it gets reniced)
+    walks: list[float] = []
+
+    class Broker:
+        def pids_now(self) -> list[int]:
+            walks.append(time.monotonic())
+            return [helper.pid]
+
+        pids = pids_now
+
+    topo = Topology(name="walks", nodes=[ClientNode(name="c", rate=10, count=10), ServiceNode(name="s")],
+                    links=[Link(source="c", target="s")])
+    session = RunSession(topo, tmp_path / "run")
+    try:
+        session.sup.control.brokers["rabbit"] = Broker()
+        state = {"rabbit": "starting"}
+        monkeypatch.setattr(session.sup, "states", lambda: dict(state))
+        now = [100.0]
+        monkeypatch.setattr(session_module.time, "monotonic", lambda: now[0])
+        for _ in range(5):
+            session._lower_priority()
+        assert walks == []  # a booting broker keeps its priority
+        state["rabbit"] = "ready"
+        for _ in range(10):  # one second of run-loop ticks
+            session._lower_priority()
+            now[0] += 0.09
+        assert len(walks) == 1 and psutil.Process(helper.pid).nice() == session._nice
+        now[0] += 0.2
+        session._lower_priority()
+        assert len(walks) == 2  # a second later it is walked again (a new life's processes)
+    finally:
+        helper.kill()
+        helper.wait(timeout=10)
