@@ -18,6 +18,7 @@ kills, which keep every committed transaction; only a power cut would not.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Mapping, Sequence
 from operator import itemgetter
 from pathlib import Path
@@ -67,22 +68,43 @@ _INSERT_PACKED = ("INSERT INTO authorisations (message_id, attempt, redelivered)
                   "FROM json_each(?)")
 
 
+PREPARE_S = 10.0  # how long a node retries opening a database other instances are opening
+
+
 class Store:
     """One connection, used under the handler's lock."""
 
     def __init__(self, path: Path, clients: Mapping[str, int]) -> None:
         self.path = Path(path)
         self.db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=OFF")
-        self.db.executescript(SCHEMA)
-        self.db.executemany("INSERT OR REPLACE INTO clients (idx, name) VALUES (?, ?)",
-                            [(i, n) for n, i in clients.items()])
+        deadline = time.monotonic() + PREPARE_S
+        while True:
+            try:
+                self._prepare(clients)
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
         try:
             self.db.execute("SELECT count(*) FROM json_each('[1]')")
             self.bulk = True
         except sqlite3.OperationalError:  # an SQLite built without JSON: executemany instead
             self.bulk = False
+
+    def _prepare(self, clients: Mapping[str, int]) -> None:
+        """WAL, the schema and the client names: each step may be repeated.
+
+        Instances of one service (`store:`) open one database at once. Switching a fresh file to
+        WAL takes an exclusive lock, and SQLite answers "database is locked" at once, without its
+        busy timeout, to a connection that would otherwise deadlock with another doing the same:
+        4 processes opening one fresh database failed 3 times in 120.
+        """
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=OFF")
+        self.db.executescript(SCHEMA)
+        self.db.executemany("INSERT OR REPLACE INTO clients (idx, name) VALUES (?, ?)",
+                            [(i, n) for n, i in clients.items()])
 
     def write(self, batch: Sequence[DeliveryRow], dedupe: bool, plain: bool = False) -> list[int]:
         """Begin a transaction and write `batch`; return its outcomes. Call `commit` next.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -75,3 +77,34 @@ def test_uncommitted_batch_leaves_nothing(tmp_path):
     db = sqlite3.connect(tmp_path / "service.db")
     assert db.execute("SELECT count(*) FROM authorisations").fetchone() == (0,)
     db.close()
+
+
+def _open_shared(path: str, errors, together) -> None:
+    together.wait(10)  # the instances start at one instant, as a run starts them
+    try:
+        Store(Path(path), {"orders": 1}).close()
+    except Exception as exc:  # noqa: BLE001 - reported to the test
+        errors.put(repr(exc))
+
+
+@pytest.mark.timeout(120)
+def test_instances_opening_one_fresh_database_at_once_all_start(tmp_path):
+    """Instances of one service (`store:`) start together: switching a fresh file to WAL answered
+    "database is locked" at once (no busy timeout) to 3 of 120 processes, and a lesson's second
+    worker exited before it was ready."""
+    ctx = multiprocessing.get_context("fork")
+    errors = ctx.Queue()
+    for i in range(30):
+        path = tmp_path / f"db{i}" / "shared.db"
+        path.parent.mkdir()
+        together = ctx.Barrier(4)
+        procs = [ctx.Process(target=_open_shared, args=(str(path), errors, together)) for _ in range(4)]
+        for proc in procs:
+            proc.start()
+        for proc in procs:
+            proc.join(30)
+        assert all(proc.exitcode == 0 for proc in procs)
+    failures = []
+    while not errors.empty():
+        failures.append(errors.get())
+    assert failures == []
