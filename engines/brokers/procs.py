@@ -21,6 +21,8 @@ from typing import Any, TypeVar
 
 import psutil
 
+from engines.hygiene import epmd
+
 _PR_SET_PDEATHSIG = 1
 _LIBC = ctypes.CDLL(None, use_errno=True)
 
@@ -173,36 +175,11 @@ def kill_and_wait(procs: list[psutil.Process], timeout: float = 10.0) -> list[ps
     return alive
 
 
-EPMD_DEFAULT_PORT = 4369
-EPMD_CLIENT_FLAGS = ("-names", "-kill", "-stop")  # `epmd -kill` asks a daemon; it is no daemon
-
-
-def epmd_port(proc: psutil.Process) -> int | None:
-    """The port an epmd daemon listens on, chosen as epmd chooses it: its `-port` argument, else
-    its ERL_EPMD_PORT, else 4369; None for an epmd client (`epmd -kill`) or a process that
-    cannot be read (another user's)."""
-    try:
-        cmd = proc.cmdline()
-        if any(flag in cmd for flag in EPMD_CLIENT_FLAGS):
-            return None
-        if "-port" in cmd[:-1]:
-            value = cmd[cmd.index("-port") + 1]
-        else:
-            value = proc.environ().get("ERL_EPMD_PORT", str(EPMD_DEFAULT_PORT))
-    except (psutil.NoSuchProcess, psutil.AccessDenied):
-        return None
-    return int(value) if value.isdigit() else None
-
-
 def epmd_processes(port: int) -> list[psutil.Process]:
-    """epmd daemons for `port` (ours: each managed node has a private port), listening or about to.
-
-    Read from each epmd's own arguments and environment, not from the kernel's socket table:
-    psutil parses all of /proc/net/tcp for each process asked, and with thousands of sockets
-    about (a test suite, a loaded lab) that was seconds of CPU for every broker's life.
-    """
+    """epmd daemons for `port` (ours: each managed node has a private port), listening or about
+    to: by the port each was told (engines.hygiene.epmd), not by the socket table."""
     return [proc for proc in psutil.process_iter(["name"])
-            if proc.info["name"] == "epmd" and _alive(proc) and epmd_port(proc) == port]
+            if proc.info["name"] == "epmd" and _alive(proc) and epmd.port_of(proc) == port]
 
 
 def accepts(port: int, host: str = "127.0.0.1", timeout: float = 0.2) -> bool:

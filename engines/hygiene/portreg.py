@@ -60,19 +60,17 @@ def start_ticks(pid: int) -> float | None:
     its clock stepped on resume moved every process's create_time by 3 s, and reapers comparing
     start times to 10 ms took four live supervisors of a suite for dead and killed their runs.
     Where there is no /proc, psutil's create_time(). None when the process is gone."""
+    if not os.path.isdir("/proc/self"):
+        try:
+            return psutil.Process(pid).create_time()
+        except psutil.Error:
+            return None
     try:
         with open(f"/proc/{pid}/stat", "rb") as fh:
             stat = fh.read()
         # after the command name (in parentheses, which may hold spaces), field 22 is the 20th
         return float(stat[stat.rindex(b")") + 2:].split()[19])
-    except FileNotFoundError:
-        if os.path.isdir("/proc/self"):
-            return None
     except (OSError, ValueError, IndexError):
-        return None
-    try:
-        return psutil.Process(pid).create_time()
-    except psutil.Error:
         return None
 
 

@@ -30,6 +30,7 @@ from typing import Any
 import psutil
 
 from engines.hygiene import RUN_MARK, portreg
+from engines.hygiene.epmd import port_of as epmd_port_of
 
 SWEEP_S = 4.0  # everything is gone well within the 5 s a user (or a test) waits
 QUIET_S = 1.0  # after the last kill, keep looking this long (an epmd may still be daemonising)
@@ -54,19 +55,11 @@ def _listens_on(proc: psutil.Process, ports: set[int]) -> bool:
         return False
 
 
-def _epmd_port(proc: psutil.Process) -> int | None:
-    try:
-        value = proc.environ().get("ERL_EPMD_PORT")
-    except (psutil.NoSuchProcess, psutil.AccessDenied):
-        return None
-    return int(value) if value and value.isdigit() else None
-
-
-def _serves(epmd: psutil.Process, ports: set[int]) -> bool:
-    """An epmd of ours: the lab's and beam's alike carry the private port in ERL_EPMD_PORT; only
-    one that does not is looked up in the socket table (psutil parses all of it per process)."""
-    port = _epmd_port(epmd)
-    return port in ports if port is not None else _listens_on(epmd, ports)
+def _serves(daemon: psutil.Process, ports: set[int]) -> bool:
+    """An epmd of ours, by the port it was told; only one that cannot be read is looked up in
+    the socket table (psutil parses all of it per process)."""
+    port = epmd_port_of(daemon)
+    return port in ports if port is not None else _listens_on(daemon, ports)
 
 
 def _marked(proc: psutil.Process, run_dir: str) -> bool:
@@ -150,7 +143,7 @@ def wait_for_end(parent: list[float], poll_s: float = 1.0) -> bool:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
-        print("usage: python -m engines.hygiene.reaper RUN_DIR SUPERVISOR_PID:START_TIME", file=sys.stderr)
+        print("usage: python -m engines.hygiene.reaper RUN_DIR SUPERVISOR_PID:START_TICKS", file=sys.stderr)
         return 2
     pid, _, started = argv[1].partition(":")
     run_dir, parent = Path(argv[0]).resolve(), [int(pid), float(started)]  # portreg.owner()

@@ -141,8 +141,7 @@ class LivePlot(pg.PlotWidget):
         if not entries:
             return
         widest = max(sample.boundingRect().width() + label.itemRect().width() for sample, label in entries)
-        room = self.width()
-        columns = int(room // (widest + LEGEND_GAP_PX))
+        columns = int(self.width() // (widest + LEGEND_GAP_PX))
         self.legend.setColumnCount(max(1, min(LEGEND_MAX_COLUMNS, columns, len(entries))))
 
     def set_empty_text(self, text: str) -> None:
