@@ -32,6 +32,9 @@ from engines.topology.model import Topology
 from engines.transports.base import EXIT_CRASH, EXIT_GAVE_UP
 
 POLL_S = 0.05
+# A client's last report ("done") goes out just before it exits, on another socket than its exit
+# status: a loaded supervisor can see the exit first. It waits this long for the report.
+REPORT_GRACE_S = 2.0
 CRASH_LOG_LINES = 12  # a crashed node is reported with this many last lines of its log
 
 
@@ -123,6 +126,8 @@ class Control:
                             proc.expected = "kill"
                             self._signal(proc, signal.SIGKILL)
                         continue
+                    if self._report_pending(proc, code):
+                        continue
                     proc.exit_code = code
                     if proc.expected == "kill":
                         self._set_state(proc, "killed", code=code)
@@ -142,6 +147,20 @@ class Control:
                 self.events.add("restarting", name, reason="restart_on_crash")
                 self.start_node(name)
             self._stop.wait(POLL_S)
+
+    def _report_pending(self, proc: NodeProcess, code: int) -> bool:
+        """A client that finished (exit 0) without its "done" having arrived: its ending waits
+        for that report (REPORT_GRACE_S at most), so the run reads ready, done, exited."""
+        if code != 0 or proc.kind != "client" or proc.expected or proc.state not in ("starting", "ready"):
+            proc.report_deadline = None
+            return False
+        now = time.monotonic()
+        if proc.report_deadline is None:
+            proc.report_deadline = now + REPORT_GRACE_S
+        if now < proc.report_deadline:
+            return True
+        proc.report_deadline = None
+        return False
 
     # -- control (non-blocking, any thread) ----------------------------------------------
     def _proc(self, name: str) -> NodeProcess:

@@ -48,6 +48,7 @@ class NodeProcess:
     start_pending: bool = False  # a new life is queued in the spawner
     ready_wall: float | None = None  # time.time() at which this life said it was ready
     crash_log: str = ""  # the end of its log when it last crashed (for the events and the summary)
+    report_deadline: float | None = None  # exited; its last report is awaited until then
 
     @property
     def pid(self) -> int | None:

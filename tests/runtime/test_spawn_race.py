@@ -42,3 +42,24 @@ def test_a_ready_said_before_the_life_is_recorded_is_not_lost(tmp_path: Path) ->
     assert said.index(("ready", "billing")) < said.index(("starting", "orders"))
     assert ("done", "orders") in said
     assert summary["nodes"]["billing"]["processed"] == 300 and summary["total"]["lost"] == 0
+
+
+@pytest.mark.timeout(90)
+def test_a_done_that_arrives_after_the_exit_is_not_lost(tmp_path: Path) -> None:
+    # A loaded supervisor can read a client's exit status before the "done" it sent just before
+    # exiting: the run must still say the client finished its work (ready, done, exited).
+    with Supervisor(topofile.loads(TOPOLOGY).topology, tmp_path / "run", ready_timeout_s=30) as sup:
+        heard = sup.control.on_node_event
+
+        def late(node: str, pid: int, event: str, msg: dict[str, object]) -> None:
+            if event == "done":
+                time.sleep(1.0)  # the client has exited meanwhile (it exits at once after it)
+            heard(node, pid, event, msg)
+
+        sup.control.on_node_event = late  # type: ignore[method-assign]
+        summary = sup.run()
+    events = [json.loads(line) for line in (sup.run_dir / "events.jsonl").read_text().splitlines()]
+    said = [e["event"] for e in events if e.get("node") == "orders" and e["event"] in ("ready", "done", "exited")]
+    assert said == ["ready", "done", "exited"], said
+    assert summary["node_states"]["orders"]["exit_code"] == 0
+    assert summary["nodes"]["billing"]["processed"] == 300
