@@ -8,7 +8,8 @@ thread must outlive every node. A monitor thread polls for exits every
 50 ms and turns them into states: `killed` (we sent SIGKILL), `exited`
 (stopped by us, or finished: done or gave up) or `crashed` (anything else;
 a service with `restart_on_crash` then gets a new life). Node reports
-(ready, done, gave-up) arrive from the telemetry thread via `on_node_event`.
+(ready, done, gave-up) arrive from the telemetry thread via `on_node_event`; a
+client that finished is marked exited once its "done" has arrived (REPORT_GRACE_S).
 
 Brokers are controlled through their handles (engines.runtime.brokers), in
 the spawner thread, since their start and stop block; `broker_action` gives
