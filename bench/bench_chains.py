@@ -6,9 +6,9 @@ zmq: client -> s0 -> s1 -> s2, notification over PUSH/PULL at every hop (the
 services send on with the client's own PUSH driver, fed after each commit).
 Every hop is real: each service commits every message (business row +
 PROCESSED_MESSAGES) before it sends the event on, and the ledger checks that
-every ID reached s2. The rate is end to end, N over the time between the
-first and the last delivery committed at s2 (telemetry, 10 samples a second),
-against raw pyzmq PUSH -> PULL between two processes (bench_zmq_pushpull's
+every ID reached s2. The rate is end to end, the deliveries committed at s2
+between two telemetry samples (10 a second) taken while they went on
+(`lab_paths.steady_rate`), against raw pyzmq PUSH -> PULL between two processes (bench_zmq_pushpull's
 `raw_rate`) in the same run.
 
 http: client -> a -> b -> c, request-response, every service calling the next
@@ -31,8 +31,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from bench_zmq_pushpull import raw_rate
+from lab_paths import steady_rate
 
 PAYLOAD = 256
 
@@ -57,11 +57,10 @@ def zmq_chain_rate(n: int) -> tuple[float, dict[str, Any]]:
         with Supervisor(chain("zmq", "notification", 3, n, 0), Path(tmp) / "run") as sup:
             summary = sup.run()
             t, delivered = sup.metrics.series("s2", "delivered")
-    started, finished = np.flatnonzero(delivered > 0), np.flatnonzero(delivered >= n)
-    if not len(started) or not len(finished):
+    rate = steady_rate(t, delivered, n)
+    if rate is None:
         raise RuntimeError(f"the chain did not deliver every message: {summary['chains']}")
-    a, b = started[0], finished[0]
-    return (delivered[b] - delivered[a]) / (t[b] - t[a]), summary
+    return rate, summary
 
 
 class _Echo(BaseHTTPRequestHandler):
