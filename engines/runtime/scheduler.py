@@ -6,6 +6,12 @@ its duration_s: `holds_run` and `Control.settling` are the first two tests.
 
 Link actions go to the run's link proxies (engines.runtime.linkfaults); a
 step the run cannot carry out is an error event, never a failed run.
+
+A scenario is a sequence with intervals ("pause the clients, and half a
+second later kill the queue"). When the player could not tick for a while (a
+loaded machine stalled the supervisor), the first overdue step fires at once
+and the later ones keep their spacing after it (`late_s` in its event), instead
+of all firing in the same instant.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from typing import Any, Protocol
 
 from engines.runtime.events import EventLog
 from engines.topology.model import Action, Step
+
+STALL_S = 0.25  # a step this much later than due (ticks are 0.1 s apart) means the player stalled
 
 
 class Controls(Protocol):
@@ -52,26 +60,35 @@ class Scheduler:
                               key=lambda s: (s.at_s if s.at_s is not None else float("inf")))
         self.supervisor = supervisor
         self.fired: list[Step] = []
+        self.shift_s = 0.0  # how far a stall has pushed the timed steps still to come
 
     def _due(self, step: Step, now_s: float, sent: int) -> bool:
         if step.at_s is not None:
-            return now_s >= step.at_s
+            return now_s >= step.at_s + self.shift_s
         return step.after_messages is not None and sent >= step.after_messages
 
     def tick(self, now_s: float, sent: int) -> list[Step]:
-        """Fire every step that is due; return them."""
-        due = [s for s in self.pending if self._due(s, now_s, sent)]
-        for step in due:
+        """Fire every step that is due, in order; return them. A step fired over STALL_S late
+        pushes the timed steps after it by as much (steps at the same time still fire together)."""
+        due: list[Step] = []
+        for step in list(self.pending):
+            if not self._due(step, now_s, sent):
+                continue
+            late_s = now_s - (step.at_s + self.shift_s) if step.at_s is not None else 0.0
+            if late_s > STALL_S:
+                self.shift_s += late_s
             self.pending.remove(step)
             self.fired.append(step)
-            self._fire(step, now_s)
+            due.append(step)
+            self._fire(step, now_s, late_s if late_s > STALL_S else 0.0)
         return due
 
-    def _fire(self, step: Step, now_s: float) -> None:
+    def _fire(self, step: Step, now_s: float, late_s: float = 0.0) -> None:
+        late = {"late_s": round(late_s, 3)} if late_s else {}
         sup = self.supervisor
         if step.action.on_link:
             sup.events.add("scenario", None, link=step.target, action=step.action.value,
-                           at_s=round(now_s, 3))
+                           at_s=round(now_s, 3), **late)
             link_act: Callable[[], None] = {
                 Action.CUT: lambda: sup.cut_link(step.target),
                 Action.HEAL: lambda: sup.heal_link(step.target),
@@ -83,7 +100,7 @@ class Scheduler:
             except KeyError as exc:
                 sup.events.add("error", None, link=step.target, action=step.action.value, error=str(exc))
             return
-        sup.events.add("scenario", step.target, action=step.action.value, at_s=round(now_s, 3))
+        sup.events.add("scenario", step.target, action=step.action.value, at_s=round(now_s, 3), **late)
         if step.action is Action.REREAD:
             sup.reread(step.target, step.offset)
             return
