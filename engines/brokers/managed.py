@@ -149,7 +149,7 @@ class ManagedBroker:
 
     def pids(self) -> list[int]:
         with self._lock:
-            found = [p.pid for p in procs.tree(self._proc.pid)] if self._proc else []
+            found = _node_tree(self._proc)
             if not self.shared_epmd:
                 found += [p.pid for p in procs.epmd_processes(self.layout.epmd_port)]
             return sorted(set(found))
@@ -157,12 +157,10 @@ class ManagedBroker:
     def pids_now(self) -> list[int]:
         """Like pids(), without waiting for a boot or stop in progress (which holds the lock):
         a GUI lowering the priority of a booting broker must not wait for the boot to end."""
-        proc = self._proc
         try:
-            found = [p.pid for p in procs.tree(proc.pid)] if proc is not None else []
+            return sorted(set(_node_tree(self._proc)))
         except Exception:  # noqa: BLE001 - the tree changes under our feet while it boots
             return []
-        return sorted(set(found))
 
     # -- extras --------------------------------------------------------------
     @property
@@ -272,6 +270,16 @@ class ManagedBroker:
             except OSError:
                 continue
         return "\n".join(texts)[-4000:]
+
+
+def _node_tree(proc: subprocess.Popen[bytes] | None) -> list[int]:
+    """The node's process and its descendants, only while its Popen has not reaped it: once
+    reaped, its pid may already be another program's (a killed node's pid reused by a process
+    of the window's own session got that whole session lowered to nice 19)."""
+    if proc is None or proc.returncode is not None:
+        return []
+    found = [p.pid for p in procs.tree(proc.pid)]
+    return found if proc.returncode is None else []  # reaped meanwhile: the tree may be a stranger's
 
 
 def start_epmd(epmd: str, port: int, run_mark: str | None = None) -> subprocess.Popen[bytes] | None:

@@ -137,6 +137,14 @@ class ProcessTable:
             pids += [pid for group in self.extra_pids.values() for pid in group]
         return pids
 
+    def live_pids(self) -> list[int]:
+        """Each node's current process while it is not reaped (a reaped one's pid may already
+        be another program's), and the pids the brokers' handles last reported."""
+        with self.lock:
+            pids = [n.popen.pid for n in self.nodes.values() if n.popen is not None and n.popen.returncode is None]
+            pids += [pid for group in self.extra_pids.values() for pid in group]
+        return pids
+
 
 def log_tail(path: Path, lines: int = 15) -> str:
     """The end of a node's log, to quote in an error."""

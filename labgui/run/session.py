@@ -241,7 +241,7 @@ class RunSession:
                 self._lower(pid)
 
     def _renice_new(self) -> None:
-        pids = set(self.sup.table.all_pids())
+        pids = set(self.sup.table.live_pids())
         states = self.sup.states()
         now = time.monotonic()
         for name, handle in list(self.sup.brokers.items()):
@@ -264,9 +264,10 @@ class RunSession:
             os.setpriority(os.PRIO_PROCESS, pid, self._nice)
             # Nodes run in sessions of their own; where the kernel groups the scheduler by
             # session (autogroup), a process's nice only counts inside its group, so the
-            # group's nice is lowered too (the same rules as setpriority).
+            # group's nice is lowered too (the same rules as setpriority). Never the group of
+            # the window's own session: that would lower the window (and its terminal) as well.
             autogroup = Path(f"/proc/{pid}/autogroup")
-            if autogroup.exists():
+            if os.getsid(pid) != os.getsid(0) and autogroup.exists():
                 autogroup.write_text(f"{NODE_NICE}\n", encoding="ascii")
         except OSError:  # gone already, or not ours
             pass

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import time
+from pathlib import Path
 
 import psutil
 import pytest
@@ -145,3 +146,44 @@ def test_a_ready_brokers_tree_is_walked_once_a_second_not_every_tick(tmp_path, m
     finally:
         helper.kill()
         helper.wait(timeout=10)
+
+
+
+_OWN_SESSION_CHECK = """
+import subprocess, sys
+from pathlib import Path
+from engines.topology.model import ClientNode, Link, ServiceNode, Topology
+from labgui.run.session import RunSession
+
+def group_nice():
+    return open("/proc/self/autogroup", encoding="ascii").read().split()[-1]
+
+helper = subprocess.Popen(["sleep", "30"])  # in this session, as a reused pid could be
+topo = Topology(name="own-session", nodes=[ClientNode(name="c", rate=10, count=10), ServiceNode(name="s")],
+                links=[Link(source="c", target="s")])
+session = RunSession(topo, Path(sys.argv[1]) / "run")
+before = group_nice()
+session._lower(helper.pid)
+print(before, group_nice(), open(f"/proc/{helper.pid}/stat").read().split()[18] == str(session._nice))
+helper.kill()
+"""
+
+
+@pytest.mark.timeout(60)
+def test_lowering_a_process_of_the_windows_own_session_leaves_the_windows_group_alone(tmp_path):
+    """Nodes run in sessions of their own, and their session's scheduling group is lowered too.
+    A process of the window's own session (a reused pid, or a test's helper) gets its own nice
+    only: lowering its group lowered the window, its terminal and every later program of that
+    session to nice 19 (seen as a GUI bench ten times slower after a test suite). The window
+    here is a fresh session of its own, whose group starts at nice 0."""
+    import sys
+
+    from engines.runtime.proctable import PROJECT_ROOT
+
+    if not Path("/proc/self/autogroup").exists():
+        pytest.skip("this kernel groups no sessions (no autogroup)")
+    done = subprocess.run([sys.executable, "-c", _OWN_SESSION_CHECK, str(tmp_path)], cwd=PROJECT_ROOT,
+                          capture_output=True, text=True, timeout=50, start_new_session=True, check=False)
+    assert done.returncode == 0, done.stderr
+    before, after, helper_lowered = done.stdout.split()
+    assert (before, after, helper_lowered) == ("0", "0", "True")
