@@ -1,6 +1,12 @@
-"""A raw 3-hop http request chain: the floor under the lab's 3-hop http chain row.
+"""Raw 3-hop chains: the floors under the lab's two chain rows.
 
-client -> a -> b -> c, stdlib only: each hop is a ThreadingHTTPServer in a
+zmq: client -> s0 -> s1 -> s2 over PUSH/PULL, one 278-byte message a frame.
+Each hop takes the frames already waiting (up to 512 at a time), commits
+the lab's two rows a message in one transaction (executemany, WAL,
+synchronous=OFF) and only then sends each on; the rate is messages over the
+last hop's first-to-last time, against raw PUSH -> PULL like the row's.
+
+http: client -> a -> b -> c, stdlib only: each hop is a ThreadingHTTPServer in a
 process (and session) of its own that commits the lab's transaction
 (`raw_lockstep.Commit`) and, but for the last, POSTs the body on to the next
 hop over one keep-alive connection (TCP_NODELAY) before it answers. The
@@ -12,6 +18,7 @@ commit each.
 from __future__ import annotations
 
 import http.client
+import multiprocessing as mp
 import socket
 import tempfile
 import threading
@@ -19,6 +26,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import zmq
 from raw_lockstep import BODY, REPLY, Commit, _finish, _spawn, _stats
 from sessions import own_session
 
@@ -89,13 +97,86 @@ def http_chain(m: int) -> dict[str, float]:
             _finish(proc)
 
 
+def _zmq_hop(downstream: int, last_of: int, ready: Any, result: Any) -> None:
+    """A PULL on a port of its own; commit each waiting run of messages, then PUSH them on to
+    `downstream` (0: the last hop, which counts `last_of` messages and reports its rate)."""
+    own_session()
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Commit(tmp).db
+        ctx = zmq.Context()
+        pull = ctx.socket(zmq.PULL)
+        pull.setsockopt(zmq.LINGER, 0)
+        port = pull.bind_to_random_port("tcp://127.0.0.1")
+        push = None
+        if downstream:
+            push = ctx.socket(zmq.PUSH)
+            push.setsockopt(zmq.LINGER, 0)
+            push.connect(f"tcp://127.0.0.1:{downstream}")
+        ready.put(port)
+        recv, seen, start = pull.recv, 0, 0.0
+        while True:
+            frames = [recv()]
+            if not seen:
+                start = time.perf_counter()
+            try:
+                while len(frames) < 512:
+                    frames.append(recv(zmq.NOBLOCK))
+            except zmq.Again:
+                pass
+            ids = [(seen + i,) for i in range(len(frames))]
+            db.execute("BEGIN")
+            db.executemany("INSERT INTO processed_messages (message_id) VALUES (?)", ids)
+            db.executemany("INSERT INTO authorisations (message_id, attempt, redelivered) VALUES (?, 0, 0)", ids)
+            db.execute("COMMIT")
+            seen += len(frames)
+            if push is not None:
+                for frame in frames:
+                    push.send(frame)
+            elif seen >= last_of:
+                result.put((seen - 1) / (time.perf_counter() - start))
+                return
+
+
+def zmq_chain(n: int) -> float:
+    """Messages a second through HOPS raw zmq hops that commit before sending on."""
+    spawn = mp.get_context("spawn")
+    result: Any = spawn.Queue()
+    procs, port = [], 0
+    try:
+        for _ in range(HOPS):  # the last hop first: each one is told the port of the next
+            ready: Any = spawn.Queue()
+            proc = spawn.Process(target=_zmq_hop, args=(port, n, ready, result), daemon=True)
+            proc.start()
+            procs.append(proc)
+            port = int(ready.get(timeout=60))
+        ctx = zmq.Context()
+        push = ctx.socket(zmq.PUSH)
+        push.setsockopt(zmq.LINGER, 0)
+        try:
+            push.connect(f"tcp://127.0.0.1:{port}")
+            for _ in range(n):
+                push.send(BODY)
+            return float(result.get(timeout=300))
+        finally:
+            push.close()
+            ctx.term()
+    finally:
+        for proc in procs:
+            proc.terminate()
+            _finish(proc)
+
+
 def main() -> None:
     """PYTHONPATH=.:bench python bench/raw_chain.py [rounds]: the raw chain against one raw round trip."""
     import sys
 
     from raw_lockstep import http_keepalive
+    from raw_stream import pushpull
 
     for i in range(int(sys.argv[1]) if len(sys.argv) > 1 else 3):
+        one_hop, chain_rate = pushpull(200_000, 1), zmq_chain(200_000)
+        print(f"round {i + 1}: raw PUSH/PULL {one_hop:,.0f} msg/s, raw {HOPS}-hop zmq chain committing "
+              f"before sending on {chain_rate:,.0f} msg/s: {chain_rate / one_hop:.2f} x", flush=True)
         one = http_keepalive(2000, False)["p50_ms"]
         chain = http_chain(2000)["p50_ms"]
         print(f"round {i + 1}: one raw keep-alive round trip {one:.3f} ms, raw {HOPS}-hop chain with a commit "
