@@ -23,11 +23,10 @@ import socket
 import tempfile
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import zmq
-from raw_lockstep import BODY, REPLY, Commit, _finish, _spawn, _stats
+from raw_lockstep import BODY, Commit, QuietHandler, _finish, _spawn, _stats, serve
 from sessions import own_session
 
 HOPS = 3
@@ -47,10 +46,7 @@ def _hop(next_port: int, ready: Any) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         commit, lock, local = Commit(tmp), threading.Lock(), threading.local()
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True
-
+        class Handler(QuietHandler):
             def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 with lock:  # the lab's handler commits under one lock too
@@ -60,18 +56,9 @@ def _hop(next_port: int, ready: Any) -> None:
                         local.conn = _connect(next_port)
                     local.conn.request("POST", "/messages", body, {"Content-Type": "application/octet-stream"})
                     local.conn.getresponse().read()
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(REPLY)))
-                self.end_headers()
-                self.wfile.write(REPLY)
+                self.answer()
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-                pass
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
-        ready.put(server.server_address[1])
-        server.serve_forever(poll_interval=0.05)
+        serve(Handler, ready)
 
 
 def http_chain(m: int) -> dict[str, float]:

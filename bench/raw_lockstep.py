@@ -145,10 +145,7 @@ def _http_server(commit: bool, ready: Any) -> None:
         work: Callable[[], None] = Commit(tmp) if commit else _no_commit
         lock = threading.Lock()
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True
-
+        class Handler(QuietHandler):
             def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 if body == STOP:
@@ -157,19 +154,34 @@ def _http_server(commit: bool, ready: Any) -> None:
                     return
                 with lock:  # the lab's handler commits under one lock too
                     work()
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(REPLY)))
-                self.end_headers()
-                self.wfile.write(REPLY)
+                self.answer()
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-                pass
+        serve(Handler, ready)
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
-        ready.put(server.server_address[1])
-        server.serve_forever(poll_interval=0.05)
-        server.server_close()
+
+class QuietHandler(BaseHTTPRequestHandler):
+    """Keep-alive, Nagle off, no log lines; `answer` sends the short reply."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+
+    def answer(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(REPLY)))
+        self.end_headers()
+        self.wfile.write(REPLY)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+def serve(handler: type[BaseHTTPRequestHandler], ready: Any) -> None:
+    """A ThreadingHTTPServer on a loopback port, told to `ready`, until it is shut down."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    ready.put(server.server_address[1])
+    server.serve_forever(poll_interval=0.05)
+    server.server_close()
 
 
 def http_keepalive(m: int, commit: bool) -> dict[str, float]:
