@@ -252,7 +252,7 @@ def trace_rows(r: int, scale: float) -> list[Row]:
                 os.environ["LAB_TRACE"] = before
 
     # Both sides run the same code but for tracing, whose cost (a few %, in-process and in CPU
-    # a message: bench/cpu_cost.py) is below one round's spread (0.74 to 1.04): more rounds.
+    # a message: bench/cpu_cost.py) is below one round's spread (0.74 to 1.28): more rounds.
     return [rounds(Row("tracing cost: anomaly tracing vs LAB_TRACE=off (PUSH/PULL 128 a frame)", "msg/s",
                        ">= 0.9"), 2 * r + 1, lambda: traced("off")[0], lambda: traced("anomalies"))]
 

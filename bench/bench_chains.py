@@ -8,8 +8,8 @@ Every hop is real: each service commits every message (business row +
 PROCESSED_MESSAGES) before it sends the event on, and the ledger checks that
 every ID reached s2. The rate is end to end, the deliveries committed at s2
 between two telemetry samples (10 a second) taken while they went on
-(`lab_paths.steady_rate`), against raw pyzmq PUSH -> PULL between two processes (bench_zmq_pushpull's
-`raw_rate`) in the same run.
+(`lab_paths.steady_rate`), against raw pyzmq PUSH -> PULL between two
+processes (bench_zmq_pushpull's `raw_rate`) in the same run.
 
 http: client -> a -> b -> c, request-response, every service calling the next
 inside its handling (keep-alive connections, one SQLite commit per hop). The

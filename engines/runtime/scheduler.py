@@ -75,12 +75,12 @@ class Scheduler:
             if not self._due(step, now_s, sent):
                 continue
             late_s = now_s - (step.at_s + self.shift_s) if step.at_s is not None else 0.0
-            if late_s > STALL_S:
-                self.shift_s += late_s
+            stalled_s = late_s if late_s > STALL_S else 0.0
+            self.shift_s += stalled_s
             self.pending.remove(step)
             self.fired.append(step)
             due.append(step)
-            self._fire(step, now_s, late_s if late_s > STALL_S else 0.0)
+            self._fire(step, now_s, stalled_s)
         return due
 
     def _fire(self, step: Step, now_s: float, late_s: float = 0.0) -> None:

@@ -80,6 +80,7 @@ class RunSession:
         self._broker_walked: dict[str, float] = {}  # broker name -> when its tree was last walked
         self._renice_lock = threading.Lock()
         self._nice = min(19, os.getpriority(os.PRIO_PROCESS, 0) + NODE_NICE)
+        self._own_session = os.getsid(0)  # its scheduling group is the window's: never lowered
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._main, name="gui-run", daemon=True)
         # each node is lowered by the spawner thread the instant it exists, before its interpreter
@@ -267,7 +268,7 @@ class RunSession:
             # group's nice is lowered too (the same rules as setpriority). Never the group of
             # the window's own session: that would lower the window (and its terminal) as well.
             autogroup = Path(f"/proc/{pid}/autogroup")
-            if os.getsid(pid) != os.getsid(0) and autogroup.exists():
+            if os.getsid(pid) != self._own_session and autogroup.exists():
                 autogroup.write_text(f"{NODE_NICE}\n", encoding="ascii")
         except OSError:  # gone already, or not ours
             pass

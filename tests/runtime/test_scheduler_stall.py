@@ -4,7 +4,7 @@ loaded machine once held a supervisor 2.6 s, and example 43's workers held reque
 
 from __future__ import annotations
 
-from typing import Any
+from functools import partialmethod
 
 import pytest
 
@@ -24,23 +24,12 @@ class _Recorder:
     def _note(self, action: str, target: str) -> None:
         self.done.append((self.now, action, target))
 
-    def pause(self, name: str) -> None:
-        self._note("pause", name)
-
-    def kill(self, name: str) -> None:
-        self._note("kill", name)
-
-    def start_node(self, name: str) -> Any:
-        self._note("start_node", name)
-
-    def stop_node(self, name: str) -> None:
-        self._note("stop_node", name)
-
-    def restart(self, name: str) -> Any:
-        self._note("restart", name)
-
-    def resume(self, name: str) -> None:
-        self._note("resume", name)
+    pause = partialmethod(_note, "pause")
+    kill = partialmethod(_note, "kill")
+    start_node = partialmethod(_note, "start_node")
+    stop_node = partialmethod(_note, "stop_node")
+    restart = partialmethod(_note, "restart")
+    resume = partialmethod(_note, "resume")
 
 
 def _play(steps: list[Step], ticks: list[float]) -> _Recorder:
