@@ -2,8 +2,8 @@
 
 zmq: client -> s0 -> s1 -> s2 over PUSH/PULL, one 278-byte message a frame.
 Each hop takes the frames already waiting (up to 512 at a time), commits
-the lab's two rows a message in one transaction (executemany, WAL,
-synchronous=OFF) and only then sends each on; the rate is messages over the
+the lab's two rows a message in one transaction (`raw_lockstep.Commit.many`:
+the lab's statements, WAL, synchronous=OFF) and only then sends each on; the rate is messages over the
 last hop's first-to-last time, against raw PUSH -> PULL like the row's.
 
 http: client -> a -> b -> c, stdlib only: each hop is a ThreadingHTTPServer in a
@@ -89,7 +89,7 @@ def _zmq_hop(downstream: int, last_of: int, ready: Any, result: Any) -> None:
     `downstream` (0: the last hop, which counts `last_of` messages and reports its rate)."""
     own_session()
     with tempfile.TemporaryDirectory() as tmp:
-        db = Commit(tmp).db
+        commit = Commit(tmp)
         ctx = zmq.Context()
         pull = ctx.socket(zmq.PULL)
         pull.setsockopt(zmq.LINGER, 0)
@@ -110,11 +110,7 @@ def _zmq_hop(downstream: int, last_of: int, ready: Any, result: Any) -> None:
                     frames.append(recv(zmq.NOBLOCK))
             except zmq.Again:
                 pass
-            ids = [(seen + i,) for i in range(len(frames))]
-            db.execute("BEGIN")
-            db.executemany("INSERT INTO processed_messages (message_id) VALUES (?)", ids)
-            db.executemany("INSERT INTO authorisations (message_id, attempt, redelivered) VALUES (?, 0, 0)", ids)
-            db.execute("COMMIT")
+            commit.many(len(frames))
             seen += len(frames)
             if push is not None:
                 for frame in frames:
