@@ -1,6 +1,6 @@
 """CPU microseconds per message of each lab node process, for the zmq paths of issue 19.
 
-    PYTHONPATH=. python bench/cpu_cost.py [--messages N] [--paths one,batch,chain,lockstep] [--repeat R]
+    PYTHONPATH=. python bench/cpu_cost.py [--messages N] [--paths one,batch,chain,lockstep,http] [--repeat R]
 
 Wall-clock rates on a shared 2-core machine move by a factor of 2 to 4 with
 the load; a process's own CPU time barely does. Each node's CPU (user +
@@ -74,17 +74,19 @@ def chain(n: int, per_frame: int) -> Any:
     return bench_chains.chain("zmq", "notification", 3, n, 0)
 
 
-def lockstep(n: int, per_frame: int) -> Any:
-    """zmq REQ (Lazy Pirate) -> ROUTER, one request at a time: CPU a request of each side."""
+def lockstep(n: int, transport: int | str) -> Any:
+    """zmq REQ (Lazy Pirate) -> ROUTER or http keep-alive, one request at a time: CPU a request
+    of each side."""
     from engines.topology.model import ClientNode, ServiceNode, Topology
 
     return Topology(name="cpu-lockstep", nodes=[
-        ClientNode(name="c", style="request-response", transport="zmq", rate=0, count=n,
+        ClientNode(name="c", style="request-response", transport=str(transport), rate=0, count=n,
                    payload_bytes=256, timeout_ms=5000, in_flight=1),
         ServiceNode(name="s", processing_ms=0, idempotent=True)], links=[{"from": "c", "to": "s"}])
 
 
-PATHS = {"one": (pushpull, 1), "batch": (pushpull, 128), "chain": (chain, 1), "lockstep": (lockstep, 1)}
+PATHS: dict[str, tuple[Any, Any]] = {"one": (pushpull, 1), "batch": (pushpull, 128), "chain": (chain, 1), "lockstep": (lockstep, "zmq"),
+         "http": (lockstep, "http")}
 
 
 def main(argv: list[str] | None = None) -> int:
