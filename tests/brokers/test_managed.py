@@ -140,9 +140,21 @@ def test_kill_leaves_nothing_and_restart_keeps_durable_state(own_broker: Managed
             time.sleep(0.25)
         # RabbitMQ 3.10: persistent messages in a durable queue survive; transient ones
         # do not, and a non-durable queue is gone altogether.
-        assert depths == {"durable.persistent": 40, "durable.transient": 0}
+        assert depths == {"durable.persistent": 40, "durable.transient": 0}, _recovery_story(own_broker)
     finally:
         sampler.close()
+
+
+def _recovery_story(broker: ManagedBroker) -> str:
+    """What the node said about recovering queues, and its Mnesia files: this test failed once
+    with a durable queue missing after the restart, and its cause is not known yet."""
+    base = broker.layout.directory / "mnesia"
+    files = sorted(f"{p.relative_to(base)} {p.stat().st_size} B" for p in base.rglob("*")
+                   if p.is_file() and p.suffix in (".LOG", ".DCD", ".DCL"))
+    lines = [line for path in sorted((broker.layout.directory / "log").glob("*.log"))
+             for line in path.read_text(errors="replace").splitlines()
+             if "ecover" in line or "durable." in line or "Mnesia" in line or "mnesia" in line]
+    return "node log on queues:\n" + "\n".join(lines[-40:]) + "\nMnesia files: " + ", ".join(files)
 
 
 @pytest.mark.timeout(180)
