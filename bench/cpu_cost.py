@@ -74,19 +74,20 @@ def chain(n: int, per_frame: int) -> Any:
     return bench_chains.chain("zmq", "notification", 3, n, 0)
 
 
-def lockstep(n: int, transport: int | str) -> Any:
+def lockstep(n: int, transport: str) -> Any:
     """zmq REQ (Lazy Pirate) -> ROUTER or http keep-alive, one request at a time: CPU a request
     of each side."""
     from engines.topology.model import ClientNode, ServiceNode, Topology
 
     return Topology(name="cpu-lockstep", nodes=[
-        ClientNode(name="c", style="request-response", transport=str(transport), rate=0, count=n,
+        ClientNode(name="c", style="request-response", transport=transport, rate=0, count=n,
                    payload_bytes=256, timeout_ms=5000, in_flight=1),
         ServiceNode(name="s", processing_ms=0, idempotent=True)], links=[{"from": "c", "to": "s"}])
 
 
-PATHS: dict[str, tuple[Any, Any]] = {"one": (pushpull, 1), "batch": (pushpull, 128), "chain": (chain, 1), "lockstep": (lockstep, "zmq"),
-         "http": (lockstep, "http")}
+PATHS: dict[str, tuple[Any, Any]] = {  # name: (topology maker, its second argument)
+    "one": (pushpull, 1), "batch": (pushpull, 128), "chain": (chain, 1),
+    "lockstep": (lockstep, "zmq"), "http": (lockstep, "http")}
 
 
 def main(argv: list[str] | None = None) -> int:
