@@ -75,11 +75,18 @@ class _MailHandler:
         delivery = parse_mail(data, self.ctx.clients, self.allowed)
         if delivery is None:
             return "550 5.6.0 Not a lab mail for this service (Message-ID, X-Lab-Attempt, X-Lab-Sent-Ns)"
-        loop = asyncio.get_running_loop()
+        # One job in a worker thread, from the mailbox's tmp/ to its new/: aiosmtpd cancels this
+        # coroutine when the session is cut (a client's timeout, a cut link), and the job runs on
+        # to the end. Awaiting its steps one by one left a mail committed but never published when
+        # the cut came during the commit, and the client's retry was then refused as a duplicate.
+        return await asyncio.get_running_loop().run_in_executor(self.pool, self._deliver, delivery, data)
+
+    def _deliver(self, delivery: Delivery, data: bytes) -> str:
+        """The mail into tmp/ of every mailbox, the commit, then new/ (or gone): the answer."""
         paths: list[Path] = []
         try:
-            paths = await loop.run_in_executor(self.pool, maildirs.write_tmp, self.boxes, data)
-            outcome = await loop.run_in_executor(self.pool, self.ctx.handler.handle, delivery)
+            paths = maildirs.write_tmp(self.boxes, data)
+            outcome = self.ctx.handler.handle(delivery)
         except Exception:  # noqa: BLE001 - answered and counted; the server goes on
             self.ctx.log.exception("mail not committed")
             maildirs.discard(paths)  # not in the database: not in the mailbox either

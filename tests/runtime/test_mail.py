@@ -265,3 +265,33 @@ def test_a_new_life_serves_mailboxes_a_killed_imap_server_left_locked(tmp_path: 
     finally:
         mailbox_server.stop(server)
     assert status == "OK"
+
+
+SLOW = """
+version: 1
+name: mail-slow
+nodes:
+  - {name: shop, kind: client, style: notification, transport: smtp, rate: 20, count: 10,
+     timeout_ms: 300, retries: 2}
+  - {name: mail, kind: service, heavy_every: 5, heavy_ms: 900}
+  - {name: reader, kind: service}
+links:
+  - {from: shop, to: mail}
+  - {from: mail, to: reader}
+"""
+
+
+@pytest.mark.timeout(120)
+def test_a_mail_committed_after_its_client_gave_up_still_reaches_the_reader(lab: Lab) -> None:
+    """The shop waits 300 ms for a 250; every fifth mail takes the service 900 ms. The shop gives
+    up on it (closing the session), the service commits it all the same, and the mail must then be
+    in the mailbox: the shop's retries are refused as duplicates of it. It was left in tmp/ when
+    the session's end cancelled the delivery between its commit and its move into new/."""
+    summary, sup = lab.run(topofile.loads(SLOW).topology)
+    nodes = summary["nodes"]
+    assert nodes["shop"]["timeouts"] >= 2 and nodes["shop"]["acknowledged"] <= 8
+    assert nodes["mail"]["processed"] == 10 and nodes["mail"]["duplicates_suppressed"] >= 2
+    assert nodes["reader"]["processed"] == 10
+    box = sup.table.nodes["mail"].node_dir / "mail" / "reader"
+    assert sorted(_mails(box)) == sorted(f"<shop.{seq}@topology-lab>" for seq in range(10))
+    assert not list((box / "tmp").iterdir())
