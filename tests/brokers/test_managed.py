@@ -146,8 +146,9 @@ def test_kill_leaves_nothing_and_restart_keeps_durable_state(own_broker: Managed
 
 
 def _recovery_story(broker: ManagedBroker) -> str:
-    """What the node said about recovering queues, and its Mnesia files: this test failed once
-    with a durable queue missing after the restart, and its cause is not known yet."""
+    """What the node said about recovering queues, and its Mnesia files, should a durable queue
+    be missing after the restart again (the kill used to come before its declaration's Mnesia
+    transaction had an outcome on disk: wait_declarations_on_disk)."""
     base = broker.layout.directory / "mnesia"
     files = sorted(f"{p.relative_to(base)} {p.stat().st_size} B" for p in base.rglob("*")
                    if p.is_file() and p.suffix in (".LOG", ".DCD", ".DCL"))
