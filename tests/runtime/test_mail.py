@@ -186,17 +186,22 @@ def test_garbage_on_the_mail_port_is_counted_and_nothing_is_left(tmp_path: Path)
     assert not _listening(ports)
 
 
-CUT = """
+def _shop_mail_reader(name: str, shop: str, mail: str = "") -> str:
+    """shop -> mail (SMTP) -> reader (IMAP), with the shop's and the mail service's settings."""
+    return f"""
 version: 1
-name: mail-cut
+name: {name}
 nodes:
-  - {name: shop, kind: client, style: notification, transport: smtp, rate: 50, count: 200,
-     timeout_ms: 500, retries: 8}
-  - {name: mail, kind: service}
-  - {name: reader, kind: service}
+  - {{name: shop, kind: client, style: notification, transport: smtp, {shop}}}
+  - {{name: mail, kind: service{mail}}}
+  - {{name: reader, kind: service}}
 links:
-  - {from: shop, to: mail}
-  - {from: mail, to: reader}
+  - {{from: shop, to: mail}}
+  - {{from: mail, to: reader}}
+"""
+
+
+CUT = _shop_mail_reader("mail-cut", "rate: 50, count: 200, timeout_ms: 500, retries: 8") + """
 scenario:  # on the run's clock, which starts when every node is ready: a heal "after message 51"
   # would wait for the shop's 51st mail, and a shop whose 50th mail the cut caught retries that
   # one for 27 s (its back-off) before it sends another: a suite run saw it give up
@@ -217,7 +222,7 @@ def test_cut_smtp_and_imap_links_heal_without_loss(lab: Lab) -> None:
     assert summary["total"]["lost"] == 0
 
 
-KILL = CUT.replace("name: mail-cut", "name: mail-kill").split("scenario:")[0] + """
+KILL = _shop_mail_reader("mail-kill", "rate: 50, count: 200, timeout_ms: 500, retries: 8") + """
 scenario:  # in seconds: a start right after a kill would find the node still alive
   - {action: kill, target: mail, at_s: 1}
   - {action: start, target: mail, at_s: 2}
@@ -267,18 +272,8 @@ def test_a_new_life_serves_mailboxes_a_killed_imap_server_left_locked(tmp_path: 
     assert status == "OK"
 
 
-SLOW = """
-version: 1
-name: mail-slow
-nodes:
-  - {name: shop, kind: client, style: notification, transport: smtp, rate: 20, count: 10,
-     timeout_ms: 300, retries: 2}
-  - {name: mail, kind: service, heavy_every: 5, heavy_ms: 900}
-  - {name: reader, kind: service}
-links:
-  - {from: shop, to: mail}
-  - {from: mail, to: reader}
-"""
+SLOW = _shop_mail_reader("mail-slow", "rate: 20, count: 10, timeout_ms: 300, retries: 2",
+                        ", heavy_every: 5, heavy_ms: 900")
 
 
 @pytest.mark.timeout(120)
