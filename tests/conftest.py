@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ EXAMPLES = sorted((ROOT / "topologies").glob("*.topo.yaml"))
 
 
 @pytest.fixture
-def write_topology(tmp_path: Path):
+def write_topology(tmp_path: Path) -> Callable[..., Path]:
     """Write dedented YAML to a .topo.yaml file in tmp_path and return its path."""
 
     def write(text: str, name: str = "case.topo.yaml") -> Path:
