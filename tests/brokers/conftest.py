@@ -135,6 +135,12 @@ def lab(tmp_path: Path) -> Iterator[Lab]:
             assert_no_broker_left(sup.run_dir)
 
 
+def mnesia_files(broker: ManagedBroker) -> list[Path]:
+    """The node's Mnesia log and table files (LATEST.LOG, *.DCD, *.DCL)."""
+    base = broker.layout.directory / "mnesia"
+    return [p for p in base.rglob("*") if p.is_file() and p.suffix in (".LOG", ".DCD", ".DCL")]
+
+
 def wait_declarations_on_disk(broker: ManagedBroker, queues: list[str], timeout_s: float = 30.0) -> None:
     """Wait until the node's Mnesia files hold each durable queue's declaration, committed.
 
@@ -150,7 +156,7 @@ def wait_declarations_on_disk(broker: ManagedBroker, queues: list[str], timeout_
     base = broker.layout.directory / "mnesia"
     deadline = time.monotonic() + timeout_s
     while True:
-        files = [p for p in base.rglob("*") if p.is_file() and p.suffix in (".LOG", ".DCD", ".DCL")]
+        files = mnesia_files(broker)
         data = b"".join(p.read_bytes() for p in files)
         logs = b"".join(p.read_bytes() for p in files if p.name in ("LATEST.LOG", "PREVIOUS.LOG"))
         missing = [q for q in queues if q.encode() not in data]

@@ -31,7 +31,7 @@ from engines.brokers import (
     procs,
     runend,
 )
-from tests.brokers.conftest import assert_nothing_left, wait_declarations_on_disk
+from tests.brokers.conftest import assert_nothing_left, mnesia_files, wait_declarations_on_disk
 
 pytestmark = pytest.mark.rabbitmq
 
@@ -150,8 +150,7 @@ def _recovery_story(broker: ManagedBroker) -> str:
     be missing after the restart again (the kill used to come before its declaration's Mnesia
     transaction had an outcome on disk: wait_declarations_on_disk)."""
     base = broker.layout.directory / "mnesia"
-    files = sorted(f"{p.relative_to(base)} {p.stat().st_size} B" for p in base.rglob("*")
-                   if p.is_file() and p.suffix in (".LOG", ".DCD", ".DCL"))
+    files = sorted(f"{p.relative_to(base)} {p.stat().st_size} B" for p in mnesia_files(broker))
     lines = [line for path in sorted((broker.layout.directory / "log").glob("*.log"))
              for line in path.read_text(errors="replace").splitlines()
              if "ecover" in line or "durable." in line or "Mnesia" in line or "mnesia" in line]
