@@ -124,13 +124,13 @@ def test_kill_leaves_nothing_and_restart_keeps_durable_state(own_broker: Managed
         before = own_broker.pids()
         assert len(before) >= 3  # beam.smp, erl_child_setup, epmd at least
         own_broker.kill()
-        assert own_broker.state is BrokerState.KILLED
+        assert state_of(own_broker) is BrokerState.KILLED
         assert_nothing_left(own_broker, before)
         assert sampler.sample() == {}  # survives a dead broker
         assert not amqp_ready(url, timeout=1)
 
         own_broker.restart(timeout=120)
-        assert own_broker.state is BrokerState.RUNNING
+        assert state_of(own_broker) is BrokerState.RUNNING
         assert own_broker.url == url  # same port, same credentials: clients reconnect as they were
         depths: dict[str, int] = {}
         for _ in range(40):  # the sampler retries its connection with a backoff; on a loaded
@@ -143,6 +143,12 @@ def test_kill_leaves_nothing_and_restart_keeps_durable_state(own_broker: Managed
         assert depths == {"durable.persistent": 40, "durable.transient": 0}, _recovery_story(own_broker)
     finally:
         sampler.close()
+
+
+def state_of(broker: ManagedBroker) -> BrokerState:
+    """The broker's state now: a call, so the checker does not carry an earlier answer over
+    an action that changes it (kill, then restart)."""
+    return broker.state
 
 
 def _recovery_story(broker: ManagedBroker) -> str:
@@ -162,17 +168,17 @@ def test_pause_resume_and_graceful_stop(own_broker: ManagedBroker) -> None:
     url = own_broker.url
     _publish(url, "kept", 5, persistent=True, durable=True)
     own_broker.pause()
-    assert own_broker.state is BrokerState.PAUSED
+    assert state_of(own_broker) is BrokerState.PAUSED
     beam = psutil.Process(own_broker.beam_pid)
     assert beam.status() == psutil.STATUS_STOPPED
     assert not amqp_ready(url, timeout=1)
     own_broker.resume()
-    assert own_broker.state is BrokerState.RUNNING
+    assert state_of(own_broker) is BrokerState.RUNNING
     assert amqp_ready(url, timeout=5)
 
     before = own_broker.pids()
     own_broker.stop(timeout=30)
-    assert own_broker.state is BrokerState.STOPPED
+    assert state_of(own_broker) is BrokerState.STOPPED
     assert_nothing_left(own_broker, before)
     with pytest.raises(BrokerError, match="not running"):
         own_broker.pause()
@@ -182,7 +188,7 @@ def test_pause_resume_and_graceful_stop(own_broker: ManagedBroker) -> None:
     starter.start()
     starter.join(130)
     time.sleep(1.0)
-    assert own_broker.state is BrokerState.RUNNING and amqp_ready(url, timeout=5)
+    assert state_of(own_broker) is BrokerState.RUNNING and amqp_ready(url, timeout=5)
     sampler = QueueDepthSampler(url, ["kept"], timeout=5)
     try:
         assert sampler.sample() == {"kept": 5}
@@ -194,7 +200,7 @@ def test_pause_resume_and_graceful_stop(own_broker: ManagedBroker) -> None:
     offset = runend.log_size(log)
     before = own_broker.pids()
     own_broker.stop(timeout=30, run_ended=True)
-    assert own_broker.state is BrokerState.STOPPED
+    assert state_of(own_broker) is BrokerState.STOPPED
     assert_nothing_left(own_broker, before)
     said = log.read_bytes()[offset:]
     closed = said.index(runend.DATA_CLOSED)
