@@ -12,7 +12,7 @@ ratios from the same run are compared. Raw processes run each in a session of
 their own, as the lab's nodes do (bench/sessions.py). The table also goes to a markdown
 file (`--out`; docs/performance.md has a marked place for it).
 
-Sizes are bounded so the whole run takes about 5 minutes on the project's
+Sizes are bounded so the whole run takes about 7 minutes on the project's
 2-core machine (a RabbitMQ node and a 3-member cluster boot on the way);
 `--quick` runs a third of the work for a smoke test. Two groups have goals on
 the lab's own figures, with no raw side: `scale` (100 zmq nodes all ready,
